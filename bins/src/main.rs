@@ -1,0 +1,2 @@
+//! The `raynet-sync` binary.
+fn main() {}

@@ -1,0 +1,198 @@
+//! App-only authentication: OAuth 2.0 client credentials and a token cache.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::error::{Error, Result};
+
+/// The scope of every app-only Graph token.
+pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// A secret string: `Debug` prints `***` and there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; only the token request reads it.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+/// Tenant, application (client) id and client secret.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// Tenant GUID or domain.
+    pub tenant: String,
+    /// Application (client) id.
+    pub client_id: String,
+    /// Client secret (`Debug` prints `***`).
+    pub client_secret: Secret,
+}
+
+impl Credentials {
+    /// Builds credentials.
+    #[must_use]
+    pub fn new(
+        tenant: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> Self {
+        Self {
+            tenant: tenant.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize, Default)]
+struct OAuthError {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    error_description: String,
+}
+
+struct Cached {
+    token: Secret,
+    refresh_at: Instant,
+}
+
+/// Fetches and caches client-credentials tokens.
+pub(crate) struct TokenCache {
+    http: reqwest::Client,
+    token_url: String,
+    credentials: Credentials,
+    margin: Duration,
+    cached: Mutex<Option<Cached>>,
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("token_url", &self.token_url)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        authority_base_url: &str,
+        credentials: Credentials,
+        margin: Duration,
+    ) -> Self {
+        let tenant = super::encode_segment(&credentials.tenant);
+        let token_url = format!("{}/{tenant}/oauth2/v2.0/token", authority_base_url.trim_end_matches('/'));
+        Self { http, token_url, credentials, margin, cached: Mutex::new(None) }
+    }
+
+    /// A valid token. With `rejected`, the token Graph just refused with 401: if the cache
+    /// still holds it, a fresh one is fetched (only once for concurrent callers).
+    pub(crate) async fn token(&self, rejected: Option<&Secret>) -> Result<Secret> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref() {
+            let stale = rejected.is_some_and(|r| *r == c.token);
+            if !stale && Instant::now() < c.refresh_at {
+                return Ok(c.token.clone());
+            }
+        }
+        let fresh = self.fetch().await?;
+        let token = fresh.token.clone();
+        *cached = Some(fresh);
+        Ok(token)
+    }
+
+    async fn fetch(&self) -> Result<Cached> {
+        let span = tracing::info_span!("graph.token", method = "POST", path = "/{tenant}/oauth2/v2.0/token", status = tracing::field::Empty);
+        let _guard = span.enter();
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", &self.credentials.client_id)
+            .append_pair("client_secret", self.credentials.client_secret.expose())
+            .append_pair("scope", GRAPH_DEFAULT_SCOPE)
+            .append_pair("grant_type", "client_credentials")
+            .finish();
+        let started = Instant::now();
+        let response = self
+            .http
+            .post(&self.token_url)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| Error::Transport { endpoint: "POST /{tenant}/oauth2/v2.0/token".into(), source: e.without_url() })?;
+        let status = response.status().as_u16();
+        span.record("status", status);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Error::Transport { endpoint: "POST /{tenant}/oauth2/v2.0/token".into(), source: e.without_url() })?;
+        if !(200..300).contains(&status) {
+            let err: OAuthError = serde_json::from_slice(&bytes).unwrap_or_default();
+            return Err(Error::Auth {
+                status: Some(status),
+                code: redact(&err.error, self.credentials.client_secret.expose()),
+                message: redact(&err.error_description, self.credentials.client_secret.expose()),
+            });
+        }
+        let parsed: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| Error::Auth {
+            status: Some(status),
+            code: "invalid_token_response".into(),
+            message: format!("token response could not be read: {e}"),
+        })?;
+        // `expires_in` is a number, but some servers send it as a string.
+        let lifetime = match parsed.expires_in {
+            Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(0),
+            Some(serde_json::Value::String(s)) => s.parse().unwrap_or(0),
+            _ => 0,
+        };
+        let lifetime = Duration::from_secs(lifetime);
+        let margin = if lifetime > self.margin * 2 { self.margin } else { lifetime / 2 };
+        tracing::debug!(lifetime_secs = lifetime.as_secs(), "fetched app-only token");
+        Ok(Cached { token: Secret(parsed.access_token), refresh_at: started + lifetime.saturating_sub(margin) })
+    }
+}
+
+fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(secret, "***")
+    }
+}

@@ -1,0 +1,210 @@
+//! The one error type of the client.
+
+use std::time::Duration;
+
+/// Everything a Graph call can fail with.
+///
+/// Branch on the variant and on [`Error::code`] (compared case-insensitively), never on the
+/// message. No variant ever holds the client secret or an access token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Graph answered with an error status not covered by a more specific variant.
+    #[error("graph returned {status} {code} on {endpoint}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// Graph's error `code`.
+        code: String,
+        /// Graph's error `message`.
+        message: String,
+        /// The endpoint (method and path template), e.g. `GET /users/{id}/events/{id}`.
+        endpoint: String,
+    },
+    /// The delta token (or a stale next link) is no longer known (`410 Gone` or
+    /// `syncStateNotFound`/`resyncRequired`). Start a full re-read and reconcile against local
+    /// state; this never means the items were deleted.
+    #[error("delta token expired on {endpoint}")]
+    DeltaExpired {
+        /// HTTP status.
+        status: u16,
+        /// Graph's error `code`.
+        code: String,
+        /// The endpoint.
+        endpoint: String,
+    },
+    /// The `If-Match` ETag no longer matches (`412`, or `409 ErrorIrresolvableConflict`):
+    /// re-read and re-merge.
+    #[error("etag conflict on {endpoint}")]
+    Conflict {
+        /// HTTP status (412 or 409).
+        status: u16,
+        /// Graph's error `code`.
+        code: String,
+        /// Graph's error `message`.
+        message: String,
+        /// The endpoint.
+        endpoint: String,
+    },
+    /// Still throttled (429/503/504) after all retries.
+    #[error("throttled on {endpoint}")]
+    Throttled {
+        /// HTTP status of the last attempt.
+        status: u16,
+        /// The last `Retry-After`, if any.
+        retry_after: Option<Duration>,
+        /// The endpoint.
+        endpoint: String,
+    },
+    /// The token endpoint refused the credentials, or Graph kept answering 401.
+    #[error("authentication failed ({code})")]
+    Auth {
+        /// HTTP status, if there was an answer.
+        status: Option<u16>,
+        /// OAuth `error` or Graph `code`.
+        code: String,
+        /// Description (with the secret redacted).
+        message: String,
+    },
+    /// A response body did not have the expected shape.
+    #[error("could not decode the response of {endpoint} at `{path}`")]
+    Decode {
+        /// The endpoint.
+        endpoint: String,
+        /// Field path of the failure, e.g. `value[3].start.dateTime`.
+        path: String,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The response body had an unexpected shape that is not a field error (e.g. an error
+    /// object inside `value`).
+    #[error("unexpected response shape from {endpoint}: {detail}")]
+    Shape {
+        /// The endpoint.
+        endpoint: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The HTTP exchange failed (connect, TLS, reset...).
+    #[error("http transport failed on {endpoint}")]
+    Transport {
+        /// The endpoint.
+        endpoint: String,
+        /// The cause (its URL is stripped).
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The request did not finish within the configured timeout.
+    #[error("request timed out on {endpoint}")]
+    Timeout {
+        /// The endpoint.
+        endpoint: String,
+    },
+    /// The request was refused before sending (bad argument, batch too large...).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The client configuration is unusable (bad URL...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The HTTP status, if Graph answered.
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. }
+            | Self::DeltaExpired { status, .. }
+            | Self::Conflict { status, .. }
+            | Self::Throttled { status, .. } => Some(*status),
+            Self::Auth { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// Graph's error code, if any.
+    #[must_use]
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Api { code, .. }
+            | Self::DeltaExpired { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Auth { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    fn code_is(&self, wanted: &str) -> bool {
+        self.code().is_some_and(|c| c.eq_ignore_ascii_case(wanted))
+    }
+
+    /// `404` (item gone, or id from another mailbox) — but not a missing mailbox.
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404) && !self.is_mailbox_not_enabled()
+    }
+
+    /// The user has no Exchange Online mailbox (`MailboxNotEnabledForRESTAPI`): not syncable.
+    #[must_use]
+    pub fn is_mailbox_not_enabled(&self) -> bool {
+        self.code_is("MailboxNotEnabledForRESTAPI")
+    }
+
+    /// An application access policy excludes this mailbox (`403 ErrorAccessDenied`).
+    #[must_use]
+    pub fn is_access_denied(&self) -> bool {
+        self.status() == Some(403) && self.code_is("ErrorAccessDenied")
+    }
+
+    /// The delta token expired; do a full re-read.
+    #[must_use]
+    pub fn is_delta_expired(&self) -> bool {
+        matches!(self, Self::DeltaExpired { .. })
+    }
+
+    /// An ETag conflict.
+    #[must_use]
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Conflict { .. })
+    }
+
+    /// The `Retry-After` of a throttling error.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Throttled { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Builds the error for a non-success answer.
+    pub(crate) fn from_status(status: u16, body: &[u8], endpoint: &str) -> Self {
+        let (code, message) = parse_error_body(body);
+        let endpoint = endpoint.to_owned();
+        let expired = code.eq_ignore_ascii_case("syncStateNotFound")
+            || code.eq_ignore_ascii_case("resyncRequired")
+            || code.eq_ignore_ascii_case("SyncStateInvalid");
+        if status == 410 || expired {
+            return Self::DeltaExpired { status, code, endpoint };
+        }
+        if status == 412 || (status == 409 && code.eq_ignore_ascii_case("ErrorIrresolvableConflict")) {
+            return Self::Conflict { status, code, message, endpoint };
+        }
+        if status == 401 {
+            return Self::Auth { status: Some(status), code, message };
+        }
+        Self::Api { status, code, message, endpoint }
+    }
+}
+
+/// Reads Graph's `{"error": {"code", "message"}}`, tolerating anything else.
+pub(crate) fn parse_error_body(body: &[u8]) -> (String, String) {
+    match serde_json::from_slice::<crate::client::models::ErrorResponse>(body) {
+        Ok(e) => (e.error.code, e.error.message),
+        Err(_) => (String::new(), String::from_utf8_lossy(body).chars().take(200).collect()),
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,168 @@
+//! Small complex types shared by several resources.
+
+use serde::{Deserialize, Serialize};
+
+use super::open_enum;
+
+/// Graph's error envelope: `{"error": {"code", "message", "innerError"}}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[non_exhaustive]
+pub struct ErrorResponse {
+    /// The error.
+    pub error: ErrorBody,
+}
+
+/// The body of Graph's error envelope.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ErrorBody {
+    /// Machine-readable code, e.g. `ErrorItemNotFound` (compare case-insensitively).
+    #[serde(default)]
+    pub code: String,
+    /// Human-readable message (never branch on it).
+    #[serde(default)]
+    pub message: String,
+}
+
+/// A point in time with its time zone name (`dateTimeTimeZone`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct DateTimeTimeZone {
+    /// Local date and time, e.g. `2026-01-05T09:00:00.0000000`.
+    pub date_time: String,
+    /// Windows or IANA zone name, e.g. `UTC`.
+    pub time_zone: String,
+}
+
+impl DateTimeTimeZone {
+    /// Builds a value from its two parts.
+    #[must_use]
+    pub fn new(date_time: impl Into<String>, time_zone: impl Into<String>) -> Self {
+        Self { date_time: date_time.into(), time_zone: time_zone.into() }
+    }
+
+    /// A UTC instant, written as Graph writes it.
+    #[must_use]
+    pub fn utc(at: chrono::DateTime<chrono::Utc>) -> Self {
+        Self::new(at.format("%Y-%m-%dT%H:%M:%S.0000000").to_string(), "UTC")
+    }
+}
+
+/// A name and an e-mail address.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct EmailAddress {
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// SMTP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+impl EmailAddress {
+    /// Builds an address with an optional name.
+    #[must_use]
+    pub fn new(address: impl Into<String>, name: Option<String>) -> Self {
+        Self { name, address: Some(address.into()) }
+    }
+}
+
+/// An organizer or another recipient.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Recipient {
+    /// The address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_address: Option<EmailAddress>,
+}
+
+open_enum! {
+    /// Body content type.
+    BodyType {
+        /// Plain text.
+        Text = "text",
+        /// HTML.
+        Html = "html",
+    }
+}
+
+/// An item body.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ItemBody {
+    /// `text` or `html`.
+    pub content_type: BodyType,
+    /// The content.
+    #[serde(default)]
+    pub content: String,
+}
+
+impl ItemBody {
+    /// A plain-text body.
+    #[must_use]
+    pub fn text(content: impl Into<String>) -> Self {
+        Self { content_type: BodyType::Text, content: content.into() }
+    }
+}
+
+/// A postal address.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct PhysicalAddress {
+    /// Street.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    /// City.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// State or region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Country or region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_or_region: Option<String>,
+}
+
+/// A single-value extended property (`{"id": "String {guid} Name X", "value": "..."}`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SingleValueExtendedProperty {
+    /// Property id, e.g. `String {guid} Name RaynetId`.
+    pub id: String,
+    /// Value (always a string on the wire).
+    #[serde(default)]
+    pub value: String,
+}
+
+impl SingleValueExtendedProperty {
+    /// Builds a property.
+    #[must_use]
+    pub fn new(id: impl Into<String>, value: impl Into<String>) -> Self {
+        Self { id: id.into(), value: value.into() }
+    }
+
+    /// The id of a named string property: `String {guid} Name {name}`.
+    #[must_use]
+    pub fn named_string_id(guid: &str, name: &str) -> String {
+        format!("String {{{guid}}} Name {name}")
+    }
+}
+
+/// The `@removed` marker of a delta item.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Removed {
+    /// `deleted` or `changed`.
+    #[serde(default)]
+    pub reason: String,
+}

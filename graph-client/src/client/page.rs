@@ -1,0 +1,64 @@
+//! Paged collections and delta rounds.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::error::{Error, Result};
+
+/// One page of a collection: its items plus the link to the next page or, on the last page of
+/// a delta round, the delta link for the next round.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// `@odata.nextLink`: more pages follow (call it verbatim).
+    pub next_link: Option<String>,
+    /// `@odata.deltaLink`: the round is complete; store it for the next round.
+    pub delta_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawPage<T> {
+    value: Vec<T>,
+    #[serde(default, rename = "@odata.nextLink")]
+    next_link: Option<String>,
+    #[serde(default, rename = "@odata.deltaLink")]
+    delta_link: Option<String>,
+}
+
+impl<T: DeserializeOwned> Page<T> {
+    /// Parses a page and fails closed on unexpected shapes: a missing `value`, or an `error`
+    /// object inside `value`, is an error, never "no items".
+    pub(crate) fn parse(body: &[u8], endpoint: &str) -> Result<Self> {
+        let value: serde_json::Value = super::transport::decode(body, endpoint)?;
+        let items = value.get("value").and_then(serde_json::Value::as_array).ok_or_else(|| Error::Shape {
+            endpoint: endpoint.to_owned(),
+            detail: "no `value` array".into(),
+        })?;
+        if let Some(pos) = items.iter().position(|v| v.get("error").is_some() || !v.is_object()) {
+            return Err(Error::Shape { endpoint: endpoint.to_owned(), detail: format!("item {pos} is not an entity") });
+        }
+        let raw: RawPage<T> = serde_path_to_error::deserialize(value).map_err(|e| Error::Decode {
+            endpoint: endpoint.to_owned(),
+            path: e.path().to_string(),
+            source: e.into_inner(),
+        })?;
+        Ok(Self { items: raw.value, next_link: raw.next_link, delta_link: raw.delta_link })
+    }
+}
+
+/// The result of a whole delta round: every page's items in order and the delta link to store.
+///
+/// Items may repeat within a round and be replayed in later rounds; `@removed` items of ids
+/// whose stored start lies outside the window are not deletions. Merge idempotently.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DeltaRound<T> {
+    /// The items of every page, in order.
+    pub items: Vec<T>,
+    /// The delta link for the next round.
+    pub delta_link: String,
+    /// Pages read.
+    pub pages: usize,
+}

@@ -1,0 +1,116 @@
+//! JSON batching (`POST /$batch`).
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use reqwest::Method;
+
+use crate::client::error::Error;
+use crate::client::models::batch::{BatchAnswer, BatchEnvelope};
+use crate::client::models::{BatchRequest, BatchResponse};
+use crate::client::transport::{Request, parse_retry_after};
+use crate::client::{Client, Result};
+
+/// Graph's limit of requests in one batch.
+pub const MAX_BATCH_REQUESTS: usize = 20;
+
+impl Client {
+    /// `POST /$batch` with at most 20 requests. Every sub-request gets
+    /// `Prefer: IdType="ImmutableId"`. Answers are returned in request order. A sub-request
+    /// answered 429 (and any dependent answered 424) is sent again alone, in a new batch, after
+    /// its `Retry-After`; the others are not repeated. Other failures stay in their
+    /// [`BatchResponse`]: read each status.
+    pub async fn batch(&self, requests: Vec<BatchRequest>) -> Result<Vec<BatchResponse>> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        if requests.len() > MAX_BATCH_REQUESTS {
+            return Err(Error::InvalidRequest(format!("a batch holds at most {MAX_BATCH_REQUESTS} requests")));
+        }
+        let mut seen = HashSet::new();
+        if let Some(dup) = requests.iter().find(|r| !seen.insert(r.id.as_str())) {
+            return Err(Error::InvalidRequest(format!("duplicate batch request id `{}`", dup.id)));
+        }
+        let requests: Vec<BatchRequest> = requests.into_iter().map(with_immutable_ids).collect();
+        let order: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
+        let mut done: BTreeMap<String, BatchResponse> = BTreeMap::new();
+        let mut pending = requests;
+        let retry = self.transport().retry.clone();
+        let mut round = 0;
+        loop {
+            round += 1;
+            let answers = self.post_batch(&pending).await?;
+            let mut throttled: HashSet<String> = HashSet::new();
+            let mut wait = Duration::ZERO;
+            for answer in &answers {
+                if answer.status == 429 {
+                    throttled.insert(answer.id.clone());
+                    let after = answer.header("Retry-After").and_then(parse_retry_after);
+                    wait = wait.max(after.unwrap_or_else(|| retry.backoff(round - 1)).min(retry.max_retry_after));
+                }
+            }
+            // Dependents that failed only because a throttled request failed go again too.
+            for answer in &answers {
+                if answer.status == 424 {
+                    let deps = pending.iter().find(|r| r.id == answer.id).map(|r| r.depends_on.clone()).unwrap_or_default();
+                    if deps.iter().any(|d| throttled.contains(d)) {
+                        throttled.insert(answer.id.clone());
+                    }
+                }
+            }
+            for answer in answers {
+                if !throttled.contains(&answer.id) || round >= retry.max_attempts {
+                    done.insert(answer.id.clone(), answer);
+                }
+            }
+            if throttled.is_empty() || round >= retry.max_attempts {
+                break;
+            }
+            tracing::info!(count = throttled.len(), wait_ms = wait.as_millis() as u64, "retrying throttled batch requests");
+            tokio::time::sleep(wait).await;
+            pending.retain(|r| throttled.contains(&r.id));
+            for r in &mut pending {
+                r.depends_on.retain(|d| throttled.contains(d));
+            }
+        }
+        order
+            .iter()
+            .map(|id| {
+                done.remove(id).ok_or_else(|| Error::Shape {
+                    endpoint: "POST /$batch".into(),
+                    detail: format!("no response for request `{id}`"),
+                })
+            })
+            .collect()
+    }
+
+    async fn post_batch(&self, requests: &[BatchRequest]) -> Result<Vec<BatchResponse>> {
+        let url = self.url("/$batch");
+        // The envelope itself is retry-safe only when every request in it is.
+        let safe = requests.iter().all(|r| r.method != "POST" || r.body.as_ref().is_some_and(|b| b.get("transactionId").is_some()));
+        let req = Request::new(Method::POST, url, "POST /$batch")
+            .json(&BatchEnvelope { requests })?
+            .retry_safe(safe);
+        let answer: BatchAnswer = self.transport().send(&req).await?.decode()?;
+        let wanted: HashSet<&str> = requests.iter().map(|r| r.id.as_str()).collect();
+        if let Some(stray) = answer.responses.iter().find(|r| !wanted.contains(r.id.as_str())) {
+            return Err(Error::Shape { endpoint: "POST /$batch".into(), detail: format!("unexpected response id `{}`", stray.id) });
+        }
+        Ok(answer.responses)
+    }
+}
+
+fn with_immutable_ids(mut request: BatchRequest) -> BatchRequest {
+    const IMMUTABLE: &str = r#"IdType="ImmutableId""#;
+    let existing = request.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("Prefer")).map(|(k, v)| (k.clone(), v.clone()));
+    match existing {
+        Some((key, value)) if !value.contains("IdType") => {
+            request.headers.insert(key, format!("{IMMUTABLE}, {value}"));
+        }
+        Some(_) => {}
+        None => {
+            request.headers.insert("Prefer".to_owned(), IMMUTABLE.to_owned());
+        }
+    }
+    request
+}

@@ -1,0 +1,147 @@
+//! The dedicated contact folder and its contacts (`/users/{id}/contactFolders`, `/contacts`).
+
+use reqwest::Method;
+
+use super::DeleteOutcome;
+use crate::client::error::Error;
+use crate::client::models::{Contact, ContactFolder};
+use crate::client::page::{DeltaRound, Page};
+use crate::client::transport::Request;
+use crate::client::{Client, Result, encode_segment, odata_string, query};
+
+/// Contact endpoints of one mailbox.
+#[derive(Debug, Clone, Copy)]
+pub struct Contacts<'a> {
+    client: &'a Client,
+    user: &'a str,
+}
+
+impl<'a> Contacts<'a> {
+    pub(crate) fn new(client: &'a Client, user: &'a str) -> Self {
+        Self { client, user }
+    }
+
+    fn base(&self) -> String {
+        self.client.url(&format!("/users/{}", encode_segment(self.user)))
+    }
+
+    fn request(&self, method: Method, url: String, endpoint: &str) -> Request {
+        Request::new(method, url, endpoint).mailbox(self.user)
+    }
+
+    /// `GET /users/{id}/contactFolders?$filter=displayName eq '{name}'`: the first folder with
+    /// that name.
+    pub async fn find_folder(&self, display_name: &str) -> Result<Option<ContactFolder>> {
+        let filter = format!("displayName eq {}", odata_string(display_name));
+        let url = format!("{}/contactFolders{}", self.base(), query(&[("$filter", &filter)]));
+        let req = self.request(Method::GET, url, "GET /users/{id}/contactFolders?$filter");
+        let page: Page<ContactFolder> = Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)?;
+        Ok(page.items.into_iter().find(|f| f.display_name.as_deref() == Some(display_name)))
+    }
+
+    /// `POST /users/{id}/contactFolders {"displayName": name}`.
+    pub async fn create_folder(&self, display_name: &str) -> Result<ContactFolder> {
+        let url = format!("{}/contactFolders", self.base());
+        let body = serde_json::json!({ "displayName": display_name });
+        let req = self.request(Method::POST, url, "POST /users/{id}/contactFolders").json(&body)?;
+        self.client.transport().send(&req).await?.decode()
+    }
+
+    /// Finds the folder by display name, or creates it.
+    pub async fn ensure_folder(&self, display_name: &str) -> Result<ContactFolder> {
+        match self.find_folder(display_name).await? {
+            Some(folder) => Ok(folder),
+            None => self.create_folder(display_name).await,
+        }
+    }
+
+    /// `POST /users/{id}/contactFolders/{folderId}/contacts`. Graph takes at most 3 e-mail
+    /// addresses and 2 business phones; more are refused here, before sending.
+    pub async fn create(&self, folder_id: &str, contact: &Contact) -> Result<Contact> {
+        check_caps(contact)?;
+        let url = format!("{}/contactFolders/{}/contacts", self.base(), encode_segment(folder_id));
+        let req = self.request(Method::POST, url, "POST /users/{id}/contactFolders/{id}/contacts").json(contact)?;
+        self.client.transport().send(&req).await?.decode()
+    }
+
+    /// `PATCH /users/{id}/contacts/{id}`, with `If-Match` when an ETag is given.
+    pub async fn update(&self, contact_id: &str, patch: &Contact, etag: Option<&str>) -> Result<Contact> {
+        check_caps(patch)?;
+        let url = format!("{}/contacts/{}", self.base(), encode_segment(contact_id));
+        let mut req = self.request(Method::PATCH, url, "PATCH /users/{id}/contacts/{id}").json(patch)?;
+        if let Some(etag) = etag {
+            req = req.header("If-Match", etag);
+        }
+        self.client.transport().send(&req).await?.decode()
+    }
+
+    /// `DELETE /users/{id}/contacts/{id}`, with `If-Match` when an ETag is given.
+    pub async fn delete(&self, contact_id: &str, etag: Option<&str>) -> Result<DeleteOutcome> {
+        let url = format!("{}/contacts/{}", self.base(), encode_segment(contact_id));
+        let mut req = self.request(Method::DELETE, url, "DELETE /users/{id}/contacts/{id}");
+        if let Some(etag) = etag {
+            req = req.header("If-Match", etag);
+        }
+        match self.client.transport().send(&req).await {
+            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Err(e) if e.is_not_found() => Ok(DeleteOutcome::AlreadyGone),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn delta_request(&self, url: String, endpoint: &str) -> Request {
+        self.request(Method::GET, url, endpoint)
+            .prefer(format!("odata.maxpagesize={}", self.client.page_size()))
+    }
+
+    /// `GET /users/{id}/contactFolders/{id}/contacts/delta`: first page of a new round.
+    pub async fn delta_start(&self, folder_id: &str) -> Result<Page<Contact>> {
+        let url = format!("{}/contactFolders/{}/contacts/delta", self.base(), encode_segment(folder_id));
+        let req = self.delta_request(url, "GET /users/{id}/contactFolders/{id}/contacts/delta");
+        Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)
+    }
+
+    /// Follows a next link or a stored delta link.
+    pub async fn delta_page(&self, link: &str) -> Result<Page<Contact>> {
+        let url = self.client.check_link(link)?;
+        let req = self.delta_request(url, "GET /users/{id}/contactFolders/{id}/contacts/delta link");
+        Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)
+    }
+
+    /// A whole round: from the start when `delta_link` is `None`, else from the stored link.
+    pub async fn delta_round(&self, folder_id: &str, delta_link: Option<&str>) -> Result<DeltaRound<Contact>> {
+        let mut page = match delta_link {
+            Some(link) => self.delta_page(link).await?,
+            None => self.delta_start(folder_id).await?,
+        };
+        let mut items = std::mem::take(&mut page.items);
+        let mut pages = 1;
+        loop {
+            if let Some(next) = page.next_link.take() {
+                page = self.delta_page(&next).await?;
+                pages += 1;
+                items.append(&mut page.items);
+            } else if let Some(delta_link) = page.delta_link.take() {
+                return Ok(DeltaRound { items, delta_link, pages });
+            } else {
+                return Err(Error::Shape {
+                    endpoint: "GET /users/{id}/contactFolders/{id}/contacts/delta".into(),
+                    detail: "page has neither a next link nor a delta link".into(),
+                });
+            }
+        }
+    }
+}
+
+fn check_caps(contact: &Contact) -> Result<()> {
+    use crate::client::models::{MAX_CONTACT_BUSINESS_PHONES, MAX_CONTACT_EMAILS};
+    if contact.email_addresses.as_ref().is_some_and(|v| v.len() > MAX_CONTACT_EMAILS) {
+        return Err(Error::InvalidRequest(format!("a contact holds at most {MAX_CONTACT_EMAILS} e-mail addresses")));
+    }
+    if contact.business_phones.as_ref().is_some_and(|v| v.len() > MAX_CONTACT_BUSINESS_PHONES) {
+        return Err(Error::InvalidRequest(format!(
+            "a contact holds at most {MAX_CONTACT_BUSINESS_PHONES} business phones"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! Groups and users.
+
+use reqwest::Method;
+
+use crate::client::models::{DirectoryObject, Group, User};
+use crate::client::page::Page;
+use crate::client::transport::Request;
+use crate::client::{Client, Result, encode_segment, odata_string, query};
+
+const MEMBER_SELECT: &str = "id,displayName,mail,userPrincipalName";
+
+/// Group endpoints (`/groups`).
+#[derive(Debug, Clone, Copy)]
+pub struct Groups<'a> {
+    client: &'a Client,
+}
+
+impl<'a> Groups<'a> {
+    pub(crate) fn new(client: &'a Client) -> Self {
+        Self { client }
+    }
+
+    /// `GET /groups/{id}`.
+    pub async fn get(&self, group_id: &str) -> Result<Group> {
+        let url = self.client.url(&format!("/groups/{}", encode_segment(group_id)));
+        let req = Request::new(Method::GET, url, "GET /groups/{id}");
+        self.client.transport().send(&req).await?.decode()
+    }
+
+    /// `GET /groups?$filter=displayName eq '{name}'`: every group with that display name
+    /// (display names are not unique).
+    pub async fn find_by_display_name(&self, name: &str) -> Result<Vec<Group>> {
+        let filter = format!("displayName eq {}", odata_string(name));
+        let url = self.client.url(&format!("/groups{}", query(&[("$filter", &filter)])));
+        let req = Request::new(Method::GET, url, "GET /groups?$filter");
+        let mut page: Page<Group> = Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)?;
+        let mut all = std::mem::take(&mut page.items);
+        while let Some(link) = page.next_link.take() {
+            page = self.next_page(&link).await?;
+            all.append(&mut page.items);
+        }
+        Ok(all)
+    }
+
+    /// Finds a group by id, or else by display name (first match).
+    pub async fn find(&self, id_or_name: &str) -> Result<Option<Group>> {
+        match self.get(id_or_name).await {
+            Ok(g) => return Ok(Some(g)),
+            Err(e) if matches!(e.status(), Some(400 | 404)) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(self.find_by_display_name(id_or_name).await?.into_iter().next())
+    }
+
+    async fn first_page(&self, group_id: &str, relation: &str) -> Result<Page<DirectoryObject>> {
+        let url = self.client.url(&format!(
+            "/groups/{}/{relation}{}",
+            encode_segment(group_id),
+            query(&[("$select", MEMBER_SELECT)])
+        ));
+        let req = Request::new(Method::GET, url, format!("GET /groups/{{id}}/{relation}"));
+        Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)
+    }
+
+    /// `GET /groups/{id}/members` (direct members only), first page.
+    pub async fn members(&self, group_id: &str) -> Result<Page<DirectoryObject>> {
+        self.first_page(group_id, "members").await
+    }
+
+    /// `GET /groups/{id}/transitiveMembers` (nested groups flattened), first page.
+    pub async fn transitive_members(&self, group_id: &str) -> Result<Page<DirectoryObject>> {
+        self.first_page(group_id, "transitiveMembers").await
+    }
+
+    /// `GET /groups/{id}/owners`, first page.
+    pub async fn owners(&self, group_id: &str) -> Result<Page<DirectoryObject>> {
+        self.first_page(group_id, "owners").await
+    }
+
+    /// Follows an `@odata.nextLink` of any group collection.
+    pub async fn next_page<T: serde::de::DeserializeOwned>(&self, link: &str) -> Result<Page<T>> {
+        let url = self.client.check_link(link)?;
+        let req = Request::new(Method::GET, url, "GET /groups nextLink");
+        Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)
+    }
+
+    /// Every page of `transitiveMembers`.
+    pub async fn all_transitive_members(&self, group_id: &str) -> Result<Vec<DirectoryObject>> {
+        let first = self.transitive_members(group_id).await?;
+        self.collect(first).await
+    }
+
+    /// Every page of `owners`.
+    pub async fn all_owners(&self, group_id: &str) -> Result<Vec<DirectoryObject>> {
+        let first = self.owners(group_id).await?;
+        self.collect(first).await
+    }
+
+    async fn collect(&self, mut page: Page<DirectoryObject>) -> Result<Vec<DirectoryObject>> {
+        let mut all = std::mem::take(&mut page.items);
+        while let Some(link) = page.next_link.take() {
+            page = self.next_page(&link).await?;
+            all.append(&mut page.items);
+        }
+        Ok(all)
+    }
+}
+
+/// User endpoints (`/users`).
+#[derive(Debug, Clone, Copy)]
+pub struct Users<'a> {
+    client: &'a Client,
+}
+
+impl<'a> Users<'a> {
+    pub(crate) fn new(client: &'a Client) -> Self {
+        Self { client }
+    }
+
+    /// `GET /users/{id}` with the fields the sync needs.
+    pub async fn get(&self, user_id: &str) -> Result<User> {
+        let url = self.client.url(&format!(
+            "/users/{}{}",
+            encode_segment(user_id),
+            query(&[("$select", "id,displayName,mail,userPrincipalName,accountEnabled")])
+        ));
+        let req = Request::new(Method::GET, url, "GET /users/{id}");
+        self.client.transport().send(&req).await?.decode()
+    }
+}

@@ -1,0 +1,42 @@
+//! A typed, app-only Microsoft Graph client for raynet-sync, and an in-process fake Graph.
+//!
+//! # What is here
+//!
+//! - [`client`]: OAuth 2.0 client credentials with a token cache, one method per Graph
+//!   endpoint the sync uses (groups and members, users, calendar-view delta, events,
+//!   the dedicated contact folder and its contacts, `$batch`), typed models, one error enum,
+//!   and one transport layer that obeys `Retry-After`, keeps at most 4 requests in flight per
+//!   mailbox and backs off with jitter.
+//! - `fake` (cargo feature `fake`): a stateful simulator of the same endpoints over loopback
+//!   HTTP, with seed builders, counters, an invitation log and fault injection.
+//!
+//! # Glossary
+//!
+//! - *mailbox*: a user's Exchange Online mailbox, addressed by the user's object id.
+//! - *delta round*: reading `@odata.nextLink` pages until an `@odata.deltaLink`; the delta link
+//!   starts the next round. An expired link is [`Error::DeltaExpired`]: re-read fully and
+//!   reconcile, never delete.
+//! - *change token*: an event's `@odata.etag` (`W/"<changeKey>"`), sent back as `If-Match`.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), graph_client::Error> {
+//! let client = graph_client::Client::builder()
+//!     .credentials("contoso.onmicrosoft.com", "app-id", "secret")
+//!     .build()?;
+//! let group = client.groups().find("Sales").await?;
+//! if let Some(group) = group {
+//!     for member in client.groups().all_transitive_members(&group.id).await? {
+//!         println!("{:?}", member.mail);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod client;
+#[cfg(feature = "fake")]
+pub mod fake;
+
+pub use client::{Client, ClientBuilder, Credentials, DeltaRound, Error, Page, Result, RetryConfig, Secret};

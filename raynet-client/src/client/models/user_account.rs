@@ -1,0 +1,50 @@
+//! User accounts (`/userAccount/`).
+
+use serde::{Deserialize, Serialize};
+
+use super::common::{Ref, RowInfo, de};
+
+open_enum! {
+    /// A user's role.
+    UserRole {
+        /// `ADMIN`.
+        Admin = "ADMIN",
+        /// `FULL_THROTTLE`.
+        FullThrottle = "FULL_THROTTLE",
+        /// `CERTAIN_RESTRICTIONS`.
+        CertainRestrictions = "CERTAIN_RESTRICTIONS",
+        /// `READONLY`.
+        ReadOnly = "READONLY",
+    }
+}
+
+/// A RAYNET user account.
+///
+/// `username` is the login e-mail. Meetings, owners and participants refer to
+/// the linked **person** id ([`UserAccount::person`]), never to this id.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UserAccount {
+    /// User account id.
+    #[serde(deserialize_with = "de::u64_lenient")]
+    pub id: u64,
+    /// Login e-mail.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The person record of this user.
+    #[serde(default)]
+    pub person: Option<Ref>,
+    /// Role.
+    #[serde(default)]
+    pub user_role: Option<UserRole>,
+    /// Second e-mail (detail only).
+    #[serde(default)]
+    pub email2: Option<String>,
+    /// Time zone code, e.g. `EUROPE_PRAGUE` (detail only).
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Audit block and `_version`.
+    #[serde(flatten)]
+    pub row_info: RowInfo,
+}

@@ -1,0 +1,508 @@
+//! The one transport layer: authentication headers, retries with capped
+//! exponential backoff and jitter, 429 handling (connection cap and daily
+//! quota), the in-flight cap, the authentication breaker, rate-limit header
+//! tracking, timeouts and the per-request `tracing` span.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng as _;
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use tracing::Instrument as _;
+use url::Url;
+
+use super::Credentials;
+use super::error::{Error, Result};
+use super::models::{ErrorEnvelope, ListEnvelope};
+use super::page::Page;
+use super::query::{ListQuery, MAX_LIMIT};
+
+/// How the transport retries, waits and limits itself.
+///
+/// The defaults suit production; tests shrink the backoff to milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries of a safe (GET) request after a 5xx or network error.
+    pub max_retries: u32,
+    /// Retries after a 429 caused by too many concurrent connections.
+    pub max_rate_limit_retries: u32,
+    /// First backoff delay; doubled per retry.
+    pub initial_backoff: Duration,
+    /// Upper bound of one backoff delay.
+    pub max_backoff: Duration,
+    /// Longest wait for the daily quota to reset before failing with
+    /// [`Error::QuotaExhausted`].
+    pub max_quota_wait: Duration,
+    /// Timeout of one HTTP request (connect + answer).
+    pub request_timeout: Duration,
+    /// Requests in flight at once per client (the API answers 429 above 4).
+    pub max_in_flight: usize,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 4,
+            max_rate_limit_retries: 6,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            max_quota_wait: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(60),
+            max_in_flight: 3,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Fast timings for tests: 1 ms initial backoff, 20 ms cap, 5 s timeout.
+    #[must_use]
+    pub fn fast() -> Self {
+        RetryPolicy {
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(20),
+            request_timeout: Duration::from_secs(5),
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Delay before retry number `attempt` (0-based): capped exponential,
+    /// with jitter in the upper half.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.min(20));
+        let exp = self.initial_backoff.saturating_mul(factor).min(self.max_backoff);
+        let nanos = u64::try_from(exp.as_nanos()).unwrap_or(u64::MAX);
+        if nanos < 2 {
+            return exp;
+        }
+        Duration::from_nanos(rand::rng().random_range(nanos / 2..=nanos))
+    }
+}
+
+/// The rate-limit state last reported by the API (`X-Ratelimit-*` headers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// `X-Ratelimit-Limit`: requests allowed in the window (per instance and day).
+    pub limit: Option<u64>,
+    /// `X-Ratelimit-Remaining`: requests left in the window.
+    pub remaining: Option<u64>,
+    /// `X-Ratelimit-Reset`: when the window resets.
+    pub reset: Option<DateTime<Utc>>,
+}
+
+impl RateLimit {
+    /// Parses the headers; `None` when none of them is present.
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        let num = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<i64>().ok())
+        };
+        let limit = num("x-ratelimit-limit");
+        let remaining = num("x-ratelimit-remaining");
+        let reset = num("x-ratelimit-reset");
+        if limit.is_none() && remaining.is_none() && reset.is_none() {
+            return None;
+        }
+        Some(RateLimit {
+            limit: limit.and_then(|v| u64::try_from(v).ok()),
+            remaining: remaining.map(|v| u64::try_from(v).unwrap_or(0)),
+            reset: reset.and_then(|s| DateTime::from_timestamp(s, 0)),
+        })
+    }
+}
+
+/// A successful raw answer.
+pub(crate) struct RawResponse {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+}
+
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    pub(crate) base: Url,
+    pub(crate) instance: String,
+    pub(crate) credentials: Credentials,
+    pub(crate) policy: RetryPolicy,
+    permits: Semaphore,
+    breaker: AtomicBool,
+    rate: Mutex<Option<RateLimit>>,
+}
+
+impl Transport {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        base: Url,
+        instance: String,
+        credentials: Credentials,
+        policy: RetryPolicy,
+    ) -> Self {
+        let permits = Semaphore::new(policy.max_in_flight.max(1));
+        Transport {
+            http,
+            base,
+            instance,
+            credentials,
+            policy,
+            permits,
+            breaker: AtomicBool::new(false),
+            rate: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn rate_limit(&self) -> Option<RateLimit> {
+        *self.rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.breaker.load(Ordering::SeqCst)
+    }
+
+    fn record_rate(&self, headers: &HeaderMap) {
+        if let Some(rl) = RateLimit::from_headers(headers) {
+            *self.rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(rl);
+        }
+    }
+
+    /// When the last answer said the quota is spent: the reset time.
+    fn quota_spent_until(&self) -> Option<DateTime<Utc>> {
+        let rl = self.rate_limit()?;
+        (rl.remaining == Some(0)).then_some(())?;
+        let reset = rl.reset.unwrap_or_else(next_utc_midnight);
+        (reset > Utc::now()).then_some(reset)
+    }
+
+    /// Waits for the quota reset if it is near, or fails if it is too far.
+    async fn wait_for_quota(&self, endpoint: &str, until: DateTime<Utc>) -> Result<()> {
+        let wait = (until - Utc::now()).to_std().unwrap_or_default();
+        if wait > self.policy.max_quota_wait {
+            return Err(Error::QuotaExhausted {
+                until,
+                endpoint: endpoint.to_owned(),
+            });
+        }
+        tracing::warn!(?wait, "raynet daily quota spent; waiting for the reset");
+        tokio::time::sleep(wait + Duration::from_millis(50)).await;
+        // Forget the spent state: the next answer brings fresh headers.
+        if let Some(rl) = self.rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_mut() {
+            rl.remaining = None;
+        }
+        Ok(())
+    }
+
+    /// Sends one logical request (with retries) and returns the successful answer.
+    pub(crate) async fn execute(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> Result<RawResponse> {
+        let endpoint = format!("{method} /{path}");
+        let span = tracing::info_span!(
+            "raynet.request",
+            method = %method,
+            path = %path,
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+        );
+        self.execute_inner(method, path, query, body, &endpoint)
+            .instrument(span)
+            .await
+    }
+
+    async fn execute_inner(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<Vec<u8>>,
+        endpoint: &str,
+    ) -> Result<RawResponse> {
+        let mut url = self
+            .base
+            .join(path)
+            .map_err(|e| Error::Config(format!("bad path `{path}`: {e}")))?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query {
+                pairs.append_pair(k, v);
+            }
+            if method == Method::GET {
+                pairs.append_pair("dateFormat", "ISO8601");
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        let safe = method == Method::GET || method == Method::HEAD;
+        let span = tracing::Span::current();
+        let mut retries = 0u32;
+        let mut rate_retries = 0u32;
+        let mut attempts = 0u32;
+        loop {
+            if self.is_stopped() {
+                return Err(Error::AuthBreakerOpen {
+                    endpoint: endpoint.to_owned(),
+                });
+            }
+            if let Some(until) = self.quota_spent_until() {
+                self.wait_for_quota(endpoint, until).await?;
+            }
+            let permit = self
+                .permits
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
+            if self.is_stopped() {
+                return Err(Error::AuthBreakerOpen {
+                    endpoint: endpoint.to_owned(),
+                });
+            }
+            attempts += 1;
+            span.record("attempts", attempts);
+            let mut req = self
+                .http
+                .request(method.clone(), url.clone())
+                .basic_auth(&self.credentials.user, Some(self.credentials.api_key.expose()))
+                .header("X-Instance-Name", &self.instance)
+                .timeout(self.policy.request_timeout);
+            if let Some(b) = &body {
+                req = req
+                    .header(CONTENT_TYPE, "application/json; charset=UTF-8")
+                    .body(b.clone());
+            }
+            let sent = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    self.record_rate(resp.headers());
+                    resp.bytes().await.map(|b| (status, b.to_vec()))
+                }
+                Err(e) => Err(e),
+            };
+            drop(permit);
+            let (status, bytes) = match sent {
+                Ok(ok) => ok,
+                Err(e) => {
+                    if safe && retries < self.policy.max_retries {
+                        tracing::debug!(error = %e, "network error; retrying");
+                        tokio::time::sleep(self.policy.backoff(retries)).await;
+                        retries += 1;
+                        continue;
+                    }
+                    return Err(if e.is_timeout() {
+                        Error::Timeout { endpoint: endpoint.to_owned(), source: e }
+                    } else {
+                        Error::Network { endpoint: endpoint.to_owned(), source: e }
+                    });
+                }
+            };
+            span.record("status", status);
+            match status {
+                200..=299 => return Ok(RawResponse { status, body: bytes }),
+                401 | 403 => {
+                    self.breaker.store(true, Ordering::SeqCst);
+                    let env = parse_error_envelope(&bytes);
+                    tracing::error!(status, "raynet refused the credentials; stopping all traffic");
+                    return Err(Error::Unauthorized {
+                        endpoint: endpoint.to_owned(),
+                        status,
+                        message: env.and_then(|e| e.message),
+                    });
+                }
+                429 => {
+                    let env = parse_error_envelope(&bytes);
+                    let quota_body = env
+                        .as_ref()
+                        .and_then(|e| e.kind.as_deref())
+                        .is_some_and(|k| k == "RequestLimitReached");
+                    let until = self.quota_spent_until().or_else(|| {
+                        let headers_known = self.rate_limit().is_some_and(|r| r.remaining.is_some());
+                        (quota_body && !headers_known).then(next_utc_midnight)
+                    });
+                    if let Some(until) = until {
+                        self.wait_for_quota(endpoint, until).await?;
+                        continue;
+                    }
+                    if rate_retries < self.policy.max_rate_limit_retries {
+                        tracing::debug!("429 (connection cap); backing off");
+                        tokio::time::sleep(self.policy.backoff(rate_retries)).await;
+                        rate_retries += 1;
+                        continue;
+                    }
+                    return Err(Error::RateLimited {
+                        endpoint: endpoint.to_owned(),
+                    });
+                }
+                500..=599 if safe && retries < self.policy.max_retries => {
+                    tracing::debug!(status, "server error; retrying");
+                    tokio::time::sleep(self.policy.backoff(retries)).await;
+                    retries += 1;
+                }
+                _ => return Err(api_error(endpoint, status, &bytes)),
+            }
+        }
+    }
+
+    /// GET and decode JSON.
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<T> {
+        let resp = self.execute(Method::GET, path, query, None).await?;
+        decode(&format!("GET /{path}"), &resp.body)
+    }
+
+    /// Sends a JSON body.
+    pub(crate) async fn send_json<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<RawResponse> {
+        let bytes = serde_json::to_vec(body).map_err(|source| Error::Encode {
+            endpoint: format!("{method} /{path}"),
+            source,
+        })?;
+        self.execute(method, path, &[], Some(bytes)).await
+    }
+
+    /// One page of a list.
+    pub(crate) async fn list_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &ListQuery,
+    ) -> Result<Page<T>> {
+        let offset = query.get_offset().unwrap_or(0);
+        let limit = query.get_limit().unwrap_or(MAX_LIMIT);
+        let q = query.clone().offset(offset).limit(limit);
+        let env: ListEnvelope<T> = self.get_json(path, &q.to_pairs()).await?;
+        Ok(Page {
+            items: env.data,
+            total_count: env.total_count,
+            offset,
+            limit,
+        })
+    }
+
+    /// Every page of a list, from the query's offset on.
+    pub(crate) async fn list_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &ListQuery,
+    ) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        let mut q = query.clone();
+        loop {
+            let page = self.list_page::<T>(path, &q).await?;
+            let next = page.next_offset();
+            out.extend(page.items);
+            match next {
+                Some(offset) => q = q.offset(offset),
+                None => return Ok(out),
+            }
+        }
+    }
+}
+
+/// Decodes a JSON body, naming the failing field path and the endpoint.
+pub(crate) fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
+        endpoint: endpoint.to_owned(),
+        path: e.path().to_string(),
+        source: e.into_inner(),
+    })
+}
+
+fn parse_error_envelope(body: &[u8]) -> Option<ErrorEnvelope> {
+    let env: ErrorEnvelope = serde_json::from_slice(body).ok()?;
+    (env.kind.is_some() || env.message.is_some()).then_some(env)
+}
+
+fn api_error(endpoint: &str, status: u16, body: &[u8]) -> Error {
+    if let Some(env) = parse_error_envelope(body) {
+        Error::Api {
+            endpoint: endpoint.to_owned(),
+            status,
+            kind: env.kind,
+            message: env.message,
+            translated_message: env.translated_message,
+            body: None,
+        }
+    } else {
+        let text = String::from_utf8_lossy(body);
+        let text: String = text.chars().take(2048).collect();
+        Error::Api {
+            endpoint: endpoint.to_owned(),
+            status,
+            kind: None,
+            message: None,
+            translated_message: None,
+            body: (!text.is_empty()).then_some(text),
+        }
+    }
+}
+
+/// The next 00:00 UTC: the documented reset of the daily window.
+pub(crate) fn next_utc_midnight() -> DateTime<Utc> {
+    let tomorrow = Utc::now().date_naive() + chrono::Duration::days(1);
+    tomorrow
+        .and_hms_opt(0, 0, 0)
+        .map_or_else(Utc::now, |n| n.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        let p = RetryPolicy {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
+        for attempt in 0..30 {
+            let d = p.backoff(attempt);
+            assert!(d <= Duration::from_secs(1), "attempt {attempt}: {d:?} over the cap");
+        }
+        let first = p.backoff(0);
+        assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn parses_rate_limit_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("X-Ratelimit-Limit", "24000".parse().expect("header"));
+        h.insert("X-Ratelimit-Remaining", "23983".parse().expect("header"));
+        h.insert("X-Ratelimit-Reset", "1769126400".parse().expect("header"));
+        let rl = RateLimit::from_headers(&h).expect("present");
+        assert_eq!(rl.limit, Some(24_000));
+        assert_eq!(rl.remaining, Some(23_983));
+        assert_eq!(rl.reset.map(|r| r.to_rfc3339()).as_deref(), Some("2026-01-23T00:00:00+00:00"));
+        assert_eq!(RateLimit::from_headers(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn error_envelopes_in_all_shapes() {
+        let e = api_error("GET /meeting/", 400, br#"{"type":"BadRequest","message":"Unsupported filter column [x]"}"#);
+        assert_eq!(e.api_type(), Some("BadRequest"));
+        assert_eq!(e.to_string(), "raynet answered 400 on GET /meeting/: BadRequest: Unsupported filter column [x]");
+        let e = api_error("GET /x/", 500, br#"{"success":false,"type":"X","message":"m","translatedMessage":"t"}"#);
+        assert!(matches!(e, Error::Api { translated_message: Some(ref t), .. } if t == "t"));
+        let e = api_error("GET /x/", 500, br#"{"message":"only"}"#);
+        assert_eq!(e.to_string(), "raynet answered 500 on GET /x/: only");
+        let e = api_error("GET /x/", 502, b"<html>bad gateway</html>");
+        assert!(matches!(e, Error::Api { body: Some(ref b), .. } if b.contains("bad gateway")));
+    }
+}

@@ -1,0 +1,59 @@
+//! Typed async client for the RAYNET CRM REST API v2, as used by raynet-sync.
+//!
+//! The crate has two layers, kept apart on purpose:
+//!
+//! * [`client`] — HTTP and models only (never depends on the sync engine): a
+//!   [`Client`] with one handler per resource (`client.meetings()`,
+//!   `client.events()`, `client.persons()`, `client.companies()`,
+//!   `client.user_accounts()`, `client.ext_ids(..)`), request/response structs
+//!   in [`client::models`], a typed filter builder ([`ListQuery`]) and one
+//!   transport layer that owns retries, rate limits, the in-flight cap and the
+//!   authentication breaker.
+//! * [`fake`] (cargo feature `fake`) — an in-process, stateful fake RAYNET
+//!   server (axum on `127.0.0.1:0`) for tests and demos, with fault injection
+//!   and request counters.
+//!
+//! # Glossary
+//!
+//! * **instance** — one RAYNET tenant, named by the `X-Instance-Name` header.
+//! * **activity** — a RAYNET calendar item: a *meeting* (`/meeting/`) or an
+//!   *event* (`/event/`, "událost"). Both share one model,
+//!   [`CalendarActivity`].
+//! * **extId** — an external identifier (`prefix:value`) attached to a record;
+//!   up to 10 per record.
+//! * **watermark** — the `rowInfo.lastModifiedAt` value from which an
+//!   incremental read starts again.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use raynet_client::{Client, ListQuery, Op};
+//!
+//! # async fn run() -> Result<(), raynet_client::Error> {
+//! let client = Client::builder()
+//!     .base_url("https://app.raynet.cz/api/v2/")
+//!     .instance("acme")
+//!     .credentials("api@acme.cz", "crm-secret")
+//!     .build()?;
+//! let query = ListQuery::new()
+//!     .filter("rowInfo.lastModifiedAt", Op::Ge, "2026-01-01T00:00:00.000+00:00")
+//!     .sort("rowInfo.lastModifiedAt", raynet_client::SortDirection::Asc);
+//! let changed = client.persons().list_all(&query).await?;
+//! println!("{} persons changed", changed.len());
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod client;
+#[cfg(feature = "fake")]
+pub mod fake;
+
+pub use client::error::Error;
+pub use client::html::{html_to_text, text_to_html};
+pub use client::models;
+pub use client::models::{CalendarActivity, Company, Person, UserAccount};
+pub use client::page::Page;
+pub use client::query::{FilterValue, ListQuery, Op, SortDirection};
+pub use client::transport::{RateLimit, RetryPolicy};
+pub use client::{Client, ClientBuilder, Credentials, DEFAULT_BASE_URL, EntityName};
