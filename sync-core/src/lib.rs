@@ -80,4 +80,6 @@ pub use provider::{
     Completeness, ReadRequest, ReadSide, Remote, SideRead, Window, WriteSide, Written,
 };
 pub use runner::{Failure, RoundReport, Runner, SideCounts};
-pub use state::{MemoryStore, PairRecord, PendingCreate, SideRecord, StateStore, StoredState};
+pub use state::{
+    MemoryStore, PairRecord, Pairs, PendingCreate, SideRecord, StateStore, StoredState,
+};

@@ -24,6 +24,15 @@ pub struct Window {
 }
 
 impl Window {
+    /// A window that holds every instant.
+    #[must_use]
+    pub fn everything() -> Self {
+        Self {
+            start: DateTime::<Utc>::MIN_UTC,
+            end: DateTime::<Utc>::MAX_UTC,
+        }
+    }
+
     /// Whether the span `[start, end)` overlaps the window (a zero-length span counts when its
     /// instant lies inside).
     #[must_use]
@@ -46,6 +55,10 @@ pub struct Remote<T> {
     pub modified: Option<DateTime<Utc>>,
     /// The item, normalized.
     pub item: T,
+    /// The idempotency key a create of ours left on the item (Raynet external id, Graph
+    /// extended property), when the read could see it. It lets the engine re-link items after
+    /// a lost state store and spot copies of a synced item; `None` when unknown.
+    pub key: Option<IdempotencyKey>,
 }
 
 /// How much a read can be trusted to say about what is *not* in it.
@@ -75,6 +88,11 @@ pub struct SideRead<T> {
     /// Items that were listed but could not be mapped, with the reason (they are reported and
     /// left alone: never deleted, never overwritten).
     pub unreadable: Vec<(RemoteId, String)>,
+    /// A complete listing of the ids in scope that came with a [`Completeness::Delta`] read
+    /// (Raynet has no deletion feed: it lists every id, cheaply, instead). A known item whose
+    /// id is missing from it is treated like an explicit deletion marker. `None` when the side
+    /// did not list ids.
+    pub listed_ids: Option<Vec<RemoteId>>,
 }
 
 impl<T> SideRead<T> {
@@ -87,6 +105,7 @@ impl<T> SideRead<T> {
             completeness: Completeness::Complete,
             cursor: None,
             unreadable: Vec::new(),
+            listed_ids: None,
         }
     }
 
@@ -99,6 +118,7 @@ impl<T> SideRead<T> {
             completeness: Completeness::Partial,
             cursor: None,
             unreadable: Vec::new(),
+            listed_ids: None,
         }
     }
 }

@@ -387,12 +387,20 @@ impl Runner {
                 continue;
             };
             match side.find_by_key(&p.key).await {
+                Ok(Some(found)) if state.find(p.target, &found.id).is_some() => {
+                    // Already linked (by its sync mark, in a round that ran meanwhile).
+                    store
+                        .resolve_pending(&self.scope, &p.key, None, None)
+                        .await?;
+                }
                 Ok(Some(found)) => {
                     let mut record = p.record.clone();
+                    // The base is what we sent, not what is there now: an edit made since
+                    // then is a change to carry over, not the starting point.
                     *record.side_mut(p.target) = Some(SideRecord {
                         id: found.id,
                         version: found.version,
-                        base: found.item.normalized(),
+                        base: p.item.clone(),
                     });
                     store
                         .resolve_pending(&self.scope, &p.key, p.pair, Some(&record))
@@ -639,20 +647,48 @@ async fn confirm_absences<T: SyncItem>(
     which: Side,
     limit: usize,
 ) {
-    if read.completeness != Completeness::Complete {
-        return;
+    if read.completeness == Completeness::Delta {
+        if let Some(ids) = read.listed_ids.take() {
+            // A known item missing from the id listing is marked deleted (then checked below).
+            let all: HashSet<&crate::ids::RemoteId> = ids.iter().collect();
+            let listed: HashSet<&crate::ids::RemoteId> = read.items.iter().map(|r| &r.id).collect();
+            let missing: Vec<crate::ids::RemoteId> = state
+                .pairs
+                .values()
+                .filter_map(|p| p.side(which))
+                .filter(|r| !all.contains(&r.id) && !listed.contains(&r.id))
+                .map(|r| r.id.clone())
+                .collect();
+            read.deleted.extend(missing);
+        }
     }
     let listed: HashSet<&crate::ids::RemoteId> = read.items.iter().map(|r| &r.id).collect();
-    let absent: Vec<crate::ids::RemoteId> = state
-        .pairs
-        .values()
-        .filter_map(|p| p.side(which))
-        .filter(|r| !listed.contains(&r.id))
-        .map(|r| r.id.clone())
-        .collect();
+    let marked: HashSet<&crate::ids::RemoteId> = read.deleted.iter().collect();
+    let absent: Vec<crate::ids::RemoteId> = match read.completeness {
+        Completeness::Partial => return,
+        // Absent from a complete listing: deleted, or moved out of the window.
+        Completeness::Complete => state
+            .pairs
+            .values()
+            .filter_map(|p| p.side(which))
+            .filter(|r| !listed.contains(&r.id))
+            .map(|r| r.id.clone())
+            .collect(),
+        // A delta's removal marker: deleted, or moved out of the window (Graph says both
+        // the same way).
+        Completeness::Delta => state
+            .pairs
+            .values()
+            .filter_map(|p| p.side(which))
+            .filter(|r| marked.contains(&r.id) && !listed.contains(&r.id))
+            .map(|r| r.id.clone())
+            .collect(),
+    };
     if absent.is_empty() || absent.len() > limit {
         return;
     }
+    let checked: HashSet<crate::ids::RemoteId> = absent.iter().cloned().collect();
+    read.deleted.retain(|id| !checked.contains(id));
     let mut confirmed = Vec::new();
     let mut found = Vec::new();
     for id in absent {

@@ -79,11 +79,119 @@ pub struct PendingCreate<T> {
     pub item: T,
 }
 
+/// The pairs of one scope, kept sorted by [`PairId`] in one vector: compact (no per-node
+/// overhead, which matters at 100,000 pairs) and iterated in a deterministic order.
+///
+/// ```
+/// use sync_core::{Pairs, PairId, PairRecord, Side};
+/// let mut pairs: Pairs<sync_core::Contact> = Pairs::default();
+/// let rec = PairRecord { raynet: None, outlook: None, origin: Side::Raynet };
+/// pairs.insert(PairId::from_store(2), rec.clone());
+/// pairs.insert(PairId::from_store(1), rec.clone());
+/// assert_eq!(pairs.keys().map(|k| k.get()).collect::<Vec<_>>(), vec![1, 2]);
+/// assert!(pairs.remove(&PairId::from_store(1)).is_some());
+/// assert_eq!(pairs.len(), 1);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pairs<T> {
+    sorted: Vec<(PairId, PairRecord<T>)>,
+}
+
+impl<T> Default for Pairs<T> {
+    fn default() -> Self {
+        Self { sorted: Vec::new() }
+    }
+}
+
+impl<T> Pairs<T> {
+    /// Inserts or replaces the pair `id`; returns the record it replaced. Appending in id
+    /// order (as a store loading rows `ORDER BY id` does) costs O(1).
+    pub fn insert(&mut self, id: PairId, pair: PairRecord<T>) -> Option<PairRecord<T>> {
+        if self.sorted.last().is_none_or(|(last, _)| *last < id) {
+            self.sorted.push((id, pair));
+            return None;
+        }
+        match self.sorted.binary_search_by_key(&id, |(k, _)| *k) {
+            Ok(at) => Some(std::mem::replace(&mut self.sorted[at].1, pair)),
+            Err(at) => {
+                self.sorted.insert(at, (id, pair));
+                None
+            }
+        }
+    }
+
+    /// Removes the pair `id`; returns its record.
+    pub fn remove(&mut self, id: &PairId) -> Option<PairRecord<T>> {
+        let at = self.sorted.binary_search_by_key(id, |(k, _)| *k).ok()?;
+        Some(self.sorted.remove(at).1)
+    }
+
+    /// The pair `id`.
+    #[must_use]
+    pub fn get(&self, id: &PairId) -> Option<&PairRecord<T>> {
+        let at = self.sorted.binary_search_by_key(id, |(k, _)| *k).ok()?;
+        Some(&self.sorted[at].1)
+    }
+
+    /// How many pairs there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// Whether there is no pair.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
+    /// The pairs in id order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&PairId, &PairRecord<T>)> {
+        self.sorted.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The ids in order.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &PairId> {
+        self.sorted.iter().map(|(k, _)| k)
+    }
+
+    /// The records in id order.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &PairRecord<T>> {
+        self.sorted.iter().map(|(_, v)| v)
+    }
+
+    /// Releases spare capacity (after loading).
+    pub fn shrink_to_fit(&mut self) {
+        self.sorted.shrink_to_fit();
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Pairs<T> {
+    type Item = (&'a PairId, &'a PairRecord<T>);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (PairId, PairRecord<T>)>,
+        fn(&'a (PairId, PairRecord<T>)) -> (&'a PairId, &'a PairRecord<T>),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.sorted.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<T> FromIterator<(PairId, PairRecord<T>)> for Pairs<T> {
+    fn from_iter<I: IntoIterator<Item = (PairId, PairRecord<T>)>>(iter: I) -> Self {
+        let mut sorted: Vec<_> = iter.into_iter().collect();
+        sorted.sort_by_key(|(k, _)| *k);
+        sorted.dedup_by_key(|(k, _)| *k);
+        Self { sorted }
+    }
+}
+
 /// Everything the store knows of one scope.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredState<T> {
     /// The pairs, by their store id.
-    pub pairs: BTreeMap<PairId, PairRecord<T>>,
+    pub pairs: Pairs<T>,
     /// The last incremental-read cursor of each side.
     pub cursors: BTreeMap<Side, Cursor>,
     /// Creates sent (or about to be sent) but not yet confirmed.
@@ -93,7 +201,7 @@ pub struct StoredState<T> {
 impl<T> Default for StoredState<T> {
     fn default() -> Self {
         Self {
-            pairs: BTreeMap::new(),
+            pairs: Pairs::default(),
             cursors: BTreeMap::new(),
             pending: Vec::new(),
         }

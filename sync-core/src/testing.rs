@@ -96,6 +96,7 @@ pub struct MemorySide<T: SyncItem> {
     prefix: String,
     clock: MemoryClock,
     deltas: bool,
+    id_listing: bool,
 }
 
 impl<T: SyncItem> MemorySide<T> {
@@ -116,6 +117,7 @@ impl<T: SyncItem> MemorySide<T> {
             prefix: "m".into(),
             clock: MemoryClock::new(),
             deltas: true,
+            id_listing: false,
         }
     }
 
@@ -130,6 +132,14 @@ impl<T: SyncItem> MemorySide<T> {
     #[must_use]
     pub fn with_clock(mut self, clock: MemoryClock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Incremental reads the way Raynet can do them: changed items plus a listing of every id,
+    /// with no deletion markers (Raynet has no deletion feed).
+    #[must_use]
+    pub fn with_id_listing(mut self) -> Self {
+        self.id_listing = true;
         self
     }
 
@@ -274,6 +284,7 @@ impl<T: SyncItem> MemorySide<T> {
             version: version_token(s.version),
             modified: Some(s.modified),
             item: s.item.clone(),
+            key: s.key.clone(),
         }
     }
 
@@ -369,6 +380,7 @@ impl<T: SyncItem> ReadSide<T> for MemorySide<T> {
                 completeness: Completeness::Complete,
                 cursor,
                 unreadable: Vec::new(),
+                listed_ids: None,
             },
             Some(since) => {
                 let changed: std::collections::BTreeSet<&RemoteId> = inner
@@ -387,12 +399,16 @@ impl<T: SyncItem> ReadSide<T> for MemorySide<T> {
                         Some(_) | None => deleted.push(id.clone()),
                     }
                 }
+                let listed_ids = self
+                    .id_listing
+                    .then(|| inner.items.keys().cloned().collect());
                 SideRead {
                     items,
-                    deleted,
+                    deleted: if self.id_listing { Vec::new() } else { deleted },
                     completeness: Completeness::Delta,
                     cursor,
                     unreadable: Vec::new(),
+                    listed_ids,
                 }
             }
         };

@@ -1,0 +1,568 @@
+//! One readable example per row of the decision table (DESIGN §3) and per calendar rule the
+//! engine owns (DESIGN §4).
+
+use sync_core::*;
+
+use crate::util::{Calendar, at, meeting, now, outlook_event};
+
+/// A calendar with one meeting created in Raynet and already synced.
+fn synced(policy: Policy) -> (Calendar, RemoteId, RemoteId) {
+    let cal = Calendar::new(policy);
+    let r = cal.raynet.insert(meeting("Review", 5));
+    let report = cal.round();
+    assert_eq!(report.created(Side::Outlook), 1);
+    let o = cal.outlook.ids()[0].clone();
+    (cal, r, o)
+}
+
+#[test]
+fn new_in_raynet_is_created_in_outlook() {
+    let (cal, r, _) = synced(Policy::default());
+    assert_eq!(cal.outlook_of(&r).unwrap().title, "Review");
+    assert_eq!(
+        cal.round().writes(),
+        0,
+        "echo: a second round writes nothing"
+    );
+}
+
+#[test]
+fn new_in_outlook_becomes_a_raynet_event() {
+    let cal = Calendar::new(Policy::default());
+    let o = cal.outlook.insert(outlook_event("Dentist", 3));
+    assert_eq!(cal.round().created(Side::Raynet), 1);
+    let r = cal.raynet_of(&o).unwrap();
+    assert_eq!(r.title, "Dentist");
+    assert_eq!(
+        r.kind,
+        Some(ActivityKind::Event),
+        "outlook_new_as defaults to event"
+    );
+    assert!(cal.round().is_clean());
+    assert_eq!(cal.round().writes(), 0);
+}
+
+#[test]
+fn changed_in_raynet_only_updates_outlook() {
+    let (cal, r, o) = synced(Policy::default());
+    cal.raynet.edit(&r, |e| e.location = "Brno".into());
+    let report = cal.round();
+    assert_eq!(report.updated.outlook, 1);
+    assert_eq!(report.updated.raynet, 0);
+    assert_eq!(cal.outlook.get_item(&o).unwrap().location, "Brno");
+}
+
+#[test]
+fn changed_in_outlook_only_updates_raynet() {
+    let (cal, r, o) = synced(Policy::default());
+    cal.outlook.edit(&o, |e| e.schedule = at(7));
+    let report = cal.round();
+    assert_eq!((report.updated.raynet, report.updated.outlook), (1, 0));
+    assert_eq!(cal.raynet.get_item(&r).unwrap().schedule, at(7));
+}
+
+#[test]
+fn edits_to_different_fields_on_both_sides_both_survive() {
+    let (cal, r, o) = synced(Policy::default());
+    cal.raynet.edit(&r, |e| e.description = "agenda".into());
+    cal.outlook.edit(&o, |e| e.location = "Praha".into());
+    let report = cal.round();
+    assert!(report.conflicts.is_empty());
+    for e in [
+        cal.raynet.get_item(&r).unwrap(),
+        cal.outlook.get_item(&o).unwrap(),
+    ] {
+        assert_eq!(e.description, "agenda");
+        assert_eq!(e.location, "Praha");
+    }
+}
+
+#[test]
+fn the_same_edit_on_both_sides_is_no_conflict() {
+    let (cal, r, o) = synced(Policy::default());
+    cal.raynet.edit(&r, |e| e.title = "Review 2".into());
+    cal.outlook.edit(&o, |e| e.title = "Review 2".into());
+    let report = cal.round();
+    assert!(report.conflicts.is_empty());
+    assert_eq!(report.writes(), 0);
+    assert_eq!(cal.round().writes(), 0);
+}
+
+fn conflicting(policy: ConflictPolicy, outlook_later: bool) -> (RoundReport, String, String) {
+    let (cal, r, o) = synced(Policy {
+        conflict: policy,
+        ..Policy::default()
+    });
+    if outlook_later {
+        cal.raynet.edit(&r, |e| e.title = "Raynet title".into());
+        cal.outlook.edit(&o, |e| e.title = "Outlook title".into());
+    } else {
+        cal.outlook.edit(&o, |e| e.title = "Outlook title".into());
+        cal.raynet.edit(&r, |e| e.title = "Raynet title".into());
+    }
+    let report = cal.round();
+    let rt = cal.raynet.get_item(&r).unwrap().title;
+    let ot = cal.outlook.get_item(&o).unwrap().title;
+    assert_eq!(rt, ot, "both sides agree after a conflict");
+    (report, rt, ot)
+}
+
+#[test]
+fn conflict_latest_takes_the_later_edit_and_reports_it() {
+    let (report, title, _) = conflicting(ConflictPolicy::Latest, true);
+    assert_eq!(title, "Outlook title");
+    assert_eq!(report.conflicts.len(), 1);
+    assert_eq!(report.conflicts[0].field, "title");
+    assert_eq!(report.conflicts[0].winner, Side::Outlook);
+    let (report, title, _) = conflicting(ConflictPolicy::Latest, false);
+    assert_eq!(title, "Raynet title");
+    assert_eq!(report.conflicts[0].winner, Side::Raynet);
+}
+
+#[test]
+fn conflict_policies_raynet_and_outlook_always_win() {
+    for later in [true, false] {
+        let (report, title, _) = conflicting(ConflictPolicy::Raynet, later);
+        assert_eq!(title, "Raynet title");
+        assert_eq!(report.conflicts[0].rule, "raynet");
+        let (report, title, _) = conflicting(ConflictPolicy::Outlook, later);
+        assert_eq!(title, "Outlook title");
+        assert_eq!(report.conflicts[0].rule, "outlook");
+    }
+}
+
+#[test]
+fn conflict_latest_tie_goes_to_raynet() {
+    let plan_with = |r_mod, o_mod| {
+        let base = meeting("Base", 1);
+        let rid = RemoteId::new("r1").unwrap();
+        let oid = RemoteId::new("o1").unwrap();
+        let v = Version::new("v1").unwrap();
+        let mut state = StoredState::default();
+        let ob = base.project(&EventProfile::outlook()).item;
+        state.pairs.insert(
+            PairId::from_store(1),
+            PairRecord {
+                raynet: Some(SideRecord {
+                    id: rid.clone(),
+                    version: v.clone(),
+                    base: base.clone(),
+                }),
+                outlook: Some(SideRecord {
+                    id: oid.clone(),
+                    version: v.clone(),
+                    base: ob.clone(),
+                }),
+                origin: Side::Raynet,
+            },
+        );
+        let mut r = base.clone();
+        r.title = "R".into();
+        let mut o = ob.clone();
+        o.title = "O".into();
+        let v2 = Version::new("v2").unwrap();
+        let rr = SideRead::complete(vec![Remote {
+            id: rid,
+            version: v2.clone(),
+            modified: r_mod,
+            item: r,
+            key: None,
+        }]);
+        let or = SideRead::complete(vec![Remote {
+            id: oid,
+            version: v2,
+            modified: o_mod,
+            item: o,
+            key: None,
+        }]);
+        plan_calendar(&CalendarInput {
+            state: &state,
+            raynet: &rr,
+            outlook: &or,
+            raynet_profile: &EventProfile::raynet(),
+            outlook_profile: &EventProfile::outlook(),
+            policy: &Policy::default(),
+            member: &Member::default(),
+            now: now(),
+        })
+    };
+    let t = now();
+    let plan = plan_with(Some(t), Some(t));
+    assert_eq!(plan.conflicts[0].winner, Side::Raynet);
+    assert_eq!(plan.conflicts[0].rule, "latest (tie)");
+    let plan = plan_with(None, None);
+    assert_eq!(plan.conflicts[0].winner, Side::Raynet);
+    assert!(
+        plan.to_string()
+            .contains("conflict on #1 \"R\", field title: raynet wins")
+    );
+}
+
+#[test]
+fn deleted_in_raynet_deletes_the_outlook_event() {
+    let (cal, r, _) = synced(Policy::default());
+    cal.raynet.remove(&r);
+    let report = cal.round();
+    assert_eq!(report.deleted.outlook, 1);
+    assert!(cal.outlook.is_empty());
+    assert_eq!(cal.pairs(), 0);
+}
+
+#[test]
+fn deleted_in_outlook_cancels_in_raynet_by_default() {
+    let (cal, r, o) = synced(Policy::default());
+    cal.outlook.remove(&o);
+    let report = cal.round();
+    assert_eq!(report.updated.raynet, 1);
+    let kept = cal.raynet.get_item(&r).unwrap();
+    assert_eq!(
+        kept.status,
+        EventStatus::Cancelled,
+        "history kept, marked cancelled"
+    );
+    assert_eq!(
+        cal.round().writes(),
+        0,
+        "the detached record is not re-created in Outlook"
+    );
+    assert!(cal.outlook.is_empty());
+}
+
+#[test]
+fn deleted_in_outlook_with_delete_or_ignore() {
+    let (cal, _, o) = synced(Policy {
+        outlook_deletes: OutlookDeletes::Delete,
+        ..Policy::default()
+    });
+    cal.outlook.remove(&o);
+    assert_eq!(cal.round().deleted.raynet, 1);
+    assert!(cal.raynet.is_empty());
+
+    let (cal, r, o) = synced(Policy {
+        outlook_deletes: OutlookDeletes::Ignore,
+        ..Policy::default()
+    });
+    cal.outlook.remove(&o);
+    assert_eq!(cal.round().writes(), 0);
+    assert_eq!(
+        cal.raynet.get_item(&r).unwrap().status,
+        EventStatus::Scheduled
+    );
+    cal.raynet.edit(&r, |e| e.title = "later edit".into());
+    assert_eq!(cal.round().writes(), 0, "an unlinked record stays unlinked");
+}
+
+#[test]
+fn deleted_in_raynet_but_edited_in_outlook_is_recreated_in_raynet() {
+    let (cal, r, o) = synced(Policy::default());
+    cal.raynet.remove(&r);
+    cal.outlook.edit(&o, |e| e.title = "Still on".into());
+    let report = cal.round();
+    assert_eq!(report.created(Side::Raynet), 1);
+    assert_eq!(cal.raynet_of(&o).unwrap().title, "Still on");
+    assert_eq!(
+        cal.raynet_of(&o).unwrap().kind,
+        Some(ActivityKind::Meeting),
+        "keeps its type"
+    );
+    assert_eq!(cal.round().writes(), 0);
+
+    let (cal, r, o) = synced(Policy {
+        delete_vs_edit: DeleteEditPolicy::Delete,
+        ..Policy::default()
+    });
+    cal.raynet.remove(&r);
+    cal.outlook.edit(&o, |e| e.title = "Still on".into());
+    assert_eq!(cal.round().deleted.outlook, 1);
+}
+
+#[test]
+fn deleted_in_outlook_but_edited_in_raynet_is_recreated_in_outlook() {
+    let (cal, r, o) = synced(Policy::default());
+    cal.outlook.remove(&o);
+    cal.raynet.edit(&r, |e| e.title = "Moved".into());
+    let report = cal.round();
+    assert_eq!(report.created(Side::Outlook), 1);
+    assert_eq!(cal.outlook_of(&r).unwrap().title, "Moved");
+}
+
+#[test]
+fn deleted_on_both_sides_is_forgotten() {
+    let (cal, r, o) = synced(Policy::default());
+    cal.raynet.remove(&r);
+    cal.outlook.remove(&o);
+    assert_eq!(cal.round().writes(), 0);
+    assert_eq!(cal.pairs(), 0);
+}
+
+#[test]
+fn a_field_one_side_cannot_hold_is_not_a_change() {
+    let (cal, r, o) = synced(Policy::default());
+    cal.outlook.edit(&o, |e| e.categories = vec!["Red".into()]);
+    let report = cal.round();
+    assert_eq!(
+        report.writes(),
+        0,
+        "Raynet has no categories: nothing to write"
+    );
+    assert!(cal.raynet.get_item(&r).unwrap().categories.is_empty());
+    cal.raynet.edit(&r, |e| e.title = "New".into());
+    cal.round();
+    assert_eq!(
+        cal.outlook.get_item(&o).unwrap().categories,
+        vec!["Red".to_owned()],
+        "kept"
+    );
+    assert_eq!(cal.round().writes(), 0);
+}
+
+#[test]
+fn private_events_skip_by_default() {
+    let cal = Calendar::new(Policy::default());
+    let mut e = outlook_event("Doctor", 2);
+    e.sensitivity = Sensitivity::Private;
+    cal.outlook.insert(e);
+    let report = cal.round();
+    assert_eq!(report.writes(), 0);
+    assert!(report.skipped[0].reason.contains("private"));
+    assert!(cal.raynet.is_empty());
+}
+
+#[test]
+fn private_events_as_time_blockers_never_leak() {
+    let cal = Calendar::new(Policy {
+        private_events: PrivateEvents::TimeBlocker,
+        ..Policy::default()
+    });
+    let mut e = outlook_event("Doctor", 2);
+    e.sensitivity = Sensitivity::Private;
+    e.description = "diagnosis".into();
+    e.location = "Clinic".into();
+    let o = cal.outlook.insert(e);
+    cal.round();
+    let r = cal.raynet_of(&o).unwrap();
+    assert_eq!(r.title, TIME_BLOCKER_TITLE);
+    assert_eq!((r.description.as_str(), r.location.as_str()), ("", ""));
+    assert_eq!(r.schedule, at(2));
+    cal.outlook.edit(&o, |e| {
+        e.title = "Doctor again".into();
+        e.description = "more diagnosis".into();
+        e.schedule = at(4);
+    });
+    cal.round();
+    let r = cal.raynet_of(&o).unwrap();
+    assert_eq!(
+        r.title, TIME_BLOCKER_TITLE,
+        "no detail leaks on later updates"
+    );
+    assert_eq!(r.description, "");
+    assert_eq!(r.schedule, at(4), "the time still follows");
+    assert_eq!(
+        cal.outlook.get_item(&o).unwrap().title,
+        "Doctor again",
+        "Outlook keeps its title"
+    );
+    assert_eq!(cal.round().writes(), 0);
+}
+
+#[test]
+fn private_events_standard_sync_everything() {
+    let cal = Calendar::new(Policy {
+        private_events: PrivateEvents::Standard,
+        ..Policy::default()
+    });
+    let mut e = outlook_event("Doctor", 2);
+    e.sensitivity = Sensitivity::Private;
+    let o = cal.outlook.insert(e);
+    cal.round();
+    let r = cal.raynet_of(&o).unwrap();
+    assert_eq!(r.title, "Doctor");
+    assert_eq!(r.sensitivity, Sensitivity::Private);
+}
+
+#[test]
+fn completed_meetings_keep_flowing_with_sync() {
+    let (cal, r, o) = synced(Policy::default());
+    cal.raynet.edit(&r, |e| e.status = EventStatus::Completed);
+    cal.round();
+    cal.raynet.edit(&r, |e| e.description = "minutes".into());
+    cal.round();
+    assert_eq!(cal.outlook.get_item(&o).unwrap().description, "minutes");
+}
+
+#[test]
+fn completed_meetings_stop_flowing_with_stop_and_are_never_reopened() {
+    let (cal, r, o) = synced(Policy {
+        completed_events: CompletedEvents::Stop,
+        ..Policy::default()
+    });
+    cal.raynet.edit(&r, |e| {
+        e.status = EventStatus::Completed;
+        e.description = "final agenda".into();
+    });
+    cal.round();
+    assert_eq!(
+        cal.outlook.get_item(&o).unwrap().description,
+        "final agenda",
+        "the completing edit flows"
+    );
+    cal.raynet.edit(&r, |e| e.description = "my notes".into());
+    assert_eq!(
+        cal.round().writes(),
+        0,
+        "later Raynet changes stay in Raynet"
+    );
+    assert_eq!(
+        cal.outlook.get_item(&o).unwrap().description,
+        "final agenda"
+    );
+    cal.outlook.edit(&o, |e| {
+        e.location = "Room 2".into();
+        e.description = "outlook text".into();
+    });
+    let report = cal.round();
+    let r_now = cal.raynet.get_item(&r).unwrap();
+    assert_eq!(r_now.status, EventStatus::Completed, "never reopened");
+    assert_eq!(
+        r_now.description, "my notes",
+        "Raynet notes are never overwritten"
+    );
+    assert_eq!(r_now.location, "Room 2");
+    assert_eq!(report.conflicts[0].rule, "completed");
+    assert_eq!(cal.round().writes(), 0);
+}
+
+#[test]
+fn invited_events_are_skipped_or_owned() {
+    let invite = |org: &str| {
+        let mut e = outlook_event("Partner call", 2);
+        e.organizer = Some(Organizer {
+            email: Some(org.parse().unwrap()),
+            name: String::new(),
+        });
+        e
+    };
+    let cal = Calendar::new(Policy::default());
+    cal.outlook.insert(invite("boss@partner.com"));
+    let report = cal.round();
+    assert_eq!(report.writes(), 0);
+    assert!(report.skipped[0].reason.contains("invited_events"));
+
+    let mut cal = Calendar::new(Policy {
+        invited_events: InvitedEvents::Own,
+        ..Policy::default()
+    });
+    cal.member.served.insert("petr@acme.cz".parse().unwrap());
+    cal.outlook.insert(invite("boss@partner.com"));
+    cal.outlook.insert(invite("petr@acme.cz"));
+    cal.outlook.insert(invite("jana@acme.cz"));
+    let report = cal.round();
+    assert_eq!(
+        report.created(Side::Raynet),
+        2,
+        "own + outsider's; the colleague's is theirs"
+    );
+    assert!(
+        report
+            .skipped
+            .iter()
+            .any(|s| s.reason.contains("petr@acme.cz, who is served"))
+    );
+}
+
+#[test]
+fn outlook_new_as_auto_makes_meetings_of_external_invitations() {
+    let cal = Calendar::new(Policy {
+        outlook_new_as: OutlookNewAs::Auto,
+        ..Policy::default()
+    });
+    let mut external = outlook_event("Client", 2);
+    external.attendees.push(Attendee {
+        email: "client@customer.cz".parse().unwrap(),
+        name: "Client".into(),
+        response: Response::None,
+    });
+    let mut internal = outlook_event("Team", 3);
+    internal.attendees.push(Attendee {
+        email: "petr@acme.cz".parse().unwrap(),
+        name: String::new(),
+        response: Response::None,
+    });
+    let oe = cal.outlook.insert(external);
+    let oi = cal.outlook.insert(internal);
+    cal.round();
+    assert_eq!(
+        cal.raynet_of(&oe).unwrap().kind,
+        Some(ActivityKind::Meeting)
+    );
+    assert_eq!(cal.raynet_of(&oi).unwrap().kind, Some(ActivityKind::Event));
+}
+
+#[test]
+fn items_outside_the_window_are_left_alone() {
+    let cal = Calendar::new(Policy::default());
+    cal.raynet.insert(meeting("Long ago", -24 * 100));
+    cal.raynet.insert(meeting("Far ahead", 24 * 400));
+    assert_eq!(cal.round().writes(), 0);
+}
+
+#[test]
+fn an_item_moved_out_of_the_window_is_moved_not_deleted() {
+    let (cal, r, o) = synced(Policy::default());
+    cal.round();
+    cal.raynet.edit(&r, |e| e.schedule = at(24 * 500));
+    let report = cal.round();
+    assert_eq!(report.deleted, SideCounts::default(), "{report}");
+    assert_eq!(cal.outlook.get_item(&o).unwrap().schedule, at(24 * 500));
+}
+
+#[test]
+fn attendees_listed_in_the_body_never_become_outlook_attendees() {
+    let cal = Calendar::new(Policy {
+        attendees: AttendeeMode::List,
+        ..Policy::default()
+    });
+    let mut m = meeting("Visit", 2);
+    m.description = "Bring samples".into();
+    m.attendees.push(Attendee {
+        email: "client@customer.cz".parse().unwrap(),
+        name: "Client".into(),
+        response: Response::None,
+    });
+    let r = cal.raynet.insert(m);
+    cal.round();
+    let o = cal.outlook_of(&r).unwrap();
+    assert!(o.attendees.is_empty());
+    assert!(o.description.starts_with("Bring samples\n\n"));
+    assert!(o.description.contains(PARTICIPANTS_MARKER));
+    assert!(o.description.contains("Client <client@customer.cz>"));
+    assert_eq!(cal.round().writes(), 0);
+    let oid = cal.outlook.ids()[0].clone();
+    cal.outlook.edit(&oid, |e| {
+        e.description = e.description.replace("Bring samples", "Bring more");
+    });
+    cal.round();
+    assert_eq!(
+        cal.raynet.get_item(&r).unwrap().description,
+        "Bring more",
+        "the list never flows back"
+    );
+    assert_eq!(cal.round().writes(), 0);
+}
+
+#[test]
+fn the_plan_prints_for_a_dry_run_and_changes_nothing() {
+    let cal = Calendar::new(Policy::default());
+    cal.raynet.insert(meeting("Kickoff", 1));
+    let report = cal.dry_round();
+    assert_eq!(report.planned_writes, 1);
+    assert_eq!(report.writes(), 0);
+    assert!(
+        report
+            .plan
+            .unwrap()
+            .contains("create on outlook: \"Kickoff\" (key r-r1)")
+    );
+    assert!(cal.outlook.is_empty());
+    assert_eq!(cal.pairs(), 0);
+}
