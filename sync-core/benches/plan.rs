@@ -6,6 +6,8 @@
 //! Memory is read from `/proc/self/status` (Linux): the resident set before planning, and the
 //! peak while planning after resetting the peak counter.
 
+#![allow(clippy::unwrap_used, clippy::wildcard_imports)]
+
 use std::hint::black_box;
 use std::time::{Duration as StdDuration, Instant};
 
