@@ -1,4 +1,4 @@
-//! In-memory sides with fault injection, for tests and embedders.
+//! In-memory sides with fault injection.
 //!
 //! A [`MemorySide`] behaves like a remote collection: it hands out ids and version tokens,
 //! keeps a change log for incremental reads, honours optimistic concurrency and idempotency
