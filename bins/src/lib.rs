@@ -1,1 +1,26 @@
-//! Placeholder.
+//! # raynet-sync — the service around the sync engine
+//!
+//! The thin library behind the `raynet-sync` binary: everything the binary needs that is not
+//! sync logic (which lives in [`sync_core`]).
+//!
+//! - [`config`] — the TOML config file: tenants, credentials ([`config::Secret`], never
+//!   printed) and the sync rules, mapped onto [`sync_core::Policy`]; every error names the
+//!   file and the key.
+//! - [`store`] — [`store::SqliteStore`], the embedded [`sync_core::StateStore`]: one SQLite
+//!   file, atomic per call, refusing damaged or newer files.
+//! - [`cli`] — the command line as typed, and the [exit codes](cli::exit).
+//! - [`app`] — the commands: load the config, open the store, run, report.
+//!
+//! ## Flow of `raynet-sync run`
+//! parse the command line → load and check the config (secrets resolved) → open the state
+//! file → for each tenant and member: `sync_core::Runner` reads both sides, plans, executes
+//! and records each write in the store → print the reports → exit 0 (clean), 1 (some items
+//! or members failed) or 2 (could not run: bad config, unusable state file).
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod store;
+
+#[cfg(test)]
+mod testutil;

@@ -1,2 +1,21 @@
-//! The `raynet-sync` binary.
-fn main() {}
+//! The `raynet-sync` binary: parse the command line, start logging, run the command, and turn
+//! the outcome into an exit code (see [`raynet_sync::cli::exit`]).
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use raynet_sync::app;
+use raynet_sync::cli::{Cli, exit};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    app::init_tracing(cli.log_format, cli.verbose);
+    match app::run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("raynet-sync: error: {e:#}");
+            ExitCode::from(exit::CONFIG_ERROR)
+        }
+    }
+}

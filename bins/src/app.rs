@@ -1,0 +1,413 @@
+//! The commands: load the config, open the state store, run, report, choose the exit code.
+//!
+//! What is wired so far: `status` (complete), and `run` / `check` up to loading and checking
+//! the config and opening the state store. Syncing itself, `check`'s remote checks, `demo` and
+//! `sandbox` need the Raynet and Graph clients and their fake servers; until those are wired
+//! in, they stop with a "not wired yet" error.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sync_core::{Policy, RoundReport, SideCounts};
+
+use crate::cli::{CheckArgs, Cli, Command, LogFormat, RunArgs, StatusArgs, exit};
+use crate::config::{Config, TenantConfig};
+use crate::store::{SCHEMA_VERSION, ScopeStatus, SqliteStore};
+
+/// Runs the command `cli` asks for and says how the process should exit.
+///
+/// # Errors
+/// Anything that kept the command from running at all: a bad config (the message names the
+/// file and the key), an unusable state file, or a part not wired yet. The binary prints the
+/// error chain and exits with [`exit::CONFIG_ERROR`].
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo => anyhow::bail!(
+            "`demo` is not wired yet: it needs the fake Raynet and Graph servers of the \
+             raynet-client and graph-client crates"
+        ),
+        Command::Sandbox(_) => anyhow::bail!(
+            "`sandbox` is not wired yet: it needs the fake Raynet and Graph servers of the \
+             raynet-client and graph-client crates"
+        ),
+        Command::Status(args) => status(&cli.config, &args),
+        Command::Check(args) => check(&cli.config, &args),
+        Command::Run(args) => run_rounds(&cli.config, &args).await,
+    }
+}
+
+/// Starts logging to standard error: `human` or `json` lines, at `info` (`-v` debug, `-vv`
+/// trace) unless `RUST_LOG` says otherwise. Does nothing when logging was already started.
+pub fn init_tracing(format: LogFormat, verbose: u8) {
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    // An error only means a subscriber is already installed (tests); keep that one.
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Loads the config file, or says which file and key are wrong.
+fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Ok(Config::load(path)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// status
+
+fn status(config: &Path, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let state_path = Config::state_path_of(config)?;
+    let scopes: Vec<ScopeStatus> = if state_path.exists() {
+        SqliteStore::open(&state_path)?
+            .status()
+            .with_context(|| format!("cannot read state file {}", state_path.display()))?
+    } else {
+        // Do not create the file: `status` changes nothing.
+        Vec::new()
+    };
+    if args.json {
+        let out = serde_json::json!({
+            "state_path": state_path,
+            "exists": state_path.exists(),
+            "schema_version": SCHEMA_VERSION,
+            "scopes": scopes,
+        });
+        println!("{out}");
+    } else {
+        print!("{}", status_text(&state_path, state_path.exists(), &scopes));
+    }
+    Ok(ExitCode::from(exit::SUCCESS))
+}
+
+/// The human-readable `status` report.
+fn status_text(state_path: &Path, exists: bool, scopes: &[ScopeStatus]) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!("state file: {}\n", state_path.display());
+    if !exists {
+        out.push_str("no state file yet: no round has run\n");
+        return out;
+    }
+    if scopes.is_empty() {
+        out.push_str("no scope synced yet\n");
+        return out;
+    }
+    for s in scopes {
+        let _ = write!(
+            out,
+            "{}: {} pair(s), {} pending create(s), {} cursor(s)",
+            s.scope, s.pairs, s.pending, s.cursors
+        );
+        match &s.last_round {
+            Some(r) => {
+                let _ = writeln!(
+                    out,
+                    "; last round {}: {}",
+                    r.finished_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    describe_summary(&r.summary)
+                );
+            }
+            None => out.push_str("; no round recorded\n"),
+        }
+    }
+    out
+}
+
+/// One line out of a summary made by [`round_summary`]; anything else is shown as JSON.
+fn describe_summary(v: &serde_json::Value) -> String {
+    let pair = |k: &str| -> Option<String> {
+        let c = v.get(k)?;
+        Some(format!(
+            "{}/{}",
+            c.get("raynet")?.as_u64()?,
+            c.get("outlook")?.as_u64()?
+        ))
+    };
+    let line = (|| {
+        Some(format!(
+            "created {} updated {} deleted {} (raynet/outlook), {} conflict(s), {} failure(s){}{}",
+            pair("created")?,
+            pair("updated")?,
+            pair("deleted")?,
+            v.get("conflicts")?.as_u64()?,
+            v.get("failures")?.as_array()?.len(),
+            if v.get("dry_run")?.as_bool()? {
+                ", dry run"
+            } else {
+                ""
+            },
+            v.get("guard")
+                .and_then(serde_json::Value::as_str)
+                .map(|g| format!(", STOPPED: {g}"))
+                .unwrap_or_default(),
+        ))
+    })();
+    line.unwrap_or_else(|| v.to_string())
+}
+
+/// The summary of a round, as recorded in the state store and printed by `run --json`.
+#[must_use]
+pub fn round_summary(report: &RoundReport) -> serde_json::Value {
+    let counts = |c: SideCounts| serde_json::json!({ "raynet": c.raynet, "outlook": c.outlook });
+    serde_json::json!({
+        "scope": report.scope.to_string(),
+        "dry_run": report.dry_run,
+        "clean": report.is_clean(),
+        "planned_writes": report.planned_writes,
+        "created": counts(report.created),
+        "updated": counts(report.updated),
+        "deleted": counts(report.deleted),
+        "recorded": report.recorded,
+        "recovered": report.recovered,
+        "conflicts": report.conflicts.len(),
+        "conflict_details": report.conflicts.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "skipped": report.skipped.len(),
+        "failures": report.failures.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "guard": report.guard.as_ref().map(ToString::to_string),
+    })
+}
+
+/// The exit code for a run that produced `reports`: [`exit::PARTIAL_FAILURE`] when any round
+/// had a failure or was stopped by the mass-deletion guard, else [`exit::SUCCESS`].
+#[must_use]
+pub fn exit_code(reports: &[RoundReport]) -> u8 {
+    if reports.iter().all(RoundReport::is_clean) {
+        exit::SUCCESS
+    } else {
+        exit::PARTIAL_FAILURE
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// check
+
+fn check(config: &Path, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(config)?;
+    let tenants = config.select(args.tenant.as_deref())?;
+    for t in &tenants {
+        println!("{}", tenant_line(t));
+    }
+    println!(
+        "configuration ok: {} ({} tenant(s))",
+        config.source.display(),
+        tenants.len()
+    );
+    anyhow::bail!(
+        "the remote checks of `check` (credentials, permissions, group, user matching) are not \
+         wired yet: they need the raynet-client and graph-client crates"
+    )
+}
+
+/// One line describing a tenant's settings (never a secret).
+fn tenant_line(t: &TenantConfig) -> String {
+    format!(
+        "tenant `{}`: raynet instance `{}` as {} ({}), microsoft tenant {} group {:?}, mode {}, \
+         every {} s",
+        t.name,
+        t.raynet.instance,
+        t.raynet.user,
+        t.raynet.time_zone,
+        t.microsoft.tenant_id,
+        t.microsoft.group,
+        t.sync.mode,
+        t.sync.interval.as_secs()
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// run
+
+/// What `run` was asked to do, beyond the config.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Plan only: write nothing.
+    pub dry_run: bool,
+    /// Print reports as JSON.
+    pub json: bool,
+    /// Let the mass-deletion guard through for this run.
+    pub allow_mass_delete: bool,
+}
+
+impl From<&RunArgs> for RunOptions {
+    fn from(a: &RunArgs) -> Self {
+        Self {
+            dry_run: a.dry_run,
+            json: a.json,
+            allow_mass_delete: a.allow_mass_delete,
+        }
+    }
+}
+
+/// The policy a tenant's rounds follow in this run (the config's, with `--allow-mass-delete`).
+#[must_use]
+pub fn policy_for(tenant: &TenantConfig, opts: &RunOptions) -> Policy {
+    let mut policy = tenant.sync.policy.clone();
+    policy.delete_guard.allow = opts.allow_mass_delete;
+    policy
+}
+
+async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(config)?;
+    let tenants = config.select(args.tenant.as_deref())?;
+    let store = SqliteStore::open(&config.state_path)?;
+    let opts = RunOptions::from(args);
+    // One pause for all tenants: the shortest they ask for.
+    let interval = tenants
+        .iter()
+        .map(|t| t.sync.interval)
+        .min()
+        .unwrap_or(Duration::from_secs(crate::config::DEFAULT_INTERVAL_SECONDS));
+    loop {
+        let mut reports = Vec::new();
+        for tenant in &tenants {
+            reports.extend(sync_tenant(tenant, &store, &opts)?);
+        }
+        for r in &reports {
+            if opts.json {
+                println!("{}", round_summary(r));
+            } else {
+                print!("{r}");
+            }
+        }
+        let code = exit_code(&reports);
+        if !args.watch {
+            return Ok(ExitCode::from(code));
+        }
+        tracing::info!(seconds = interval.as_secs(), "next round after a pause");
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = shutdown_signal() => {
+                tracing::info!("asked to stop; stopping");
+                return Ok(ExitCode::from(code));
+            }
+        }
+    }
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM (how service managers stop a service) on Unix.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// One round for every member of `tenant`: the reports, each recorded in `store`.
+///
+/// Not wired yet: this is where the Raynet and Graph adapters meet the engine (members of the
+/// group → scopes → `sync_core::Runner` per scope and collection, then
+/// [`SqliteStore::record_round`] with [`round_summary`] unless `opts.dry_run`).
+fn sync_tenant(
+    tenant: &TenantConfig,
+    store: &SqliteStore,
+    opts: &RunOptions,
+) -> anyhow::Result<Vec<RoundReport>> {
+    let policy = policy_for(tenant, opts);
+    tracing::debug!(
+        tenant = %tenant.name,
+        state = %store.path().display(),
+        dry_run = opts.dry_run,
+        allow_mass_delete = policy.delete_guard.allow,
+        "sync requested"
+    );
+    anyhow::bail!(
+        "syncing tenant `{}` is not wired yet: the configuration is valid, but the \
+         raynet-client and graph-client crates are not connected to the engine",
+        tenant.name
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sync_core::{Collection, Scope};
+
+    fn report() -> RoundReport {
+        RoundReport {
+            scope: Scope::new("acme", "jana@acme.cz", Collection::Calendar),
+            dry_run: false,
+            planned_writes: 3,
+            created: SideCounts {
+                raynet: 1,
+                outlook: 2,
+            },
+            updated: SideCounts::default(),
+            deleted: SideCounts::default(),
+            recorded: 0,
+            recovered: 0,
+            conflicts: Vec::new(),
+            skipped: Vec::new(),
+            failures: Vec::new(),
+            guard: None,
+            plan: None,
+        }
+    }
+
+    #[test]
+    fn summary_round_trips_into_the_status_line() {
+        let r = report();
+        let line = describe_summary(&round_summary(&r));
+        assert_eq!(
+            line,
+            "created 1/2 updated 0/0 deleted 0/0 (raynet/outlook), 0 conflict(s), 0 failure(s)"
+        );
+        assert_eq!(describe_summary(&serde_json::json!({"x": 1})), r#"{"x":1}"#);
+    }
+
+    #[test]
+    fn failures_make_a_partial_failure() {
+        let clean = report();
+        let mut failed = report();
+        failed.failures.push(sync_core::Failure {
+            side: Some(sync_core::Side::Outlook),
+            action: "create".into(),
+            item: Some("Kickoff".into()),
+            error: "unavailable".into(),
+            kind: None,
+        });
+        assert_eq!(exit_code(&[]), exit::SUCCESS);
+        assert_eq!(exit_code(std::slice::from_ref(&clean)), exit::SUCCESS);
+        assert_eq!(exit_code(&[clean, failed]), exit::PARTIAL_FAILURE);
+    }
+
+    #[test]
+    fn allow_mass_delete_reaches_the_policy() {
+        let env = |_: &str| Ok("SECRET-VALUE-123".to_owned());
+        let c = Config::from_toml(Config::example(), Path::new("c.toml"), &env).unwrap();
+        let t = &c.tenants[0];
+        assert!(!policy_for(t, &RunOptions::default()).delete_guard.allow);
+        let opts = RunOptions {
+            allow_mass_delete: true,
+            ..RunOptions::default()
+        };
+        assert!(policy_for(t, &opts).delete_guard.allow);
+        assert!(!tenant_line(t).contains("SECRET-VALUE-123"));
+    }
+}

@@ -1,0 +1,165 @@
+//! The command line, exactly as the user typed it (clap derive structs).
+//!
+//! Nothing here reads the environment beyond clap's own `--config` fallback
+//! (`RAYNET_SYNC_CONFIG`): the resolved [`crate::config::Config`] is built after parsing, by
+//! [`crate::app::run`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit codes of the `raynet-sync` binary.
+pub mod exit {
+    /// Everything went well.
+    pub const SUCCESS: u8 = 0;
+    /// The command ran, but some items or members failed (they are retried next round), or
+    /// the mass-deletion guard stopped a member's round.
+    pub const PARTIAL_FAILURE: u8 = 1;
+    /// The configuration is bad, or something else kept the command from running at all (an
+    /// unreadable or too new state file). Nothing was synced.
+    pub const CONFIG_ERROR: u8 = 2;
+}
+
+/// `raynet-sync`: keeps RAYNET CRM and Microsoft 365 Outlook in step.
+///
+/// Meetings flow both ways between Raynet and each group member's Outlook calendar; Raynet
+/// persons flow one way into an Outlook contact folder.
+#[derive(Debug, Parser)]
+#[command(
+    name = "raynet-sync",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 success; 1 some items or members failed (retried next round); \
+                  2 bad configuration or could not run."
+)]
+pub struct Cli {
+    /// The config file (TOML).
+    #[arg(
+        long,
+        global = true,
+        env = "RAYNET_SYNC_CONFIG",
+        default_value = "raynet-sync.toml",
+        value_name = "PATH"
+    )]
+    pub config: PathBuf,
+
+    /// How logs are written (to standard error).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+
+    /// More log detail (-v debug, -vv trace); `RUST_LOG` overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs a full sync against built-in fake servers with sample data (no config needed).
+    Demo,
+    /// Starts the fake Raynet and Graph servers on loopback, to point a config at.
+    Sandbox(SandboxArgs),
+    /// Runs one sync round for every tenant (or keeps going with --watch).
+    Run(RunArgs),
+    /// Checks the config, credentials, permissions, the group and user matching.
+    Check(CheckArgs),
+    /// Shows what the state store knows: pairs, pending creates, last rounds.
+    Status(StatusArgs),
+}
+
+/// `sandbox` options.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port of the fake Raynet server (0: any free port).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub raynet_port: u16,
+    /// Port of the fake Graph server (0: any free port).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub graph_port: u16,
+}
+
+/// `run` options.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Keep going: a round every `sync.interval_seconds` until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+    /// Print the plan and change nothing (neither side, nor the state store).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the round reports as JSON (one object per line) on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this tenant.
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Option<String>,
+    /// Let this run's rounds delete more than `sync.max_delete_share` of a member's items.
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+}
+
+/// `check` options.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Only this tenant.
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Option<String>,
+}
+
+/// `status` options.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_global_options_after_the_command() {
+        let cli = Cli::try_parse_from([
+            "raynet-sync",
+            "run",
+            "--dry-run",
+            "--tenant",
+            "acme",
+            "--config",
+            "/etc/rs.toml",
+            "-vv",
+            "--log-format",
+            "json",
+        ])
+        .unwrap();
+        assert_eq!(cli.config, PathBuf::from("/etc/rs.toml"));
+        assert_eq!(cli.verbose, 2);
+        assert_eq!(cli.log_format, LogFormat::Json);
+        let Command::Run(run) = cli.command else {
+            panic!("expected run");
+        };
+        assert!(run.dry_run && !run.watch && !run.allow_mass_delete);
+        assert_eq!(run.tenant.as_deref(), Some("acme"));
+    }
+}

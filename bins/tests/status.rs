@@ -1,0 +1,107 @@
+//! `status` on a missing, new, used and damaged state file.
+
+use raynet_sync::store::SqliteStore;
+use sync_core::{
+    Collection, Event, PairRecord, RemoteId, Schedule, Scope, Side, SideRecord, StateStore, Version,
+};
+
+use crate::util::{CONFIG_ERROR, SUCCESS, TempDir, config_text, raynet_sync};
+
+#[test]
+fn without_a_state_file_reports_none_and_creates_nothing() {
+    let dir = TempDir::new("status-none");
+    let config = dir.write("raynet-sync.toml", &config_text(""));
+    // No secret in the environment: `status` must not need one.
+    let out = raynet_sync(&config, &["status"], false);
+    assert_eq!(out.code, SUCCESS, "{}", out.stderr);
+    assert!(out.stdout.contains("no state file yet"), "{}", out.stdout);
+    assert!(!dir.path().join("state.db").exists());
+}
+
+#[test]
+fn on_a_new_empty_state_file() {
+    let dir = TempDir::new("status-empty");
+    let config = dir.write("raynet-sync.toml", &config_text(""));
+    drop(SqliteStore::open(&dir.path().join("state.db")).unwrap());
+    let out = raynet_sync(&config, &["status"], true);
+    assert_eq!(out.code, SUCCESS, "{}", out.stderr);
+    assert!(out.stdout.contains("no scope synced yet"), "{}", out.stdout);
+
+    let out = raynet_sync(&config, &["status", "--json"], true);
+    assert_eq!(out.code, SUCCESS, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["scopes"], serde_json::json!([]));
+    assert_eq!(v["exists"], true);
+}
+
+#[test]
+fn shows_counts_and_the_last_round() {
+    let dir = TempDir::new("status-used");
+    let config = dir.write("raynet-sync.toml", &config_text(""));
+    let store = SqliteStore::open(&dir.path().join("state.db")).unwrap();
+    let scope = Scope::new("acme", "jana@acme.example", Collection::Calendar);
+    let start = chrono::Utc::now();
+    let side = |id: &str| SideRecord {
+        id: RemoteId::new(id).unwrap(),
+        version: Version::new("v1").unwrap(),
+        base: Event::new(
+            "Kickoff",
+            Schedule::Timed {
+                start,
+                end: start + chrono::Duration::hours(1),
+            },
+        ),
+    };
+    let pair = PairRecord {
+        raynet: Some(side("42")),
+        outlook: Some(side("AAMk42")),
+        origin: Side::Raynet,
+    };
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(store.put_pair(&scope, None, &pair))
+        .unwrap();
+    let summary = serde_json::json!({
+        "dry_run": false,
+        "created": { "raynet": 0, "outlook": 1 },
+        "updated": { "raynet": 0, "outlook": 0 },
+        "deleted": { "raynet": 0, "outlook": 0 },
+        "conflicts": 0,
+        "failures": [],
+        "guard": null,
+    });
+    store.record_round(&scope, &summary, start).unwrap();
+    drop(store);
+
+    let out = raynet_sync(&config, &["status"], true);
+    assert_eq!(out.code, SUCCESS, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("acme/jana@acme.example/calendar: 1 pair(s), 0 pending"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("created 0/1"), "{}", out.stdout);
+
+    let out = raynet_sync(&config, &["status", "--json"], true);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["scopes"][0]["pairs"], 1);
+    assert_eq!(
+        v["scopes"][0]["last_round"]["summary"]["created"]["outlook"],
+        1
+    );
+}
+
+#[test]
+fn a_damaged_state_file_is_refused_and_kept() {
+    let dir = TempDir::new("status-garbage");
+    let config = dir.write("raynet-sync.toml", &config_text(""));
+    let garbage = "this is not a database, but it is somebody's file\n".repeat(100);
+    let state = dir.write("state.db", &garbage);
+    let out = raynet_sync(&config, &["status"], true);
+    assert_eq!(out.code, CONFIG_ERROR, "{}", out.stderr);
+    assert!(out.stderr.contains("state.db"), "{}", out.stderr);
+    assert!(out.stderr.contains("untouched"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), garbage);
+}
