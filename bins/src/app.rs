@@ -38,6 +38,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The exit code for an error that kept a command from running: [`exit::CONFIG_ERROR`] when
+/// the configuration or the state file is at fault, else [`exit::FAILURE`].
+#[must_use]
+pub fn error_exit_code(e: &anyhow::Error) -> u8 {
+    let config = e
+        .chain()
+        .any(|c| c.is::<crate::config::ConfigError>() || c.is::<crate::store::StateFileError>());
+    if config {
+        exit::CONFIG_ERROR
+    } else {
+        exit::FAILURE
+    }
+}
+
 /// Starts logging to standard error: `human` or `json` lines, at `info` (`-v` debug, `-vv`
 /// trace) unless `RUST_LOG` says otherwise. Does nothing when logging was already started.
 pub fn init_tracing(format: LogFormat, verbose: u8) {

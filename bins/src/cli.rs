@@ -12,12 +12,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub mod exit {
     /// Everything went well.
     pub const SUCCESS: u8 = 0;
+    /// The command could not run for a reason other than the configuration (for example the
+    /// services could not be reached at all). Nothing was synced.
+    pub const FAILURE: u8 = 1;
     /// The command ran, but some items or members failed (they are retried next round), or
     /// the mass-deletion guard stopped a member's round.
-    pub const PARTIAL_FAILURE: u8 = 1;
-    /// The configuration is bad, or something else kept the command from running at all (an
-    /// unreadable or too new state file). Nothing was synced.
-    pub const CONFIG_ERROR: u8 = 2;
+    pub const PARTIAL_FAILURE: u8 = 2;
+    /// The command line is wrong (sysexits `EX_USAGE`).
+    pub const USAGE: u8 = 64;
+    /// The configuration is bad, or the state file is unusable (corrupt, or written by a newer
+    /// version): nothing was synced (sysexits `EX_CONFIG`).
+    pub const CONFIG_ERROR: u8 = 78;
 }
 
 /// `raynet-sync`: keeps RAYNET CRM and Microsoft 365 Outlook in step.

@@ -9,13 +9,23 @@ use raynet_sync::cli::{Cli, exit};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            });
+        }
+    };
     app::init_tracing(cli.log_format, cli.verbose);
     match app::run(cli).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("raynet-sync: error: {e:#}");
-            ExitCode::from(exit::CONFIG_ERROR)
+            ExitCode::from(app::error_exit_code(&e))
         }
     }
 }

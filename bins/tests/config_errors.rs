@@ -118,8 +118,13 @@ fn valid_config_passes_the_config_part_of_check() {
 }
 
 #[test]
-fn usage_errors_exit_with_code_2() {
+fn usage_errors_exit_with_the_usage_code() {
     let dir = TempDir::new("cfg-usage");
     let out = raynet_sync(&dir.path().join("c.toml"), &["run", "--bogus"], true);
-    assert_eq!(out.code, CONFIG_ERROR, "{}", out.stderr);
+    assert_eq!(
+        out.code,
+        i32::from(raynet_sync::cli::exit::USAGE),
+        "{}",
+        out.stderr
+    );
 }
