@@ -9,6 +9,9 @@
 //!   in [`client::models`], a typed filter builder ([`ListQuery`]) and one
 //!   transport layer that owns retries, rate limits, the in-flight cap and the
 //!   authentication breaker.
+//! * [`adapter`] — the only module that knows `sync_core`: pure mappings
+//!   between RAYNET records and the engine's `Event`/`Contact`, and the
+//!   classification of this crate's errors into `sync_core::ErrorKind`.
 //! * [`fake`] (cargo feature `fake`) — an in-process, stateful fake RAYNET
 //!   server (axum on `127.0.0.1:0`) for tests and demos, with fault injection
 //!   and request counters.
@@ -45,6 +48,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod adapter;
 pub mod client;
 #[cfg(feature = "fake")]
 pub mod fake;

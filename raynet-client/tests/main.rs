@@ -1,1 +1,20 @@
-//! Integration tests.
+//! Integration tests of `raynet-client` (one binary, see STYLE habit 12).
+#![allow(missing_docs, clippy::unwrap_used)]
+
+// Shared helpers: fixtures, wiremock server with a loud catch-all, clients.
+mod util;
+
+// Documented example payloads (tests/fixtures/*.json) decode into the models.
+mod fixtures;
+// Wire format of every client method, pinned with wiremock.
+mod wire;
+// The client against the fake: paging, incremental reads, create → read back.
+mod fake_api;
+// Resilience: 429s, 5xx retries, quota, auth breaker, in-flight cap, bad bodies.
+mod resilience;
+// The API key never appears in Debug/Display of errors, client or credentials.
+mod secrets;
+// The fake itself: filters, sorting, errors, documented request shapes, DST.
+mod fake_server;
+// The sync engine's provider traits on RAYNET (adapter), against the fake.
+mod adapter;

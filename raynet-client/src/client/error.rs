@@ -154,7 +154,10 @@ impl Error {
 
     /// True when the credentials were refused now or earlier (breaker open).
     pub fn is_auth(&self) -> bool {
-        matches!(self, Error::Unauthorized { .. } | Error::AuthBreakerOpen { .. })
+        matches!(
+            self,
+            Error::Unauthorized { .. } | Error::AuthBreakerOpen { .. }
+        )
     }
 
     /// True when the request may succeed later without any change

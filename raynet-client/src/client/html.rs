@@ -102,9 +102,38 @@ pub fn html_to_text(html: &str) -> String {
 const SKIPPED: [&str; 5] = ["script", "style", "head", "title", "template"];
 
 const BLOCKS: [&str; 32] = [
-    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "tr", "table", "tbody",
-    "thead", "blockquote", "pre", "section", "article", "header", "footer", "address", "dl", "dt",
-    "dd", "hr", "form", "fieldset", "nav", "figure", "main", "aside",
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "table",
+    "tbody",
+    "thead",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "address",
+    "dl",
+    "dt",
+    "dd",
+    "hr",
+    "form",
+    "fieldset",
+    "nav",
+    "figure",
+    "main",
+    "aside",
 ];
 
 struct Tag {
@@ -337,9 +366,15 @@ mod tests {
         assert_eq!(html_to_text("<p>a</p>\n  <p>b</p>\n"), "a\nb");
         assert_eq!(html_to_text("a<br>b<br/>c<BR />d"), "a\nb\nc\nd");
         assert_eq!(html_to_text("<p>a</p><p><br></p><p>b</p>"), "a\n\nb");
-        assert_eq!(html_to_text("<div>a</div><div><br></div><div>b</div>"), "a\n\nb");
+        assert_eq!(
+            html_to_text("<div>a</div><div><br></div><div>b</div>"),
+            "a\n\nb"
+        );
         assert_eq!(html_to_text("<p>a<br></p>"), "a");
-        assert_eq!(html_to_text("<ul><li>one</li><li>two</li></ul>"), "one\ntwo");
+        assert_eq!(
+            html_to_text("<ul><li>one</li><li>two</li></ul>"),
+            "one\ntwo"
+        );
     }
 
     #[test]
@@ -410,6 +445,30 @@ mod tests {
         ];
         for s in samples {
             assert_eq!(html_to_text(&text_to_html(s)), s, "round trip of {s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_survives_a_round_trip(text in "[a-zA-Z0-9 \t\n&<>\"'\u{a0}ář;#%/=-]{0,60}") {
+            proptest::prop_assert_eq!(html_to_text(&text_to_html(&text)), text, "html_to_text(text_to_html(t)) == t");
+        }
+
+        #[test]
+        fn any_text_survives_a_round_trip(text in "\\PC{0,40}(\n\\PC{0,40}){0,3}") {
+            proptest::prop_assert_eq!(html_to_text(&text_to_html(&text)), text, "html_to_text(text_to_html(t)) == t");
+        }
+
+        #[test]
+        fn any_input_is_read_without_panicking(html in "\\PC{0,80}") {
+            let _ = html_to_text(&html);
+        }
+
+        #[test]
+        fn escaped_text_has_no_markup(text in "\\PC{0,60}") {
+            let html = text_to_html(&text);
+            let inner = html.replace("<p>", "").replace("</p>", "").replace("<br>", "");
+            proptest::prop_assert!(!inner.contains('<') && !inner.contains('>'), "text_to_html escapes every bracket: {}", html);
         }
     }
 }

@@ -159,6 +159,12 @@ impl ClientBuilder {
         self
     }
 
+    /// Retries after a 429 caused by the connection cap.
+    pub fn max_rate_limit_retries(mut self, n: u32) -> Self {
+        self.policy.max_rate_limit_retries = n;
+        self
+    }
+
     /// First backoff delay and its cap.
     pub fn backoff(mut self, initial: std::time::Duration, max: std::time::Duration) -> Self {
         self.policy.initial_backoff = initial;
@@ -232,7 +238,13 @@ impl ClientBuilder {
             .build()
             .map_err(|e| Error::Config(format!("http client: {e}")))?;
         Ok(Client {
-            inner: Arc::new(Transport::new(http, base, instance, credentials, self.policy)),
+            inner: Arc::new(Transport::new(
+                http,
+                base,
+                instance,
+                credentials,
+                self.policy,
+            )),
         })
     }
 }
@@ -288,12 +300,18 @@ impl Client {
 
     /// Meetings (`/meeting/`).
     pub fn meetings(&self) -> Activities<'_> {
-        Activities { client: self, entity: EntityName::Meeting }
+        Activities {
+            client: self,
+            entity: EntityName::Meeting,
+        }
     }
 
     /// Events, "události" (`/event/`).
     pub fn events(&self) -> Activities<'_> {
-        Activities { client: self, entity: EntityName::Event }
+        Activities {
+            client: self,
+            entity: EntityName::Event,
+        }
     }
 
     /// Persons (`/person/`).
@@ -313,7 +331,11 @@ impl Client {
 
     /// External ids of one record (`/{entity}/{id}/extId/`).
     pub fn ext_ids(&self, entity: EntityName, id: u64) -> ExtIds<'_> {
-        ExtIds { client: self, entity, id }
+        ExtIds {
+            client: self,
+            entity,
+            id,
+        }
     }
 
     async fn detail<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
@@ -362,7 +384,11 @@ impl Activities<'_> {
     /// `GET /{meeting|event}/ext/{extId}/`.
     pub async fn by_ext_id(&self, ext_id: &str) -> Result<CalendarActivity> {
         self.client
-            .detail(&format!("{}/ext/{}/", self.entity.as_str(), segment(ext_id)))
+            .detail(&format!(
+                "{}/ext/{}/",
+                self.entity.as_str(),
+                segment(ext_id)
+            ))
             .await
     }
 
@@ -375,7 +401,11 @@ impl Activities<'_> {
     pub async fn update(&self, id: u64, body: &ActivityUpdate) -> Result<()> {
         self.client
             .inner
-            .send_json(Method::POST, &format!("{}/{id}/", self.entity.as_str()), body)
+            .send_json(
+                Method::POST,
+                &format!("{}/{id}/", self.entity.as_str()),
+                body,
+            )
             .await
             .map(drop)
     }
@@ -384,7 +414,12 @@ impl Activities<'_> {
     pub async fn delete(&self, id: u64) -> Result<()> {
         self.client
             .inner
-            .execute(Method::DELETE, &format!("{}/{id}/", self.entity.as_str()), &[], None)
+            .execute(
+                Method::DELETE,
+                &format!("{}/{id}/", self.entity.as_str()),
+                &[],
+                None,
+            )
             .await
             .map(drop)
     }
@@ -515,7 +550,12 @@ impl ExtIds<'_> {
             .inner
             .execute(
                 Method::DELETE,
-                &format!("{}/{}/extId/{}", self.entity.as_str(), self.id, segment(ext_id)),
+                &format!(
+                    "{}/{}/extId/{}",
+                    self.entity.as_str(),
+                    self.id,
+                    segment(ext_id)
+                ),
                 &[],
                 None,
             )

@@ -38,7 +38,12 @@ mod tests {
     use super::*;
 
     fn page(n: usize, offset: u64, limit: u32, total: Option<u64>) -> Page<u8> {
-        Page { items: vec![0; n], total_count: total, offset, limit }
+        Page {
+            items: vec![0; n],
+            total_count: total,
+            offset,
+            limit,
+        }
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! quota), the in-flight cap, the authentication breaker, rate-limit header
 //! tracking, timeouts and the per-request `tracing` span.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -22,6 +23,10 @@ use super::error::{Error, Result};
 use super::models::{ErrorEnvelope, ListEnvelope};
 use super::page::Page;
 use super::query::{ListQuery, MAX_LIMIT};
+
+/// Waits for a quota reset per request before giving up (a server that keeps
+/// moving its reset forward must not hold a request forever).
+const MAX_QUOTA_WAITS: u32 = 2;
 
 /// How the transport retries, waits and limits itself.
 ///
@@ -42,7 +47,9 @@ pub struct RetryPolicy {
     pub max_quota_wait: Duration,
     /// Timeout of one HTTP request (connect + answer).
     pub request_timeout: Duration,
-    /// Requests in flight at once per client (the API answers 429 above 4).
+    /// Requests in flight at once per instance (the API answers 429 above 4).
+    /// Clients of one process with the same base URL, instance and cap share
+    /// their permits.
     pub max_in_flight: usize,
 }
 
@@ -76,7 +83,10 @@ impl RetryPolicy {
     /// with jitter in the upper half.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.min(20));
-        let exp = self.initial_backoff.saturating_mul(factor).min(self.max_backoff);
+        let exp = self
+            .initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff);
         let nanos = u64::try_from(exp.as_nanos()).unwrap_or(u64::MAX);
         if nanos < 2 {
             return exp;
@@ -132,7 +142,7 @@ pub(crate) struct Transport {
     pub(crate) instance: String,
     pub(crate) credentials: Credentials,
     pub(crate) policy: RetryPolicy,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
     breaker: AtomicBool,
     rate: Mutex<Option<RateLimit>>,
 }
@@ -145,7 +155,7 @@ impl Transport {
         credentials: Credentials,
         policy: RetryPolicy,
     ) -> Self {
-        let permits = Semaphore::new(policy.max_in_flight.max(1));
+        let permits = shared_permits(&base, &instance, policy.max_in_flight.max(1));
         Transport {
             http,
             base,
@@ -159,7 +169,10 @@ impl Transport {
     }
 
     pub(crate) fn rate_limit(&self) -> Option<RateLimit> {
-        *self.rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .rate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
@@ -168,7 +181,10 @@ impl Transport {
 
     fn record_rate(&self, headers: &HeaderMap) {
         if let Some(rl) = RateLimit::from_headers(headers) {
-            *self.rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(rl);
+            *self
+                .rate
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(rl);
         }
     }
 
@@ -192,7 +208,12 @@ impl Transport {
         tracing::warn!(?wait, "raynet daily quota spent; waiting for the reset");
         tokio::time::sleep(wait + Duration::from_millis(50)).await;
         // Forget the spent state: the next answer brings fresh headers.
-        if let Some(rl) = self.rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_mut() {
+        if let Some(rl) = self
+            .rate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_mut()
+        {
             rl.remaining = None;
         }
         Ok(())
@@ -247,6 +268,7 @@ impl Transport {
         let span = tracing::Span::current();
         let mut retries = 0u32;
         let mut rate_retries = 0u32;
+        let mut quota_waits = 0u32;
         let mut attempts = 0u32;
         loop {
             if self.is_stopped() {
@@ -255,6 +277,13 @@ impl Transport {
                 });
             }
             if let Some(until) = self.quota_spent_until() {
+                if quota_waits >= MAX_QUOTA_WAITS {
+                    return Err(Error::QuotaExhausted {
+                        until,
+                        endpoint: endpoint.to_owned(),
+                    });
+                }
+                quota_waits += 1;
                 self.wait_for_quota(endpoint, until).await?;
             }
             let permit = self
@@ -272,7 +301,10 @@ impl Transport {
             let mut req = self
                 .http
                 .request(method.clone(), url.clone())
-                .basic_auth(&self.credentials.user, Some(self.credentials.api_key.expose()))
+                .basic_auth(
+                    &self.credentials.user,
+                    Some(self.credentials.api_key.expose()),
+                )
                 .header("X-Instance-Name", &self.instance)
                 .timeout(self.policy.request_timeout);
             if let Some(b) = &body {
@@ -299,19 +331,33 @@ impl Transport {
                         continue;
                     }
                     return Err(if e.is_timeout() {
-                        Error::Timeout { endpoint: endpoint.to_owned(), source: e }
+                        Error::Timeout {
+                            endpoint: endpoint.to_owned(),
+                            source: e,
+                        }
                     } else {
-                        Error::Network { endpoint: endpoint.to_owned(), source: e }
+                        Error::Network {
+                            endpoint: endpoint.to_owned(),
+                            source: e,
+                        }
                     });
                 }
             };
             span.record("status", status);
             match status {
-                200..=299 => return Ok(RawResponse { status, body: bytes }),
+                200..=299 => {
+                    return Ok(RawResponse {
+                        status,
+                        body: bytes,
+                    });
+                }
                 401 | 403 => {
                     self.breaker.store(true, Ordering::SeqCst);
                     let env = parse_error_envelope(&bytes);
-                    tracing::error!(status, "raynet refused the credentials; stopping all traffic");
+                    tracing::error!(
+                        status,
+                        "raynet refused the credentials; stopping all traffic"
+                    );
                     return Err(Error::Unauthorized {
                         endpoint: endpoint.to_owned(),
                         status,
@@ -325,10 +371,18 @@ impl Transport {
                         .and_then(|e| e.kind.as_deref())
                         .is_some_and(|k| k == "RequestLimitReached");
                     let until = self.quota_spent_until().or_else(|| {
-                        let headers_known = self.rate_limit().is_some_and(|r| r.remaining.is_some());
+                        let headers_known =
+                            self.rate_limit().is_some_and(|r| r.remaining.is_some());
                         (quota_body && !headers_known).then(next_utc_midnight)
                     });
                     if let Some(until) = until {
+                        if quota_waits >= MAX_QUOTA_WAITS {
+                            return Err(Error::QuotaExhausted {
+                                until,
+                                endpoint: endpoint.to_owned(),
+                            });
+                        }
+                        quota_waits += 1;
                         self.wait_for_quota(endpoint, until).await?;
                         continue;
                     }
@@ -453,6 +507,26 @@ fn api_error(endpoint: &str, status: u16, body: &[u8]) -> Error {
     }
 }
 
+/// The in-flight permits of one instance, shared by every client of this
+/// process that talks to the same base URL and instance with the same cap
+/// (the API counts connections per instance, not per client object).
+fn shared_permits(base: &Url, instance: &str, cap: usize) -> Arc<Semaphore> {
+    type Registry = Mutex<HashMap<(String, String, usize), Weak<Semaphore>>>;
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    let mut map = REGISTRY
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.retain(|_, w| w.strong_count() > 0);
+    let key = (base.as_str().to_owned(), instance.to_owned(), cap);
+    if let Some(existing) = map.get(&key).and_then(Weak::upgrade) {
+        return existing;
+    }
+    let permits = Arc::new(Semaphore::new(cap));
+    map.insert(key, Arc::downgrade(&permits));
+    permits
+}
+
 /// The next 00:00 UTC: the documented reset of the daily window.
 pub(crate) fn next_utc_midnight() -> DateTime<Utc> {
     let tomorrow = Utc::now().date_naive() + chrono::Duration::days(1);
@@ -474,7 +548,10 @@ mod tests {
         };
         for attempt in 0..30 {
             let d = p.backoff(attempt);
-            assert!(d <= Duration::from_secs(1), "attempt {attempt}: {d:?} over the cap");
+            assert!(
+                d <= Duration::from_secs(1),
+                "attempt {attempt}: {d:?} over the cap"
+            );
         }
         let first = p.backoff(0);
         assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
@@ -489,16 +566,30 @@ mod tests {
         let rl = RateLimit::from_headers(&h).expect("present");
         assert_eq!(rl.limit, Some(24_000));
         assert_eq!(rl.remaining, Some(23_983));
-        assert_eq!(rl.reset.map(|r| r.to_rfc3339()).as_deref(), Some("2026-01-23T00:00:00+00:00"));
+        assert_eq!(
+            rl.reset.map(|r| r.to_rfc3339()).as_deref(),
+            Some("2026-01-23T00:00:00+00:00")
+        );
         assert_eq!(RateLimit::from_headers(&HeaderMap::new()), None);
     }
 
     #[test]
     fn error_envelopes_in_all_shapes() {
-        let e = api_error("GET /meeting/", 400, br#"{"type":"BadRequest","message":"Unsupported filter column [x]"}"#);
+        let e = api_error(
+            "GET /meeting/",
+            400,
+            br#"{"type":"BadRequest","message":"Unsupported filter column [x]"}"#,
+        );
         assert_eq!(e.api_type(), Some("BadRequest"));
-        assert_eq!(e.to_string(), "raynet answered 400 on GET /meeting/: BadRequest: Unsupported filter column [x]");
-        let e = api_error("GET /x/", 500, br#"{"success":false,"type":"X","message":"m","translatedMessage":"t"}"#);
+        assert_eq!(
+            e.to_string(),
+            "raynet answered 400 on GET /meeting/: BadRequest: Unsupported filter column [x]"
+        );
+        let e = api_error(
+            "GET /x/",
+            500,
+            br#"{"success":false,"type":"X","message":"m","translatedMessage":"t"}"#,
+        );
         assert!(matches!(e, Error::Api { translated_message: Some(ref t), .. } if t == "t"));
         let e = api_error("GET /x/", 500, br#"{"message":"only"}"#);
         assert_eq!(e.to_string(), "raynet answered 500 on GET /x/: only");

@@ -88,7 +88,15 @@ impl Entity {
                 "contactInfo.email",
                 "contactInfo.email2",
             ],
-            Entity::Company => &["id", "name", "owner", "regNumber", "state", "role", "rating"],
+            Entity::Company => &[
+                "id",
+                "name",
+                "owner",
+                "regNumber",
+                "state",
+                "role",
+                "rating",
+            ],
             Entity::UserAccount => &["id", "username", "userRole"],
         }
     }
@@ -172,7 +180,13 @@ impl Instance {
     pub(crate) fn new(tz: Tz, now: DateTime<Utc>) -> Self {
         let mut tables = BTreeMap::new();
         for e in Entity::ALL {
-            tables.insert(e, Table { next_id: 1, rows: BTreeMap::new() });
+            tables.insert(
+                e,
+                Table {
+                    next_id: 1,
+                    rows: BTreeMap::new(),
+                },
+            );
         }
         Instance {
             tz,
@@ -194,11 +208,20 @@ impl Instance {
     }
 
     pub(crate) fn ids(&self, e: Entity) -> Vec<u64> {
-        self.tables.get(&e).map(|t| t.rows.keys().copied().collect()).unwrap_or_default()
+        self.tables
+            .get(&e)
+            .map(|t| t.rows.keys().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Renders a record for output (internal keys dropped, datetimes rendered).
-    pub(crate) fn render(&self, e: Entity, row: &Map<String, Value>, iso: bool, detail: bool) -> Value {
+    pub(crate) fn render(
+        &self,
+        e: Entity,
+        row: &Map<String, Value>,
+        iso: bool,
+        detail: bool,
+    ) -> Value {
         let mut out = Map::new();
         for (k, v) in row {
             if k.starts_with("__") {
@@ -216,7 +239,10 @@ impl Instance {
                 }
             }
             let v = if DATETIME_KEYS.contains(&k.as_str()) {
-                match v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
+                match v
+                    .as_str()
+                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                {
                     Some(dt) => {
                         let local = dt.with_timezone(&self.tz);
                         Value::String(if iso {
@@ -245,7 +271,11 @@ impl Instance {
                 .and_then(|dt| dt.to_utc(&self.tz))
                 .map(|dt| Value::String(fmt_utc(dt)))
                 .ok_or_else(|| {
-                    Reject::new(400, "ConversionFailedException", format!("Invalid date in [{field}]: {s}"))
+                    Reject::new(
+                        400,
+                        "ConversionFailedException",
+                        format!("Invalid date in [{field}]: {s}"),
+                    )
                 }),
             other => Err(Reject::new(
                 400,
@@ -256,12 +286,16 @@ impl Instance {
     }
 
     fn person_ref(&self, id: u64) -> Result<Value, Reject> {
-        let row = self.row(Entity::Person, id).ok_or_else(|| Reject::not_found(Entity::Person, &id.to_string()))?;
+        let row = self
+            .row(Entity::Person, id)
+            .ok_or_else(|| Reject::not_found(Entity::Person, &id.to_string()))?;
         Ok(json!({ "id": id, "fullName": full_name(row) }))
     }
 
     fn company_ref(&self, id: u64) -> Result<Value, Reject> {
-        let row = self.row(Entity::Company, id).ok_or_else(|| Reject::not_found(Entity::Company, &id.to_string()))?;
+        let row = self
+            .row(Entity::Company, id)
+            .ok_or_else(|| Reject::not_found(Entity::Company, &id.to_string()))?;
         Ok(json!({ "id": id, "name": row.get("name").cloned().unwrap_or(Value::Null) }))
     }
 
@@ -272,22 +306,41 @@ impl Instance {
             Value::Number(n) => n.as_u64(),
             Value::String(s) if s.trim().is_empty() => return Ok(Value::Null),
             Value::String(s) => s.trim().parse().ok(),
-            Value::Object(o) => o.get("id").and_then(|i| i.as_u64().or_else(|| i.as_str().and_then(|s| s.parse().ok()))),
+            Value::Object(o) => o.get("id").and_then(|i| {
+                i.as_u64()
+                    .or_else(|| i.as_str().and_then(|s| s.parse().ok()))
+            }),
             _ => None,
         }
-        .ok_or_else(|| Reject::new(400, "ConversionFailedException", format!("Invalid reference in [{field}]")))?;
+        .ok_or_else(|| {
+            Reject::new(
+                400,
+                "ConversionFailedException",
+                format!("Invalid reference in [{field}]"),
+            )
+        })?;
         match field {
             "owner" | "person" | "resolver" => self.person_ref(id),
             "company" => self.company_ref(id),
             "category" => Ok(json!({ "id": id, "value": format!("Category {id}") })),
-            "securityLevel" => Ok(json!({ "id": id, "name": if id == 1 { "Sdílená".to_owned() } else { format!("Level {id}") } })),
-            "businessCase" | "offer" => Ok(json!({ "id": id, "code": format!("BC{id}"), "name": format!("Case {id}") })),
+            "securityLevel" => Ok(
+                json!({ "id": id, "name": if id == 1 { "Sdílená".to_owned() } else { format!("Level {id}") } }),
+            ),
+            "businessCase" | "offer" => {
+                Ok(json!({ "id": id, "code": format!("BC{id}"), "name": format!("Case {id}") }))
+            }
             _ => Ok(json!({ "id": id })),
         }
     }
 
     /// Creates a record from a request body (as `user`), returning the id.
-    pub(crate) fn create(&mut self, e: Entity, body: &Value, user: &str, now: DateTime<Utc>) -> Result<u64, Reject> {
+    pub(crate) fn create(
+        &mut self,
+        e: Entity,
+        body: &Value,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, Reject> {
         let obj = body
             .as_object()
             .ok_or_else(|| Reject::bad_request("Request body must be a JSON object"))?;
@@ -298,7 +351,9 @@ impl Instance {
                 _ => false,
             };
             if missing {
-                return Err(Reject::bad_request(format!("Required field [{req}] is missing")));
+                return Err(Reject::bad_request(format!(
+                    "Required field [{req}] is missing"
+                )));
             }
         }
         let mut row = Map::new();
@@ -320,7 +375,11 @@ impl Instance {
             if let Some(owner) = row.get("owner").cloned().filter(|o| !o.is_null()) {
                 let pid = self.next_participant_id;
                 self.next_participant_id += 1;
-                let mut parts = row.get("participants").and_then(Value::as_array).cloned().unwrap_or_default();
+                let mut parts = row
+                    .get("participants")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 parts.insert(0, json!({"id": pid, "owner": true, "role": "FROM", "name": owner.get("fullName").cloned().unwrap_or(Value::Null), "person": owner, "company": null, "lead": null}));
                 row.insert("participants".into(), Value::Array(parts));
             }
@@ -346,11 +405,21 @@ impl Instance {
     }
 
     /// Partially updates a record.
-    pub(crate) fn update(&mut self, e: Entity, id: u64, body: &Value, user: &str, now: DateTime<Utc>) -> Result<(), Reject> {
+    pub(crate) fn update(
+        &mut self,
+        e: Entity,
+        id: u64,
+        body: &Value,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Reject> {
         let obj = body
             .as_object()
             .ok_or_else(|| Reject::bad_request("Request body must be a JSON object"))?;
-        let mut row = self.row(e, id).cloned().ok_or_else(|| Reject::not_found(e, &id.to_string()))?;
+        let mut row = self
+            .row(e, id)
+            .cloned()
+            .ok_or_else(|| Reject::not_found(e, &id.to_string()))?;
         self.apply(e, &mut row, obj, false)?;
         touch(&mut row, user, now);
         self.table(e).rows.insert(id, row);
@@ -358,7 +427,11 @@ impl Instance {
     }
 
     pub(crate) fn delete(&mut self, e: Entity, id: u64) -> Result<(), Reject> {
-        self.table(e).rows.remove(&id).map(drop).ok_or_else(|| Reject::not_found(e, &id.to_string()))
+        self.table(e)
+            .rows
+            .remove(&id)
+            .map(drop)
+            .ok_or_else(|| Reject::not_found(e, &id.to_string()))
     }
 
     pub(crate) fn find_ext(&self, e: Entity, ext: &str) -> Option<u64> {
@@ -370,7 +443,14 @@ impl Instance {
         })
     }
 
-    pub(crate) fn add_ext(&mut self, e: Entity, id: u64, body: &Value, user: &str, now: DateTime<Utc>) -> Result<(), Reject> {
+    pub(crate) fn add_ext(
+        &mut self,
+        e: Entity,
+        id: u64,
+        body: &Value,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Reject> {
         let ext = body
             .get("extId")
             .and_then(Value::as_str)
@@ -381,12 +461,25 @@ impl Instance {
             if other == id {
                 return Ok(());
             }
-            return Err(Reject::new(500, "TranslatedApplicationException", "exception.duplicateKey"));
+            return Err(Reject::new(
+                500,
+                "TranslatedApplicationException",
+                "exception.duplicateKey",
+            ));
         }
-        let mut row = self.row(e, id).cloned().ok_or_else(|| Reject::not_found(e, &id.to_string()))?;
-        let mut ids = row.get("extIds").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut row = self
+            .row(e, id)
+            .cloned()
+            .ok_or_else(|| Reject::not_found(e, &id.to_string()))?;
+        let mut ids = row
+            .get("extIds")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         if ids.len() >= 10 {
-            return Err(Reject::bad_request("A record can hold at most 10 external ids"));
+            return Err(Reject::bad_request(
+                "A record can hold at most 10 external ids",
+            ));
         }
         ids.push(Value::String(ext));
         row.insert("extIds".into(), Value::Array(ids));
@@ -395,22 +488,49 @@ impl Instance {
         Ok(())
     }
 
-    pub(crate) fn remove_ext(&mut self, e: Entity, id: u64, ext: &str, user: &str, now: DateTime<Utc>) -> Result<(), Reject> {
-        let mut row = self.row(e, id).cloned().ok_or_else(|| Reject::not_found(e, &id.to_string()))?;
-        let mut ids = row.get("extIds").and_then(Value::as_array).cloned().unwrap_or_default();
+    pub(crate) fn remove_ext(
+        &mut self,
+        e: Entity,
+        id: u64,
+        ext: &str,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Reject> {
+        let mut row = self
+            .row(e, id)
+            .cloned()
+            .ok_or_else(|| Reject::not_found(e, &id.to_string()))?;
+        let mut ids = row
+            .get("extIds")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let before = ids.len();
         ids.retain(|x| x.as_str() != Some(ext));
         if ids.len() == before {
             return Err(Reject::not_found(e, ext));
         }
-        row.insert("extIds".into(), if ids.is_empty() { Value::Null } else { Value::Array(ids) });
+        row.insert(
+            "extIds".into(),
+            if ids.is_empty() {
+                Value::Null
+            } else {
+                Value::Array(ids)
+            },
+        );
         touch(&mut row, user, now);
         self.table(e).rows.insert(id, row);
         Ok(())
     }
 
     /// Applies written fields to a row, accepting every documented shape.
-    fn apply(&mut self, e: Entity, row: &mut Map<String, Value>, obj: &Map<String, Value>, create: bool) -> Result<(), Reject> {
+    fn apply(
+        &mut self,
+        e: Entity,
+        row: &mut Map<String, Value>,
+        obj: &Map<String, Value>,
+        create: bool,
+    ) -> Result<(), Reject> {
         for (k, v) in obj {
             let k = k.as_str();
             match (e, k) {
@@ -420,13 +540,20 @@ impl Instance {
                     let tags = match v {
                         Value::Null => Vec::new(),
                         Value::String(s) => crate::client::models::common_split_tags(s),
-                        Value::Array(a) => a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+                        Value::Array(a) => a
+                            .iter()
+                            .filter_map(|t| t.as_str().map(str::to_owned))
+                            .collect(),
                         _ => return Err(Reject::bad_request("Invalid value in [tags]")),
                     };
                     row.insert("tags".into(), json!(tags));
                 }
                 (_, "customFields") => {
-                    let mut cf = row.get("customFields").and_then(Value::as_object).cloned().unwrap_or_default();
+                    let mut cf = row
+                        .get("customFields")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default();
                     match v {
                         Value::Null => cf.clear(),
                         Value::Object(m) => {
@@ -442,7 +569,11 @@ impl Instance {
                     }
                     row.insert("customFields".into(), Value::Object(cf));
                 }
-                (_, "owner" | "person" | "company" | "category" | "securityLevel" | "businessCase" | "offer" | "salesOrder" | "project" | "activity" | "lead" | "language") => {
+                (
+                    _,
+                    "owner" | "person" | "company" | "category" | "securityLevel" | "businessCase"
+                    | "offer" | "salesOrder" | "project" | "activity" | "lead" | "language",
+                ) => {
                     if e == Entity::Company && k == "person" {
                         row.insert(k.into(), bool_value(k, v)?);
                         continue;
@@ -479,13 +610,29 @@ impl Instance {
                             .get(..10)
                             .and_then(|p| NaiveDate::parse_from_str(p, "%Y-%m-%d").ok())
                             .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
-                            .ok_or_else(|| Reject::new(400, "ConversionFailedException", "Invalid date in [birthday]"))?,
-                        _ => return Err(Reject::new(400, "ConversionFailedException", "Invalid date in [birthday]")),
+                            .ok_or_else(|| {
+                                Reject::new(
+                                    400,
+                                    "ConversionFailedException",
+                                    "Invalid date in [birthday]",
+                                )
+                            })?,
+                        _ => {
+                            return Err(Reject::new(
+                                400,
+                                "ConversionFailedException",
+                                "Invalid date in [birthday]",
+                            ));
+                        }
                     };
                     row.insert(k.into(), d);
                 }
                 (Entity::Person, "relationship") if create => {
-                    let company = v.get("company").map(|c| self.resolve_ref("company", c)).transpose()?.unwrap_or(Value::Null);
+                    let company = v
+                        .get("company")
+                        .map(|c| self.resolve_ref("company", c))
+                        .transpose()?
+                        .unwrap_or(Value::Null);
                     let rel = json!({
                         "id": 1,
                         "type": v.get("type").cloned().unwrap_or(Value::Null),
@@ -494,20 +641,25 @@ impl Instance {
                         "notice": v.get("notice").cloned().unwrap_or(Value::Null),
                         "primary": true,
                     });
-                    row.insert("primaryRelationship".into(), json!({"id": 1, "type": rel["type"], "company": rel["company"]}));
+                    row.insert(
+                        "primaryRelationship".into(),
+                        json!({"id": 1, "type": rel["type"], "company": rel["company"]}),
+                    );
                     row.insert("relationships".into(), json!([rel]));
                 }
-                (Entity::Person, "contactInfo" | "privateAddress") | (Entity::Company, "primaryAddress" | "contactAddress") => {
-                    let mut m = row.get(k).and_then(Value::as_object).cloned().unwrap_or_default();
+                (Entity::Person, "contactInfo" | "privateAddress")
+                | (Entity::Company, "primaryAddress" | "contactAddress") => {
+                    let mut m = row
+                        .get(k)
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default();
                     if let Value::Object(new) = v {
                         for (ck, cv) in new {
                             m.insert(ck.clone(), cv.clone());
                         }
                     }
                     row.insert(k.into(), Value::Object(m));
-                }
-                (_, "__userAccountId") => {
-                    row.insert(k.into(), v.clone());
                 }
                 _ => {
                     row.insert(k.into(), v.clone());
@@ -518,19 +670,34 @@ impl Instance {
     }
 
     /// Applies a participant diff list: no id adds, negative id deletes, positive id modifies.
-    fn apply_participants(&mut self, row: &mut Map<String, Value>, v: &Value) -> Result<(), Reject> {
+    fn apply_participants(
+        &mut self,
+        row: &mut Map<String, Value>,
+        v: &Value,
+    ) -> Result<(), Reject> {
         let changes = v
             .as_array()
             .ok_or_else(|| Reject::bad_request("Invalid value in [participants]"))?;
-        let mut parts = row.get("participants").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut parts = row
+            .get("participants")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         for ch in changes {
-            let id = ch.get("id").and_then(|i| i.as_i64().or_else(|| i.as_str().and_then(|s| s.parse().ok())));
+            let id = ch.get("id").and_then(|i| {
+                i.as_i64()
+                    .or_else(|| i.as_str().and_then(|s| s.parse().ok()))
+            });
             match id {
                 Some(id) if id < 0 => {
                     let before = parts.len();
                     parts.retain(|p| p.get("id").and_then(Value::as_i64) != Some(-id));
                     if parts.len() == before {
-                        return Err(Reject::new(404, "EntityNotFoundException", format!("Participant [{}] not found", -id)));
+                        return Err(Reject::new(
+                            404,
+                            "EntityNotFoundException",
+                            format!("Participant [{}] not found", -id),
+                        ));
                     }
                 }
                 Some(id) => {
@@ -538,7 +705,13 @@ impl Instance {
                     let p = parts
                         .iter_mut()
                         .find(|p| p.get("id").and_then(Value::as_i64) == Some(id))
-                        .ok_or_else(|| Reject::new(404, "EntityNotFoundException", format!("Participant [{id}] not found")))?;
+                        .ok_or_else(|| {
+                            Reject::new(
+                                404,
+                                "EntityNotFoundException",
+                                format!("Participant [{id}] not found"),
+                            )
+                        })?;
                     if let (Some(p), Value::Object(r)) = (p.as_object_mut(), resolved) {
                         for (k, v) in r {
                             p.insert(k, v);
@@ -576,7 +749,14 @@ impl Instance {
             out.insert("owner".into(), bool_value("owner", v)?);
         }
         if let Some(v) = ch.get("role") {
-            out.insert("role".into(), if v.is_null() { Value::Null } else { enum_value("role", v, &["FROM", "TO"])? });
+            out.insert(
+                "role".into(),
+                if v.is_null() {
+                    Value::Null
+                } else {
+                    enum_value("role", v, &["FROM", "TO"])?
+                },
+            );
         }
         for k in ["person", "company", "lead"] {
             if let Some(v) = ch.get(k) {
@@ -587,7 +767,11 @@ impl Instance {
     }
 
     /// Lists records: filters, sorting, paging, `view=rowInfo`.
-    pub(crate) fn list(&self, e: Entity, params: &[(String, String)]) -> Result<(u64, Vec<Value>), Reject> {
+    pub(crate) fn list(
+        &self,
+        e: Entity,
+        params: &[(String, String)],
+    ) -> Result<(u64, Vec<Value>), Reject> {
         let mut offset = 0u64;
         let mut limit = 20u64;
         let mut sort: Option<String> = None;
@@ -598,9 +782,15 @@ impl Instance {
         let mut specials: Vec<(String, String)> = Vec::new();
         for (k, v) in params {
             match k.as_str() {
-                "offset" => offset = v.parse().map_err(|_| Reject::bad_request("Invalid offset"))?,
+                "offset" => {
+                    offset = v
+                        .parse()
+                        .map_err(|_| Reject::bad_request("Invalid offset"))?;
+                }
                 "limit" => {
-                    limit = v.parse().map_err(|_| Reject::bad_request("Invalid limit"))?;
+                    limit = v
+                        .parse()
+                        .map_err(|_| Reject::bad_request("Invalid limit"))?;
                     if limit > 1000 {
                         return Err(Reject::bad_request("Maximum limit is 1000"));
                     }
@@ -610,23 +800,34 @@ impl Instance {
                     desc = match v.to_ascii_uppercase().as_str() {
                         "ASC" => false,
                         "DESC" => true,
-                        _ => return Err(Reject::bad_request(format!("Invalid sortDirection [{v}]"))),
+                        _ => {
+                            return Err(Reject::bad_request(format!(
+                                "Invalid sortDirection [{v}]"
+                            )));
+                        }
                     }
                 }
                 "dateFormat" => iso = v == "ISO8601",
                 "view" => row_view = v == "rowInfo",
                 "fulltext" | "tags" => specials.push((k.clone(), v.clone())),
-                "personFilter" | "companyContextFilter" | "leadContextFilter" if e.is_activity() => {
+                "personFilter" | "companyContextFilter" | "leadContextFilter"
+                    if e.is_activity() =>
+                {
                     specials.push((k.clone(), v.clone()));
                 }
                 other => {
-                    let (field, op) = parse_filter_key(other)
-                        .ok_or_else(|| Reject::bad_request(format!("Unsupported filter column [{other}]")))?;
+                    let (field, op) = parse_filter_key(other).ok_or_else(|| {
+                        Reject::bad_request(format!("Unsupported filter column [{other}]"))
+                    })?;
                     if !(e.filters().contains(&field) || ROW_INFO_FILTERS.contains(&field)) {
-                        return Err(Reject::bad_request(format!("Unsupported filter column [{field}]")));
+                        return Err(Reject::bad_request(format!(
+                            "Unsupported filter column [{field}]"
+                        )));
                     }
                     if op == Op::Custom {
-                        return Err(Reject::bad_request(format!("Unsupported operator CUSTOM for [{field}]")));
+                        return Err(Reject::bad_request(format!(
+                            "Unsupported operator CUSTOM for [{field}]"
+                        )));
                     }
                     conds.push((field.to_owned(), op, v.clone()));
                 }
@@ -652,9 +853,8 @@ impl Instance {
             rows.sort_by(|a, b| {
                 let va = lookup(a, col);
                 let vb = lookup(b, col);
-                let ord = compare_values(va, vb).then_with(|| {
-                    compare_values(a.get("id"), b.get("id"))
-                });
+                let ord =
+                    compare_values(va, vb).then_with(|| compare_values(a.get("id"), b.get("id")));
                 if desc { ord.reverse() } else { ord }
             });
         }
@@ -680,7 +880,13 @@ impl Instance {
         Ok((total, page))
     }
 
-    fn matches(&self, row: &Map<String, Value>, field: &str, op: Op, value: &str) -> Result<bool, Reject> {
+    fn matches(
+        &self,
+        row: &Map<String, Value>,
+        field: &str,
+        op: Op,
+        value: &str,
+    ) -> Result<bool, Reject> {
         let actual = lookup(row, field).filter(|v| !v.is_null());
         let is_empty = |v: Option<&Value>| match v {
             None => true,
@@ -698,7 +904,9 @@ impl Instance {
         let Some(actual) = actual else {
             return Ok(matches!(op, Op::EqOrNull | Op::NeOrNull));
         };
-        let cmp = |want: &str| -> Result<std::cmp::Ordering, Reject> { self.compare_to(field, actual, want) };
+        let cmp = |want: &str| -> Result<std::cmp::Ordering, Reject> {
+            self.compare_to(field, actual, want)
+        };
         Ok(match op {
             Op::Eq | Op::EqOrNull => cmp(value)?.is_eq(),
             Op::Ne | Op::NeOrNull => cmp(value)?.is_ne(),
@@ -721,14 +929,27 @@ impl Instance {
         })
     }
 
-    fn compare_to(&self, field: &str, actual: &Value, want: &str) -> Result<std::cmp::Ordering, Reject> {
-        let conversion = || Reject::new(400, "ConversionFailedException", format!("Invalid value [{want}] for [{field}]"));
+    fn compare_to(
+        &self,
+        field: &str,
+        actual: &Value,
+        want: &str,
+    ) -> Result<std::cmp::Ordering, Reject> {
+        let conversion = || {
+            Reject::new(
+                400,
+                "ConversionFailedException",
+                format!("Invalid value [{want}] for [{field}]"),
+            )
+        };
         if DATETIME_KEYS.contains(&field) {
             let a = actual
                 .as_str()
                 .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                 .map(|d| d.with_timezone(&Utc));
-            let w = ApiDateTime::parse(want).and_then(|d| d.to_utc(&self.tz)).ok_or_else(conversion)?;
+            let w = ApiDateTime::parse(want)
+                .and_then(|d| d.to_utc(&self.tz))
+                .ok_or_else(conversion)?;
             return Ok(a.map_or(std::cmp::Ordering::Less, |a| a.cmp(&w)));
         }
         match actual {
@@ -737,7 +958,8 @@ impl Instance {
                 Ok(n.as_f64().unwrap_or(0.0).total_cmp(&w))
             }
             Value::Bool(b) => {
-                let w = crate::client::models::common_bool(&Value::String(want.to_owned())).ok_or_else(conversion)?;
+                let w = crate::client::models::common_bool(&Value::String(want.to_owned()))
+                    .ok_or_else(conversion)?;
                 Ok(b.cmp(&w))
             }
             Value::Array(items) => Ok(if items.iter().any(|i| value_text(i) == want) {
@@ -750,7 +972,14 @@ impl Instance {
     }
 
     /// Seeds a user: a person plus a user account. Returns (userAccountId, personId).
-    pub(crate) fn add_user(&mut self, login: &str, api_key: &str, first: &str, last: &str, now: DateTime<Utc>) -> Result<(u64, u64), Reject> {
+    pub(crate) fn add_user(
+        &mut self,
+        login: &str,
+        api_key: &str,
+        first: &str,
+        last: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(u64, u64), Reject> {
         let person = self.create(
             Entity::Person,
             &json!({"firstName": first, "lastName": last, "contactInfo": {"email": login}, "activeUserAccount": true}),
@@ -766,7 +995,10 @@ impl Instance {
         if let Some(row) = self.table(Entity::Person).rows.get_mut(&person) {
             row.insert("__userAccountId".into(), json!(ua));
         }
-        self.users.push(User { login: login.to_owned(), api_key: api_key.to_owned() });
+        self.users.push(User {
+            login: login.to_owned(),
+            api_key: api_key.to_owned(),
+        });
         Ok((ua, person))
     }
 }
@@ -795,13 +1027,21 @@ fn bool_value(field: &str, v: &Value) -> Result<Value, Reject> {
     }
     crate::client::models::common_bool(v)
         .map(Value::Bool)
-        .ok_or_else(|| Reject::new(400, "ConversionFailedException", format!("Invalid boolean in [{field}]")))
+        .ok_or_else(|| {
+            Reject::new(
+                400,
+                "ConversionFailedException",
+                format!("Invalid boolean in [{field}]"),
+            )
+        })
 }
 
 fn enum_value(field: &str, v: &Value, allowed: &[&str]) -> Result<Value, Reject> {
     match v.as_str() {
         Some(s) if allowed.contains(&s) => Ok(Value::String(s.to_owned())),
-        _ => Err(Reject::bad_request(format!("Invalid value {v} in [{field}]"))),
+        _ => Err(Reject::bad_request(format!(
+            "Invalid value {v} in [{field}]"
+        ))),
     }
 }
 
@@ -847,9 +1087,10 @@ fn compare_values(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Less,
         (Some(_), None) => Ordering::Greater,
-        (Some(Value::Number(x)), Some(Value::Number(y))) => {
-            x.as_f64().unwrap_or(0.0).total_cmp(&y.as_f64().unwrap_or(0.0))
-        }
+        (Some(Value::Number(x)), Some(Value::Number(y))) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .total_cmp(&y.as_f64().unwrap_or(0.0)),
         (Some(x), Some(y)) => value_text(x).cmp(&value_text(y)),
     }
 }
@@ -872,23 +1113,39 @@ fn like(text: &str, pattern: &str) -> bool {
 fn special_matches(row: &Map<String, Value>, key: &str, value: &str) -> bool {
     let id_of = |v: Option<&Value>| v.and_then(|v| v.get("id")).and_then(Value::as_u64);
     let want: Option<u64> = value.trim().parse().ok();
-    let parts = || row.get("participants").and_then(Value::as_array).cloned().unwrap_or_default();
+    let parts = || {
+        row.get("participants")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     match key {
         "fulltext" => {
             let needle = value.to_lowercase();
             row.values().any(|v| contains_text(v, &needle))
         }
         "tags" => {
-            let wanted: Vec<&str> = value.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-            row.get("tags")
-                .and_then(Value::as_array)
-                .is_some_and(|t| t.iter().any(|x| x.as_str().is_some_and(|s| wanted.contains(&s))))
+            let wanted: Vec<&str> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            row.get("tags").and_then(Value::as_array).is_some_and(|t| {
+                t.iter()
+                    .any(|x| x.as_str().is_some_and(|s| wanted.contains(&s)))
+            })
         }
-        "personFilter" => parts().iter().any(|p| id_of(p.get("person")) == want) || id_of(row.get("person")) == want,
+        "personFilter" => {
+            parts().iter().any(|p| id_of(p.get("person")) == want)
+                || id_of(row.get("person")) == want
+        }
         "companyContextFilter" => {
-            id_of(row.get("company")) == want || parts().iter().any(|p| id_of(p.get("company")) == want)
+            id_of(row.get("company")) == want
+                || parts().iter().any(|p| id_of(p.get("company")) == want)
         }
-        "leadContextFilter" => id_of(row.get("lead")) == want || parts().iter().any(|p| id_of(p.get("lead")) == want),
+        "leadContextFilter" => {
+            id_of(row.get("lead")) == want || parts().iter().any(|p| id_of(p.get("lead")) == want)
+        }
         _ => true,
     }
 }

@@ -238,13 +238,22 @@ pub struct NewActivity {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_level: Option<u64>,
     /// Calendar start.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser::iso_opt")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser::iso_opt"
+    )]
     pub scheduled_from: Option<DateTime<FixedOffset>>,
     /// Calendar end.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser::iso_opt")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser::iso_opt"
+    )]
     pub scheduled_till: Option<DateTime<FixedOffset>>,
     /// Completion time.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser::iso_opt")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser::iso_opt"
+    )]
     pub completed: Option<DateTime<FixedOffset>>,
     /// Description (HTML).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -311,13 +320,22 @@ pub struct ActivityUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_level: Option<u64>,
     /// Calendar start.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser::iso_opt")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser::iso_opt"
+    )]
     pub scheduled_from: Option<DateTime<FixedOffset>>,
     /// Calendar end.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser::iso_opt")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser::iso_opt"
+    )]
     pub scheduled_till: Option<DateTime<FixedOffset>>,
     /// Completion time (`Some(None)` clears).
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser::iso_opt_opt")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser::iso_opt_opt"
+    )]
     pub completed: Option<Option<DateTime<FixedOffset>>>,
     /// Description, HTML (`Some(None)` clears).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -329,7 +347,10 @@ pub struct ActivityUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meeting_place: Option<Option<String>>,
     /// Tags, sent as one comma-separated string (the update DTO's shape).
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser::tags_comma")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser::tags_comma"
+    )]
     pub tags: Option<Vec<String>>,
     /// Custom fields to set (a `null` value clears that field).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -35,7 +35,10 @@ impl Ref {
     /// A reference holding only an id.
     #[must_use]
     pub fn id(id: u64) -> Self {
-        Ref { id, ..Ref::default() }
+        Ref {
+            id,
+            ..Ref::default()
+        }
     }
 
     /// The first label present: `fullName`, `name`, `value`, then `code`.
@@ -144,7 +147,11 @@ impl ApiDateTime {
         if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
             return Some(ApiDateTime::Zoned(dt));
         }
-        for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
+        for fmt in [
+            "%Y-%m-%dT%H:%M:%S%.f%z",
+            "%Y-%m-%dT%H:%M%z",
+            "%Y-%m-%d %H:%M:%S%.f%z",
+        ] {
             if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
                 return Some(ApiDateTime::Zoned(dt));
             }
@@ -474,7 +481,10 @@ pub(crate) mod ser {
     }
 
     #[allow(clippy::ref_option)]
-    pub(crate) fn tags_comma<S: Serializer>(v: &Option<Vec<String>>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn tags_comma<S: Serializer>(
+        v: &Option<Vec<String>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match v {
             Some(tags) => s.serialize_str(&tags.join(",")),
             None => s.serialize_none(),

@@ -74,7 +74,7 @@ pub use activity::{
     ParticipantChange, ParticipantRole, Priority,
 };
 pub use common::{ApiDateTime, Created, DetailEnvelope, ListEnvelope, Ref, RowInfo};
-pub(crate) use common::{ErrorEnvelope, ser};
+pub(crate) use common::{ErrorEnvelope, local_to_utc, ser};
 #[cfg(feature = "fake")]
 pub(crate) use common::{de::bool_from_value as common_bool, split_tags as common_split_tags};
 pub use company::{AddressEntry, Company, CompanyRole, CompanyState};

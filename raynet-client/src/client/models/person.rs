@@ -103,7 +103,12 @@ impl Person {
             .filter_map(|p| p.as_deref().map(str::trim).filter(|s| !s.is_empty()))
             .collect::<Vec<_>>()
             .join(" ");
-        if let Some(after) = self.title_after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(after) = self
+            .title_after
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             name.push_str(", ");
             name.push_str(after);
         }
@@ -221,6 +226,10 @@ pub struct ContactInfo {
     #[serde(default)]
     pub other_contact: Option<String>,
     /// Do-not-send-mass-mail flag.
-    #[serde(rename = "doNotSendMM", default, deserialize_with = "de::opt_bool_lenient")]
+    #[serde(
+        rename = "doNotSendMM",
+        default,
+        deserialize_with = "de::opt_bool_lenient"
+    )]
     pub do_not_send_mm: Option<bool>,
 }

@@ -1,0 +1,318 @@
+//! The engine's provider traits on RAYNET, against the fake.
+
+use chrono::{DateTime, Utc};
+use raynet_client::adapter::{EXT_ID_PREFIX, RaynetCalendar, RaynetContacts};
+use raynet_client::fake::{ActivitySeed, CompanySeed, FakeRaynet, PersonSeed};
+use sync_core::{
+    ActivityKind, Attendee, Completeness, Email, ErrorKind, Event, EventField, EventStatus,
+    FieldSet, IdempotencyKey, ReadRequest, ReadSide, RemoteId, Response, Schedule, Sensitivity,
+    Side, Window, WriteSide,
+};
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn everything() -> ReadRequest {
+    ReadRequest {
+        window: None,
+        cursor: None,
+    }
+}
+
+struct World {
+    fake: FakeRaynet,
+    member: u64,
+    other: u64,
+    guest: u64,
+}
+
+async fn world() -> World {
+    let fake = FakeRaynet::start().await;
+    let inst = fake.default_instance();
+    let member = inst
+        .add_user("jana@acme.test", "crm-jana", "Jana", "Nováková")
+        .unwrap()
+        .person_id;
+    let other = inst
+        .add_user("petr@acme.test", "crm-petr", "Petr", "Dvořák")
+        .unwrap()
+        .person_id;
+    let company = inst.add_company(CompanySeed::new("Klient a.s.")).unwrap();
+    let guest = inst
+        .add_person(
+            PersonSeed::new("Host")
+                .first_name("Karel")
+                .email("Karel.Host@klient.cz")
+                .company(company, "CEO"),
+        )
+        .unwrap();
+    World {
+        fake,
+        member,
+        other,
+        guest,
+    }
+}
+
+#[tokio::test]
+async fn reads_the_members_meetings_and_events_completely() {
+    let w = world().await;
+    let inst = w.fake.default_instance();
+    let m = inst
+        .add_meeting(
+            ActivitySeed::new("Porada", w.member)
+                .scheduled_local("2026-03-29 10:00", "2026-03-29 11:00")
+                .participant(w.guest)
+                .description("<p>Body</p>"),
+        )
+        .unwrap();
+    let e = inst
+        .add_event(
+            ActivitySeed::new("Veletrh", w.member)
+                .scheduled_local("2026-10-25 00:00", "2026-10-26 00:00"),
+        )
+        .unwrap();
+    inst.add_meeting(
+        ActivitySeed::new("Not mine", w.other)
+            .scheduled_local("2026-03-29 10:00", "2026-03-29 11:00"),
+    )
+    .unwrap();
+    inst.add_meeting(
+        ActivitySeed::new("Broken", w.member).field("scheduledFrom", serde_json::Value::Null),
+    )
+    .unwrap();
+
+    let cal = RaynetCalendar::new(w.fake.client(), w.member);
+    let read = cal.read(&everything()).await.unwrap();
+    assert_eq!(read.completeness, Completeness::Complete);
+    let ids: Vec<&str> = read.items.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, vec![format!("m-{m}"), format!("e-{e}")]);
+    assert_eq!(
+        read.unreadable.len(),
+        1,
+        "the meeting without a schedule is reported, not dropped silently"
+    );
+
+    let meeting = &read.items[0].item;
+    assert_eq!(meeting.kind, Some(ActivityKind::Meeting));
+    assert_eq!(meeting.description, "Body");
+    assert_eq!(
+        meeting.schedule,
+        Schedule::Timed {
+            start: utc("2026-03-29T08:00:00Z"),
+            end: utc("2026-03-29T09:00:00Z")
+        }
+    );
+    assert_eq!(meeting.attendees.len(), 1);
+    assert_eq!(meeting.attendees[0].email.as_str(), "karel.host@klient.cz");
+    let event = &read.items[1].item;
+    assert!(
+        event.schedule.is_all_day(),
+        "midnight to midnight is all-day: {}",
+        event.schedule
+    );
+
+    // A window keeps only overlapping items.
+    let window = Window {
+        start: utc("2026-10-01T00:00:00Z"),
+        end: utc("2026-11-01T00:00:00Z"),
+    };
+    let read = cal
+        .read(&ReadRequest {
+            window: Some(window),
+            cursor: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(read.items.len(), 1);
+    assert_eq!(read.items[0].id.as_str(), format!("e-{e}"));
+}
+
+#[tokio::test]
+async fn create_is_idempotent_by_key_and_reads_back() {
+    let w = world().await;
+    let cal = RaynetCalendar::new(w.fake.client(), w.member);
+    let mut item = Event::new(
+        "Kick-off",
+        Schedule::Timed {
+            start: utc("2026-10-25T00:30:00Z"),
+            end: utc("2026-10-25T01:30:00Z"),
+        },
+    );
+    item.kind = Some(ActivityKind::Meeting);
+    item.location = "Brno".into();
+    item.description = "Agenda\n\n1. \"numbers\"".into();
+    item.sensitivity = Sensitivity::Private;
+    item.attendees = vec![
+        Attendee {
+            email: Email::new("karel.host@klient.cz").unwrap(),
+            name: "Karel".into(),
+            response: Response::None,
+        },
+        Attendee {
+            email: Email::new("unknown@elsewhere.cz").unwrap(),
+            name: "X".into(),
+            response: Response::None,
+        },
+    ];
+    let key = IdempotencyKey::for_source(Side::Outlook, &RemoteId::new("AAMk/abc+def=").unwrap());
+    assert_eq!(cal.find_by_key(&key).await.unwrap(), None);
+    let written = cal.create(&item, &key).await.unwrap();
+    assert!(written.id.as_str().starts_with("m-"));
+    let back = written.item.unwrap();
+    assert_eq!(back.title, "Kick-off");
+    assert_eq!(
+        back.schedule, item.schedule,
+        "the ambiguous 02:30 CEST survives"
+    );
+    assert_eq!(back.location, "Brno");
+    assert_eq!(back.description, item.description);
+    assert_eq!(back.sensitivity, Sensitivity::Private);
+    assert_eq!(
+        back.attendees.len(),
+        1,
+        "only attendees known to RAYNET become participants"
+    );
+
+    let found = cal.find_by_key(&key).await.unwrap().unwrap();
+    assert_eq!(found.id, written.id);
+    assert_eq!(found.key.as_ref(), Some(&key));
+    let n: u64 = written.id.as_str()[2..].parse().unwrap();
+    let ext = w.fake.default_instance().record("meeting", n).unwrap()["extIds"][0].clone();
+    assert_eq!(ext, format!("{EXT_ID_PREFIX}{key}"));
+}
+
+#[tokio::test]
+async fn update_honours_expected_versions_and_changed_fields() {
+    let w = world().await;
+    let inst = w.fake.default_instance();
+    let id = inst
+        .add_event(
+            ActivitySeed::new("Old", w.member)
+                .scheduled_local("2026-05-04 09:00", "2026-05-04 10:00")
+                .meeting_place("Praha"),
+        )
+        .unwrap();
+    let cal = RaynetCalendar::new(w.fake.client(), w.member);
+    let rid = RemoteId::new(format!("e-{id}")).unwrap();
+    let current = cal.get(&rid).await.unwrap().unwrap();
+
+    let mut item = current.item.clone();
+    item.title = "New".into();
+    item.location = "Ignored".into();
+    item.status = EventStatus::Cancelled;
+    item.attendees = vec![Attendee {
+        email: Email::new("karel.host@klient.cz").unwrap(),
+        name: String::new(),
+        response: Response::None,
+    }];
+    let changed = FieldSet::of(&[EventField::Title, EventField::Status, EventField::Attendees]);
+
+    // Someone edits it in the meantime: the stale version is refused.
+    inst.edit("event", id, &serde_json::json!({"meetingPlace": "Ostrava"}))
+        .unwrap();
+    let err = cal
+        .update(&rid, &item, changed, Some(&current.version))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PreconditionFailed);
+
+    let fresh = cal.get(&rid).await.unwrap().unwrap();
+    let written = cal
+        .update(&rid, &item, changed, Some(&fresh.version))
+        .await
+        .unwrap();
+    let back = written.item.unwrap();
+    assert_eq!(back.title, "New");
+    assert_eq!(back.status, EventStatus::Cancelled);
+    assert_eq!(back.location, "Ostrava", "only changed fields are written");
+    assert_eq!(back.attendees.len(), 1);
+    assert_ne!(written.version, fresh.version);
+
+    // Removing the attendee again leaves the owner alone.
+    item.attendees.clear();
+    let written = cal
+        .update(&rid, &item, FieldSet::of(&[EventField::Attendees]), None)
+        .await
+        .unwrap();
+    assert!(written.item.unwrap().attendees.is_empty());
+    let raw = inst.record("event", id).unwrap();
+    assert_eq!(
+        raw["participants"].as_array().unwrap().len(),
+        1,
+        "the owner stays"
+    );
+}
+
+#[tokio::test]
+async fn delete_and_missing_items() {
+    let w = world().await;
+    let id = w
+        .fake
+        .default_instance()
+        .add_meeting(
+            ActivitySeed::new("Bye", w.member)
+                .scheduled_local("2026-05-04 09:00", "2026-05-04 10:00"),
+        )
+        .unwrap();
+    let cal = RaynetCalendar::new(w.fake.client(), w.member);
+    let rid = RemoteId::new(format!("m-{id}")).unwrap();
+    cal.delete(&rid, None).await.unwrap();
+    assert_eq!(cal.get(&rid).await.unwrap(), None);
+    cal.delete(&rid, None).await.unwrap();
+    let err = cal.get(&RemoteId::new("x-1").unwrap()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn provider_errors_are_classified() {
+    let w = world().await;
+    let client = w
+        .fake
+        .client_builder()
+        .credentials("jana@acme.test", "crm-wrong")
+        .build()
+        .unwrap();
+    let cal = RaynetCalendar::new(client, w.member);
+    let err = cal.read(&everything()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+    w.fake.inject(
+        raynet_client::fake::Fault::new(raynet_client::fake::FaultKind::Status(503)).times(10),
+    );
+    let cal = RaynetCalendar::new(
+        w.fake.client_builder().max_retries(1).build().unwrap(),
+        w.member,
+    );
+    assert_eq!(
+        cal.read(&everything()).await.unwrap_err().kind(),
+        ErrorKind::Unavailable
+    );
+}
+
+#[tokio::test]
+async fn contacts_are_read_from_persons() {
+    let w = world().await;
+    let contacts = RaynetContacts::new(w.fake.client());
+    let read = contacts.read(&everything()).await.unwrap();
+    assert_eq!(read.completeness, Completeness::Complete);
+    assert_eq!(read.items.len(), 4, "API user, two users and the guest");
+    let guest = read
+        .items
+        .iter()
+        .find(|r| r.id.as_str() == w.guest.to_string())
+        .unwrap();
+    assert_eq!(guest.item.company, "Klient a.s.");
+    assert_eq!(guest.item.job_title, "CEO");
+    assert_eq!(guest.item.emails[0].as_str(), "karel.host@klient.cz");
+    assert!(guest.modified.is_some());
+    let one = contacts.get(&guest.id).await.unwrap().unwrap();
+    assert_eq!(one.item, guest.item);
+    assert_eq!(
+        contacts
+            .get(&RemoteId::new("99999").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -1,0 +1,139 @@
+//! The API key never appears in `Debug`/`Display` of errors, the client or
+//! the credentials (habit: secrets are never logged or printed).
+
+use std::error::Error as _;
+use std::fmt::Write as _;
+
+use raynet_client::fake::{DEFAULT_API_KEY, FakeRaynet, Fault, FaultKind};
+use raynet_client::{Client, Credentials, Error, ListQuery, Op};
+
+fn all_renderings(err: &Error) -> String {
+    let mut out = format!("{err}\n{err:?}\n{err:#?}\n{err:#}");
+    let mut source = err.source();
+    while let Some(s) = source {
+        let _ = write!(out, "\n{s}\n{s:?}");
+        source = s.source();
+    }
+    out
+}
+
+fn assert_no_key(text: &str, key: &str) {
+    assert!(!text.contains(key), "the API key leaked into: {text}");
+}
+
+#[test]
+fn credentials_and_client_debug_redact_the_key() {
+    let key = "crm-top-secret-123";
+    let creds = Credentials::new("api@acme.cz", key);
+    let dbg = format!("{creds:?}");
+    assert_no_key(&dbg, key);
+    assert!(dbg.contains("***"), "{dbg}");
+    assert!(dbg.contains("api@acme.cz"));
+    let client = Client::builder()
+        .base_url("http://127.0.0.1:9/api/v2/")
+        .instance("acme")
+        .credentials("api@acme.cz", key)
+        .build()
+        .unwrap();
+    let dbg = format!("{client:?} {client:#?}");
+    assert_no_key(&dbg, key);
+    assert!(dbg.contains("***"));
+}
+
+#[tokio::test]
+async fn errors_never_carry_the_key() {
+    let fake = FakeRaynet::start().await;
+    let key = DEFAULT_API_KEY;
+    let client = fake.client();
+    let mut errors = Vec::new();
+    // API error envelope.
+    errors.push(
+        client
+            .meetings()
+            .list(&ListQuery::new().filter("nope", Op::Eq, "1"))
+            .await
+            .unwrap_err(),
+    );
+    // Not found.
+    errors.push(client.meetings().get(42).await.unwrap_err());
+    // Decode error.
+    fake.inject(Fault::new(FaultKind::Malformed));
+    errors.push(client.persons().list(&ListQuery::new()).await.unwrap_err());
+    // Network error: nothing listens on port 9 of loopback (discard port).
+    let offline = Client::builder()
+        .base_url("http://127.0.0.1:9/api/v2/")
+        .instance("acme")
+        .credentials("api@acme.test", key)
+        .retry_policy(raynet_client::RetryPolicy::fast())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    errors.push(offline.persons().get(1).await.unwrap_err());
+    // Auth failure and the open breaker (the key used is the real one, the
+    // user is wrong).
+    let bad = fake
+        .client_builder()
+        .credentials("wrong@acme.test", key)
+        .build()
+        .unwrap();
+    errors.push(bad.persons().get(1).await.unwrap_err());
+    errors.push(bad.persons().get(1).await.unwrap_err());
+    assert!(matches!(errors.last(), Some(Error::AuthBreakerOpen { .. })));
+    for e in &errors {
+        assert_no_key(&all_renderings(e), key);
+    }
+}
+
+/// A shared in-memory log sink.
+#[derive(Clone, Default)]
+struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn each_request_gets_one_span_with_method_path_status_and_no_secret() {
+    let fake = FakeRaynet::start().await;
+    fake.inject(Fault::new(FaultKind::Status(503)).on("GET /person/{id}/"));
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    // Other tests run in parallel threads without a subscriber; make sure the
+    // callsites' cached interest includes this one.
+    tracing::callsite::rebuild_interest_cache();
+    fake.client().persons().get(1).await.unwrap();
+    drop(guard);
+    let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let closes: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("raynet.request") && l.contains("close"))
+        .collect();
+    assert_eq!(
+        closes.len(),
+        1,
+        "one span per logical request (retries included): {log}"
+    );
+    let line = closes[0];
+    assert!(line.contains("method=GET"), "{line}");
+    assert!(line.contains("path=person/1/"), "{line}");
+    assert!(line.contains("status=200"), "{line}");
+    assert!(line.contains("attempts=2"), "{line}");
+    assert_no_key(&log, DEFAULT_API_KEY);
+    assert!(
+        !log.contains("Basic "),
+        "no authorization header in the log"
+    );
+}
