@@ -9,17 +9,19 @@
 //! - [`store`] — [`store::SqliteStore`], the embedded [`sync_core::StateStore`]: one SQLite
 //!   file, atomic per call, refusing damaged or newer files.
 //! - [`cli`] — the command line as typed, and the [exit codes](cli::exit).
+//! - [`members`] — who is served: the group's members matched to Raynet users.
 //! - [`app`] — the commands: load the config, open the store, run, report.
 //!
 //! ## Flow of `raynet-sync run`
 //! parse the command line → load and check the config (secrets resolved) → open the state
 //! file → for each tenant and member: `sync_core::Runner` reads both sides, plans, executes
-//! and records each write in the store → print the reports → exit 0 (clean), 1 (some items
-//! or members failed) or 2 (could not run: bad config, unusable state file).
+//! and records each write in the store → print the reports → exit with a code of
+//! [`cli::exit`]: 0 clean, 2 some items or members failed, 78 bad config or state file.
 
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod members;
 pub mod store;
 
 #[cfg(test)]
