@@ -7,6 +7,9 @@
 //!   the dedicated contact folder and its contacts, `$batch`), typed models, one error enum,
 //!   and one transport layer that obeys `Retry-After`, keeps at most 4 requests in flight per
 //!   mailbox and backs off with jitter.
+//! - [`adapter`]: pure mappings between Graph's models and `sync_core`'s `Event` and
+//!   `Contact`, and the classification of client errors for the engine. It is the only module
+//!   that knows `sync_core`; nothing under [`client`] does.
 //! - `fake` (cargo feature `fake`): a stateful simulator of the same endpoints over loopback
 //!   HTTP, with seed builders, counters, an invitation log and fault injection.
 //!
@@ -35,8 +38,11 @@
 //! # }
 //! ```
 
+pub mod adapter;
 pub mod client;
 #[cfg(feature = "fake")]
 pub mod fake;
 
-pub use client::{Client, ClientBuilder, Credentials, DeltaRound, Error, Page, Result, RetryConfig, Secret};
+pub use client::{
+    Client, ClientBuilder, Credentials, DeltaRound, Error, Page, Result, RetryConfig, Secret,
+};

@@ -99,6 +99,7 @@ pub(crate) struct TokenCache {
     token_url: String,
     credentials: Credentials,
     margin: Duration,
+    retry: super::RetryConfig,
     cached: Mutex<Option<Cached>>,
 }
 
@@ -117,10 +118,21 @@ impl TokenCache {
         authority_base_url: &str,
         credentials: Credentials,
         margin: Duration,
+        retry: super::RetryConfig,
     ) -> Self {
         let tenant = super::encode_segment(&credentials.tenant);
-        let token_url = format!("{}/{tenant}/oauth2/v2.0/token", authority_base_url.trim_end_matches('/'));
-        Self { http, token_url, credentials, margin, cached: Mutex::new(None) }
+        let token_url = format!(
+            "{}/{tenant}/oauth2/v2.0/token",
+            authority_base_url.trim_end_matches('/')
+        );
+        Self {
+            http,
+            token_url,
+            credentials,
+            margin,
+            retry,
+            cached: Mutex::new(None),
+        }
     }
 
     /// A valid token. With `rejected`, the token Graph just refused with 401: if the cache
@@ -133,15 +145,34 @@ impl TokenCache {
                 return Ok(c.token.clone());
             }
         }
-        let fresh = self.fetch().await?;
+        // The token request is idempotent: transport failures, 5xx and 429 are retried.
+        let mut attempt = 0;
+        let fresh = loop {
+            attempt += 1;
+            match self.fetch().await {
+                Ok(fresh) => break fresh,
+                Err(e) if attempt < self.retry.max_attempts && is_transient(&e) => {
+                    tokio::time::sleep(self.retry.backoff(attempt - 1)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let token = fresh.token.clone();
         *cached = Some(fresh);
         Ok(token)
     }
 
     async fn fetch(&self) -> Result<Cached> {
-        let span = tracing::info_span!("graph.token", method = "POST", path = "/{tenant}/oauth2/v2.0/token", status = tracing::field::Empty);
-        let _guard = span.enter();
+        let span = tracing::info_span!(
+            "graph.token",
+            method = "POST",
+            path = "/{tenant}/oauth2/v2.0/token",
+            status = tracing::field::Empty
+        );
+        tracing::Instrument::instrument(self.fetch_in(&span), span.clone()).await
+    }
+
+    async fn fetch_in(&self, span: &tracing::Span) -> Result<Cached> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("client_id", &self.credentials.client_id)
             .append_pair("client_secret", self.credentials.client_secret.expose())
@@ -152,23 +183,32 @@ impl TokenCache {
         let response = self
             .http
             .post(&self.token_url)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
             .body(body)
             .send()
             .await
-            .map_err(|e| Error::Transport { endpoint: "POST /{tenant}/oauth2/v2.0/token".into(), source: e.without_url() })?;
+            .map_err(|e| Error::Transport {
+                endpoint: "POST /{tenant}/oauth2/v2.0/token".into(),
+                source: e.without_url(),
+            })?;
         let status = response.status().as_u16();
         span.record("status", status);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Transport { endpoint: "POST /{tenant}/oauth2/v2.0/token".into(), source: e.without_url() })?;
+        let bytes = response.bytes().await.map_err(|e| Error::Transport {
+            endpoint: "POST /{tenant}/oauth2/v2.0/token".into(),
+            source: e.without_url(),
+        })?;
         if !(200..300).contains(&status) {
             let err: OAuthError = serde_json::from_slice(&bytes).unwrap_or_default();
             return Err(Error::Auth {
                 status: Some(status),
                 code: redact(&err.error, self.credentials.client_secret.expose()),
-                message: redact(&err.error_description, self.credentials.client_secret.expose()),
+                message: redact(
+                    &err.error_description,
+                    self.credentials.client_secret.expose(),
+                ),
             });
         }
         let parsed: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| Error::Auth {
@@ -183,9 +223,26 @@ impl TokenCache {
             _ => 0,
         };
         let lifetime = Duration::from_secs(lifetime);
-        let margin = if lifetime > self.margin * 2 { self.margin } else { lifetime / 2 };
+        let margin = if lifetime > self.margin * 2 {
+            self.margin
+        } else {
+            lifetime / 2
+        };
         tracing::debug!(lifetime_secs = lifetime.as_secs(), "fetched app-only token");
-        Ok(Cached { token: Secret(parsed.access_token), refresh_at: started + lifetime.saturating_sub(margin) })
+        Ok(Cached {
+            token: Secret(parsed.access_token),
+            refresh_at: started + lifetime.saturating_sub(margin),
+        })
+    }
+}
+
+fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::Transport { .. } | Error::Timeout { .. } => true,
+        Error::Auth {
+            status: Some(s), ..
+        } => *s == 429 || *s >= 500,
+        _ => false,
     }
 }
 

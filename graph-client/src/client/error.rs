@@ -186,15 +186,35 @@ impl Error {
             || code.eq_ignore_ascii_case("resyncRequired")
             || code.eq_ignore_ascii_case("SyncStateInvalid");
         if status == 410 || expired {
-            return Self::DeltaExpired { status, code, endpoint };
+            return Self::DeltaExpired {
+                status,
+                code,
+                endpoint,
+            };
         }
-        if status == 412 || (status == 409 && code.eq_ignore_ascii_case("ErrorIrresolvableConflict")) {
-            return Self::Conflict { status, code, message, endpoint };
+        if status == 412
+            || (status == 409 && code.eq_ignore_ascii_case("ErrorIrresolvableConflict"))
+        {
+            return Self::Conflict {
+                status,
+                code,
+                message,
+                endpoint,
+            };
         }
         if status == 401 {
-            return Self::Auth { status: Some(status), code, message };
+            return Self::Auth {
+                status: Some(status),
+                code,
+                message,
+            };
         }
-        Self::Api { status, code, message, endpoint }
+        Self::Api {
+            status,
+            code,
+            message,
+            endpoint,
+        }
     }
 }
 
@@ -202,9 +222,56 @@ impl Error {
 pub(crate) fn parse_error_body(body: &[u8]) -> (String, String) {
     match serde_json::from_slice::<crate::client::models::ErrorResponse>(body) {
         Ok(e) => (e.error.code, e.error.message),
-        Err(_) => (String::new(), String::from_utf8_lossy(body).chars().take(200).collect()),
+        Err(_) => (
+            String::new(),
+            String::from_utf8_lossy(body).chars().take(200).collect(),
+        ),
     }
 }
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(code: &str) -> Vec<u8> {
+        format!(r#"{{"error":{{"code":"{code}","message":"m"}}}}"#).into_bytes()
+    }
+
+    #[test]
+    fn statuses_map_to_typed_errors() {
+        let e = Error::from_status(410, &body("SyncStateNotFound"), "x");
+        assert!(e.is_delta_expired());
+        let e = Error::from_status(400, &body("syncStateNotFound"), "x");
+        assert!(e.is_delta_expired(), "the code alone means expiry");
+        assert!(Error::from_status(412, &body("ErrorIrresolvableConflict"), "x").is_conflict());
+        assert!(Error::from_status(409, &body("ErrorIrresolvableConflict"), "x").is_conflict());
+        assert!(!Error::from_status(409, &body("ErrorFolderExists"), "x").is_conflict());
+        let e = Error::from_status(404, &body("MailboxNotEnabledForRESTAPI"), "x");
+        assert!(e.is_mailbox_not_enabled() && !e.is_not_found());
+        assert!(Error::from_status(404, &body("ErrorItemNotFound"), "x").is_not_found());
+        assert!(Error::from_status(403, &body("ErrorAccessDenied"), "x").is_access_denied());
+        assert!(matches!(
+            Error::from_status(401, &body("InvalidAuthenticationToken"), "x"),
+            Error::Auth { .. }
+        ));
+        let e = Error::from_status(500, b"<html>oops</html>", "x");
+        assert_eq!(e.status(), Some(500));
+        assert_eq!(e.code(), Some(""));
+    }
+
+    #[test]
+    fn messages_are_short_and_name_the_endpoint() {
+        let e = Error::from_status(
+            404,
+            &body("ErrorItemNotFound"),
+            "GET /users/{id}/events/{id}",
+        );
+        assert_eq!(
+            e.to_string(),
+            "graph returned 404 ErrorItemNotFound on GET /users/{id}/events/{id}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ pub mod models;
 mod page;
 mod resources;
 mod transport;
+pub mod zones;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +28,11 @@ pub const DEFAULT_AUTHORITY_BASE_URL: &str = "https://login.microsoftonline.com"
 
 /// Characters kept as-is in a path segment: unreserved only. Ids holding `/`, `+` or `=` are
 /// escaped.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 /// Characters escaped in an OData query value (space becomes `%20`, never `+`).
 const QUERY: &AsciiSet = &percent_encoding::CONTROLS
     .add(b' ')
@@ -106,7 +111,8 @@ impl ClientBuilder {
     /// Graph base URL including the version, e.g. `https://graph.microsoft.com/v1.0`.
     pub fn graph_base_url(mut self, url: impl Into<String>) -> Self {
         let url: String = url.into();
-        url.trim_end_matches('/').clone_into(&mut self.graph_base_url);
+        url.trim_end_matches('/')
+            .clone_into(&mut self.graph_base_url);
         self
     }
 
@@ -114,7 +120,8 @@ impl ClientBuilder {
     /// and fakes differ).
     pub fn authority_base_url(mut self, url: impl Into<String>) -> Self {
         let url: String = url.into();
-        url.trim_end_matches('/').clone_into(&mut self.authority_base_url);
+        url.trim_end_matches('/')
+            .clone_into(&mut self.authority_base_url);
         self
     }
 
@@ -167,19 +174,41 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
-        let credentials = self.credentials.ok_or_else(|| Error::Config("credentials are required".into()))?;
-        for (name, value) in [("graph base url", &self.graph_base_url), ("authority base url", &self.authority_base_url)] {
-            url::Url::parse(value).map_err(|e| Error::Config(format!("{name} is not a url: {e}")))?;
+        let credentials = self
+            .credentials
+            .ok_or_else(|| Error::Config("credentials are required".into()))?;
+        for (name, value) in [
+            ("graph base url", &self.graph_base_url),
+            ("authority base url", &self.authority_base_url),
+        ] {
+            url::Url::parse(value)
+                .map_err(|e| Error::Config(format!("{name} is not a url: {e}")))?;
         }
         let http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
             .build()
             .map_err(|e| Error::Config(format!("http client: {e}")))?;
-        let tokens = auth::TokenCache::new(http.clone(), &self.authority_base_url, credentials, self.token_refresh_margin);
-        let transport = Transport::new(http, tokens, self.retry, self.request_timeout, self.per_mailbox_concurrency);
+        let tokens = auth::TokenCache::new(
+            http.clone(),
+            &self.authority_base_url,
+            credentials,
+            self.token_refresh_margin,
+            self.retry.clone(),
+        );
+        let transport = Transport::new(
+            http,
+            tokens,
+            self.retry,
+            self.request_timeout,
+            self.per_mailbox_concurrency,
+        );
         Ok(Client {
-            inner: Arc::new(Inner { transport, base: self.graph_base_url, page_size: self.page_size }),
+            inner: Arc::new(Inner {
+                transport,
+                base: self.graph_base_url,
+                page_size: self.page_size,
+            }),
         })
     }
 }
@@ -242,7 +271,10 @@ impl Client {
             detail: "next or delta link is not a url".into(),
         })?;
         if target.origin() != base.origin() {
-            return Err(Error::Shape { endpoint: "paging".into(), detail: "next or delta link points at another host".into() });
+            return Err(Error::Shape {
+                endpoint: "paging".into(),
+                detail: "next or delta link points at another host".into(),
+            });
         }
         Ok(link.to_owned())
     }
@@ -257,5 +289,45 @@ impl Client {
 
     pub(crate) fn transport(&self) -> &Transport {
         &self.inner.transport
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_fully_escaped_in_paths() {
+        assert_eq!(encode_segment("AAMk/a+b=="), "AAMk%2Fa%2Bb%3D%3D");
+        assert_eq!(encode_segment("user@contoso.com"), "user%40contoso.com");
+    }
+
+    #[test]
+    fn odata_queries_use_percent_20() {
+        let q = query(&[(
+            "$filter",
+            &format!("displayName eq {}", odata_string("O'Brien")),
+        )]);
+        assert_eq!(q, "?$filter=displayName%20eq%20'O''Brien'");
+    }
+
+    #[test]
+    fn builder_requires_credentials_and_valid_urls() {
+        assert!(matches!(Client::builder().build(), Err(Error::Config(_))));
+        let bad = Client::builder()
+            .credentials("t", "a", "s")
+            .graph_base_url("not a url")
+            .build();
+        assert!(matches!(bad, Err(Error::Config(_))));
+    }
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Client>();
+        check::<Error>();
+        check::<models::Event>();
+        check::<models::Contact>();
+        check::<Page<models::Event>>();
     }
 }

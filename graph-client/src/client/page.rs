@@ -32,19 +32,33 @@ impl<T: DeserializeOwned> Page<T> {
     /// object inside `value`, is an error, never "no items".
     pub(crate) fn parse(body: &[u8], endpoint: &str) -> Result<Self> {
         let value: serde_json::Value = super::transport::decode(body, endpoint)?;
-        let items = value.get("value").and_then(serde_json::Value::as_array).ok_or_else(|| Error::Shape {
-            endpoint: endpoint.to_owned(),
-            detail: "no `value` array".into(),
-        })?;
-        if let Some(pos) = items.iter().position(|v| v.get("error").is_some() || !v.is_object()) {
-            return Err(Error::Shape { endpoint: endpoint.to_owned(), detail: format!("item {pos} is not an entity") });
+        let items = value
+            .get("value")
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(|| Error::Shape {
+                endpoint: endpoint.to_owned(),
+                detail: "no `value` array".into(),
+            })?;
+        if let Some(pos) = items
+            .iter()
+            .position(|v| v.get("error").is_some() || !v.is_object())
+        {
+            return Err(Error::Shape {
+                endpoint: endpoint.to_owned(),
+                detail: format!("item {pos} is not an entity"),
+            });
         }
-        let raw: RawPage<T> = serde_path_to_error::deserialize(value).map_err(|e| Error::Decode {
-            endpoint: endpoint.to_owned(),
-            path: e.path().to_string(),
-            source: e.into_inner(),
-        })?;
-        Ok(Self { items: raw.value, next_link: raw.next_link, delta_link: raw.delta_link })
+        let raw: RawPage<T> =
+            serde_path_to_error::deserialize(value).map_err(|e| Error::Decode {
+                endpoint: endpoint.to_owned(),
+                path: e.path().to_string(),
+                source: e.into_inner(),
+            })?;
+        Ok(Self {
+            items: raw.value,
+            next_link: raw.next_link,
+            delta_link: raw.delta_link,
+        })
     }
 }
 
@@ -61,4 +75,43 @@ pub struct DeltaRound<T> {
     pub delta_link: String,
     /// Pages read.
     pub pages: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::models::Event;
+
+    #[test]
+    fn pages_carry_links() {
+        let page: Page<Event> =
+            Page::parse(br#"{"value":[{"id":"a"}],"@odata.nextLink":"n"}"#, "e").expect("page");
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.next_link.as_deref(), Some("n"));
+        assert_eq!(page.delta_link, None);
+    }
+
+    #[test]
+    fn garbled_pages_fail_closed() {
+        assert!(matches!(
+            Page::<Event>::parse(br#"{"items":[]}"#, "e"),
+            Err(Error::Shape { .. })
+        ));
+        assert!(matches!(
+            Page::<Event>::parse(br#"{"value":[{"error":{}}]}"#, "e"),
+            Err(Error::Shape { .. })
+        ));
+        assert!(matches!(
+            Page::<Event>::parse(br#"{"value":[1]}"#, "e"),
+            Err(Error::Shape { .. })
+        ));
+        assert!(matches!(
+            Page::<Event>::parse(br#"{"value":[{"id":"a""#, "e"),
+            Err(Error::Decode { .. })
+        ));
+        match Page::<Event>::parse(br#"{"value":[{"id":"a"},{"isAllDay":"yes"}]}"#, "e") {
+            Err(Error::Decode { path, .. }) => assert_eq!(path, "value[1].isAllDay"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
 }

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
-use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
@@ -45,8 +45,18 @@ impl Default for RetryConfig {
 impl RetryConfig {
     /// Builds a config.
     #[must_use]
-    pub fn new(max_attempts: u32, base_delay: Duration, max_delay: Duration, max_retry_after: Duration) -> Self {
-        Self { max_attempts: max_attempts.max(1), base_delay, max_delay, max_retry_after }
+    pub fn new(
+        max_attempts: u32,
+        base_delay: Duration,
+        max_delay: Duration,
+        max_retry_after: Duration,
+    ) -> Self {
+        Self {
+            max_attempts: max_attempts.max(1),
+            base_delay,
+            max_delay,
+            max_retry_after,
+        }
     }
 
     /// The backoff before attempt `attempt + 1` (capped exponential with full jitter).
@@ -109,7 +119,8 @@ impl Request {
     }
 
     pub(crate) fn json<T: serde::Serialize>(mut self, body: &T) -> Result<Self> {
-        let bytes = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest(format!("body could not be serialized: {e}")))?;
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::InvalidRequest(format!("body could not be serialized: {e}")))?;
         self.body = Some(bytes);
         Ok(self)
     }
@@ -178,62 +189,95 @@ impl Transport {
         request_timeout: Duration,
         per_mailbox: usize,
     ) -> Self {
-        Self { http, tokens, retry, request_timeout, per_mailbox: per_mailbox.max(1), mailboxes: Mutex::new(HashMap::new()) }
+        Self {
+            http,
+            tokens,
+            retry,
+            request_timeout,
+            per_mailbox: per_mailbox.max(1),
+            mailboxes: Mutex::new(HashMap::new()),
+        }
     }
 
     fn semaphore(&self, mailbox: &str) -> Arc<Semaphore> {
-        let mut map = self.mailboxes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(map.entry(mailbox.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(self.per_mailbox))))
+        let mut map = self
+            .mailboxes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(
+            map.entry(mailbox.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_mailbox))),
+        )
     }
 
     /// Sends `req`, retrying as allowed, and returns a 2xx answer or a typed error.
+    ///
+    /// One `graph.request` span covers the request with its retries; it records the method,
+    /// the URL path (never the query, which may hold delta tokens), the final status and the
+    /// number of attempts. Tokens and secrets are never recorded.
     pub(crate) async fn send(&self, req: &Request) -> Result<Response> {
-        let path = path_of(&req.url);
+        let span = tracing::info_span!(
+            "graph.request",
+            method = %req.method,
+            path = %path_of(&req.url),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+        );
+        self.send_in(req, &span).instrument(span.clone()).await
+    }
+
+    async fn send_in(&self, req: &Request, span: &tracing::Span) -> Result<Response> {
         let mut attempt: u32 = 0;
         let mut rejected: Option<Secret> = None;
         let mut reauthorized = false;
         loop {
             attempt += 1;
+            span.record("attempts", attempt);
             let token = self.tokens.token(rejected.take().as_ref()).await?;
-            let span = tracing::info_span!(
-                "graph.request",
-                method = %req.method,
-                path = %path,
-                attempt,
-                status = tracing::field::Empty,
-            );
             let outcome = {
                 let _permit = match &req.mailbox {
-                    Some(m) => Some(self.semaphore(m).acquire_owned().await.map_err(|_| Error::Config("mailbox limiter closed".into()))?),
+                    Some(m) => Some(
+                        self.semaphore(m)
+                            .acquire_owned()
+                            .await
+                            .map_err(|_| Error::Config("mailbox limiter closed".into()))?,
+                    ),
                     None => None,
                 };
-                tokio::time::timeout(self.request_timeout, self.once(req, &token))
-                    .instrument(span.clone())
-                    .await
+                tokio::time::timeout(self.request_timeout, self.once(req, &token)).await
             };
             let can_retry = attempt < self.retry.max_attempts;
             let (status, headers, body) = match outcome {
                 Err(_) => {
-                    tracing::warn!(parent: &span, "request timed out");
+                    tracing::warn!("request timed out");
                     if req.retry_safe && can_retry {
                         tokio::time::sleep(self.retry.backoff(attempt - 1)).await;
                         continue;
                     }
-                    return Err(Error::Timeout { endpoint: req.endpoint.clone() });
+                    return Err(Error::Timeout {
+                        endpoint: req.endpoint.clone(),
+                    });
                 }
                 Ok(Err(e)) => {
-                    tracing::warn!(parent: &span, error = %e.without_url_ref(), "transport error");
+                    tracing::warn!(error = %e.without_url_ref(), "transport error");
                     if req.retry_safe && can_retry {
                         tokio::time::sleep(self.retry.backoff(attempt - 1)).await;
                         continue;
                     }
-                    return Err(Error::Transport { endpoint: req.endpoint.clone(), source: e.without_url() });
+                    return Err(Error::Transport {
+                        endpoint: req.endpoint.clone(),
+                        source: e.without_url(),
+                    });
                 }
                 Ok(Ok(answer)) => answer,
             };
             span.record("status", status);
             if (200..300).contains(&status) {
-                return Ok(Response { headers, body, endpoint: req.endpoint.clone() });
+                return Ok(Response {
+                    headers,
+                    body,
+                    endpoint: req.endpoint.clone(),
+                });
             }
             if status == 401 && !reauthorized {
                 reauthorized = true;
@@ -250,11 +294,15 @@ impl Transport {
                 // A 429 was refused before any effect, so even an unsafe POST may repeat it.
                 if (status == 429 || req.retry_safe) && can_retry {
                     let wait = retry_after.unwrap_or_else(|| self.retry.backoff(attempt - 1));
-                    tracing::info!(parent: &span, wait_ms = wait.as_millis() as u64, "throttled, waiting");
+                    tracing::info!(wait_ms = wait.as_millis() as u64, "throttled, waiting");
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                return Err(Error::Throttled { status, retry_after, endpoint: req.endpoint.clone() });
+                return Err(Error::Throttled {
+                    status,
+                    retry_after,
+                    endpoint: req.endpoint.clone(),
+                });
             }
             if matches!(status, 500 | 502) && req.retry_safe && can_retry {
                 tokio::time::sleep(self.retry.backoff(attempt - 1)).await;
@@ -264,7 +312,11 @@ impl Transport {
         }
     }
 
-    async fn once(&self, req: &Request, token: &Secret) -> reqwest::Result<(u16, HeaderMap, Bytes)> {
+    async fn once(
+        &self,
+        req: &Request,
+        token: &Secret,
+    ) -> reqwest::Result<(u16, HeaderMap, Bytes)> {
         let mut prefer = vec![r#"IdType="ImmutableId""#.to_owned()];
         prefer.extend(req.prefer.iter().cloned());
         let mut builder = self
@@ -278,7 +330,10 @@ impl Transport {
         }
         if let Some(body) = &req.body {
             builder = builder
-                .header(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )
                 .body(body.clone());
         }
         let response = builder.send().await?;
@@ -324,4 +379,54 @@ fn client_request_id() -> String {
     let variant: u16 = rng.random::<u16>() & 0x3fff | 0x8000;
     let node: u64 = rng.random::<u64>() & 0xffff_ffff_ffff;
     format!("{time_low:08x}-{time_mid:04x}-{version:04x}-{variant:04x}-{node:012x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_accepts_decimals_integers_and_dates() {
+        assert_eq!(
+            parse_retry_after("2.128"),
+            Some(Duration::from_millis(2128))
+        );
+        assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("soon"), None);
+        let past = parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT");
+        assert_eq!(past, Some(Duration::ZERO), "a date in the past means now");
+    }
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        let retry = RetryConfig::new(
+            5,
+            Duration::from_millis(100),
+            Duration::from_millis(400),
+            Duration::from_secs(1),
+        );
+        for attempt in 0..10 {
+            let d = retry.backoff(attempt);
+            assert!(d <= Duration::from_millis(400), "attempt {attempt}: {d:?}");
+            assert!(d >= Duration::from_millis(50), "attempt {attempt}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn span_path_drops_the_query() {
+        assert_eq!(
+            path_of(
+                "https://graph.microsoft.com/v1.0/users/x/calendarView/delta?$deltatoken=secret"
+            ),
+            "/v1.0/users/x/calendarView/delta"
+        );
+    }
+
+    #[test]
+    fn only_posts_are_unsafe_by_default() {
+        assert!(!Request::new(Method::POST, String::new(), "x").retry_safe);
+        assert!(Request::new(Method::PATCH, String::new(), "x").retry_safe);
+        assert!(Request::new(Method::GET, String::new(), "x").retry_safe);
+    }
 }

@@ -8,6 +8,30 @@
 //! dedupe, contact caps, mailboxes without Exchange or outside the access policy, per-mailbox
 //! throttling, and `$batch`. Tests inspect it through counters ([`FakeGraph::request_count`]),
 //! the invitation log ([`FakeGraph::invitations`]) and inject faults ([`FakeGraph::inject`]).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use graph_client::fake::{EventSeed, Fault, FakeGraph, GroupSeed, UserSeed};
+//! let fake = FakeGraph::start().await;
+//! let alice = fake.add_user(UserSeed::new("Alice"));
+//! let group = fake.add_group(GroupSeed::new("Sales").members(&[&alice]));
+//! let now = chrono::Utc::now();
+//! fake.add_event(&alice, EventSeed::new("Kickoff", now, now + chrono::Duration::hours(1)));
+//! fake.inject(Fault::throttle("0.01").on("calendarView.delta"));
+//!
+//! let client = fake.client_builder().build().expect("client");
+//! let members = client.groups().all_transitive_members(&group).await.expect("members");
+//! assert_eq!(members[0].id, alice);
+//! let round = client
+//!     .events(&alice)
+//!     .delta_full(now - chrono::Duration::days(1), now + chrono::Duration::days(1))
+//!     .await
+//!     .expect("the 429 was obeyed");
+//! assert_eq!(round.items.len(), 1);
+//! assert_eq!(fake.status_count(429), 1);
+//! # }
+//! ```
 
 mod server;
 mod state;
@@ -48,8 +72,17 @@ pub struct UserSeed {
 impl UserSeed {
     /// A user with a mailbox at `{local}@contoso.test`, where `local` is the lowercased name.
     pub fn new(display_name: &str) -> Self {
-        let local: String = display_name.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
-        Self { display_name: display_name.to_owned(), mail: Some(format!("{local}@contoso.test")), upn: None, access: MailboxAccess::Enabled }
+        let local: String = display_name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        Self {
+            display_name: display_name.to_owned(),
+            mail: Some(format!("{local}@contoso.test")),
+            upn: None,
+            access: MailboxAccess::Enabled,
+        }
     }
 
     /// Sets the mail address (and the UPN, unless set).
@@ -93,18 +126,25 @@ pub struct GroupSeed {
 impl GroupSeed {
     /// A group without members.
     pub fn new(display_name: &str) -> Self {
-        Self { display_name: display_name.to_owned(), members: Vec::new(), owners: Vec::new(), devices: Vec::new() }
+        Self {
+            display_name: display_name.to_owned(),
+            members: Vec::new(),
+            owners: Vec::new(),
+            devices: Vec::new(),
+        }
     }
 
     /// Adds direct members (user or group ids).
     pub fn members<S: AsRef<str>>(mut self, ids: &[S]) -> Self {
-        self.members.extend(ids.iter().map(|s| s.as_ref().to_owned()));
+        self.members
+            .extend(ids.iter().map(|s| s.as_ref().to_owned()));
         self
     }
 
     /// Adds owners (user ids).
     pub fn owners<S: AsRef<str>>(mut self, ids: &[S]) -> Self {
-        self.owners.extend(ids.iter().map(|s| s.as_ref().to_owned()));
+        self.owners
+            .extend(ids.iter().map(|s| s.as_ref().to_owned()));
         self
     }
 
@@ -154,7 +194,7 @@ impl EventSeed {
 
     /// The zone it was created in (`originalStartTimeZone`).
     pub fn zone(mut self, zone: &str) -> Self {
-        self.zone = zone.to_owned();
+        zone.clone_into(&mut self.zone);
         self
     }
 
@@ -198,13 +238,40 @@ pub struct SeriesSeed {
 
 impl SeriesSeed {
     /// Every `interval` days, `count` times, starting at `first_start`.
-    pub fn daily(subject: &str, first_start: DateTime<Utc>, duration: chrono::Duration, count: u32) -> Self {
-        Self { subject: subject.to_owned(), first_start, duration, weekly: None, interval: 1, count, zone: "UTC".to_owned() }
+    pub fn daily(
+        subject: &str,
+        first_start: DateTime<Utc>,
+        duration: chrono::Duration,
+        count: u32,
+    ) -> Self {
+        Self {
+            subject: subject.to_owned(),
+            first_start,
+            duration,
+            weekly: None,
+            interval: 1,
+            count,
+            zone: "UTC".to_owned(),
+        }
     }
 
     /// On `days` every week, `count` occurrences, starting at `first_start`.
-    pub fn weekly(subject: &str, first_start: DateTime<Utc>, duration: chrono::Duration, days: &[Weekday], count: u32) -> Self {
-        Self { subject: subject.to_owned(), first_start, duration, weekly: Some(days.to_vec()), interval: 1, count, zone: "UTC".to_owned() }
+    pub fn weekly(
+        subject: &str,
+        first_start: DateTime<Utc>,
+        duration: chrono::Duration,
+        days: &[Weekday],
+        count: u32,
+    ) -> Self {
+        Self {
+            subject: subject.to_owned(),
+            first_start,
+            duration,
+            weekly: Some(days.to_vec()),
+            interval: 1,
+            count,
+            zone: "UTC".to_owned(),
+        }
     }
 
     /// Units between occurrences.
@@ -215,7 +282,7 @@ impl SeriesSeed {
 
     /// The series' zone (occurrences keep their local time across DST).
     pub fn zone(mut self, zone: &str) -> Self {
-        self.zone = zone.to_owned();
+        zone.clone_into(&mut self.zone);
         self
     }
 }
@@ -232,6 +299,9 @@ pub enum FaultKind {
     TruncatedJson,
     /// Answer `429` with this `Retry-After` (the request has no effect).
     Throttle(String),
+    /// Handle the request (it takes effect), then answer this status as if the answer was lost
+    /// on the way (e.g. 504): a client that repeats a create must not make a duplicate.
+    LostResponse(u16),
 }
 
 /// A fault to inject into matching requests.
@@ -247,7 +317,13 @@ pub struct Fault {
 
 impl Fault {
     fn new(kind: FaultKind) -> Self {
-        Self { kind, endpoint: None, mailbox: None, times: 1, next_pages_only: false }
+        Self {
+            kind,
+            endpoint: None,
+            mailbox: None,
+            times: 1,
+            next_pages_only: false,
+        }
     }
 
     /// Answer `status` (e.g. 500, 503).
@@ -263,6 +339,11 @@ impl Fault {
     /// Truncate the JSON answer.
     pub fn truncated_json() -> Self {
         Self::new(FaultKind::TruncatedJson)
+    }
+
+    /// Take effect, then answer `status` (a lost answer).
+    pub fn lost_response(status: u16) -> Self {
+        Self::new(FaultKind::LostResponse(status))
     }
 
     /// Throttle with a `Retry-After` (e.g. `"0.05"`).
@@ -369,8 +450,14 @@ impl FakeGraph {
     /// # Panics
     /// If no loopback port can be bound (a test-environment failure).
     pub async fn start() -> Self {
-        let state = Arc::new(Mutex::new(State::new(Self::TENANT, Self::CLIENT_ID, Self::CLIENT_SECRET)));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let state = Arc::new(Mutex::new(State::new(
+            Self::TENANT,
+            Self::CLIENT_ID,
+            Self::CLIENT_SECRET,
+        )));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
         lock(&state).base_url = format!("http://{addr}/v1.0");
         let router = server::router(Arc::clone(&state));
@@ -402,7 +489,12 @@ impl FakeGraph {
             .graph_base_url(self.base_url())
             .authority_base_url(self.authority_url())
             .credentials(Self::TENANT, Self::CLIENT_ID, Self::CLIENT_SECRET)
-            .retry(RetryConfig::new(6, Duration::from_millis(5), Duration::from_millis(50), Duration::from_millis(200)))
+            .retry(RetryConfig::new(
+                6,
+                Duration::from_millis(5),
+                Duration::from_millis(50),
+                Duration::from_millis(200),
+            ))
             .request_timeout(Duration::from_secs(10))
     }
 
@@ -412,8 +504,18 @@ impl FakeGraph {
     pub fn add_user(&self, seed: UserSeed) -> String {
         let mut st = self.state();
         let id = st.guid();
-        let upn = seed.upn.clone().or_else(|| seed.mail.clone()).unwrap_or_else(|| format!("{id}@contoso.test"));
-        st.users.push(state::FakeUser { id: id.clone(), display_name: seed.display_name, mail: seed.mail, upn, access: seed.access });
+        let upn = seed
+            .upn
+            .clone()
+            .or_else(|| seed.mail.clone())
+            .unwrap_or_else(|| format!("{id}@contoso.test"));
+        st.users.push(state::FakeUser {
+            id: id.clone(),
+            display_name: seed.display_name,
+            mail: seed.mail,
+            upn,
+            access: seed.access,
+        });
         id
     }
 
@@ -427,7 +529,12 @@ impl FakeGraph {
             st.devices.push((device_id.clone(), device));
             members.push(device_id);
         }
-        st.groups.push(state::FakeGroup { id: id.clone(), display_name: seed.display_name, members, owners: seed.owners });
+        st.groups.push(state::FakeGroup {
+            id: id.clone(),
+            display_name: seed.display_name,
+            members,
+            owners: seed.owners,
+        });
         id
     }
 
@@ -445,24 +552,44 @@ impl FakeGraph {
 
     /// The ids of a series' occurrences (and exceptions) overlapping `[start, end)`, in order.
     #[must_use]
-    pub fn occurrence_ids(&self, user_id: &str, master_id: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<String> {
+    pub fn occurrence_ids(
+        &self,
+        user_id: &str,
+        master_id: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Vec<String> {
         let st = self.state();
         server::occurrence_ids(&st, user_id, master_id, start, end)
     }
 
     /// Simulates a user editing an event in Outlook: sets top-level fields.
-    pub fn edit_event(&self, user_id: &str, event_id: &str, fields: Value) -> bool {
+    pub fn edit_event(&self, user_id: &str, event_id: &str, fields: &Value) -> bool {
         let mut st = self.state();
-        server::user_patch_event(&mut st, user_id, event_id, &fields)
+        server::user_patch_event(&mut st, user_id, event_id, fields)
     }
 
     /// Simulates a user moving an event (or one occurrence, which becomes an exception).
-    pub fn move_event(&self, user_id: &str, event_id: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    pub fn move_event(
+        &self,
+        user_id: &str,
+        event_id: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> bool {
         let body = json!({
             "start": {"dateTime": time::fmt_local(start.naive_utc()), "timeZone": "UTC"},
             "end": {"dateTime": time::fmt_local(end.naive_utc()), "timeZone": "UTC"},
         });
-        self.edit_event(user_id, event_id, body)
+        self.edit_event(user_id, event_id, &body)
+    }
+
+    /// Simulates a user moving an event or contact to another folder and back: its REST id
+    /// (what Graph returns without `Prefer: IdType="ImmutableId"`) changes, its immutable id
+    /// does not.
+    pub fn move_between_folders(&self, user_id: &str, item_id: &str) -> bool {
+        let mut st = self.state();
+        server::move_between_folders(&mut st, user_id, item_id)
     }
 
     /// Simulates a user deleting an event (an occurrence is cancelled).
@@ -498,9 +625,9 @@ impl FakeGraph {
     }
 
     /// Simulates a user editing a contact.
-    pub fn edit_contact(&self, user_id: &str, contact_id: &str, fields: Value) -> bool {
+    pub fn edit_contact(&self, user_id: &str, contact_id: &str, fields: &Value) -> bool {
         let mut st = self.state();
-        server::user_patch_contact(&mut st, user_id, contact_id, &fields)
+        server::user_patch_contact(&mut st, user_id, contact_id, fields)
     }
 
     /// Simulates a user deleting a contact.
@@ -544,9 +671,16 @@ impl FakeGraph {
         self.state().concurrency_limit = limit.max(1);
     }
 
-    /// At most `max` requests per mailbox per `window`, then `429 TooManyRequests`.
+    /// At most `max` requests per mailbox per `window`, then `429 TooManyRequests` with a
+    /// `Retry-After` saying when capacity frees up. Default: 10,000 per 10 minutes, as Graph.
     pub fn set_rate_limit(&self, max: usize, window: Duration) {
         self.state().rate_limit = Some((max, window));
+    }
+
+    /// Writes younger than `lag` do not show in calendar-view delta yet (Graph's "processing
+    /// delays"); they appear in a later round. Default: none.
+    pub fn set_processing_lag(&self, lag: Duration) {
+        self.state().processing_lag = lag;
     }
 
     /// The `Retry-After` sent with throttling answers (default `"0.05"`, a decimal as Graph
@@ -586,25 +720,41 @@ impl FakeGraph {
     /// `contacts.update`, `contacts.delete`, `contacts.delta`.
     #[must_use]
     pub fn request_count(&self, endpoint: &str) -> usize {
-        self.state().requests.iter().filter(|r| r.endpoint == endpoint).count()
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| r.endpoint == endpoint)
+            .count()
     }
 
     /// Requests answered on an endpoint for one mailbox.
     #[must_use]
     pub fn request_count_for(&self, endpoint: &str, user_id: &str) -> usize {
-        self.state().requests.iter().filter(|r| r.endpoint == endpoint && r.mailbox.as_deref() == Some(user_id)).count()
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| r.endpoint == endpoint && r.mailbox.as_deref() == Some(user_id))
+            .count()
     }
 
     /// Requests answered with a status.
     #[must_use]
     pub fn status_count(&self, status: u16) -> usize {
-        self.state().requests.iter().filter(|r| r.status == status).count()
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| r.status == status)
+            .count()
     }
 
     /// The most requests ever in flight at once for a mailbox.
     #[must_use]
     pub fn max_in_flight(&self, user_id: &str) -> usize {
-        self.state().max_in_flight.get(user_id).copied().unwrap_or(0)
+        self.state()
+            .max_in_flight
+            .get(user_id)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Every invitation, update and cancellation Outlook would have mailed.
@@ -615,5 +765,7 @@ impl FakeGraph {
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

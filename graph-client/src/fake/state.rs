@@ -96,6 +96,9 @@ pub(crate) struct Mailbox {
     pub(crate) contact_tombstones: Vec<(String, String, u64)>,
     pub(crate) seq: u64,
     pub(crate) root_folder: String,
+    /// How often each item was moved between folders: its REST id changes with every move,
+    /// its immutable id never.
+    pub(crate) moves: HashMap<String, u32>,
 }
 
 impl Mailbox {
@@ -122,16 +125,32 @@ pub(crate) struct Known {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Scope {
-    Calendar { start: DateTime<Utc>, end: DateTime<Utc> },
-    Contacts { folder: String, select: Option<Vec<String>> },
+    Calendar {
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    },
+    Contacts {
+        folder: String,
+        select: Option<Vec<String>>,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum DeltaEntry {
     /// A delta token: the state after a finished round.
-    Token { mailbox: String, scope: Scope, known: Known },
+    Token {
+        mailbox: String,
+        scope: Scope,
+        known: Known,
+    },
     /// A skip token: a round in progress.
-    Round { mailbox: String, scope: Scope, items: Vec<RoundItem>, pos: usize, page_size: usize, next: Known },
+    Round {
+        mailbox: String,
+        scope: Scope,
+        items: Vec<RoundItem>,
+        page_size: usize,
+        next: Known,
+    },
 }
 
 impl DeltaEntry {
@@ -164,6 +183,7 @@ pub(crate) struct State {
     pub(crate) in_flight: HashMap<String, usize>,
     pub(crate) max_in_flight: HashMap<String, usize>,
     pub(crate) rate_limit: Option<(usize, Duration)>,
+    pub(crate) processing_lag: Duration,
     pub(crate) rate_log: HashMap<String, VecDeque<Instant>>,
     pub(crate) retry_after: String,
     pub(crate) default_page_size: usize,
@@ -192,7 +212,9 @@ impl State {
             concurrency_limit: 4,
             in_flight: HashMap::new(),
             max_in_flight: HashMap::new(),
-            rate_limit: None,
+            // Graph: 10,000 requests per 10 minutes per app and mailbox.
+            rate_limit: Some((10_000, Duration::from_secs(600))),
+            processing_lag: Duration::ZERO,
             rate_log: HashMap::new(),
             retry_after: "0.05".to_owned(),
             default_page_size: 10,
@@ -212,30 +234,50 @@ impl State {
         bytes.extend_from_slice(&n.to_be_bytes());
         bytes.push(kind);
         bytes.push(0x46);
-        format!("AAMkAG{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+        format!(
+            "AAMkAG{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        )
     }
 
     /// A directory GUID.
     pub(crate) fn guid(&mut self) -> String {
         let n = self.next();
-        format!("{:08x}-0000-4000-8000-{:012x}", 0x5eed_0000_u32 + (n as u32 & 0xffff), n)
+        format!(
+            "{:08x}-0000-4000-8000-{:012x}",
+            0x5eed_0000_u32 + (n as u32 & 0xffff),
+            n
+        )
     }
 
     pub(crate) fn change_key(&mut self) -> String {
         let n = self.next();
-        format!("EQAAABYAAAD{}", base64::engine::general_purpose::STANDARD.encode(n.to_be_bytes()))
+        format!(
+            "EQAAABYAAAD{}",
+            base64::engine::general_purpose::STANDARD.encode(n.to_be_bytes())
+        )
     }
 
     pub(crate) fn user(&self, key: &str) -> Option<&FakeUser> {
         self.users.iter().find(|u| {
-            u.id == key || u.upn.eq_ignore_ascii_case(key) || u.mail.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(key))
+            u.id == key
+                || u.upn.eq_ignore_ascii_case(key)
+                || u.mail
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case(key))
         })
     }
 
     pub(crate) fn mailbox(&mut self, user_id: &str) -> &mut Mailbox {
         if !self.mailboxes.contains_key(user_id) {
             let root = self.outlook_id(b'F');
-            self.mailboxes.insert(user_id.to_owned(), Mailbox { root_folder: root, ..Mailbox::default() });
+            self.mailboxes.insert(
+                user_id.to_owned(),
+                Mailbox {
+                    root_folder: root,
+                    ..Mailbox::default()
+                },
+            );
         }
         self.mailboxes.entry(user_id.to_owned()).or_default()
     }

@@ -10,42 +10,17 @@ pub(crate) enum Zone {
     Tz(Tz),
 }
 
-/// Windows zone names (CLDR `windowsZones`, territory 001) the fake understands.
-const WINDOWS_ZONES: &[(&str, &str)] = &[
-    ("Central Europe Standard Time", "Europe/Budapest"),
-    ("Central European Standard Time", "Europe/Warsaw"),
-    ("W. Europe Standard Time", "Europe/Berlin"),
-    ("Romance Standard Time", "Europe/Paris"),
-    ("GMT Standard Time", "Europe/London"),
-    ("Greenwich Standard Time", "Atlantic/Reykjavik"),
-    ("FLE Standard Time", "Europe/Kiev"),
-    ("E. Europe Standard Time", "Europe/Chisinau"),
-    ("Russian Standard Time", "Europe/Moscow"),
-    ("Pacific Standard Time", "America/Los_Angeles"),
-    ("Mountain Standard Time", "America/Denver"),
-    ("Central Standard Time", "America/Chicago"),
-    ("Eastern Standard Time", "America/New_York"),
-    ("Hawaiian Standard Time", "Pacific/Honolulu"),
-    ("Tokyo Standard Time", "Asia/Tokyo"),
-    ("China Standard Time", "Asia/Shanghai"),
-    ("India Standard Time", "Asia/Calcutta"),
-    ("AUS Eastern Standard Time", "Australia/Sydney"),
-    ("New Zealand Standard Time", "Pacific/Auckland"),
-];
-
 /// IANA names that are not on Graph's documented list for `dateTimeTimeZone` writes.
 const IANA_REFUSED_ON_WRITE: &[&str] = &["Europe/Prague"];
 
 /// Parses a zone as Graph does on reads (`Prefer: outlook.timezone`): Windows or IANA names.
 pub(crate) fn parse_zone(name: &str) -> Option<Zone> {
     let name = name.trim();
-    if name.eq_ignore_ascii_case("UTC") || name == "Etc/UTC" || name == "Coordinated Universal Time" {
+    if name.eq_ignore_ascii_case("UTC") || name == "Etc/UTC" || name == "Coordinated Universal Time"
+    {
         return Some(Zone::Utc);
     }
-    if let Some((_, iana)) = WINDOWS_ZONES.iter().find(|(w, _)| w.eq_ignore_ascii_case(name)) {
-        return iana.parse::<Tz>().ok().map(Zone::Tz);
-    }
-    name.parse::<Tz>().ok().map(Zone::Tz)
+    crate::client::zones::parse(name).map(Zone::Tz)
 }
 
 /// Parses a zone given on a write.
@@ -71,7 +46,10 @@ pub(crate) fn to_utc(local: NaiveDateTime, zone: Zone) -> DateTime<Utc> {
         Zone::Tz(tz) => tz
             .from_local_datetime(&local)
             .earliest()
-            .or_else(|| tz.from_local_datetime(&(local + Duration::hours(1))).earliest())
+            .or_else(|| {
+                tz.from_local_datetime(&(local + Duration::hours(1)))
+                    .earliest()
+            })
             .map_or_else(|| Utc.from_utc_datetime(&local), |d| d.with_timezone(&Utc)),
     }
 }
@@ -139,15 +117,23 @@ impl Recurrence {
     pub(crate) fn dates(&self) -> Vec<NaiveDate> {
         let mut out = Vec::new();
         let interval = i64::from(self.interval.max(1));
-        let limit = self.count.map_or(MAX_OCCURRENCES, |c| (c as usize).min(MAX_OCCURRENCES));
-        let hard_end = self.end_date.unwrap_or_else(|| self.start_date + Duration::days(3 * 366));
+        let limit = self
+            .count
+            .map_or(MAX_OCCURRENCES, |c| (c as usize).min(MAX_OCCURRENCES));
+        let hard_end = self
+            .end_date
+            .unwrap_or_else(|| self.start_date + Duration::days(3 * 366));
         if self.weekly {
             let offset = i64::from(self.start_date.weekday().days_since(self.first_day_of_week));
             let mut week_start = self.start_date - Duration::days(offset);
             while out.len() < limit && week_start <= hard_end {
                 for d in 0..7 {
                     let day = week_start + Duration::days(d);
-                    if day >= self.start_date && day <= hard_end && self.days.contains(&day.weekday()) && out.len() < limit {
+                    if day >= self.start_date
+                        && day <= hard_end
+                        && self.days.contains(&day.weekday())
+                        && out.len() < limit
+                    {
                         out.push(day);
                     }
                 }
@@ -188,5 +174,73 @@ pub(crate) fn weekday_name(day: Weekday) -> &'static str {
         Weekday::Thu => "thursday",
         Weekday::Fri => "friday",
         Weekday::Sat => "saturday",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[test]
+    fn zones_accept_windows_and_iana_names() {
+        assert_eq!(parse_zone("UTC"), Some(Zone::Utc));
+        assert!(matches!(
+            parse_zone("Central Europe Standard Time"),
+            Some(Zone::Tz(_))
+        ));
+        assert!(
+            matches!(parse_zone("Europe/Prague"), Some(Zone::Tz(_))),
+            "reads accept it"
+        );
+        assert_eq!(parse_write_zone("Europe/Prague"), None, "writes do not");
+        assert_eq!(parse_zone("Mars/Olympus"), None);
+    }
+
+    #[test]
+    fn local_times_survive_dst() {
+        let zone = parse_zone("W. Europe Standard Time").expect("zone");
+        let winter = to_utc(date(2030, 1, 7).and_hms_opt(9, 0, 0).expect("t"), zone);
+        let summer = to_utc(date(2030, 7, 8).and_hms_opt(9, 0, 0).expect("t"), zone);
+        assert_eq!(fmt_utc(winter), "2030-01-07T08:00:00Z");
+        assert_eq!(fmt_utc(summer), "2030-07-08T07:00:00Z");
+    }
+
+    #[test]
+    fn weekly_and_daily_recurrences_expand() {
+        let weekly = Recurrence {
+            weekly: true,
+            interval: 2,
+            days: vec![Weekday::Mon, Weekday::Fri],
+            first_day_of_week: Weekday::Sun,
+            start_date: date(2030, 1, 2),
+            end_date: None,
+            count: Some(4),
+        };
+        assert_eq!(
+            weekly.dates(),
+            vec![
+                date(2030, 1, 4),
+                date(2030, 1, 14),
+                date(2030, 1, 18),
+                date(2030, 1, 28)
+            ]
+        );
+        let daily = Recurrence {
+            weekly: false,
+            interval: 3,
+            days: Vec::new(),
+            first_day_of_week: Weekday::Sun,
+            start_date: date(2030, 1, 30),
+            end_date: Some(date(2030, 2, 5)),
+            count: None,
+        };
+        assert_eq!(
+            daily.dates(),
+            vec![date(2030, 1, 30), date(2030, 2, 2), date(2030, 2, 5)]
+        );
     }
 }

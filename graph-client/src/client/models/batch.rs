@@ -41,7 +41,8 @@ impl BatchRequest {
     /// Adds a JSON body (and its `Content-Type`).
     #[must_use]
     pub fn with_json(mut self, body: serde_json::Value) -> Self {
-        self.headers.insert("Content-Type".to_owned(), "application/json".to_owned());
+        self.headers
+            .insert("Content-Type".to_owned(), "application/json".to_owned());
         self.body = Some(body);
         self
     }
@@ -80,7 +81,10 @@ impl BatchResponse {
     /// A header, looked up case-insensitively.
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 

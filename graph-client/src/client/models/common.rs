@@ -40,7 +40,10 @@ impl DateTimeTimeZone {
     /// Builds a value from its two parts.
     #[must_use]
     pub fn new(date_time: impl Into<String>, time_zone: impl Into<String>) -> Self {
-        Self { date_time: date_time.into(), time_zone: time_zone.into() }
+        Self {
+            date_time: date_time.into(),
+            time_zone: time_zone.into(),
+        }
     }
 
     /// A UTC instant, written as Graph writes it.
@@ -67,7 +70,10 @@ impl EmailAddress {
     /// Builds an address with an optional name.
     #[must_use]
     pub fn new(address: impl Into<String>, name: Option<String>) -> Self {
-        Self { name, address: Some(address.into()) }
+        Self {
+            name,
+            address: Some(address.into()),
+        }
     }
 }
 
@@ -107,7 +113,10 @@ impl ItemBody {
     /// A plain-text body.
     #[must_use]
     pub fn text(content: impl Into<String>) -> Self {
-        Self { content_type: BodyType::Text, content: content.into() }
+        Self {
+            content_type: BodyType::Text,
+            content: content.into(),
+        }
     }
 }
 
@@ -148,7 +157,10 @@ impl SingleValueExtendedProperty {
     /// Builds a property.
     #[must_use]
     pub fn new(id: impl Into<String>, value: impl Into<String>) -> Self {
-        Self { id: id.into(), value: value.into() }
+        Self {
+            id: id.into(),
+            value: value.into(),
+        }
     }
 
     /// The id of a named string property: `String {guid} Name {name}`.

@@ -18,7 +18,11 @@ pub struct Contact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Weak ETag.
-    #[serde(default, rename = "@odata.etag", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "@odata.etag",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<String>,
     /// Version stamp.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -13,7 +13,11 @@ pub const ODATA_TYPE_GROUP: &str = "#microsoft.graph.group";
 #[non_exhaustive]
 pub struct DirectoryObject {
     /// `#microsoft.graph.user`, `#microsoft.graph.group`, ...
-    #[serde(default, rename = "@odata.type", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "@odata.type",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub odata_type: Option<String>,
     /// Object id.
     pub id: String,

@@ -273,7 +273,11 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Weak ETag, `W/"<changeKey>"`.
-    #[serde(default, rename = "@odata.etag", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "@odata.etag",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub etag: Option<String>,
     /// Version stamp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -373,6 +377,16 @@ pub struct Event {
     pub removed: Option<Removed>,
 }
 
+/// Extended property ids: the type and GUID compare case-insensitively, the name exactly
+/// (Graph matches the `Name` part case-sensitively).
+#[must_use]
+pub fn property_ids_match(a: &str, b: &str) -> bool {
+    match (a.split_once(" Name "), b.split_once(" Name ")) {
+        (Some((pa, na)), Some((pb, nb))) => pa.eq_ignore_ascii_case(pb) && na == nb,
+        _ => a.eq_ignore_ascii_case(b),
+    }
+}
+
 impl Event {
     /// The value of the extended property `id`, if the response carried it.
     #[must_use]
@@ -380,7 +394,7 @@ impl Event {
         self.single_value_extended_properties
             .as_deref()?
             .iter()
-            .find(|p| p.id.eq_ignore_ascii_case(id))
+            .find(|p| property_ids_match(&p.id, id))
             .map(|p| p.value.as_str())
     }
 

@@ -12,15 +12,15 @@ mod event;
 
 pub use batch::{BatchRequest, BatchResponse};
 pub use common::{
-    DateTimeTimeZone, EmailAddress, ErrorBody, ErrorResponse, ItemBody, PhysicalAddress,
-    Recipient, Removed, SingleValueExtendedProperty, BodyType,
+    BodyType, DateTimeTimeZone, EmailAddress, ErrorBody, ErrorResponse, ItemBody, PhysicalAddress,
+    Recipient, Removed, SingleValueExtendedProperty,
 };
 pub use contact::{Contact, ContactFolder, MAX_CONTACT_BUSINESS_PHONES, MAX_CONTACT_EMAILS};
 pub use directory::{DirectoryObject, Group, ODATA_TYPE_GROUP, ODATA_TYPE_USER, User};
 pub use event::{
-    Attendee, AttendeeType, DayOfWeek, Event, EventType, Importance, Location,
-    PatternedRecurrence, RecurrencePattern, RecurrencePatternType, RecurrenceRange,
-    RecurrenceRangeType, ResponseStatus, ResponseType, Sensitivity, ShowAs,
+    Attendee, AttendeeType, DayOfWeek, Event, EventType, Importance, Location, PatternedRecurrence,
+    RecurrencePattern, RecurrencePatternType, RecurrenceRange, RecurrenceRangeType, ResponseStatus,
+    ResponseType, Sensitivity, ShowAs, property_ids_match,
 };
 
 /// Declares an open string enum: known values plus `Unknown(String)`.

@@ -25,11 +25,16 @@ impl Client {
             return Ok(Vec::new());
         }
         if requests.len() > MAX_BATCH_REQUESTS {
-            return Err(Error::InvalidRequest(format!("a batch holds at most {MAX_BATCH_REQUESTS} requests")));
+            return Err(Error::InvalidRequest(format!(
+                "a batch holds at most {MAX_BATCH_REQUESTS} requests"
+            )));
         }
         let mut seen = HashSet::new();
         if let Some(dup) = requests.iter().find(|r| !seen.insert(r.id.as_str())) {
-            return Err(Error::InvalidRequest(format!("duplicate batch request id `{}`", dup.id)));
+            return Err(Error::InvalidRequest(format!(
+                "duplicate batch request id `{}`",
+                dup.id
+            )));
         }
         let requests: Vec<BatchRequest> = requests.into_iter().map(with_immutable_ids).collect();
         let order: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
@@ -46,13 +51,21 @@ impl Client {
                 if answer.status == 429 {
                     throttled.insert(answer.id.clone());
                     let after = answer.header("Retry-After").and_then(parse_retry_after);
-                    wait = wait.max(after.unwrap_or_else(|| retry.backoff(round - 1)).min(retry.max_retry_after));
+                    wait = wait.max(
+                        after
+                            .unwrap_or_else(|| retry.backoff(round - 1))
+                            .min(retry.max_retry_after),
+                    );
                 }
             }
             // Dependents that failed only because a throttled request failed go again too.
             for answer in &answers {
                 if answer.status == 424 {
-                    let deps = pending.iter().find(|r| r.id == answer.id).map(|r| r.depends_on.clone()).unwrap_or_default();
+                    let deps = pending
+                        .iter()
+                        .find(|r| r.id == answer.id)
+                        .map(|r| r.depends_on.clone())
+                        .unwrap_or_default();
                     if deps.iter().any(|d| throttled.contains(d)) {
                         throttled.insert(answer.id.clone());
                     }
@@ -66,7 +79,11 @@ impl Client {
             if throttled.is_empty() || round >= retry.max_attempts {
                 break;
             }
-            tracing::info!(count = throttled.len(), wait_ms = wait.as_millis() as u64, "retrying throttled batch requests");
+            tracing::info!(
+                count = throttled.len(),
+                wait_ms = wait.as_millis() as u64,
+                "retrying throttled batch requests"
+            );
             tokio::time::sleep(wait).await;
             pending.retain(|r| throttled.contains(&r.id));
             for r in &mut pending {
@@ -87,14 +104,26 @@ impl Client {
     async fn post_batch(&self, requests: &[BatchRequest]) -> Result<Vec<BatchResponse>> {
         let url = self.url("/$batch");
         // The envelope itself is retry-safe only when every request in it is.
-        let safe = requests.iter().all(|r| r.method != "POST" || r.body.as_ref().is_some_and(|b| b.get("transactionId").is_some()));
+        let safe = requests.iter().all(|r| {
+            r.method != "POST"
+                || r.body
+                    .as_ref()
+                    .is_some_and(|b| b.get("transactionId").is_some())
+        });
         let req = Request::new(Method::POST, url, "POST /$batch")
             .json(&BatchEnvelope { requests })?
             .retry_safe(safe);
         let answer: BatchAnswer = self.transport().send(&req).await?.decode()?;
         let wanted: HashSet<&str> = requests.iter().map(|r| r.id.as_str()).collect();
-        if let Some(stray) = answer.responses.iter().find(|r| !wanted.contains(r.id.as_str())) {
-            return Err(Error::Shape { endpoint: "POST /$batch".into(), detail: format!("unexpected response id `{}`", stray.id) });
+        if let Some(stray) = answer
+            .responses
+            .iter()
+            .find(|r| !wanted.contains(r.id.as_str()))
+        {
+            return Err(Error::Shape {
+                endpoint: "POST /$batch".into(),
+                detail: format!("unexpected response id `{}`", stray.id),
+            });
         }
         Ok(answer.responses)
     }
@@ -102,14 +131,20 @@ impl Client {
 
 fn with_immutable_ids(mut request: BatchRequest) -> BatchRequest {
     const IMMUTABLE: &str = r#"IdType="ImmutableId""#;
-    let existing = request.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("Prefer")).map(|(k, v)| (k.clone(), v.clone()));
+    let existing = request
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("Prefer"))
+        .map(|(k, v)| (k.clone(), v.clone()));
     match existing {
         Some((key, value)) if !value.contains("IdType") => {
             request.headers.insert(key, format!("{IMMUTABLE}, {value}"));
         }
         Some(_) => {}
         None => {
-            request.headers.insert("Prefer".to_owned(), IMMUTABLE.to_owned());
+            request
+                .headers
+                .insert("Prefer".to_owned(), IMMUTABLE.to_owned());
         }
     }
     request

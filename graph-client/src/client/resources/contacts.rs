@@ -22,7 +22,8 @@ impl<'a> Contacts<'a> {
     }
 
     fn base(&self) -> String {
-        self.client.url(&format!("/users/{}", encode_segment(self.user)))
+        self.client
+            .url(&format!("/users/{}", encode_segment(self.user)))
     }
 
     fn request(&self, method: Method, url: String, endpoint: &str) -> Request {
@@ -30,20 +31,33 @@ impl<'a> Contacts<'a> {
     }
 
     /// `GET /users/{id}/contactFolders?$filter=displayName eq '{name}'`: the first folder with
-    /// that name.
+    /// that name (folder names are unique regardless of case).
     pub async fn find_folder(&self, display_name: &str) -> Result<Option<ContactFolder>> {
         let filter = format!("displayName eq {}", odata_string(display_name));
-        let url = format!("{}/contactFolders{}", self.base(), query(&[("$filter", &filter)]));
+        let url = format!(
+            "{}/contactFolders{}",
+            self.base(),
+            query(&[("$filter", &filter)])
+        );
         let req = self.request(Method::GET, url, "GET /users/{id}/contactFolders?$filter");
-        let page: Page<ContactFolder> = Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)?;
-        Ok(page.items.into_iter().find(|f| f.display_name.as_deref() == Some(display_name)))
+        let page: Page<ContactFolder> = Page::parse(
+            &self.client.transport().send(&req).await?.body,
+            &req.endpoint,
+        )?;
+        Ok(page.items.into_iter().find(|f| {
+            f.display_name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(display_name))
+        }))
     }
 
     /// `POST /users/{id}/contactFolders {"displayName": name}`.
     pub async fn create_folder(&self, display_name: &str) -> Result<ContactFolder> {
         let url = format!("{}/contactFolders", self.base());
         let body = serde_json::json!({ "displayName": display_name });
-        let req = self.request(Method::POST, url, "POST /users/{id}/contactFolders").json(&body)?;
+        let req = self
+            .request(Method::POST, url, "POST /users/{id}/contactFolders")
+            .json(&body)?;
         self.client.transport().send(&req).await?.decode()
     }
 
@@ -59,16 +73,33 @@ impl<'a> Contacts<'a> {
     /// addresses and 2 business phones; more are refused here, before sending.
     pub async fn create(&self, folder_id: &str, contact: &Contact) -> Result<Contact> {
         check_caps(contact)?;
-        let url = format!("{}/contactFolders/{}/contacts", self.base(), encode_segment(folder_id));
-        let req = self.request(Method::POST, url, "POST /users/{id}/contactFolders/{id}/contacts").json(contact)?;
+        let url = format!(
+            "{}/contactFolders/{}/contacts",
+            self.base(),
+            encode_segment(folder_id)
+        );
+        let req = self
+            .request(
+                Method::POST,
+                url,
+                "POST /users/{id}/contactFolders/{id}/contacts",
+            )
+            .json(contact)?;
         self.client.transport().send(&req).await?.decode()
     }
 
     /// `PATCH /users/{id}/contacts/{id}`, with `If-Match` when an ETag is given.
-    pub async fn update(&self, contact_id: &str, patch: &Contact, etag: Option<&str>) -> Result<Contact> {
+    pub async fn update(
+        &self,
+        contact_id: &str,
+        patch: &Contact,
+        etag: Option<&str>,
+    ) -> Result<Contact> {
         check_caps(patch)?;
         let url = format!("{}/contacts/{}", self.base(), encode_segment(contact_id));
-        let mut req = self.request(Method::PATCH, url, "PATCH /users/{id}/contacts/{id}").json(patch)?;
+        let mut req = self
+            .request(Method::PATCH, url, "PATCH /users/{id}/contacts/{id}")
+            .json(patch)?;
         if let Some(etag) = etag {
             req = req.header("If-Match", etag);
         }
@@ -96,20 +127,37 @@ impl<'a> Contacts<'a> {
 
     /// `GET /users/{id}/contactFolders/{id}/contacts/delta`: first page of a new round.
     pub async fn delta_start(&self, folder_id: &str) -> Result<Page<Contact>> {
-        let url = format!("{}/contactFolders/{}/contacts/delta", self.base(), encode_segment(folder_id));
+        let url = format!(
+            "{}/contactFolders/{}/contacts/delta",
+            self.base(),
+            encode_segment(folder_id)
+        );
         let req = self.delta_request(url, "GET /users/{id}/contactFolders/{id}/contacts/delta");
-        Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)
+        Page::parse(
+            &self.client.transport().send(&req).await?.body,
+            &req.endpoint,
+        )
     }
 
     /// Follows a next link or a stored delta link.
     pub async fn delta_page(&self, link: &str) -> Result<Page<Contact>> {
         let url = self.client.check_link(link)?;
-        let req = self.delta_request(url, "GET /users/{id}/contactFolders/{id}/contacts/delta link");
-        Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)
+        let req = self.delta_request(
+            url,
+            "GET /users/{id}/contactFolders/{id}/contacts/delta link",
+        );
+        Page::parse(
+            &self.client.transport().send(&req).await?.body,
+            &req.endpoint,
+        )
     }
 
     /// A whole round: from the start when `delta_link` is `None`, else from the stored link.
-    pub async fn delta_round(&self, folder_id: &str, delta_link: Option<&str>) -> Result<DeltaRound<Contact>> {
+    pub async fn delta_round(
+        &self,
+        folder_id: &str,
+        delta_link: Option<&str>,
+    ) -> Result<DeltaRound<Contact>> {
         let mut page = match delta_link {
             Some(link) => self.delta_page(link).await?,
             None => self.delta_start(folder_id).await?,
@@ -122,7 +170,11 @@ impl<'a> Contacts<'a> {
                 pages += 1;
                 items.append(&mut page.items);
             } else if let Some(delta_link) = page.delta_link.take() {
-                return Ok(DeltaRound { items, delta_link, pages });
+                return Ok(DeltaRound {
+                    items,
+                    delta_link,
+                    pages,
+                });
             } else {
                 return Err(Error::Shape {
                     endpoint: "GET /users/{id}/contactFolders/{id}/contacts/delta".into(),
@@ -135,10 +187,20 @@ impl<'a> Contacts<'a> {
 
 fn check_caps(contact: &Contact) -> Result<()> {
     use crate::client::models::{MAX_CONTACT_BUSINESS_PHONES, MAX_CONTACT_EMAILS};
-    if contact.email_addresses.as_ref().is_some_and(|v| v.len() > MAX_CONTACT_EMAILS) {
-        return Err(Error::InvalidRequest(format!("a contact holds at most {MAX_CONTACT_EMAILS} e-mail addresses")));
+    if contact
+        .email_addresses
+        .as_ref()
+        .is_some_and(|v| v.len() > MAX_CONTACT_EMAILS)
+    {
+        return Err(Error::InvalidRequest(format!(
+            "a contact holds at most {MAX_CONTACT_EMAILS} e-mail addresses"
+        )));
     }
-    if contact.business_phones.as_ref().is_some_and(|v| v.len() > MAX_CONTACT_BUSINESS_PHONES) {
+    if contact
+        .business_phones
+        .as_ref()
+        .is_some_and(|v| v.len() > MAX_CONTACT_BUSINESS_PHONES)
+    {
         return Err(Error::InvalidRequest(format!(
             "a contact holds at most {MAX_CONTACT_BUSINESS_PHONES} business phones"
         )));

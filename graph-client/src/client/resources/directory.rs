@@ -22,7 +22,9 @@ impl<'a> Groups<'a> {
 
     /// `GET /groups/{id}`.
     pub async fn get(&self, group_id: &str) -> Result<Group> {
-        let url = self.client.url(&format!("/groups/{}", encode_segment(group_id)));
+        let url = self
+            .client
+            .url(&format!("/groups/{}", encode_segment(group_id)));
         let req = Request::new(Method::GET, url, "GET /groups/{id}");
         self.client.transport().send(&req).await?.decode()
     }
@@ -31,9 +33,14 @@ impl<'a> Groups<'a> {
     /// (display names are not unique).
     pub async fn find_by_display_name(&self, name: &str) -> Result<Vec<Group>> {
         let filter = format!("displayName eq {}", odata_string(name));
-        let url = self.client.url(&format!("/groups{}", query(&[("$filter", &filter)])));
+        let url = self
+            .client
+            .url(&format!("/groups{}", query(&[("$filter", &filter)])));
         let req = Request::new(Method::GET, url, "GET /groups?$filter");
-        let mut page: Page<Group> = Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)?;
+        let mut page: Page<Group> = Page::parse(
+            &self.client.transport().send(&req).await?.body,
+            &req.endpoint,
+        )?;
         let mut all = std::mem::take(&mut page.items);
         while let Some(link) = page.next_link.take() {
             page = self.next_page(&link).await?;
@@ -49,7 +56,11 @@ impl<'a> Groups<'a> {
             Err(e) if matches!(e.status(), Some(400 | 404)) => {}
             Err(e) => return Err(e),
         }
-        Ok(self.find_by_display_name(id_or_name).await?.into_iter().next())
+        Ok(self
+            .find_by_display_name(id_or_name)
+            .await?
+            .into_iter()
+            .next())
     }
 
     async fn first_page(&self, group_id: &str, relation: &str) -> Result<Page<DirectoryObject>> {
@@ -59,7 +70,10 @@ impl<'a> Groups<'a> {
             query(&[("$select", MEMBER_SELECT)])
         ));
         let req = Request::new(Method::GET, url, format!("GET /groups/{{id}}/{relation}"));
-        Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)
+        Page::parse(
+            &self.client.transport().send(&req).await?.body,
+            &req.endpoint,
+        )
     }
 
     /// `GET /groups/{id}/members` (direct members only), first page.
@@ -81,7 +95,10 @@ impl<'a> Groups<'a> {
     pub async fn next_page<T: serde::de::DeserializeOwned>(&self, link: &str) -> Result<Page<T>> {
         let url = self.client.check_link(link)?;
         let req = Request::new(Method::GET, url, "GET /groups nextLink");
-        Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)
+        Page::parse(
+            &self.client.transport().send(&req).await?.body,
+            &req.endpoint,
+        )
     }
 
     /// Every page of `transitiveMembers`.
@@ -122,7 +139,10 @@ impl<'a> Users<'a> {
         let url = self.client.url(&format!(
             "/users/{}{}",
             encode_segment(user_id),
-            query(&[("$select", "id,displayName,mail,userPrincipalName,accountEnabled")])
+            query(&[(
+                "$select",
+                "id,displayName,mail,userPrincipalName,accountEnabled"
+            )])
         ));
         let req = Request::new(Method::GET, url, "GET /users/{id}");
         self.client.transport().send(&req).await?.decode()

@@ -26,11 +26,14 @@ impl<'a> Events<'a> {
     }
 
     fn base(&self) -> String {
-        self.client.url(&format!("/users/{}", encode_segment(self.user)))
+        self.client
+            .url(&format!("/users/{}", encode_segment(self.user)))
     }
 
     fn request(&self, method: Method, url: String, endpoint: &str) -> Request {
-        Request::new(method, url, endpoint).mailbox(self.user).prefer(PREFER_UTC)
+        Request::new(method, url, endpoint)
+            .mailbox(self.user)
+            .prefer(PREFER_UTC)
     }
 
     /// `GET /users/{id}/events/{id}` (any event: single, occurrence, exception, series master).
@@ -43,8 +46,16 @@ impl<'a> Events<'a> {
     /// `GET /users/{id}/events/{id}?$expand=singleValueExtendedProperties($filter=id eq '{prop}')`:
     /// the event with the value of one extended property.
     pub async fn get_with_property(&self, event_id: &str, property_id: &str) -> Result<Event> {
-        let expand = format!("singleValueExtendedProperties($filter=id eq {})", odata_string(property_id));
-        let url = format!("{}/events/{}{}", self.base(), encode_segment(event_id), query(&[("$expand", &expand)]));
+        let expand = format!(
+            "singleValueExtendedProperties($filter=id eq {})",
+            odata_string(property_id)
+        );
+        let url = format!(
+            "{}/events/{}{}",
+            self.base(),
+            encode_segment(event_id),
+            query(&[("$expand", &expand)])
+        );
         let req = self.request(Method::GET, url, "GET /users/{id}/events/{id}?$expand");
         self.client.transport().send(&req).await?.decode()
     }
@@ -54,12 +65,17 @@ impl<'a> Events<'a> {
     /// `event.single_value_extended_properties`: it is written in the same POST.
     pub async fn create(&self, event: &Event, transaction_id: &str) -> Result<Event> {
         if transaction_id.is_empty() {
-            return Err(Error::InvalidRequest("transaction id must not be empty".into()));
+            return Err(Error::InvalidRequest(
+                "transaction id must not be empty".into(),
+            ));
         }
         let mut body = event.clone();
         body.transaction_id = Some(transaction_id.to_owned());
         let url = format!("{}/events", self.base());
-        let req = self.request(Method::POST, url, "POST /users/{id}/events").json(&body)?.retry_safe(true);
+        let req = self
+            .request(Method::POST, url, "POST /users/{id}/events")
+            .json(&body)?
+            .retry_safe(true);
         self.client.transport().send(&req).await?.decode()
     }
 
@@ -84,7 +100,11 @@ impl<'a> Events<'a> {
         }
         match self.client.transport().send(&req).await {
             Ok(_) => Ok(DeleteOutcome::Deleted),
-            Err(e) if e.is_not_found() && e.code().is_some_and(|c| c.eq_ignore_ascii_case("ErrorItemNotFound")) => {
+            Err(e)
+                if e.is_not_found()
+                    && e.code()
+                        .is_some_and(|c| c.eq_ignore_ascii_case("ErrorItemNotFound")) =>
+            {
                 Ok(DeleteOutcome::AlreadyGone)
             }
             Err(e) => Err(e),
@@ -93,20 +113,41 @@ impl<'a> Events<'a> {
 
     /// `GET /users/{id}/events?$filter=singleValueExtendedProperties/Any(ep: ep/id eq '{prop}' and ep/value eq '{value}')`
     /// (with the property expanded), every page. Finds the events a crashed create left behind.
-    pub async fn find_by_extended_property(&self, property_id: &str, value: &str) -> Result<Vec<Event>> {
+    pub async fn find_by_extended_property(
+        &self,
+        property_id: &str,
+        value: &str,
+    ) -> Result<Vec<Event>> {
         let filter = format!(
             "singleValueExtendedProperties/Any(ep: ep/id eq {} and ep/value eq {})",
             odata_string(property_id),
             odata_string(value)
         );
-        let expand = format!("singleValueExtendedProperties($filter=id eq {})", odata_string(property_id));
-        let url = format!("{}/events{}", self.base(), query(&[("$filter", &filter), ("$expand", &expand)]));
+        let expand = format!(
+            "singleValueExtendedProperties($filter=id eq {})",
+            odata_string(property_id)
+        );
+        let url = format!(
+            "{}/events{}",
+            self.base(),
+            query(&[("$filter", &filter), ("$expand", &expand)])
+        );
         let req = self.request(Method::GET, url, "GET /users/{id}/events?$filter");
-        let mut page: Page<Event> = Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)?;
+        let mut page: Page<Event> = Page::parse(
+            &self.client.transport().send(&req).await?.body,
+            &req.endpoint,
+        )?;
         let mut all = std::mem::take(&mut page.items);
         while let Some(link) = page.next_link.take() {
-            let req = self.request(Method::GET, self.client.check_link(&link)?, "GET /users/{id}/events nextLink");
-            page = Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)?;
+            let req = self.request(
+                Method::GET,
+                self.client.check_link(&link)?,
+                "GET /users/{id}/events nextLink",
+            );
+            page = Page::parse(
+                &self.client.transport().send(&req).await?.body,
+                &req.endpoint,
+            )?;
             all.append(&mut page.items);
         }
         Ok(all)
@@ -119,9 +160,15 @@ impl<'a> Events<'a> {
 
     /// `GET /users/{id}/calendarView/delta?startDateTime&endDateTime`: the first page of a new
     /// round over the window (the window is fixed for the token's life).
-    pub async fn delta_start(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Page<Event>> {
+    pub async fn delta_start(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Page<Event>> {
         if end <= start {
-            return Err(Error::InvalidRequest("delta window end must be after its start".into()));
+            return Err(Error::InvalidRequest(
+                "delta window end must be after its start".into(),
+            ));
         }
         let start = start.to_rfc3339_opts(SecondsFormat::Secs, true);
         let end = end.to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -131,7 +178,10 @@ impl<'a> Events<'a> {
             query(&[("startDateTime", &start), ("endDateTime", &end)])
         );
         let req = self.delta_request(url, "GET /users/{id}/calendarView/delta");
-        Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)
+        Page::parse(
+            &self.client.transport().send(&req).await?.body,
+            &req.endpoint,
+        )
     }
 
     /// Follows a next link or a stored delta link, verbatim and with the same headers.
@@ -139,11 +189,18 @@ impl<'a> Events<'a> {
     pub async fn delta_page(&self, link: &str) -> Result<Page<Event>> {
         let url = self.client.check_link(link)?;
         let req = self.delta_request(url, "GET /users/{id}/calendarView/delta link");
-        Page::parse(&self.client.transport().send(&req).await?.body, &req.endpoint)
+        Page::parse(
+            &self.client.transport().send(&req).await?.body,
+            &req.endpoint,
+        )
     }
 
     /// A whole initial round over the window.
-    pub async fn delta_full(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<DeltaRound<Event>> {
+    pub async fn delta_full(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<DeltaRound<Event>> {
         let first = self.delta_start(start, end).await?;
         self.finish_round(first).await
     }
@@ -164,7 +221,11 @@ impl<'a> Events<'a> {
                 pages += 1;
                 items.append(&mut page.items);
             } else if let Some(delta_link) = page.delta_link.take() {
-                return Ok(DeltaRound { items, delta_link, pages });
+                return Ok(DeltaRound {
+                    items,
+                    delta_link,
+                    pages,
+                });
             } else {
                 return Err(Error::Shape {
                     endpoint: "GET /users/{id}/calendarView/delta".into(),

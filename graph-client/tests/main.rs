@@ -1,0 +1,17 @@
+//! The integration tests of `graph-client` (one binary; needs the `fake` feature).
+
+// Shared helpers: a fake with seeded users, clients with fast retries, time helpers.
+mod util;
+
+// Token endpoint, token cache, refresh on expiry and on 401, secret never printed.
+mod auth;
+// Wire format of every client method, pinned with wiremock against the documented examples.
+mod wire;
+// Groups, transitive members and owners with paging; users without mailbox / outside policy.
+mod directory;
+// Calendar-view delta: pages, rounds, @removed, expiry, all-day, recurring series.
+mod delta;
+// Event and contact writes: ETags, transactionId, extended properties, invitations, caps.
+mod writes;
+// Throttling, concurrency per mailbox, $batch with a throttled sub-request, injected faults.
+mod resilience;
