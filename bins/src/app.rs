@@ -24,16 +24,17 @@ use crate::store::{SCHEMA_VERSION, ScopeStatus, SqliteStore};
 /// error chain and exits with [`exit::CONFIG_ERROR`].
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Demo => anyhow::bail!(
-            "`demo` is not wired yet: it needs the fake Raynet and Graph servers of the \
-             raynet-client and graph-client crates"
-        ),
+        Command::Demo => {
+            let dir = std::env::temp_dir().join(format!("raynet-sync-demo-{}", std::process::id()));
+            let clean = crate::demo::run_demo(&dir).await?;
+            Ok(ExitCode::from(if clean { exit::SUCCESS } else { exit::PARTIAL_FAILURE }))
+        }
         Command::Sandbox(_) => anyhow::bail!(
             "`sandbox` is not wired yet: it needs the fake Raynet and Graph servers of the \
              raynet-client and graph-client crates"
         ),
         Command::Status(args) => status(&cli.config, &args),
-        Command::Check(args) => check(&cli.config, &args),
+        Command::Check(args) => check(&cli.config, &args).await,
         Command::Run(args) => run_rounds(&cli.config, &args).await,
     }
 }
@@ -206,7 +207,7 @@ pub fn exit_code(reports: &[RoundReport]) -> u8 {
 // ---------------------------------------------------------------------------------------------
 // check
 
-fn check(config: &Path, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+async fn check(config: &Path, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(config)?;
     let tenants = config.select(args.tenant.as_deref())?;
     for t in &tenants {
@@ -217,10 +218,32 @@ fn check(config: &Path, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         config.source.display(),
         tenants.len()
     );
-    anyhow::bail!(
-        "the remote checks of `check` (credentials, permissions, group, user matching) are not \
-         wired yet: they need the raynet-client and graph-client crates"
-    )
+    let mut ok = true;
+    for t in &tenants {
+        let clients = crate::wiring::TenantClients::new(t)?;
+        match crate::wiring::discover_members(t, &clients).await {
+            Ok(m) => {
+                println!(
+                    "tenant `{}`: credentials ok (Graph and Raynet answered), group {} found, \
+                     {} member(s) served",
+                    t.name,
+                    m.group_id,
+                    m.served.len()
+                );
+                for s in &m.served {
+                    println!("  served: {} ({}), Raynet person {}", s.user.name, s.email, s.person_id);
+                }
+                for f in &m.findings {
+                    println!("  note: {f}");
+                }
+            }
+            Err(e) => {
+                ok = false;
+                println!("tenant `{}`: FAILED: {e:#}", t.name);
+            }
+        }
+    }
+    Ok(ExitCode::from(if ok { exit::SUCCESS } else { exit::FAILURE }))
 }
 
 /// One line describing a tenant's settings (never a secret).
@@ -284,8 +307,27 @@ async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or(Duration::from_secs(crate::config::DEFAULT_INTERVAL_SECONDS));
     loop {
         let mut reports = Vec::new();
+        let mut tenant_failed = false;
         for tenant in &tenants {
-            reports.extend(sync_tenant(tenant, &store, &opts)?);
+            match sync_tenant(tenant, &store, &opts).await {
+                Ok(round) => {
+                    for f in &round.findings {
+                        if !opts.json {
+                            println!("{}: note: {f}", tenant.name);
+                        }
+                    }
+                    for e in &round.member_errors {
+                        eprintln!("{}: error: {e}", tenant.name);
+                        tenant_failed = true;
+                    }
+                    reports.extend(round.reports);
+                }
+                Err(e) => {
+                    // One tenant's failure never stops the others.
+                    eprintln!("raynet-sync: tenant `{}`: {e:#}", tenant.name);
+                    tenant_failed = true;
+                }
+            }
         }
         for r in &reports {
             if opts.json {
@@ -294,7 +336,11 @@ async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
                 print!("{r}");
             }
         }
-        let code = exit_code(&reports);
+        let code = if tenant_failed {
+            exit::PARTIAL_FAILURE
+        } else {
+            exit_code(&reports)
+        };
         if !args.watch {
             return Ok(ExitCode::from(code));
         }
@@ -333,29 +379,25 @@ async fn shutdown_signal() {
     }
 }
 
-/// One round for every member of `tenant`: the reports, each recorded in `store`.
-///
-/// Not wired yet: this is where the Raynet and Graph adapters meet the engine (members of the
-/// group → scopes → `sync_core::Runner` per scope and collection, then
-/// [`SqliteStore::record_round`] with [`round_summary`] unless `opts.dry_run`).
-fn sync_tenant(
+/// One round for every member of `tenant` (each recorded in `store` unless a dry run).
+async fn sync_tenant(
     tenant: &TenantConfig,
     store: &SqliteStore,
     opts: &RunOptions,
-) -> anyhow::Result<Vec<RoundReport>> {
+) -> anyhow::Result<crate::wiring::TenantRound> {
     let policy = policy_for(tenant, opts);
-    tracing::debug!(
-        tenant = %tenant.name,
-        state = %store.path().display(),
-        dry_run = opts.dry_run,
-        allow_mass_delete = policy.delete_guard.allow,
-        "sync requested"
-    );
-    anyhow::bail!(
-        "syncing tenant `{}` is not wired yet: the configuration is valid, but the \
-         raynet-client and graph-client crates are not connected to the engine",
-        tenant.name
+    let clients = crate::wiring::TenantClients::new(tenant)?;
+    crate::wiring::sync_tenant(
+        tenant,
+        &clients,
+        store,
+        &policy,
+        crate::wiring::RoundOptions {
+            dry_run: opts.dry_run,
+        },
+        chrono::Utc::now(),
     )
+    .await
 }
 
 #[cfg(test)]

@@ -21,8 +21,10 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod members;
 pub mod store;
+pub mod wiring;
 
 #[cfg(test)]
 mod testutil;

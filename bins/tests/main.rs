@@ -5,10 +5,13 @@
 //! - `util` — temp dirs, config files, running the binary;
 //! - `config_errors` — bad config files exit with code 2 and name the file and the key, and
 //!   never print a secret;
-//! - `status` — `status` on a missing, new, used and damaged state file.
-//!
-//! The end-to-end tests against both fake servers will join these once the clients are wired.
+//! - `status` — `status` on a missing, new, used and damaged state file;
+//! - `e2e` — the wiring against both fake servers over loopback: both directions, edits,
+//!   deletes, conflicts, idle rounds, sync modes, members joining and leaving.
+
+#![allow(clippy::unwrap_used)]
 
 mod config_errors;
+mod e2e;
 mod status;
 mod util;

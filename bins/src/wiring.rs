@@ -1,0 +1,281 @@
+//! Wiring: a tenant's config → the two API clients → the group's members → one
+//! [`sync_core::Runner`] round per member and collection. No sync logic lives here.
+
+use std::collections::BTreeSet;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use futures::StreamExt as _;
+use sync_core::{Collection, Member, Policy, RoundReport, Scope, StateStore};
+
+use crate::config::{ContactsFilter, TenantConfig};
+use crate::members::{Finding, GroupUser, RaynetUser, ServedMember, match_members};
+use crate::store::SqliteStore;
+
+/// The two clients of one tenant.
+#[derive(Clone, Debug)]
+pub struct TenantClients {
+    /// RAYNET CRM, as the integration user.
+    pub raynet: raynet_client::Client,
+    /// Microsoft Graph, app-only.
+    pub graph: graph_client::Client,
+}
+
+impl TenantClients {
+    /// Builds both clients from the tenant's config (no request is sent yet).
+    ///
+    /// # Errors
+    /// When a client cannot be built (a malformed URL, say).
+    pub fn new(tenant: &TenantConfig) -> anyhow::Result<Self> {
+        let raynet = raynet_client::Client::builder()
+            .base_url(tenant.raynet.base_url.as_str())
+            .instance(&tenant.raynet.instance)
+            .credentials(tenant.raynet.user.as_str(), tenant.raynet.api_key.expose())
+            .build()
+            .with_context(|| format!("tenant `{}`: cannot build the Raynet client", tenant.name))?;
+        let graph = graph_client::Client::builder()
+            .graph_base_url(tenant.microsoft.graph_base_url.as_str())
+            .authority_base_url(tenant.microsoft.authority.as_str())
+            .credentials(
+                &tenant.microsoft.tenant_id,
+                &tenant.microsoft.client_id,
+                tenant.microsoft.client_secret.expose(),
+            )
+            .build()
+            .with_context(|| format!("tenant `{}`: cannot build the Graph client", tenant.name))?;
+        Ok(Self { raynet, graph })
+    }
+}
+
+/// The group's members matched to Raynet users, with everything worth reporting.
+#[derive(Clone, Debug)]
+pub struct Membership {
+    /// The group's id.
+    pub group_id: String,
+    /// Who is served.
+    pub served: Vec<ServedMember>,
+    /// Who is not, and why; other things to look at.
+    pub findings: Vec<Finding>,
+}
+
+/// Reads the group's members and owners and the Raynet users, and matches them.
+///
+/// # Errors
+/// When the group cannot be found or read, or the Raynet users cannot be listed.
+pub async fn discover_members(
+    tenant: &TenantConfig,
+    clients: &TenantClients,
+) -> anyhow::Result<Membership> {
+    let group = clients
+        .graph
+        .groups()
+        .find(&tenant.microsoft.group)
+        .await
+        .with_context(|| format!("cannot look up the group {:?}", tenant.microsoft.group))?
+        .with_context(|| {
+            format!(
+                "no Microsoft 365 group {:?} (microsoft.group: give its display name or id)",
+                tenant.microsoft.group
+            )
+        })?;
+    let to_user = |o: graph_client::client::models::DirectoryObject| -> Option<GroupUser> {
+        let is_user = o
+            .odata_type
+            .as_deref()
+            .is_none_or(|t| t.eq_ignore_ascii_case("#microsoft.graph.user"));
+        is_user.then(|| GroupUser {
+            name: o.display_name.clone().unwrap_or_else(|| o.id.clone()),
+            id: o.id,
+            mail: o.mail,
+            upn: o.user_principal_name,
+        })
+    };
+    let members: Vec<GroupUser> = clients
+        .graph
+        .groups()
+        .all_transitive_members(&group.id)
+        .await
+        .context("cannot list the group's members")?
+        .into_iter()
+        .filter_map(to_user)
+        .collect();
+    let owners: Vec<GroupUser> = clients
+        .graph
+        .groups()
+        .all_owners(&group.id)
+        .await
+        .context("cannot list the group's owners")?
+        .into_iter()
+        .filter_map(to_user)
+        .collect();
+    let accounts = clients
+        .raynet
+        .user_accounts()
+        .list_all(&raynet_client::ListQuery::new().limit(1000))
+        .await
+        .context("cannot list the Raynet user accounts")?;
+    let raynet_users: Vec<RaynetUser> = accounts
+        .into_iter()
+        .filter_map(|a| {
+            Some(RaynetUser {
+                account_id: a.id,
+                person_id: a.person.as_ref().map(|p| p.id),
+                login: a.username.clone()?,
+                email2: a.email2.clone(),
+            })
+        })
+        .collect();
+    let (served, findings) =
+        match_members(&members, &owners, &raynet_users, &tenant.raynet.user);
+    Ok(Membership {
+        group_id: group.id,
+        served,
+        findings,
+    })
+}
+
+/// What one tenant's round did.
+#[derive(Debug, Default)]
+pub struct TenantRound {
+    /// One report per member and collection.
+    pub reports: Vec<RoundReport>,
+    /// Who is not served, and other findings.
+    pub findings: Vec<Finding>,
+    /// Members whose round could not run at all (with why).
+    pub member_errors: Vec<String>,
+}
+
+impl TenantRound {
+    /// Whether anything failed.
+    #[must_use]
+    pub fn is_clean(&self) -> bool {
+        self.member_errors.is_empty() && self.reports.iter().all(RoundReport::is_clean)
+    }
+}
+
+/// Options of one run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RoundOptions {
+    /// Plan only, write nothing.
+    pub dry_run: bool,
+}
+
+/// Runs one round for every served member of `tenant`, `max_parallel_members` at a time; one
+/// member's failure never stops the others. Each finished round is recorded in `store`
+/// (`status` shows it) unless it is a dry run.
+///
+/// # Errors
+/// When the members cannot be discovered at all (the group or the users cannot be read).
+pub async fn sync_tenant(
+    tenant: &TenantConfig,
+    clients: &TenantClients,
+    store: &SqliteStore,
+    policy: &Policy,
+    options: RoundOptions,
+    now: DateTime<Utc>,
+) -> anyhow::Result<TenantRound> {
+    let membership = discover_members(tenant, clients).await?;
+    for f in &membership.findings {
+        tracing::warn!(tenant = %tenant.name, "{f}");
+    }
+    let served_emails: BTreeSet<sync_core::Email> = membership
+        .served
+        .iter()
+        .flat_map(|m| m.emails.iter().cloned())
+        .collect();
+    let domains: BTreeSet<String> = served_emails
+        .iter()
+        .map(|e| e.domain().to_owned())
+        .collect();
+    let tz: chrono_tz::Tz = tenant
+        .raynet
+        .time_zone
+        .parse()
+        .map_err(|_| anyhow::anyhow!("raynet.time_zone {:?} is not a known IANA zone", tenant.raynet.time_zone))?;
+    let parallel = tenant.sync.max_parallel_members.max(1);
+    let results: Vec<(Vec<RoundReport>, Vec<String>)> = futures::stream::iter(membership.served.iter())
+        .map(|m| {
+            let member = Member {
+                emails: m.emails.clone(),
+                served: served_emails.clone(),
+                internal_domains: domains.clone(),
+            };
+            sync_member(tenant, clients, store, policy, options, now, m, member, tz)
+        })
+        .buffer_unordered(parallel)
+        .collect()
+        .await;
+    let mut round = TenantRound {
+        findings: membership.findings,
+        ..TenantRound::default()
+    };
+    for (reports, errors) in results {
+        round.reports.extend(reports);
+        round.member_errors.extend(errors);
+    }
+    round.reports.sort_by(|a, b| a.scope.cmp(&b.scope));
+    Ok(round)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sync_member(
+    tenant: &TenantConfig,
+    clients: &TenantClients,
+    store: &SqliteStore,
+    policy: &Policy,
+    options: RoundOptions,
+    now: DateTime<Utc>,
+    m: &ServedMember,
+    member: Member,
+    tz: chrono_tz::Tz,
+) -> (Vec<RoundReport>, Vec<String>) {
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    let scope = |c| Scope::new(&tenant.name, m.email.as_str(), c);
+    if tenant.sync.mode.meetings() {
+        let raynet = raynet_client::adapter::RaynetCalendar::new(clients.raynet.clone(), m.person_id)
+            .with_time_zone(tz);
+        let outlook = graph_client::adapter::GraphCalendar::new(clients.graph.clone(), m.user.id.clone());
+        let runner = sync_core::Runner::new(scope(Collection::Calendar), policy.clone())
+            .dry_run(options.dry_run);
+        let store_dyn: &dyn StateStore<sync_core::Event> = store;
+        match runner.sync_calendar(&raynet, &outlook, store_dyn, &member, now).await {
+            Ok(r) => reports.push(r),
+            Err(e) => errors.push(format!("{}: calendar round aborted: {e:#}", m.email)),
+        }
+    }
+    if tenant.sync.mode.contacts() {
+        let filter = match &tenant.sync.contacts_filter {
+            ContactsFilter::All => raynet_client::ListQuery::new(),
+            ContactsFilter::Owned => raynet_client::ListQuery::new().filter(
+                "owner",
+                raynet_client::Op::Eq,
+                m.person_id.to_string(),
+            ),
+            ContactsFilter::Tag(tag) => raynet_client::ListQuery::new().param("tags", tag.as_str()),
+        };
+        let source = raynet_client::adapter::RaynetContacts::new(clients.raynet.clone())
+            .with_filter(filter);
+        let target = graph_client::adapter::GraphContacts::new(
+            clients.graph.clone(),
+            m.user.id.clone(),
+            tenant.sync.contacts_folder.clone(),
+        );
+        let runner = sync_core::Runner::new(scope(Collection::Contacts), policy.clone())
+            .dry_run(options.dry_run);
+        let store_dyn: &dyn StateStore<sync_core::Contact> = store;
+        match runner.sync_contacts(&source, &target, store_dyn, now).await {
+            Ok(r) => reports.push(r),
+            Err(e) => errors.push(format!("{}: contacts round aborted: {e:#}", m.email)),
+        }
+    }
+    if !options.dry_run {
+        for r in &reports {
+            let summary = crate::app::round_summary(r);
+            if let Err(e) = store.record_round(&r.scope, &summary, Utc::now()) {
+                tracing::warn!(scope = %r.scope, error = %e, "cannot record the round summary");
+            }
+        }
+    }
+    (reports, errors)
+}

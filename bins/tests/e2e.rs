@@ -1,0 +1,231 @@
+//! End-to-end: the real wiring (and, where it matters, the real binary) against both fake
+//! servers over loopback, with the sample data of `raynet-sync demo`.
+
+use chrono::{Duration, Utc};
+use raynet_sync::demo::{INSTANCE, Sandbox};
+use raynet_sync::store::SqliteStore;
+use raynet_sync::wiring::{RoundOptions, TenantClients, TenantRound, sync_tenant};
+use serde_json::json;
+
+use crate::util::TempDir;
+
+struct World {
+    sandbox: Sandbox,
+    store: SqliteStore,
+    tenant: raynet_sync::config::TenantConfig,
+    clients: TenantClients,
+    _dir: TempDir,
+}
+
+impl World {
+    async fn new(extra_sync: &str) -> Self {
+        let dir = TempDir::new("e2e");
+        let sandbox = Sandbox::start(Utc::now()).await.unwrap();
+        let state = dir.path().join("state.db");
+        let tenant = sandbox.tenant(&state, extra_sync).unwrap();
+        let store = SqliteStore::open(&state).unwrap();
+        let clients = TenantClients::new(&tenant).unwrap();
+        Self {
+            sandbox,
+            store,
+            tenant,
+            clients,
+            _dir: dir,
+        }
+    }
+
+    async fn round(&self) -> TenantRound {
+        let round = sync_tenant(
+            &self.tenant,
+            &self.clients,
+            &self.store,
+            &self.tenant.sync.policy,
+            RoundOptions::default(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        for r in &round.reports {
+            eprint!("{r}");
+        }
+        round
+    }
+
+    fn writes(round: &TenantRound) -> usize {
+        round.reports.iter().map(sync_core::RoundReport::writes).sum()
+    }
+
+    fn outlook_subjects(&self, user: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .sandbox
+            .graph
+            .events(user)
+            .iter()
+            .filter(|e| e["type"] != "seriesMaster")
+            .map(|e| e["subject"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn raynet_titles(&self, person: u64) -> Vec<String> {
+        let inst = self.sandbox.raynet.instance(INSTANCE);
+        let mut v = Vec::new();
+        for entity in ["meeting", "event"] {
+            for id in inst.ids(entity) {
+                let rec = inst.record(entity, id).unwrap();
+                if rec.pointer("/owner/id").and_then(serde_json::Value::as_u64) == Some(person) {
+                    v.push(rec["title"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
+        v.sort();
+        v
+    }
+
+    fn contacts(&self, user: &str) -> Vec<serde_json::Value> {
+        let folders = self.sandbox.graph.contact_folders(user);
+        folders
+            .iter()
+            .filter(|(_, name)| name == "Raynet")
+            .flat_map(|(id, _)| self.sandbox.graph.contacts(user, id))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn first_round_copies_both_ways_and_contacts_one_way_then_goes_idle() {
+    let w = World::new("").await;
+    let d = w.sandbox.data.clone();
+    let r1 = w.round().await;
+    assert!(r1.is_clean(), "{:?}", r1.member_errors);
+    // Raynet → Outlook: Jana's meetings and events.
+    let subjects = w.outlook_subjects(&d.jana);
+    assert!(subjects.iter().any(|s| s == "Obchodní jednání – Acme"), "{subjects:?}");
+    assert!(subjects.iter().any(|s| s == "Veletrh MSV Brno"), "{subjects:?}");
+    // Outlook → Raynet: Jana's own appointments become Raynet events.
+    let titles = w.raynet_titles(d.jana_person);
+    assert!(titles.iter().any(|t| t == "Customer call – Brno"), "{titles:?}");
+    assert!(!titles.iter().any(|t| t == "Partner webinar"), "invited events are skipped by default");
+    assert!(!titles.iter().any(|t| t == "Dentist"), "private events are skipped by default");
+    // Contacts one way into the folder "Raynet".
+    let contacts = w.contacts(&d.jana);
+    assert!(contacts.len() >= 4, "{contacts:?}");
+    // Findings: an owner who is not a member, a member without Raynet, the integration user.
+    let notes: Vec<String> = r1.findings.iter().map(ToString::to_string).collect();
+    assert!(notes.iter().any(|n| n.contains("Boss owns the group but is not a member")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("Eva Svobodová")), "{notes:?}");
+    // A second round with no edits makes zero writes.
+    let r2 = w.round().await;
+    assert_eq!(World::writes(&r2), 0);
+    assert!(r2.is_clean());
+}
+
+#[tokio::test]
+async fn edits_creates_and_deletes_propagate_both_ways() {
+    let w = World::new("").await;
+    let d = w.sandbox.data.clone();
+    w.round().await;
+    let inst = w.sandbox.raynet.instance(INSTANCE);
+    // Raynet edits and deletes.
+    let meeting = d.meetings[0];
+    inst.edit("meeting", meeting, &json!({"meetingPlace": "Zasedačka 3"})).unwrap();
+    inst.remove("event", d.events[1]).unwrap();
+    // Outlook edits, creates and deletes.
+    w.sandbox.graph.edit_event(&d.jana, &d.customer_call, &json!({"location": {"displayName": "Teams"}}));
+    let t = Utc::now() + Duration::days(3);
+    w.sandbox.graph.add_event(&d.jana, graph_client::fake::EventSeed::new("New from Outlook", t, t + Duration::hours(1)));
+    let r = w.round().await;
+    assert!(r.is_clean(), "{:?}", r.member_errors);
+    let events = w.sandbox.graph.events(&d.jana);
+    let acme = events.iter().find(|e| e["subject"] == "Obchodní jednání – Acme").unwrap();
+    assert_eq!(acme["location"]["displayName"], "Zasedačka 3");
+    assert!(!w.outlook_subjects(&d.jana).iter().any(|s| s == "Školení CRM"), "Raynet deletion reached Outlook");
+    let titles = w.raynet_titles(d.jana_person);
+    assert!(titles.iter().any(|t| t == "New from Outlook"), "{titles:?}");
+    let call = inst
+        .ids("event")
+        .into_iter()
+        .filter_map(|id| inst.record("event", id))
+        .find(|r| r["title"] == "Customer call – Brno")
+        .unwrap();
+    assert_eq!(call["meetingPlace"], "Teams");
+    // Outlook deletion → cancelled in Raynet (the default), kept.
+    w.sandbox.graph.delete_event(&d.jana, &d.customer_call);
+    let r = w.round().await;
+    assert!(r.is_clean());
+    let call = inst
+        .ids("event")
+        .into_iter()
+        .filter_map(|id| inst.record("event", id))
+        .find(|r| r["title"] == "Customer call – Brno")
+        .expect("kept in Raynet");
+    assert_eq!(call["status"], "CANCELLED");
+    assert_eq!(World::writes(&w.round().await), 0);
+}
+
+#[tokio::test]
+async fn two_sided_edits_to_different_fields_both_survive_and_conflicts_follow_the_policy() {
+    let w = World::new("conflict = \"outlook\"\n").await;
+    let d = w.sandbox.data.clone();
+    w.round().await;
+    let inst = w.sandbox.raynet.instance(INSTANCE);
+    let meeting = d.meetings[0];
+    let outlook_id = w
+        .sandbox
+        .graph
+        .events(&d.jana)
+        .iter()
+        .find(|e| e["subject"] == "Obchodní jednání – Acme")
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    inst.edit("meeting", meeting, &json!({"meetingPlace": "From Raynet", "title": "Title from Raynet"})).unwrap();
+    w.sandbox.graph.edit_event(&d.jana, &outlook_id, &json!({"subject": "Title from Outlook", "body": {"contentType": "text", "content": "Body from Outlook"}}));
+    let r = w.round().await;
+    assert!(r.is_clean());
+    let conflicts: Vec<_> = r.reports.iter().flat_map(|r| r.conflicts.iter()).collect();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0].field, "title");
+    let rec = inst.record("meeting", meeting).unwrap();
+    assert_eq!(rec["title"], "Title from Outlook", "conflict = outlook");
+    assert_eq!(rec["meetingPlace"], "From Raynet");
+    assert!(rec["description"].as_str().unwrap_or_default().contains("Body from Outlook"));
+    let ev = w.sandbox.graph.event(&d.jana, &outlook_id).unwrap();
+    assert_eq!(ev["location"]["displayName"], "From Raynet");
+    assert_eq!(World::writes(&w.round().await), 0);
+}
+
+#[tokio::test]
+async fn sync_modes_choose_what_is_synced() {
+    for (mode, meetings, contacts) in [("meetings", true, false), ("contacts", false, true), ("both", true, true)] {
+        let w = World::new("").await;
+        let mut tenant = w.tenant.clone();
+        tenant.sync.mode = mode.parse().unwrap();
+        let d = w.sandbox.data.clone();
+        let round = sync_tenant(&tenant, &w.clients, &w.store, &tenant.sync.policy, RoundOptions::default(), Utc::now())
+            .await
+            .unwrap();
+        assert!(round.is_clean());
+        let has_meetings = w.outlook_subjects(&d.jana).iter().any(|s| s == "Obchodní jednání – Acme");
+        assert_eq!(has_meetings, meetings, "mode {mode}");
+        assert_eq!(!w.contacts(&d.jana).is_empty(), contacts, "mode {mode}");
+    }
+}
+
+#[tokio::test]
+async fn a_member_added_to_and_removed_from_the_group() {
+    let w = World::new("").await;
+    let d = w.sandbox.data.clone();
+    w.round().await;
+    // Petr leaves the group: his calendar is no longer synced.
+    w.sandbox.graph.set_group_members("Raynet Sync", &[d.jana.as_str()]);
+    let t = Utc::now() + Duration::days(2);
+    w.sandbox.graph.add_event(&d.petr, graph_client::fake::EventSeed::new("Petr after leaving", t, t + Duration::hours(1)));
+    let r = w.round().await;
+    assert!(r.reports.iter().all(|r| !r.scope.member.starts_with("petr")), "Petr is no longer synced");
+    assert!(!w.raynet_titles(d.petr_person).iter().any(|t| t == "Petr after leaving"));
+    // Petr comes back: his new appointment is synced.
+    w.sandbox.graph.set_group_members("Raynet Sync", &[d.jana.as_str(), d.petr.as_str()]);
+    let r = w.round().await;
+    assert!(r.reports.iter().any(|r| r.scope.member.starts_with("petr") && r.created.raynet == 1), "{:?}", r.reports);
+}
