@@ -276,6 +276,21 @@ impl CalendarRules<'_> {
                              (invited_events = \"skip\")"
                         ));
                     }
+                    // The same meeting sits in every invited member's mailbox: it becomes one
+                    // Raynet record, owned by the first served attendee (by address).
+                    let first_served = o
+                        .attendees
+                        .iter()
+                        .map(|a| &a.email)
+                        .filter(|e| self.member.served.contains(*e))
+                        .min();
+                    if let Some(first) = first_served {
+                        if !self.member.emails.contains(first) {
+                            return Some(format!(
+                                "invitation also sent to {first}: synced from their calendar"
+                            ));
+                        }
+                    }
                 }
             }
         }

@@ -566,3 +566,47 @@ fn the_plan_prints_for_a_dry_run_and_changes_nothing() {
     assert!(cal.outlook.is_empty());
     assert_eq!(cal.pairs(), 0);
 }
+
+#[test]
+fn the_same_invitation_in_two_mailboxes_becomes_one_raynet_record() {
+    let invite = || {
+        let mut e = outlook_event("Partner call", 2);
+        e.organizer = Some(Organizer {
+            email: Some("boss@partner.com".parse().unwrap()),
+            name: String::new(),
+        });
+        for a in ["petr@acme.cz", "jana@acme.cz"] {
+            e.attendees.push(Attendee {
+                email: a.parse().unwrap(),
+                name: String::new(),
+                response: Response::None,
+            });
+        }
+        e
+    };
+    let policy = Policy {
+        invited_events: InvitedEvents::Own,
+        ..Policy::default()
+    };
+    let mut created = 0;
+    for me in ["jana@acme.cz", "petr@acme.cz"] {
+        let mut cal = Calendar::new(policy.clone());
+        cal.member = Member::single(me.parse().unwrap());
+        cal.member.served.insert("jana@acme.cz".parse().unwrap());
+        cal.member.served.insert("petr@acme.cz".parse().unwrap());
+        cal.outlook.insert(invite());
+        let report = cal.round();
+        created += report.created(Side::Raynet);
+        if me == "petr@acme.cz" {
+            assert!(
+                report.skipped[0]
+                    .reason
+                    .contains("jana@acme.cz: synced from their calendar")
+            );
+        }
+    }
+    assert_eq!(
+        created, 1,
+        "one Raynet record, from the first served attendee's calendar"
+    );
+}
