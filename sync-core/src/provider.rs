@@ -201,6 +201,27 @@ pub trait WriteSide<T: SyncItem>: ReadSide<T> {
     /// A [`ProviderError`]; "not found" counts as success for the engine.
     async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError>;
 
+    /// How many creates this side takes in one [`WriteSide::create_many`] call (default 1:
+    /// the engine sends creates one by one).
+    fn max_batch(&self) -> usize {
+        1
+    }
+
+    /// Creates several items in one call (Graph `$batch`); one result per item, in order.
+    ///
+    /// Note for implementors: the default sends them one by one through
+    /// [`WriteSide::create`]; a side that overrides [`WriteSide::max_batch`] overrides this.
+    async fn create_many(
+        &self,
+        items: &[(&T, &IdempotencyKey)],
+    ) -> Vec<Result<Written<T>, ProviderError>> {
+        let mut out = Vec::with_capacity(items.len());
+        for (item, key) in items {
+            out.push(self.create(item, key).await);
+        }
+        out
+    }
+
     /// Looks an item up by the idempotency key a create left on it.
     ///
     /// # Errors

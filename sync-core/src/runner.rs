@@ -10,7 +10,7 @@ use crate::error::{ErrorKind, ProviderError, SyncError};
 use crate::event::Event;
 use crate::ids::{Scope, Side};
 use crate::item::SyncItem;
-use crate::plan::{Conflict, GuardTrip, Outcome, Plan, Skipped, Write};
+use crate::plan::{Conflict, GuardTrip, Outcome, Plan, Skipped, Step, Write};
 use crate::planner::{CalendarInput, ReplicateInput, plan_calendar, plan_replicate};
 use crate::policy::{Member, Policy};
 use crate::provider::{Completeness, ReadRequest, ReadSide, SideRead, WriteSide};
@@ -498,7 +498,128 @@ impl Runner {
         store: &dyn StateStore<T>,
         report: &mut RoundReport,
     ) -> Result<(), SyncError> {
-        'steps: for step in plan.steps {
+        // Plain creates go out in batches where a side takes them (Graph `$batch`); every
+        // other step runs on its own, in plan order.
+        let mut batches: [Vec<Step<T>>; 2] = [Vec::new(), Vec::new()];
+        for step in plan.steps {
+            let batch_side = match step.writes.as_slice() {
+                [Write::Create { side, .. }] => sides
+                    .get(*side)
+                    .filter(|s| s.max_batch() > 1)
+                    .map(|s| (*side, s.max_batch())),
+                _ => None,
+            };
+            if let Some((side, max)) = batch_side {
+                let slot = usize::from(side == Side::Outlook);
+                batches[slot].push(step);
+                if batches[slot].len() >= max {
+                    let batch = std::mem::take(&mut batches[slot]);
+                    if self.create_batch(batch, side, sides, store, report).await? {
+                        return Ok(());
+                    }
+                }
+                continue;
+            }
+            if self.execute_step(step, sides, store, report).await? {
+                return Ok(());
+            }
+        }
+        for (slot, side) in [Side::Raynet, Side::Outlook].into_iter().enumerate() {
+            let batch = std::mem::take(&mut batches[slot]);
+            if !batch.is_empty() && self.create_batch(batch, side, sides, store, report).await? {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a batch of plain creates to one side; returns whether all traffic must stop.
+    async fn create_batch<T: SyncItem>(
+        &self,
+        batch: Vec<Step<T>>,
+        which: Side,
+        sides: &Sides<'_, T>,
+        store: &dyn StateStore<T>,
+        report: &mut RoundReport,
+    ) -> Result<bool, SyncError> {
+        let Some(side) = sides.get(which) else {
+            return Ok(false);
+        };
+        let mut items: Vec<(T, crate::ids::IdempotencyKey)> = Vec::with_capacity(batch.len());
+        for step in &batch {
+            if let [Write::Create { item, key, .. }] = step.writes.as_slice() {
+                let template = match &step.outcome {
+                    Outcome::Record(r) => r.clone(),
+                    Outcome::Forget => crate::state::PairRecord {
+                        raynet: None,
+                        outlook: None,
+                        origin: which.other(),
+                    },
+                };
+                store
+                    .add_pending(
+                        &self.scope,
+                        &PendingCreate {
+                            key: key.clone(),
+                            target: which,
+                            pair: step.pair,
+                            record: template,
+                            item: item.clone(),
+                        },
+                    )
+                    .await?;
+                items.push((item.clone(), key.clone()));
+            }
+        }
+        let refs: Vec<(&T, &crate::ids::IdempotencyKey)> =
+            items.iter().map(|(i, k)| (i, k)).collect();
+        let mut results = side.create_many(&refs).await.into_iter();
+        let mut stop = false;
+        for (step, (item, key)) in batch.into_iter().zip(items.iter()) {
+            let result = results.next().unwrap_or_else(|| {
+                Err(ProviderError::new(
+                    ErrorKind::Interrupted,
+                    "the batch answered fewer results than requests",
+                ))
+            });
+            let mut record = match step.outcome {
+                Outcome::Record(r) => Some(r),
+                Outcome::Forget => None,
+            };
+            match result {
+                Ok(w) => {
+                    report.created.bump(which);
+                    set_side(&mut record, which, w.id, w.version, w.item, item);
+                    let keep = record.filter(|r| r.raynet.is_some() || r.outlook.is_some());
+                    store
+                        .resolve_pending(&self.scope, key, step.pair, keep.as_ref())
+                        .await?;
+                }
+                Err(e) => {
+                    if e.kind() != ErrorKind::Interrupted {
+                        store.resolve_pending(&self.scope, key, None, None).await?;
+                    }
+                    stop |= e.kind() == ErrorKind::Unauthorized;
+                    let what = step
+                        .writes
+                        .first()
+                        .map_or_else(String::new, ToString::to_string);
+                    report.fail(Some(which), what, Some(step.label.clone()), &e);
+                }
+            }
+        }
+        Ok(stop)
+    }
+
+    /// Runs one step; returns whether all traffic must stop (refused credentials).
+    async fn execute_step<T: SyncItem>(
+        &self,
+        step: Step<T>,
+        sides: &Sides<'_, T>,
+        store: &dyn StateStore<T>,
+        report: &mut RoundReport,
+    ) -> Result<bool, SyncError> {
+        {
             let mut record = match step.outcome {
                 Outcome::Record(r) => Some(r),
                 Outcome::Forget => None,
@@ -513,7 +634,7 @@ impl Runner {
                         Some(step.label.clone()),
                         &ProviderError::new(ErrorKind::ReadOnly, "this side is read-only"),
                     );
-                    continue 'steps;
+                    return Ok(false);
                 };
                 let result = match write {
                     Write::Create { item, key, .. } => {
@@ -591,11 +712,8 @@ impl Runner {
                             .resolve_pending(&self.scope, key, step.pair, record.as_ref())
                             .await?;
                     }
-                    if stop {
-                        // Refused credentials: stop all traffic, never retry in a loop.
-                        break 'steps;
-                    }
-                    continue 'steps;
+                    // Refused credentials: stop all traffic, never retry in a loop.
+                    return Ok(stop);
                 }
             }
             let keep = record.filter(|r| r.raynet.is_some() || r.outlook.is_some());
@@ -615,7 +733,7 @@ impl Runner {
                 (None, None, None) => {}
             }
         }
-        Ok(())
+        Ok(false)
     }
 }
 

@@ -22,6 +22,10 @@ fn cases() -> u32 {
 
 fn run_memory_history(policy: Policy, ops: &[Op], id_listing: bool) -> Result<(), Violation> {
     let mut cal = Calendar::new(policy.clone());
+    // Half the histories send Outlook creates in batches (as Graph's $batch does).
+    cal.outlook = sync_core::testing::MemorySide::new(EventProfile::outlook())
+        .with_prefix("o")
+        .with_batch(if id_listing { 1 } else { 3 });
     if id_listing {
         cal.raynet = sync_core::testing::MemorySide::new(EventProfile::raynet())
             .with_prefix("r")

@@ -97,6 +97,7 @@ pub struct MemorySide<T: SyncItem> {
     clock: MemoryClock,
     deltas: bool,
     id_listing: bool,
+    batch: usize,
 }
 
 impl<T: SyncItem> MemorySide<T> {
@@ -118,6 +119,7 @@ impl<T: SyncItem> MemorySide<T> {
             clock: MemoryClock::new(),
             deltas: true,
             id_listing: false,
+            batch: 1,
         }
     }
 
@@ -140,6 +142,13 @@ impl<T: SyncItem> MemorySide<T> {
     #[must_use]
     pub fn with_id_listing(mut self) -> Self {
         self.id_listing = true;
+        self
+    }
+
+    /// Takes creates in batches of `n` (as Graph's `$batch` does).
+    #[must_use]
+    pub fn with_batch(mut self, n: usize) -> Self {
+        self.batch = n.max(1);
         self
     }
 
@@ -542,6 +551,10 @@ impl<T: SyncItem> WriteSide<T> for MemorySide<T> {
             return Err(interrupted("delete"));
         }
         Ok(())
+    }
+
+    fn max_batch(&self) -> usize {
+        self.batch
     }
 
     async fn find_by_key(&self, key: &IdempotencyKey) -> Result<Option<Remote<T>>, ProviderError> {
