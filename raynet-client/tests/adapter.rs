@@ -316,3 +316,64 @@ async fn contacts_are_read_from_persons() {
         None
     );
 }
+
+#[tokio::test]
+async fn an_interrupted_create_is_found_by_its_key_and_completed() {
+    use raynet_client::fake::{Fault, FaultKind};
+    let w = world().await;
+    let cal = RaynetCalendar::new(w.fake.client(), w.member);
+    let mut item = Event::new(
+        "Cut",
+        Schedule::Timed {
+            start: utc("2026-05-04T08:00:00Z"),
+            end: utc("2026-05-04T09:00:00Z"),
+        },
+    );
+    item.kind = Some(ActivityKind::Meeting);
+    item.location = "Brno".into();
+    let key = IdempotencyKey::for_source(Side::Outlook, &RemoteId::new("AAMk-cut").unwrap());
+    // The insert lands, its answer is lost.
+    w.fake
+        .inject(Fault::new(FaultKind::InterruptAfterApply).on("PUT /meeting/"));
+    let written = cal.create(&item, &key).await.unwrap();
+    let back = written.item.unwrap();
+    assert_eq!(back.location, "Brno", "the create was completed");
+    assert_eq!(w.fake.default_instance().ids("meeting").len(), 1, "no copy");
+    assert_eq!(w.fake.requests("GET /meeting/ext/{extId}/"), 1);
+    assert_eq!(
+        w.fake.requests("PUT /meeting/{id}/extId/"),
+        0,
+        "the key travelled with the create"
+    );
+
+    // A follow-up write that fails undoes the create: no half-made record.
+    w.fake
+        .inject(Fault::new(FaultKind::Status(503)).on("POST /meeting/{id}/"));
+    let other = IdempotencyKey::for_source(Side::Outlook, &RemoteId::new("AAMk-two").unwrap());
+    let err = cal.create(&item, &other).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+    assert_eq!(w.fake.default_instance().ids("meeting").len(), 1);
+    assert_eq!(cal.find_by_key(&other).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_create_refused_with_its_ext_id_is_retried_without_and_keyed_afterwards() {
+    use raynet_client::fake::{Fault, FaultKind};
+    let w = world().await;
+    let cal = RaynetCalendar::new(w.fake.client(), w.member);
+    let mut item = Event::new(
+        "Strict API",
+        Schedule::Timed {
+            start: utc("2026-05-04T08:00:00Z"),
+            end: utc("2026-05-04T09:00:00Z"),
+        },
+    );
+    item.kind = Some(ActivityKind::Event);
+    let key = IdempotencyKey::for_source(Side::Outlook, &RemoteId::new("AAMk-strict").unwrap());
+    w.fake
+        .inject(Fault::new(FaultKind::Status(400)).on("PUT /event/"));
+    let written = cal.create(&item, &key).await.unwrap();
+    assert_eq!(w.fake.requests("PUT /event/"), 2);
+    assert_eq!(w.fake.requests("PUT /event/{id}/extId/"), 1);
+    assert_eq!(cal.find_by_key(&key).await.unwrap().unwrap().id, written.id);
+}

@@ -362,3 +362,65 @@ async fn the_fake_stops_when_dropped() {
     }
     assert!(stopped, "the dropped fake still answers");
 }
+
+#[tokio::test]
+async fn answers_carry_the_fakes_clock_and_writes_can_be_interrupted_after_they_land() {
+    use raynet_client::adapter::classify;
+    use raynet_client::fake::{Fault, FaultKind};
+    use raynet_client::models::{NewActivity, Priority};
+
+    let fake = FakeRaynet::start().await;
+    fake.advance_clock(chrono::Duration::hours(5));
+    let client = fake.client();
+    let page = client
+        .meetings()
+        .list(&raynet_client::ListQuery::default())
+        .await
+        .unwrap();
+    let server = page.server_time.expect("a Date header");
+    assert!(
+        (fake.now() - server).num_seconds().abs() <= 2,
+        "the fake's clock"
+    );
+
+    // Write faults leave reads alone; the interruption lands the write.
+    fake.inject(Fault::new(FaultKind::InterruptAfterApply).on_writes());
+    client
+        .meetings()
+        .list(&raynet_client::ListQuery::default())
+        .await
+        .unwrap();
+    let err = client
+        .meetings()
+        .create(&NewActivity::new("Landed", Priority::Default, 1))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        classify(&err),
+        sync_core::ErrorKind::Interrupted,
+        "a cut connection after a PUT: {err:?}"
+    );
+    let all = client
+        .meetings()
+        .list_all(&raynet_client::ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1, "the create landed");
+    assert_eq!(all[0].title.as_deref(), Some("Landed"));
+
+    fake.inject(Fault::new(FaultKind::Status(503)).on_writes().times(2));
+    for _ in 0..2 {
+        let err = client
+            .meetings()
+            .create(&NewActivity::new("Refused", Priority::Default, 1))
+            .await
+            .unwrap_err();
+        assert_eq!(classify(&err), sync_core::ErrorKind::Unavailable);
+    }
+    client
+        .meetings()
+        .create(&NewActivity::new("Third", Priority::Default, 1))
+        .await
+        .unwrap();
+    assert_eq!(fake.default_instance().ids("meeting").len(), 2);
+}

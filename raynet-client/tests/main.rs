@@ -18,3 +18,7 @@ mod secrets;
 mod fake_server;
 // The sync engine's provider traits on RAYNET (adapter), against the fake.
 mod adapter;
+// Incremental reads: watermark cursors, deltas, the deletion scan and its cost.
+mod incremental;
+// sync-core's random histories through the adapter against the fake.
+mod histories;

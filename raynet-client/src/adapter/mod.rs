@@ -12,7 +12,10 @@
 //!   [`ErrorKind`]; `From<Error> for ProviderError`.
 //!
 //! [`RaynetCalendar`] and [`RaynetContacts`] implement the engine's provider
-//! traits on top of these mappings and a [`crate::Client`].
+//! traits on top of these mappings and a [`crate::Client`]. Their reads are
+//! incremental after the first: `rowInfo.lastModifiedAt` deltas from a
+//! watermark cursor, with a scheduled `view=rowInfo` id scan so the engine
+//! can infer deletions (see [`RaynetCalendar`]).
 //!
 //! # Time
 //!
@@ -27,6 +30,7 @@
 //! an all-day event is written as local midnight to local midnight, so it stays
 //! all-day on the same dates across DST changes.
 
+mod cursor;
 mod provider;
 
 use std::collections::BTreeMap;
@@ -352,6 +356,28 @@ fn phone_kind(kind: Option<&str>) -> PhoneKind {
     } else {
         PhoneKind::Business
     }
+}
+
+/// Company names by company id, for persons whose rows name their company by
+/// id only.
+pub type CompanyNames = BTreeMap<u64, String>;
+
+/// [`person_to_contact`], taking the company name from `companies` when the
+/// person's row carries only the company's id.
+#[must_use]
+pub fn person_to_contact_with(p: &Person, companies: &CompanyNames) -> Contact {
+    let mut c = person_to_contact(p);
+    if c.company.trim().is_empty() {
+        if let Some(name) = p
+            .primary_relationship
+            .as_ref()
+            .and_then(|r| r.company.as_ref())
+            .and_then(|r| companies.get(&r.id))
+        {
+            c.company.clone_from(name);
+        }
+    }
+    c
 }
 
 /// A person → the engine's [`Contact`]: names and titles, e-mails, phones (kind

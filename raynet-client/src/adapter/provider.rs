@@ -11,13 +11,15 @@ use sync_core::{
     Remote, RemoteId, SideRead, SyncItem, Version, Window, WriteSide, Written,
 };
 
+use super::cursor::{Incremental, Watermark, window_key};
 use super::{
-    DEFAULT_TIME_ZONE, EmailsByPerson, activity_to_core, event_to_new_activity, event_to_update,
-    participant_changes, person_to_contact, version_of,
+    CompanyNames, DEFAULT_TIME_ZONE, EmailsByPerson, activity_to_core, classify,
+    event_to_new_activity, event_to_update, participant_changes, person_to_contact_with,
+    version_of,
 };
 use crate::client::error::Error;
-use crate::client::models::{CalendarActivity, Person, RowInfo};
-use crate::client::query::{FilterValue, ListQuery, Op};
+use crate::client::models::{CalendarActivity, Person, RowInfo, RowSummary};
+use crate::client::query::{FilterValue, ListQuery, Op, SortDirection};
 use crate::client::{Activities, Client, EntityName};
 
 /// Prefix of the external ids this crate leaves on RAYNET records it creates
@@ -40,6 +42,51 @@ fn modified(row: &RowInfo, tz: Tz) -> Option<DateTime<Utc>> {
     row.last_modified_at.as_ref().and_then(|t| t.to_utc(&tz))
 }
 
+/// The newest `rowInfo.lastModifiedAt` among `rows`.
+fn newest<'a>(rows: impl IntoIterator<Item = &'a RowInfo>, tz: Tz) -> Option<DateTime<Utc>> {
+    rows.into_iter().filter_map(|r| modified(r, tz)).max()
+}
+
+/// The cursor a read leaves: the server's clock at its first answer, else the
+/// newest change it saw, never before the previous watermark. `None` when
+/// nothing is known (the next read is a full one).
+fn next_cursor(
+    previous: Option<&Watermark>,
+    server_time: Option<DateTime<Utc>>,
+    newest_seen: Option<DateTime<Utc>>,
+    since_scan: u32,
+    window: Option<(i64, i64)>,
+) -> Option<sync_core::Cursor> {
+    let at = server_time
+        .or(newest_seen)
+        .into_iter()
+        .chain(previous.map(|p| p.at))
+        .max()?;
+    Watermark {
+        at,
+        since_scan,
+        window,
+    }
+    .encode()
+}
+
+/// The cursor of `request`, when it is ours, readable and for this window.
+fn parse_cursor(request: &ReadRequest, window: Option<(i64, i64)>) -> Option<Watermark> {
+    let raw = request.cursor.as_ref()?;
+    let Some(w) = Watermark::parse(raw.as_str()) else {
+        tracing::info!(
+            cursor = raw.as_str(),
+            "unreadable raynet cursor; reading in full"
+        );
+        return None;
+    };
+    if w.window != window {
+        tracing::debug!("the window moved; reading in full");
+        return None;
+    }
+    Some(w)
+}
+
 fn key_of(ext_ids: Option<&Vec<String>>) -> Option<IdempotencyKey> {
     ext_ids?
         .iter()
@@ -50,16 +97,31 @@ fn key_of(ext_ids: Option<&Vec<String>>) -> Option<IdempotencyKey> {
 /// RAYNET meetings and events owned by one member, as one calendar side.
 ///
 /// Remote ids are `m-<id>` for meetings and `e-<id>` for events (the two id
-/// spaces overlap). Reads are complete listings of the window (owner filter
-/// `owner-id`); participants' e-mails come from one `id[IN]` person read per
-/// 1000 persons. Creates leave the idempotency key as the external id
+/// spaces overlap). Participants' e-mails come from one `id[IN]` person read
+/// per 1000 persons. Creates leave the idempotency key as the external id
 /// `raynet-sync:<key>`. RAYNET ignores `_version` on writes, so `expected`
 /// versions are checked by reading the record first.
+///
+/// # Reads
+///
+/// A read without a cursor (or with one that is unreadable or belongs to
+/// another window) is a complete listing of the member's meetings and events
+/// in the window (owner filter `owner-id`). It returns a cursor holding a
+/// watermark: the server's clock (HTTP `Date`) at the first answer, else the
+/// newest `rowInfo.lastModifiedAt` seen. A read with a cursor is a
+/// [`Completeness::Delta`]: the member's meetings and events with
+/// `rowInfo.lastModifiedAt[GE]` = watermark − overlap (default 2 minutes;
+/// [`RaynetCalendar::with_overlap`]), wherever they now lie, plus — on the
+/// schedule of [`RaynetCalendar::with_deletion_scan_every`] — one
+/// `view=rowInfo` id listing of each entity in the window, in
+/// [`SideRead::listed_ids`]. RAYNET has no deletion feed: the engine infers
+/// deletions from the id listing and confirms each with [`ReadSide::get`].
 #[derive(Debug, Clone)]
 pub struct RaynetCalendar {
     client: Client,
     owner: u64,
     tz: Tz,
+    incremental: Incremental,
 }
 
 impl RaynetCalendar {
@@ -71,6 +133,7 @@ impl RaynetCalendar {
             client,
             owner: owner_person_id,
             tz: DEFAULT_TIME_ZONE,
+            incremental: Incremental::default(),
         }
     }
 
@@ -79,6 +142,101 @@ impl RaynetCalendar {
     pub fn with_time_zone(mut self, tz: Tz) -> Self {
         self.tz = tz;
         self
+    }
+
+    /// How far before the watermark an incremental read starts (default 2
+    /// minutes): offset paging over a moving set and clock skew can miss
+    /// rows, and re-read rows cost nothing but bandwidth.
+    #[must_use]
+    pub fn with_overlap(mut self, overlap: chrono::Duration) -> Self {
+        self.incremental.overlap = overlap;
+        self
+    }
+
+    /// Runs the deletion scan (one `view=rowInfo` request per 1000 ids of
+    /// each entity) on every `n`-th incremental read (default 1: every read);
+    /// reads in between return no [`SideRead::listed_ids`], so deletions wait
+    /// for the next scan. `0` never scans in incremental reads (deletions are
+    /// then seen by the next full read only, e.g. when the window moves).
+    #[must_use]
+    pub fn with_deletion_scan_every(mut self, n: u32) -> Self {
+        self.incremental.scan_every = n;
+        self
+    }
+
+    fn owner_query(&self) -> ListQuery {
+        ListQuery::new().filter("owner-id", Op::Eq, self.owner)
+    }
+
+    /// Maps listed rows (e-mails of participants fetched once for all).
+    async fn map_rows(
+        &self,
+        meetings: &[CalendarActivity],
+        events: &[CalendarActivity],
+        completeness: Completeness,
+    ) -> Result<SideRead<Event>, ProviderError> {
+        let all: Vec<&CalendarActivity> = meetings.iter().chain(events.iter()).collect();
+        let emails = self.emails_for(&all).await?;
+        let mut read = SideRead::complete(Vec::new());
+        read.completeness = completeness;
+        let tagged = meetings
+            .iter()
+            .map(|a| (ActivityKind::Meeting, a))
+            .chain(events.iter().map(|a| (ActivityKind::Event, a)));
+        for (kind, a) in tagged {
+            match self.to_remote(a, kind, &emails) {
+                Ok(remote) => read.items.push(remote),
+                Err(e) => read
+                    .unreadable
+                    .push((Self::remote_id(kind, a.id)?, e.to_string())),
+            }
+        }
+        Ok(read)
+    }
+
+    async fn full_read(&self, window: Option<&Window>) -> Result<SideRead<Event>, ProviderError> {
+        let query = window_query(self.owner_query(), window);
+        let (meetings, server_time) = self.client.meetings().list_all_timed(&query).await?;
+        let events = self.client.events().list_all(&query).await?;
+        let mut read = self
+            .map_rows(&meetings, &events, Completeness::Complete)
+            .await?;
+        let seen = newest(meetings.iter().chain(&events).map(|a| &a.row_info), self.tz);
+        read.cursor = next_cursor(None, server_time, seen, 0, window_key(window));
+        Ok(read)
+    }
+
+    async fn delta_read(
+        &self,
+        window: Option<&Window>,
+        mark: &Watermark,
+    ) -> Result<SideRead<Event>, ProviderError> {
+        let since = mark.at - self.incremental.overlap;
+        let query = self.owner_query().modified_since(&since);
+        let (meetings, server_time) = self.client.meetings().list_all_timed(&query).await?;
+        let events = self.client.events().list_all(&query).await?;
+        let mut read = self
+            .map_rows(&meetings, &events, Completeness::Delta)
+            .await?;
+        let scan = self.incremental.scan_due(mark.since_scan);
+        if scan {
+            let ids = window_query(self.owner_query(), window).sort("id", SortDirection::Asc);
+            let mut listed = Vec::new();
+            for kind in [ActivityKind::Meeting, ActivityKind::Event] {
+                for row in self.handler(kind).row_summaries(&ids).await? {
+                    listed.push(Self::remote_id(kind, row.id)?);
+                }
+            }
+            read.listed_ids = Some(listed);
+        }
+        let seen = newest(meetings.iter().chain(&events).map(|a| &a.row_info), self.tz);
+        let since_scan = if scan {
+            0
+        } else {
+            mark.since_scan.saturating_add(1)
+        };
+        read.cursor = next_cursor(Some(mark), server_time, seen, since_scan, mark.window);
+        Ok(read)
     }
 
     fn handler(&self, kind: ActivityKind) -> Activities<'_> {
@@ -170,12 +328,10 @@ impl RaynetCalendar {
     }
 
     async fn written(&self, kind: ActivityKind, id: u64) -> Result<Written<Event>, ProviderError> {
-        let remote = self.fetch_remote(kind, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                format!("raynet {} {id} vanished after a write", kind.as_str()),
-            )
-        })?;
+        let remote = self
+            .fetch_remote(kind, id)
+            .await?
+            .ok_or_else(|| vanished(kind, id))?;
         Ok(Written {
             id: remote.id,
             version: remote.version,
@@ -206,6 +362,72 @@ impl RaynetCalendar {
         Ok(ids)
     }
 
+    /// The writes after a create: what the insert DTO lacks (place, privacy,
+    /// status, participants) and, when the create ignored it, the extId.
+    async fn finish_create(
+        &self,
+        kind: ActivityKind,
+        id: u64,
+        item: &Event,
+        ext: &str,
+    ) -> Result<Written<Event>, ProviderError> {
+        let mut rest = FieldSet::default();
+        if !item.location.is_empty() {
+            rest.insert(EventField::Location);
+        }
+        if item.sensitivity.is_private() {
+            rest.insert(EventField::Sensitivity);
+        }
+        if item.status != EventStatus::Scheduled {
+            rest.insert(EventField::Status);
+        }
+        let mut update = event_to_update(item, rest, &self.tz);
+        let mut current = None;
+        if !item.attendees.is_empty() {
+            let wanted = self.person_ids_for(item).await?;
+            let fetched = self.fetch(kind, id).await?;
+            let parts = fetched
+                .as_ref()
+                .map(|a| a.participants.clone())
+                .unwrap_or_default();
+            current = fetched;
+            let changes = participant_changes(&parts, &wanted);
+            if !changes.is_empty() {
+                update.participants = Some(changes);
+            }
+        }
+        if !update.is_empty() {
+            self.handler(kind).update(id, &update).await?;
+            current = None;
+        }
+        let record = match current {
+            Some(a) => a,
+            None => self
+                .fetch(kind, id)
+                .await?
+                .ok_or_else(|| vanished(kind, id))?,
+        };
+        let has_key = record
+            .ext_ids
+            .as_ref()
+            .is_some_and(|x| x.iter().any(|e| e == ext));
+        if has_key {
+            let emails = self.emails_for(&[&record]).await?;
+            let remote = self.to_remote(&record, kind, &emails)?;
+            return Ok(Written {
+                id: remote.id,
+                version: remote.version,
+                item: Some(remote.item),
+            });
+        }
+        let entity = match kind {
+            ActivityKind::Meeting => EntityName::Meeting,
+            ActivityKind::Event => EntityName::Event,
+        };
+        self.client.ext_ids(entity, id).add(ext).await?;
+        self.written(kind, id).await
+    }
+
     fn check_expected(
         current: &CalendarActivity,
         expected: Option<&Version>,
@@ -223,6 +445,13 @@ impl RaynetCalendar {
         }
         Ok(())
     }
+}
+
+fn vanished(kind: ActivityKind, id: u64) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::NotFound,
+        format!("raynet {} {id} vanished after a write", kind.as_str()),
+    )
 }
 
 fn person_email(p: &Person) -> Option<sync_core::Email> {
@@ -251,29 +480,11 @@ impl ReadSide<Event> for RaynetCalendar {
     }
 
     async fn read(&self, request: &ReadRequest) -> Result<SideRead<Event>, ProviderError> {
-        let query = window_query(
-            ListQuery::new().filter("owner-id", Op::Eq, self.owner),
-            request.window.as_ref(),
-        );
-        let meetings = self.client.meetings().list_all(&query).await?;
-        let events = self.client.events().list_all(&query).await?;
-        let all: Vec<&CalendarActivity> = meetings.iter().chain(events.iter()).collect();
-        let emails = self.emails_for(&all).await?;
-        let mut read = SideRead::complete(Vec::new());
-        let tagged = meetings
-            .iter()
-            .map(|a| (ActivityKind::Meeting, a))
-            .chain(events.iter().map(|a| (ActivityKind::Event, a)));
-        for (kind, a) in tagged {
-            match self.to_remote(a, kind, &emails) {
-                Ok(remote) => read.items.push(remote),
-                Err(e) => read
-                    .unreadable
-                    .push((Self::remote_id(kind, a.id)?, e.to_string())),
-            }
+        let window = request.window.as_ref();
+        match parse_cursor(request, window_key(window)) {
+            None => self.full_read(window).await,
+            Some(mark) => self.delta_read(window, &mark).await,
         }
-        debug_assert_eq!(read.completeness, Completeness::Complete);
-        Ok(read)
     }
 
     async fn get(&self, id: &RemoteId) -> Result<Option<Remote<Event>>, ProviderError> {
@@ -290,44 +501,45 @@ impl WriteSide<Event> for RaynetCalendar {
         key: &IdempotencyKey,
     ) -> Result<Written<Event>, ProviderError> {
         let kind = item.kind.unwrap_or(ActivityKind::Event);
-        let body = event_to_new_activity(item, self.owner, &self.tz);
-        let id = self.handler(kind).create(&body).await?;
-        let entity = match kind {
-            ActivityKind::Meeting => EntityName::Meeting,
-            ActivityKind::Event => EntityName::Event,
+        let ext = format!("{EXT_ID_PREFIX}{key}");
+        let mut body = event_to_new_activity(item, self.owner, &self.tz);
+        // The key travels with the create, so that an interrupted create can
+        // be found again (the extId endpoint below covers an API that ignores it).
+        body.ext_id = Some(ext.clone());
+        let mut created = self.handler(kind).create(&body).await;
+        if created.as_ref().err().and_then(Error::status) == Some(400) {
+            // An API that refuses `extId` in the insert body: create without it
+            // (the extId endpoint then adds it).
+            body.ext_id = None;
+            created = self.handler(kind).create(&body).await;
+        }
+        let id = match created {
+            Ok(id) => id,
+            Err(e) if classify(&e) == ErrorKind::Interrupted => {
+                // The create may have landed: look for it by its key.
+                match self.handler(kind).by_ext_id(&ext).await {
+                    Ok(a) => a.id,
+                    Err(_) => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
         };
-        self.client
-            .ext_ids(entity, id)
-            .add(&format!("{EXT_ID_PREFIX}{key}"))
-            .await?;
-        // The insert DTO lacks place, privacy, status and participants.
-        let mut rest = FieldSet::default();
-        if !item.location.is_empty() {
-            rest.insert(EventField::Location);
-        }
-        if item.sensitivity.is_private() {
-            rest.insert(EventField::Sensitivity);
-        }
-        if item.status != EventStatus::Scheduled {
-            rest.insert(EventField::Status);
-        }
-        let mut update = event_to_update(item, rest, &self.tz);
-        if !item.attendees.is_empty() {
-            let wanted = self.person_ids_for(item).await?;
-            let current = self
-                .fetch(kind, id)
-                .await?
-                .map(|a| a.participants)
-                .unwrap_or_default();
-            let changes = participant_changes(&current, &wanted);
-            if !changes.is_empty() {
-                update.participants = Some(changes);
+        match self.finish_create(kind, id, item, &ext).await {
+            Ok(written) => Ok(written),
+            Err(e) => {
+                // Never leave a half-made record behind (it would come back as
+                // a new RAYNET item): undo the create, or say it may have landed.
+                match self.handler(kind).delete(id).await {
+                    Ok(()) => Err(e),
+                    Err(undo) if undo.is_not_found() => Err(e),
+                    Err(_) => Err(ProviderError::with_source(
+                        ErrorKind::Interrupted,
+                        format!("raynet {} {id} created but not completed", kind.as_str()),
+                        e,
+                    )),
+                }
             }
         }
-        if !update.is_empty() {
-            self.handler(kind).update(id, &update).await?;
-        }
-        self.written(kind, id).await
     }
 
     async fn update(
@@ -393,13 +605,21 @@ impl WriteSide<Event> for RaynetCalendar {
 
 /// RAYNET persons as a read-only contact source (contacts flow one way).
 ///
-/// Remote ids are the person ids in decimal. The listing is every person the
+/// Remote ids are the person ids in decimal. The scope is every person the
 /// API user can see that matches the optional filter (e.g. owner or tag).
+/// Reads work like [`RaynetCalendar`]'s: a complete listing with a watermark
+/// cursor first, then deltas by `rowInfo.lastModifiedAt[GE]` (watermark −
+/// overlap) with a `view=rowInfo` id listing of the scope in
+/// [`SideRead::listed_ids`] on the schedule of
+/// [`RaynetContacts::with_deletion_scan_every`]. A person whose row names its
+/// company by id only gets the name from one `id[IN]` company listing per read
+/// (per 1000 companies), so a company shared by many persons is fetched once.
 #[derive(Debug, Clone)]
 pub struct RaynetContacts {
     client: Client,
     filter: ListQuery,
     tz: Tz,
+    incremental: Incremental,
 }
 
 impl RaynetContacts {
@@ -410,6 +630,7 @@ impl RaynetContacts {
             client,
             filter: ListQuery::new(),
             tz: DEFAULT_TIME_ZONE,
+            incremental: Incremental::default(),
         }
     }
 
@@ -420,17 +641,116 @@ impl RaynetContacts {
         self
     }
 
-    fn to_remote(&self, p: &Person) -> Result<Remote<Contact>, ProviderError> {
-        let item = person_to_contact(p).normalized();
+    /// How far before the watermark an incremental read starts (default 2
+    /// minutes); see [`RaynetCalendar::with_overlap`].
+    #[must_use]
+    pub fn with_overlap(mut self, overlap: chrono::Duration) -> Self {
+        self.incremental.overlap = overlap;
+        self
+    }
+
+    /// Runs the deletion scan (one `view=rowInfo` request per 1000 persons)
+    /// on every `n`-th incremental read (default 1; `0`: never); see
+    /// [`RaynetCalendar::with_deletion_scan_every`].
+    #[must_use]
+    pub fn with_deletion_scan_every(mut self, n: u32) -> Self {
+        self.incremental.scan_every = n;
+        self
+    }
+
+    fn remote_id(id: u64) -> Result<RemoteId, ProviderError> {
+        RemoteId::new(id.to_string()).map_err(|e| invalid("raynet id".into(), e))
+    }
+
+    fn to_remote(
+        &self,
+        p: &Person,
+        companies: &CompanyNames,
+    ) -> Result<Remote<Contact>, ProviderError> {
+        let item = person_to_contact_with(p, companies).normalized();
         item.validate()
             .map_err(|e| invalid(format!("raynet person {}", p.id), e))?;
         Ok(Remote {
-            id: RemoteId::new(p.id.to_string()).map_err(|e| invalid("raynet id".into(), e))?,
+            id: Self::remote_id(p.id)?,
             version: version_or_default(&p.row_info)?,
             modified: modified(&p.row_info, self.tz),
             item,
             key: key_of(p.ext_ids.as_ref()),
         })
+    }
+
+    /// Names of the companies `persons` name by id only: one `id[IN]` listing
+    /// per 1000 companies, each company once.
+    async fn company_names(&self, persons: &[Person]) -> Result<CompanyNames, Error> {
+        let ids: BTreeSet<u64> = persons
+            .iter()
+            .filter_map(|p| p.primary_relationship.as_ref()?.company.as_ref())
+            .filter(|c| c.label().is_none_or(|l| l.trim().is_empty()))
+            .map(|c| c.id)
+            .collect();
+        let ids: Vec<u64> = ids.into_iter().collect();
+        let mut names = CompanyNames::new();
+        for chunk in ids.chunks(1000) {
+            let q = ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()));
+            for c in self.client.companies().list_all(&q).await? {
+                if let Some(name) = c.name.filter(|n| !n.trim().is_empty()) {
+                    names.insert(c.id, name);
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    async fn map_rows(
+        &self,
+        persons: &[Person],
+        completeness: Completeness,
+    ) -> Result<SideRead<Contact>, ProviderError> {
+        let companies = self.company_names(persons).await?;
+        let mut read = SideRead::complete(Vec::new());
+        read.completeness = completeness;
+        for p in persons {
+            match self.to_remote(p, &companies) {
+                Ok(r) => read.items.push(r),
+                Err(e) => read
+                    .unreadable
+                    .push((Self::remote_id(p.id)?, e.to_string())),
+            }
+        }
+        Ok(read)
+    }
+
+    async fn full_read(&self) -> Result<SideRead<Contact>, ProviderError> {
+        let (persons, server_time) = self.client.persons().list_all_timed(&self.filter).await?;
+        let mut read = self.map_rows(&persons, Completeness::Complete).await?;
+        let seen = newest(persons.iter().map(|p| &p.row_info), self.tz);
+        read.cursor = next_cursor(None, server_time, seen, 0, None);
+        Ok(read)
+    }
+
+    async fn delta_read(&self, mark: &Watermark) -> Result<SideRead<Contact>, ProviderError> {
+        let since = mark.at - self.incremental.overlap;
+        let query = self.filter.clone().modified_since(&since);
+        let (persons, server_time) = self.client.persons().list_all_timed(&query).await?;
+        let mut read = self.map_rows(&persons, Completeness::Delta).await?;
+        let scan = self.incremental.scan_due(mark.since_scan);
+        if scan {
+            let ids = self.filter.clone().sort("id", SortDirection::Asc);
+            let rows: Vec<RowSummary> = self.client.persons().row_summaries(&ids).await?;
+            read.listed_ids = Some(
+                rows.iter()
+                    .map(|r| Self::remote_id(r.id))
+                    .collect::<Result<_, _>>()?,
+            );
+        }
+        let seen = newest(persons.iter().map(|p| &p.row_info), self.tz);
+        let since_scan = if scan {
+            0
+        } else {
+            mark.since_scan.saturating_add(1)
+        };
+        read.cursor = next_cursor(Some(mark), server_time, seen, since_scan, None);
+        Ok(read)
     }
 }
 
@@ -440,19 +760,11 @@ impl ReadSide<Contact> for RaynetContacts {
         ContactProfile::default()
     }
 
-    async fn read(&self, _request: &ReadRequest) -> Result<SideRead<Contact>, ProviderError> {
-        let persons = self.client.persons().list_all(&self.filter).await?;
-        let mut read = SideRead::complete(Vec::new());
-        for p in &persons {
-            match self.to_remote(p) {
-                Ok(r) => read.items.push(r),
-                Err(e) => read.unreadable.push((
-                    RemoteId::new(p.id.to_string()).map_err(|e| invalid("raynet id".into(), e))?,
-                    e.to_string(),
-                )),
-            }
+    async fn read(&self, request: &ReadRequest) -> Result<SideRead<Contact>, ProviderError> {
+        match parse_cursor(request, None) {
+            None => self.full_read().await,
+            Some(mark) => self.delta_read(&mark).await,
         }
-        Ok(read)
     }
 
     async fn get(&self, id: &RemoteId) -> Result<Option<Remote<Contact>>, ProviderError> {
@@ -460,7 +772,10 @@ impl ReadSide<Contact> for RaynetContacts {
             return Ok(None);
         };
         match self.client.persons().get(n).await {
-            Ok(p) => self.to_remote(&p).map(Some),
+            Ok(p) => {
+                let companies = self.company_names(std::slice::from_ref(&p)).await?;
+                self.to_remote(&p, &companies).map(Some)
+            }
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.into()),
         }

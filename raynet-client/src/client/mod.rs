@@ -18,7 +18,7 @@ use url::Url;
 use self::error::{Error, Result};
 use self::models::{
     ActivityUpdate, CalendarActivity, Company, Created, DetailEnvelope, NewActivity, Person,
-    UserAccount, open_enum,
+    RowSummary, UserAccount, open_enum,
 };
 use self::page::Page;
 use self::query::ListQuery;
@@ -374,6 +374,23 @@ impl Activities<'_> {
         self.client.inner.list_all(&self.root(), query).await
     }
 
+    /// Like [`Activities::list_all`], with the server's clock (HTTP `Date`)
+    /// when it answered the first page: a watermark for incremental reads.
+    pub async fn list_all_timed(
+        &self,
+        query: &ListQuery,
+    ) -> Result<(Vec<CalendarActivity>, Option<chrono::DateTime<chrono::Utc>>)> {
+        self.client.inner.list_all_timed(&self.root(), query).await
+    }
+
+    /// `GET /{meeting|event}/?view=rowInfo&limit=1000`: ids and audit blocks
+    /// of every matching record, one request per 1000 rows (the cheap scan
+    /// that detects deletions).
+    pub async fn row_summaries(&self, query: &ListQuery) -> Result<Vec<RowSummary>> {
+        let q = query.clone().view_row_info().limit(query::MAX_LIMIT);
+        self.client.inner.list_all(&self.root(), &q).await
+    }
+
     /// `GET /{meeting|event}/{id}/`.
     pub async fn get(&self, id: u64) -> Result<CalendarActivity> {
         self.client
@@ -440,6 +457,22 @@ impl Persons<'_> {
     /// `GET /person/`: every page.
     pub async fn list_all(&self, query: &ListQuery) -> Result<Vec<Person>> {
         self.client.inner.list_all("person/", query).await
+    }
+
+    /// Like [`Persons::list_all`], with the server's clock (HTTP `Date`) when
+    /// it answered the first page: a watermark for incremental reads.
+    pub async fn list_all_timed(
+        &self,
+        query: &ListQuery,
+    ) -> Result<(Vec<Person>, Option<chrono::DateTime<chrono::Utc>>)> {
+        self.client.inner.list_all_timed("person/", query).await
+    }
+
+    /// `GET /person/?view=rowInfo&limit=1000`: ids and audit blocks of every
+    /// matching person, one request per 1000 rows.
+    pub async fn row_summaries(&self, query: &ListQuery) -> Result<Vec<RowSummary>> {
+        let q = query.clone().view_row_info().limit(query::MAX_LIMIT);
+        self.client.inner.list_all("person/", &q).await
     }
 
     /// Incremental read: every person with `rowInfo.lastModifiedAt >= since`,

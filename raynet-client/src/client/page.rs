@@ -12,6 +12,10 @@ pub struct Page<T> {
     pub offset: u64,
     /// Limit this page was requested with.
     pub limit: u32,
+    /// The server's clock when it answered (the HTTP `Date` header, whole
+    /// seconds), when it sent one: a watermark for incremental reads that
+    /// does not depend on the local clock.
+    pub server_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl<T> Page<T> {
@@ -43,6 +47,7 @@ mod tests {
             total_count: total,
             offset,
             limit,
+            server_time: None,
         }
     }
 

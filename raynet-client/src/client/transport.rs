@@ -134,6 +134,16 @@ impl RateLimit {
 pub(crate) struct RawResponse {
     pub(crate) status: u16,
     pub(crate) body: Vec<u8>,
+    /// The server's clock (`Date` header), when it sent one.
+    pub(crate) date: Option<DateTime<Utc>>,
+}
+
+/// The instant of an HTTP `Date` header (`Tue, 25 Nov 2026 13:02:00 GMT`).
+pub(crate) fn http_date(headers: &HeaderMap) -> Option<DateTime<Utc>> {
+    let v = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+    DateTime::parse_from_rfc2822(v.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 pub(crate) struct Transport {
@@ -316,12 +326,13 @@ impl Transport {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     self.record_rate(resp.headers());
-                    resp.bytes().await.map(|b| (status, b.to_vec()))
+                    let date = http_date(resp.headers());
+                    resp.bytes().await.map(|b| (status, b.to_vec(), date))
                 }
                 Err(e) => Err(e),
             };
             drop(permit);
-            let (status, bytes) = match sent {
+            let (status, bytes, date) = match sent {
                 Ok(ok) => ok,
                 Err(e) => {
                     if safe && retries < self.policy.max_retries {
@@ -349,6 +360,7 @@ impl Transport {
                     return Ok(RawResponse {
                         status,
                         body: bytes,
+                        date,
                     });
                 }
                 401 | 403 => {
@@ -439,12 +451,14 @@ impl Transport {
         let offset = query.get_offset().unwrap_or(0);
         let limit = query.get_limit().unwrap_or(MAX_LIMIT);
         let q = query.clone().offset(offset).limit(limit);
-        let env: ListEnvelope<T> = self.get_json(path, &q.to_pairs()).await?;
+        let resp = self.execute(Method::GET, path, &q.to_pairs(), None).await?;
+        let env: ListEnvelope<T> = decode(&format!("GET /{path}"), &resp.body)?;
         Ok(Page {
             items: env.data,
             total_count: env.total_count,
             offset,
             limit,
+            server_time: resp.date,
         })
     }
 
@@ -454,15 +468,31 @@ impl Transport {
         path: &str,
         query: &ListQuery,
     ) -> Result<Vec<T>> {
+        self.list_all_timed(path, query).await.map(|(rows, _)| rows)
+    }
+
+    /// Every page of a list, with the server's clock when it answered the
+    /// first page.
+    pub(crate) async fn list_all_timed<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &ListQuery,
+    ) -> Result<(Vec<T>, Option<DateTime<Utc>>)> {
         let mut out = Vec::new();
         let mut q = query.clone();
+        let mut first_time = None;
+        let mut first = true;
         loop {
             let page = self.list_page::<T>(path, &q).await?;
+            if first {
+                first_time = page.server_time;
+                first = false;
+            }
             let next = page.next_offset();
             out.extend(page.items);
             match next {
                 Some(offset) => q = q.offset(offset),
-                None => return Ok(out),
+                None => return Ok((out, first_time)),
             }
         }
     }
@@ -555,6 +585,22 @@ mod tests {
         }
         let first = p.backoff(0);
         assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn parses_http_dates() {
+        let mut h = HeaderMap::new();
+        assert_eq!(http_date(&h), None);
+        h.insert(
+            "Date",
+            "Wed, 25 Nov 2026 13:02:07 GMT".parse().expect("header"),
+        );
+        assert_eq!(
+            http_date(&h).map(|d| d.to_rfc3339()).as_deref(),
+            Some("2026-11-25T13:02:07+00:00")
+        );
+        h.insert("Date", "yesterday".parse().expect("header"));
+        assert_eq!(http_date(&h), None);
     }
 
     #[test]

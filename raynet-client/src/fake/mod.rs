@@ -16,7 +16,10 @@
 //! answer, 429 above 4 requests in flight, and the IP block after more than 20
 //! bad logins. It counts requests per endpoint template (e.g.
 //! `"GET /meeting/"`, `"POST /meeting/{id}/"`), records the highest number of
-//! requests in flight, and injects [`Fault`]s on demand.
+//! requests in flight, and injects [`Fault`]s on demand (on one endpoint, or
+//! on every write with [`Fault::on_writes`]; [`FaultKind::InterruptAfterApply`]
+//! lands a write and then cuts the connection). Every answer carries the
+//! fake's clock ([`FakeRaynet::now`]) as its HTTP `Date` header.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -99,13 +102,37 @@ pub enum FaultKind {
     Truncated,
     /// Answer 200 with a well-formed JSON body of the wrong shape.
     Malformed,
+    /// Apply the request, then cut the connection instead of answering: the
+    /// client sees a network error although the write landed (an interrupted
+    /// write; use it on writes, since the client retries GETs).
+    InterruptAfterApply,
+}
+
+/// Which requests a [`Fault`] may hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    Any,
+    Endpoint(String),
+    Writes,
+}
+
+impl Scope {
+    fn matches(&self, template: &str) -> bool {
+        match self {
+            Scope::Any => true,
+            Scope::Endpoint(e) => e == template,
+            Scope::Writes => ["PUT ", "POST ", "DELETE "]
+                .iter()
+                .any(|m| template.starts_with(m)),
+        }
+    }
 }
 
 /// A fault to inject: which requests it hits and what it does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub struct Fault {
-    endpoint: Option<String>,
+    scope: Scope,
     nth: u64,
     times: u64,
     kind: FaultKind,
@@ -115,7 +142,7 @@ impl Fault {
     /// A fault hitting the next request (any endpoint), once.
     pub fn new(kind: FaultKind) -> Self {
         Fault {
-            endpoint: None,
+            scope: Scope::Any,
             nth: 1,
             times: 1,
             kind,
@@ -124,7 +151,13 @@ impl Fault {
 
     /// Only requests to this endpoint template, e.g. `"GET /meeting/"`.
     pub fn on(mut self, endpoint: &str) -> Self {
-        self.endpoint = Some(endpoint.to_owned());
+        self.scope = Scope::Endpoint(endpoint.to_owned());
+        self
+    }
+
+    /// Only writes (`PUT`, `POST` and `DELETE` requests, any endpoint).
+    pub fn on_writes(mut self) -> Self {
+        self.scope = Scope::Writes;
         self
     }
 
@@ -1127,7 +1160,7 @@ fn admit(
     inst.used += 1;
     let mut fault = None;
     for f in &mut w.faults {
-        if f.fault.endpoint.as_deref().is_some_and(|e| e != template) {
+        if !f.fault.scope.matches(template) {
             continue;
         }
         f.seen += 1;
@@ -1152,6 +1185,29 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let mut resp = handle_request(&shared, method, uri, headers, body).await;
+    // The fake's clock (which `advance_clock` moves), not the host's.
+    let now = shared.world().now();
+    if let Ok(v) = HeaderValue::from_str(&now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+        resp.headers_mut().insert(header::DATE, v);
+    }
+    resp
+}
+
+/// A body that fails at once: hyper then drops the connection mid-answer.
+fn cut_body() -> Body {
+    Body::from_stream(futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("injected interruption"))
+    }))
+}
+
+async fn handle_request(
+    shared: &Arc<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let n = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     shared.max_in_flight.fetch_max(n, Ordering::SeqCst);
     let _guard = InFlight(&shared.in_flight);
@@ -1165,15 +1221,17 @@ async fn handle(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let admitted = match admit(&shared, n, &headers, &template) {
+    let admitted = match admit(shared, n, &headers, &template) {
         Ok(a) => a,
         Err(resp) => return *resp,
     };
     let mut mangle = None;
+    let mut cut = false;
     match admitted.fault {
+        Some(FaultKind::InterruptAfterApply) => cut = true,
         Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
         Some(FaultKind::Status(code)) => {
-            let rate = rate_headers(&shared, &admitted.instance);
+            let rate = rate_headers(shared, &admitted.instance);
             let kind = if code >= 500 {
                 "InternalServerError"
             } else {
@@ -1182,7 +1240,7 @@ async fn handle(
             return reject(&Reject::new(code, kind, "Injected fault"), rate);
         }
         Some(FaultKind::TooManyRequests) => {
-            let rate = rate_headers(&shared, &admitted.instance);
+            let rate = rate_headers(shared, &admitted.instance);
             return reject(
                 &Reject::new(429, "TooManyRequests", "Too many concurrent connections"),
                 rate,
@@ -1207,7 +1265,12 @@ async fn handle(
             )),
         }
     };
-    let rate = rate_headers(&shared, &admitted.instance);
+    let rate = rate_headers(shared, &admitted.instance);
+    if cut {
+        let mut resp = respond(200, None, rate);
+        *resp.body_mut() = cut_body();
+        return resp;
+    }
     match outcome {
         Err(r) => reject(&r, rate),
         Ok((status, value)) => {

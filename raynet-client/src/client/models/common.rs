@@ -124,6 +124,19 @@ pub struct RowInfo {
     pub version: Option<u64>,
 }
 
+/// A row of a `view=rowInfo` listing: the id and the audit block only (the
+/// cheap scan used to detect deletions and changes).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[non_exhaustive]
+pub struct RowSummary {
+    /// Record id.
+    #[serde(deserialize_with = "de::u64_lenient")]
+    pub id: u64,
+    /// Audit block and `_version`.
+    #[serde(flatten)]
+    pub row_info: RowInfo,
+}
+
 /// A datetime as the API returns it.
 ///
 /// With `dateFormat=ISO8601` (which this client always sends) values carry an

@@ -73,7 +73,7 @@ pub use activity::{
     ActivityStatus, ActivityUpdate, CalendarActivity, Event, Meeting, NewActivity, Participant,
     ParticipantChange, ParticipantRole, Priority,
 };
-pub use common::{ApiDateTime, Created, DetailEnvelope, ListEnvelope, Ref, RowInfo};
+pub use common::{ApiDateTime, Created, DetailEnvelope, ListEnvelope, Ref, RowInfo, RowSummary};
 pub(crate) use common::{ErrorEnvelope, local_to_utc, ser};
 #[cfg(feature = "fake")]
 pub(crate) use common::{de::bool_from_value as common_bool, split_tags as common_split_tags};
