@@ -292,8 +292,8 @@ impl Runner {
             .read(outlook, &state, Side::Outlook, window, &mut report)
             .await;
         let limit = self.verify_budget(&state);
-        confirm_absences(raynet, &mut r_read, &state, Side::Raynet, limit).await;
-        confirm_absences(outlook, &mut o_read, &state, Side::Outlook, limit).await;
+        confirm_absences(raynet, &mut r_read, &state, Side::Raynet, limit, window).await;
+        confirm_absences(outlook, &mut o_read, &state, Side::Outlook, limit, window).await;
         let plan = plan_calendar(&CalendarInput {
             state: &state,
             raynet: &r_read,
@@ -347,8 +347,8 @@ impl Runner {
             .read(target, &state, Side::Outlook, None, &mut report)
             .await;
         let limit = self.verify_budget(&state);
-        confirm_absences(source, &mut s_read, &state, Side::Raynet, limit).await;
-        confirm_absences(target, &mut t_read, &state, Side::Outlook, limit).await;
+        confirm_absences(source, &mut s_read, &state, Side::Raynet, limit, None).await;
+        confirm_absences(target, &mut t_read, &state, Side::Outlook, limit, None).await;
         let plan = plan_replicate(&ReplicateInput {
             state: &state,
             source: &s_read,
@@ -764,7 +764,13 @@ async fn confirm_absences<T: SyncItem>(
     state: &StoredState<T>,
     which: Side,
     limit: usize,
+    window: Option<crate::provider::Window>,
 ) {
+    // Items last seen outside the window are left alone by the planner: never look them up.
+    let in_scope = |r: &&SideRecord<T>| match (window, r.base.span()) {
+        (Some(w), Some((start, end))) => w.overlaps(start, end),
+        (None, _) | (_, None) => true,
+    };
     if read.completeness == Completeness::Delta {
         if let Some(ids) = read.listed_ids.take() {
             // A known item missing from the id listing is marked deleted (then checked below).
@@ -774,6 +780,7 @@ async fn confirm_absences<T: SyncItem>(
                 .pairs
                 .values()
                 .filter_map(|p| p.side(which))
+                .filter(in_scope)
                 .filter(|r| !all.contains(&r.id) && !listed.contains(&r.id))
                 .map(|r| r.id.clone())
                 .collect();
@@ -789,6 +796,7 @@ async fn confirm_absences<T: SyncItem>(
             .pairs
             .values()
             .filter_map(|p| p.side(which))
+            .filter(in_scope)
             .filter(|r| !listed.contains(&r.id))
             .map(|r| r.id.clone())
             .collect(),
@@ -798,6 +806,7 @@ async fn confirm_absences<T: SyncItem>(
             .pairs
             .values()
             .filter_map(|p| p.side(which))
+            .filter(in_scope)
             .filter(|r| marked.contains(&r.id) && !listed.contains(&r.id))
             .map(|r| r.id.clone())
             .collect(),
