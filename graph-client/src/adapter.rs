@@ -6,7 +6,11 @@
 //!   calendar-view delta must first be completed with [`fill_from_master`].
 //! - [`contact_from_core`]: [`sync_core::Contact`] → Graph contact, keeping Graph's caps (3
 //!   e-mail addresses, 2 business phones, 1 mobile, 2 home phones) and saying what it dropped.
+//! - [`contact_to_core`]: Graph contact → [`sync_core::Contact`] (the fields the forward mapping
+//!   writes).
 //! - [`error_kind`] / [`provider_error`]: every client error to a [`sync_core::ErrorKind`].
+//! - The engine's sides: [`GraphCalendar`] (a member's default calendar, two-way) and
+//!   [`GraphContacts`] (a member's dedicated contact folder, written one way).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use sync_core::{ErrorKind, ProviderError};
@@ -17,6 +21,72 @@ use crate::client::models::{
     PhysicalAddress, ResponseStatus, ResponseType, SingleValueExtendedProperty,
 };
 use crate::client::zones;
+
+mod calendar;
+mod contacts;
+
+pub use calendar::{GraphCalendar, event_patch};
+pub use contacts::{GraphContacts, contact_to_core};
+
+/// The single-value extended property (a named string property in our own property set) that
+/// holds the idempotency key on the events and contacts this crate creates.
+pub const LINK_PROPERTY_ID: &str =
+    "String {5b0e3a6c-9d2f-4c1e-8a47-2f6d1c9e7b30} Name RaynetSyncKey";
+
+/// A version token without its ETag dressing: the `changeKey`, else the ETag's inner value
+/// (`W/"abc"` → `abc`), so that every read path (delta items carry only the ETag) gives the
+/// same version.
+#[must_use]
+pub fn version_of(change_key: Option<&str>, etag: Option<&str>) -> Option<String> {
+    change_key.map(str::to_owned).or_else(|| {
+        etag.map(|e| {
+            e.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .to_owned()
+        })
+    })
+}
+
+/// The `If-Match` value for a version from [`version_of`] (`W/"<changeKey>"`).
+#[must_use]
+pub fn if_match(version: &str) -> String {
+    if version.starts_with("W/") || version.starts_with('"') {
+        version.to_owned()
+    } else {
+        format!("W/\"{version}\"")
+    }
+}
+
+/// Whether a failed retry-safe write may still have landed (no answer, a gateway error): the
+/// engine then treats it as [`ErrorKind::Interrupted`] and looks the item up by its key.
+pub(crate) fn maybe_landed(error: &Error) -> bool {
+    match error {
+        Error::Timeout { .. } | Error::Transport { .. } => true,
+        Error::Throttled { status, .. } => *status == 504,
+        Error::Api { status, .. } => matches!(status, 500 | 502 | 504),
+        _ => false,
+    }
+}
+
+/// A client error as a [`ProviderError`], saying plainly when the mailbox cannot be synced at
+/// all (no Exchange Online mailbox; outside the application access policy).
+#[must_use]
+pub fn graph_error(context: &str, error: Error) -> ProviderError {
+    if error.is_mailbox_not_enabled() {
+        return provider_error(
+            &format!("{context}: mailbox not enabled for REST (no Exchange Online mailbox)"),
+            error,
+        );
+    }
+    if error.is_access_denied() {
+        return provider_error(
+            &format!("{context}: mailbox outside the app's access policy"),
+            error,
+        );
+    }
+    provider_error(context, error)
+}
 
 /// Why a Graph record could not be mapped.
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +221,8 @@ fn sensitivity(s: Option<&models::Sensitivity>) -> sync_core::Sensitivity {
 
 /// Completes a sparse occurrence from calendar-view delta with its series master's fields
 /// (subject, body, location, attendees, organizer, categories, sensitivity, show-as). The
-/// occurrence's own id, times, type and ETag stay.
+/// occurrence's own id, times, type and ETag stay, and so does its `iCalUId` (each occurrence
+/// has its own).
 #[must_use]
 pub fn fill_from_master(occurrence: &models::Event, master: &models::Event) -> models::Event {
     let mut e = occurrence.clone();
@@ -170,7 +241,6 @@ pub fn fill_from_master(occurrence: &models::Event, master: &models::Event) -> m
         sensitivity,
         show_as,
         importance,
-        ical_uid,
         is_all_day,
         original_start_time_zone,
         original_end_time_zone
@@ -251,7 +321,11 @@ pub fn event_to_core(event: &models::Event) -> Result<sync_core::Event, MapError
             });
         }
     }
-    out.global_id.clone_from(&event.ical_uid);
+    // Each occurrence has its own iCalUId, but sparse delta items do not carry it: leave it out
+    // for plain occurrences so that every read path gives the same item.
+    if event.kind != Some(EventType::Occurrence) {
+        out.global_id.clone_from(&event.ical_uid);
+    }
     Ok(out.normalized())
 }
 
@@ -266,10 +340,7 @@ pub fn event_remote(
     link_property: &str,
 ) -> Result<sync_core::Remote<sync_core::Event>, MapError> {
     let id = sync_core::RemoteId::new(event.id.clone().ok_or(MapError::Missing("id"))?)?;
-    let version = event
-        .change_key
-        .clone()
-        .or_else(|| event.etag.clone())
+    let version = version_of(event.change_key.as_deref(), event.etag.as_deref())
         .ok_or(MapError::Missing("changeKey"))?;
     Ok(sync_core::Remote {
         id,
@@ -478,7 +549,7 @@ pub fn error_kind(error: &Error) -> ErrorKind {
         Error::Api { status, .. } => match status {
             404 if error.is_mailbox_not_enabled() => ErrorKind::Unsupported,
             404 | 410 => ErrorKind::NotFound,
-            403 if error.is_access_denied() => ErrorKind::Unsupported,
+            // Outside the application access policy: the app may not touch this mailbox.
             401 | 403 => ErrorKind::Unauthorized,
             409 | 412 => ErrorKind::PreconditionFailed,
             429 => ErrorKind::Throttled { retry_after: None },
@@ -711,8 +782,21 @@ mod tests {
         );
         assert_eq!(
             error_kind(&api(403, "ErrorAccessDenied")),
-            ErrorKind::Unsupported
+            ErrorKind::Unauthorized
         );
+        assert!(
+            graph_error("x", api(403, "ErrorAccessDenied"))
+                .to_string()
+                .contains("access policy")
+        );
+        assert!(
+            graph_error("x", api(404, "MailboxNotEnabledForRESTAPI"))
+                .to_string()
+                .contains("not enabled for REST")
+        );
+        assert_eq!(version_of(None, Some("W/\"ck\"")).as_deref(), Some("ck"));
+        assert_eq!(if_match("ck"), "W/\"ck\"");
+        assert_eq!(if_match("W/\"ck\""), "W/\"ck\"");
         assert_eq!(
             error_kind(&api(403, "Authorization_RequestDenied")),
             ErrorKind::Unauthorized

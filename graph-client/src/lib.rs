@@ -8,8 +8,10 @@
 //!   and one transport layer that obeys `Retry-After`, keeps at most 4 requests in flight per
 //!   mailbox and backs off with jitter.
 //! - [`adapter`]: pure mappings between Graph's models and `sync_core`'s `Event` and
-//!   `Contact`, and the classification of client errors for the engine. It is the only module
-//!   that knows `sync_core`; nothing under [`client`] does.
+//!   `Contact`, the classification of client errors for the engine, and the engine's sides:
+//!   [`GraphCalendar`] (one member's default calendar, two-way) and [`GraphContacts`] (one
+//!   member's dedicated contact folder, the target of the one-way contact sync). It is the only
+//!   module that knows `sync_core`; nothing under [`client`] does.
 //! - `fake` (cargo feature `fake`): a stateful simulator of the same endpoints over loopback
 //!   HTTP, with seed builders, counters, an invitation log and fault injection.
 //!
@@ -43,6 +45,7 @@ pub mod client;
 #[cfg(feature = "fake")]
 pub mod fake;
 
+pub use adapter::{GraphCalendar, GraphContacts};
 pub use client::{
     Client, ClientBuilder, Credentials, DeltaRound, Error, Page, Result, RetryConfig, Secret,
 };

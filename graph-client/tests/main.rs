@@ -15,3 +15,7 @@ mod delta;
 mod writes;
 // Throttling, concurrency per mailbox, $batch with a throttled sub-request, injected faults.
 mod resilience;
+// The engine's sides: GraphCalendar and GraphContacts against the fake.
+mod providers;
+// sync-core's random histories through GraphCalendar over the fake (PROPTEST_CASES, 32 default).
+mod histories;

@@ -358,7 +358,8 @@ impl Fault {
         fault
     }
 
-    /// Only on this endpoint (see [`FakeGraph::request_count`] for the names).
+    /// Only on this endpoint (see [`FakeGraph::request_count`] for the names); `events.write`
+    /// and `contacts.write` stand for every create, update and delete of the resource.
     pub fn on(mut self, endpoint: &str) -> Self {
         self.endpoint = Some(endpoint.to_owned());
         self
@@ -618,6 +619,34 @@ impl FakeGraph {
         server::seed_folder(&mut st, user_id, display_name)
     }
 
+    /// The contact folders of a mailbox, as `(id, display name)`.
+    #[must_use]
+    pub fn contact_folders(&self, user_id: &str) -> Vec<(String, String)> {
+        self.state()
+            .mailboxes
+            .get(user_id)
+            .map(|mb| {
+                mb.folders
+                    .iter()
+                    .map(|f| (f.id.clone(), f.display_name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Replaces the direct members of the group with this id or display name (a member
+    /// joins or leaves); does nothing when there is no such group.
+    pub fn set_group_members<S: AsRef<str>>(&self, group: &str, members: &[S]) {
+        let mut st = self.state();
+        if let Some(g) = st
+            .groups
+            .iter_mut()
+            .find(|g| g.id == group || g.display_name.eq_ignore_ascii_case(group))
+        {
+            g.members = members.iter().map(|m| m.as_ref().to_owned()).collect();
+        }
+    }
+
     /// Adds a contact (Graph JSON fields) to a folder; returns its id.
     pub fn add_contact(&self, user_id: &str, folder_id: &str, fields: Value) -> String {
         let mut st = self.state();
@@ -702,6 +731,11 @@ impl FakeGraph {
     /// Injects a fault.
     pub fn inject(&self, fault: Fault) {
         self.state().faults.push(fault);
+    }
+
+    /// Removes every injected fault that has not been used up.
+    pub fn clear_faults(&self) {
+        self.state().faults.clear();
     }
 
     // ---- observation ----

@@ -364,6 +364,18 @@ struct Admitted {
 
 /// Faults, rate limit and the per-mailbox concurrency limit. On success the request counts as
 /// in flight (outer requests only) until `handle` finishes it.
+/// Whether a fault's endpoint name covers `endpoint`: an exact name, or `events.write` /
+/// `contacts.write` for every create, update and delete of that resource.
+fn endpoint_matches(pattern: &str, endpoint: &str) -> bool {
+    match pattern.strip_suffix(".write") {
+        Some(resource) => endpoint
+            .strip_prefix(resource)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|op| matches!(op, "create" | "update" | "delete")),
+        None => pattern == endpoint,
+    }
+}
+
 fn admit(
     st: &mut State,
     req: &Req,
@@ -379,7 +391,9 @@ fn admit(
     let is_next_page = req.q("$skiptoken").is_some() || req.q("$skip").is_some();
     if let Some(pos) = st.faults.iter().position(|f| {
         f.times > 0
-            && f.endpoint.as_deref().is_none_or(|e| e == endpoint)
+            && f.endpoint
+                .as_deref()
+                .is_none_or(|e| endpoint_matches(e, endpoint))
             && f.mailbox.as_deref().is_none_or(|m| Some(m) == mailbox)
             && (!f.next_pages_only || is_next_page)
     }) {
@@ -2719,6 +2733,10 @@ fn contacts_list(st: &mut State, req: &Req, user: &str, folder: Option<&str>) ->
         .and_then(|t| t.parse::<usize>().ok())
         .unwrap_or(0);
     let select = req.select();
+    let expand = match contact_expand(req) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
     let mb = st.mailbox(user);
     let all: Vec<Value> = mb
         .contacts
@@ -2731,7 +2749,13 @@ fn contacts_list(st: &mut State, req: &Req, user: &str, folder: Option<&str>) ->
                     .any(|(id, v)| prop_id_matches(id, pid) && v.eq_ignore_ascii_case(pv))
             })
         })
-        .map(|c| apply_select(render_contact(c), select.as_deref(), &["id"]))
+        .map(|c| {
+            contact_ext(
+                c,
+                expand.as_deref(),
+                apply_select(render_contact(c), select.as_deref(), &["id"]),
+            )
+        })
         .collect();
     let page: Vec<Value> = all.iter().skip(skip).take(top).cloned().collect();
     let mut body = json!({"value": page});
@@ -2812,12 +2836,50 @@ fn insert_contact(
     id
 }
 
+/// The contact's extended properties matching an `$expand` of one property, if asked.
+fn contact_ext(c: &StoredContact, expand: Option<&str>, mut v: Value) -> Value {
+    if let Some(prop) = expand {
+        let found: Vec<Value> = c
+            .ext
+            .iter()
+            .filter(|(id, _)| prop_id_matches(id, prop))
+            .map(|(id, val)| json!({"id": id, "value": val}))
+            .collect();
+        if !found.is_empty() {
+            v["singleValueExtendedProperties"] = json!(found);
+        }
+    }
+    v
+}
+
+/// The property of a `$expand=singleValueExtendedProperties($filter=id eq '..')`, or a 400.
+fn contact_expand(req: &Req) -> Result<Option<String>, Resp> {
+    match req.q("$expand") {
+        None => Ok(None),
+        Some(e) => parse_ext_expand(e).map(Some).ok_or_else(|| {
+            Resp::error(
+                400,
+                "ErrorInvalidUrlQuery",
+                "The $expand option is not supported.",
+            )
+        }),
+    }
+}
+
 fn contact_get(st: &mut State, req: &Req, user: &str, id: &str) -> Resp {
     let select = req.select();
+    let expand = match contact_expand(req) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
     match st.mailbox(user).contacts.get(id) {
         Some(c) => Resp::json(
             200,
-            apply_select(render_contact(c), select.as_deref(), &["id"]),
+            contact_ext(
+                c,
+                expand.as_deref(),
+                apply_select(render_contact(c), select.as_deref(), &["id"]),
+            ),
         ),
         None => not_found_or_malformed(id),
     }

@@ -93,6 +93,16 @@ pub struct Contact {
 }
 
 impl Contact {
+    /// The value of the extended property `id`, if the response carried it.
+    #[must_use]
+    pub fn extended_property(&self, id: &str) -> Option<&str> {
+        self.single_value_extended_properties
+            .as_deref()?
+            .iter()
+            .find(|p| super::event::property_ids_match(&p.id, id))
+            .map(|p| p.value.as_str())
+    }
+
     /// Whether this delta item is an `@removed` marker.
     #[must_use]
     pub fn is_removed(&self) -> bool {

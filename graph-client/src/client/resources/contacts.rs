@@ -120,6 +120,65 @@ impl<'a> Contacts<'a> {
         }
     }
 
+    /// `GET /users/{id}/contacts/{id}?$expand=singleValueExtendedProperties($filter=id eq '{prop}')`:
+    /// the contact with the value of one extended property.
+    pub async fn get_with_property(&self, contact_id: &str, property_id: &str) -> Result<Contact> {
+        let expand = format!(
+            "singleValueExtendedProperties($filter=id eq {})",
+            odata_string(property_id)
+        );
+        let url = format!(
+            "{}/contacts/{}{}",
+            self.base(),
+            encode_segment(contact_id),
+            query(&[("$expand", &expand)])
+        );
+        let req = self.request(Method::GET, url, "GET /users/{id}/contacts/{id}?$expand");
+        self.client.transport().send(&req).await?.decode()
+    }
+
+    /// `GET /users/{id}/contactFolders/{id}/contacts?$filter=singleValueExtendedProperties/Any(ep: ep/id eq '{prop}' and ep/value eq '{value}')`
+    /// (with the property expanded), every page. Finds the contacts a crashed create left
+    /// behind (contacts have no `transactionId`).
+    pub async fn find_by_extended_property(
+        &self,
+        folder_id: &str,
+        property_id: &str,
+        value: &str,
+    ) -> Result<Vec<Contact>> {
+        let filter = format!(
+            "singleValueExtendedProperties/Any(ep: ep/id eq {} and ep/value eq {})",
+            odata_string(property_id),
+            odata_string(value)
+        );
+        let expand = format!(
+            "singleValueExtendedProperties($filter=id eq {})",
+            odata_string(property_id)
+        );
+        let url = format!(
+            "{}/contactFolders/{}/contacts{}",
+            self.base(),
+            encode_segment(folder_id),
+            query(&[("$filter", &filter), ("$expand", &expand)])
+        );
+        let endpoint = "GET /users/{id}/contactFolders/{id}/contacts?$filter";
+        let req = self.request(Method::GET, url, endpoint);
+        let mut page: Page<Contact> = Page::parse(
+            &self.client.transport().send(&req).await?.body,
+            &req.endpoint,
+        )?;
+        let mut all = std::mem::take(&mut page.items);
+        while let Some(link) = page.next_link.take() {
+            let req = self.request(Method::GET, self.client.check_link(&link)?, endpoint);
+            page = Page::parse(
+                &self.client.transport().send(&req).await?.body,
+                &req.endpoint,
+            )?;
+            all.append(&mut page.items);
+        }
+        Ok(all)
+    }
+
     fn delta_request(&self, url: String, endpoint: &str) -> Request {
         self.request(Method::GET, url, endpoint)
             .prefer(format!("odata.maxpagesize={}", self.client.page_size()))

@@ -1,0 +1,560 @@
+//! [`GraphCalendar`]: one member's default calendar as the engine's Outlook side.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use sync_core::{
+    Completeness, Cursor, ErrorKind, Event, EventField, EventProfile, FieldSet, IdempotencyKey,
+    ProviderError, ReadRequest, ReadSide, Remote, RemoteId, SideRead, SyncItem, Version, Window,
+    WriteSide, Written,
+};
+
+use super::{
+    LINK_PROPERTY_ID, MapError, event_from_core, event_remote, fill_from_master, graph_error,
+    if_match, link_property,
+};
+use crate::client::models::{self, EventType};
+use crate::client::{Client, DeltaRound, Error};
+
+/// Version tag of the cursor encoding (`gc1;<start>;<end>;<deltaLink>`).
+const CURSOR_TAG: &str = "gc1";
+
+/// Graph cannot serve an unbounded calendar view: an open window is clamped to these years.
+const EARLIEST_YEAR: i32 = 1900;
+const LATEST_YEAR: i32 = 2200;
+
+/// One member's default Outlook calendar, as the engine's Outlook side
+/// ([`ReadSide`] + [`WriteSide`] of [`Event`]).
+///
+/// - **Reads** are calendar-view delta rounds over the requested window (padded by a day on
+///   each side, then filtered on the items' own dates, since Graph places all-day events at
+///   the mailbox's midnight). Without a cursor (or
+///   with one for another window, or an expired one) a full round is read and reported
+///   [`Completeness::Complete`]; with a cursor the changes since it are read and reported
+///   [`Completeness::Delta`], the `@removed` ids as `deleted` (the engine confirms each with
+///   [`ReadSide::get`]: Graph says "removed" both for deletions and for items that left the
+///   window). The cursor holds the window and Graph's whole `@odata.deltaLink`. Sparse
+///   occurrences are completed from their series master (one `GET` per master per read);
+///   every occurrence is its own item. Items that cannot be mapped are listed in
+///   [`SideRead::unreadable`]. Delta items never carry extended properties (Graph refuses
+///   `$expand` on delta), so [`Remote::key`] is `None` on reads; [`ReadSide::get`] and
+///   [`WriteSide::find_by_key`] return it.
+/// - **Writes**: a create is one `POST` with `transactionId` = the idempotency key (Graph
+///   dedupes a repeat) and the key in the extended property [`LINK_PROPERTY_ID`]; attendees
+///   are written only when the event has some (they get invitations). An update `PATCH`es
+///   only the changed fields with `If-Match` (never the attendees unless they changed:
+///   rewriting them re-sends invitations); a delete sends `If-Match` too. Times are written in
+///   UTC.
+/// - **Errors** map through [`super::error_kind`]; a user without an Exchange Online mailbox
+///   is [`ErrorKind::Unsupported`] ("mailbox not enabled for REST") and one outside the
+///   application access policy [`ErrorKind::Unauthorized`] ("outside the app's access
+///   policy"): report the member as not syncable.
+///
+/// Requests: an idle read is 1 (the delta link answers an empty page with a new link); a full
+/// read is one per page (`odata.maxpagesize`) plus one per series master; a create, update
+/// or delete is 1 (an update that changes nothing Graph holds is one `GET`); `get` and
+/// `find_by_key` are 1.
+#[derive(Debug, Clone)]
+pub struct GraphCalendar {
+    client: Client,
+    user: String,
+    property_id: String,
+}
+
+impl GraphCalendar {
+    /// The default calendar of the user `user_id` (object id or UPN).
+    #[must_use]
+    pub fn new(client: Client, user_id: impl Into<String>) -> Self {
+        Self {
+            client,
+            user: user_id.into(),
+            property_id: LINK_PROPERTY_ID.to_owned(),
+        }
+    }
+
+    /// Uses another single-value extended property for the idempotency key (default
+    /// [`LINK_PROPERTY_ID`]).
+    #[must_use]
+    pub fn with_link_property(mut self, property_id: impl Into<String>) -> Self {
+        self.property_id = property_id.into();
+        self
+    }
+
+    /// The mailbox's user id.
+    #[must_use]
+    pub fn user_id(&self) -> &str {
+        &self.user
+    }
+
+    fn error(&self, context: &str, e: Error) -> ProviderError {
+        graph_error(&format!("{context} (mailbox {})", self.user), e)
+    }
+
+    fn remote(&self, event: &models::Event) -> Result<Remote<Event>, MapError> {
+        let mut r = event_remote(event, &self.property_id)?;
+        r.item = r.item.normalized();
+        Ok(r)
+    }
+
+    /// A full round over the window padded by a day on each side: Graph stores all-day
+    /// events at the mailbox's midnight, so an unpadded window can drop them at its edges.
+    async fn full_round(&self, window: &Window) -> Result<DeltaRound<models::Event>, Error> {
+        let pad = chrono::Duration::days(1);
+        self.client
+            .events(&self.user)
+            .delta_full(window.start - pad, window.end + pad)
+            .await
+    }
+
+    /// The items of a round: replays collapsed (the last copy wins), sparse occurrences
+    /// completed, unmappable items set aside.
+    async fn assemble(
+        &self,
+        round: DeltaRound<models::Event>,
+        completeness: Completeness,
+        window: &Window,
+    ) -> Result<SideRead<Event>, ProviderError> {
+        let mut order: Vec<String> = Vec::new();
+        let mut latest: HashMap<String, Option<models::Event>> = HashMap::new();
+        for ev in round.items {
+            let Some(id) = ev.id.clone() else {
+                tracing::warn!(mailbox = %self.user, "a delta item without an id was ignored");
+                continue;
+            };
+            if !latest.contains_key(&id) {
+                order.push(id.clone());
+            }
+            latest.insert(id, (!ev.is_removed()).then_some(ev));
+        }
+        let mut read = SideRead::complete(Vec::new());
+        read.completeness = completeness;
+        let mut masters: HashMap<String, Option<models::Event>> = HashMap::new();
+        for id in order {
+            let Some(entry) = latest.remove(&id) else {
+                continue;
+            };
+            let rid = match RemoteId::new(id.clone()) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(mailbox = %self.user, error = %e, "an unusable event id was ignored");
+                    continue;
+                }
+            };
+            let Some(ev) = entry else {
+                if completeness == Completeness::Delta {
+                    read.deleted.push(rid);
+                }
+                continue;
+            };
+            if ev.kind == Some(EventType::SeriesMaster) {
+                // Not an item of the view: its occurrences are.
+                continue;
+            }
+            let ev = match self.complete(ev, &mut masters).await? {
+                Ok(ev) => ev,
+                Err(why) => {
+                    read.unreadable.push((rid, why));
+                    continue;
+                }
+            };
+            match self.remote(&ev) {
+                Ok(r)
+                    if !window.overlaps(r.item.schedule.start_utc(), r.item.schedule.end_utc()) =>
+                {
+                    // Only in the padding: not in scope. In a delta it may have just left the
+                    // window: a removal marker lets the engine check it.
+                    if completeness == Completeness::Delta {
+                        read.deleted.push(r.id);
+                    }
+                }
+                Ok(mut r) => {
+                    // Delta never carries extended properties (see the type's docs).
+                    r.key = None;
+                    read.items.push(r);
+                }
+                Err(e) => read.unreadable.push((rid, e.to_string())),
+            }
+        }
+        read.cursor = encode_cursor(window, &round.delta_link);
+        Ok(read)
+    }
+
+    /// Completes a sparse occurrence from its series master (fetched once per read).
+    /// `Ok(Err(reason))` when the occurrence cannot be completed.
+    async fn complete(
+        &self,
+        mut ev: models::Event,
+        masters: &mut HashMap<String, Option<models::Event>>,
+    ) -> Result<Result<models::Event, String>, ProviderError> {
+        if ev.kind != Some(EventType::Occurrence) {
+            return Ok(Ok(ev));
+        }
+        if ev.original_start.is_none() {
+            // An unmodified occurrence starts where the pattern put it.
+            ev.original_start = ev
+                .start
+                .as_ref()
+                .and_then(|s| super::instant("start", s).ok())
+                .map(|s| s.to_rfc3339_opts(SecondsFormat::Secs, true));
+        }
+        if ev.subject.is_some() {
+            return Ok(Ok(ev));
+        }
+        let Some(master_id) = ev.series_master_id.clone() else {
+            return Ok(Err("a sparse occurrence without a series master id".into()));
+        };
+        if !masters.contains_key(&master_id) {
+            let master = match self.client.events(&self.user).get(&master_id).await {
+                Ok(m) => Some(m),
+                Err(e) if e.is_not_found() => None,
+                Err(e) => return Err(self.error("reading a series master", e)),
+            };
+            masters.insert(master_id.clone(), master);
+        }
+        Ok(match masters.get(&master_id) {
+            Some(Some(master)) => Ok(fill_from_master(&ev, master)),
+            _ => Err(format!("its series master {master_id} was not found")),
+        })
+    }
+
+    fn written(&self, ev: &models::Event, sent: &Event) -> Result<Written<Event>, ProviderError> {
+        match self.remote(ev) {
+            Ok(r) => Ok(Written {
+                id: r.id,
+                version: r.version,
+                item: Some(r.item),
+            }),
+            Err(e) => {
+                // Mapping the answer failed: keep what was sent, but the id and version are
+                // needed.
+                let id = ev.id.clone().ok_or_else(|| {
+                    ProviderError::with_source(
+                        ErrorKind::Invalid,
+                        "graph answered a write without an id",
+                        e,
+                    )
+                })?;
+                let version = super::version_of(ev.change_key.as_deref(), ev.etag.as_deref())
+                    .ok_or_else(|| {
+                        ProviderError::new(
+                            ErrorKind::Invalid,
+                            "graph answered a write without a version",
+                        )
+                    })?;
+                Ok(Written {
+                    id: RemoteId::new(id).map_err(|e| {
+                        ProviderError::with_source(ErrorKind::Invalid, "event id", e)
+                    })?,
+                    version: Version::new(version).map_err(|e| {
+                        ProviderError::with_source(ErrorKind::Invalid, "event version", e)
+                    })?,
+                    item: Some(sent.clone()),
+                })
+            }
+        }
+    }
+}
+
+/// The window actually read: an open window is clamped to what Graph can serve.
+fn effective_window(window: Option<Window>) -> Window {
+    let w = window.unwrap_or_else(Window::everything);
+    let floor = Utc
+        .with_ymd_and_hms(EARLIEST_YEAR, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let ceiling = Utc
+        .with_ymd_and_hms(LATEST_YEAR, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    Window {
+        start: w.start.max(floor),
+        end: w.end.min(ceiling),
+    }
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// `gc1;<start>;<end>;<deltaLink>`; `None` when it does not fit a cursor (the next read is
+/// then a full round, which is safe).
+fn encode_cursor(window: &Window, delta_link: &str) -> Option<Cursor> {
+    let cursor = Cursor::new(format!(
+        "{CURSOR_TAG};{};{};{delta_link}",
+        stamp(window.start),
+        stamp(window.end)
+    ));
+    if let Err(e) = &cursor {
+        tracing::warn!(error = %e, len = delta_link.len(), "the delta link does not fit a cursor: the next read is a full one");
+    }
+    cursor.ok()
+}
+
+/// The window and delta link of a cursor of ours, `None` for anything else.
+fn decode_cursor(cursor: &Cursor) -> Option<(Window, String)> {
+    let mut parts = cursor.as_str().splitn(4, ';');
+    if parts.next()? != CURSOR_TAG {
+        return None;
+    }
+    let start = DateTime::parse_from_rfc3339(parts.next()?).ok()?;
+    let end = DateTime::parse_from_rfc3339(parts.next()?).ok()?;
+    let link = parts.next().filter(|l| !l.is_empty())?;
+    Some((
+        Window {
+            start: start.with_timezone(&Utc),
+            end: end.with_timezone(&Utc),
+        },
+        link.to_owned(),
+    ))
+}
+
+/// The body of a `PATCH` that writes only the `changed` fields (attendees only when they
+/// changed: writing them mails every attendee).
+#[must_use]
+pub fn event_patch(item: &Event, changed: FieldSet<EventField>) -> models::Event {
+    let full = event_from_core(item, changed.contains(EventField::Attendees));
+    let mut patch = models::Event::default();
+    for field in changed.iter() {
+        match field {
+            EventField::Title => patch.subject.clone_from(&full.subject),
+            EventField::Description => patch.body.clone_from(&full.body),
+            EventField::Location => patch.location.clone_from(&full.location),
+            EventField::Schedule => {
+                patch.start.clone_from(&full.start);
+                patch.end.clone_from(&full.end);
+                patch.is_all_day = full.is_all_day;
+            }
+            EventField::Sensitivity => patch.sensitivity.clone_from(&full.sensitivity),
+            EventField::Attendees => patch.attendees.clone_from(&full.attendees),
+            EventField::Categories => patch.categories.clone_from(&full.categories),
+            // Written in UTC; the zone is Outlook's own.
+            EventField::TimeZone
+            // `isCancelled` is read-only (cancelling is a separate action that mails).
+            | EventField::Status
+            // Not held by Outlook.
+            | EventField::Kind
+            // Read-only in Graph.
+            | EventField::Organizer
+            | EventField::Series
+            | EventField::GlobalId => {}
+        }
+    }
+    patch
+}
+
+fn patch_is_empty(p: &models::Event) -> bool {
+    *p == models::Event::default()
+}
+
+#[async_trait]
+impl ReadSide<Event> for GraphCalendar {
+    fn profile(&self) -> EventProfile {
+        EventProfile::outlook()
+    }
+
+    async fn read(&self, request: &ReadRequest) -> Result<SideRead<Event>, ProviderError> {
+        let window = effective_window(request.window);
+        if window.end <= window.start {
+            return Ok(SideRead::complete(Vec::new()));
+        }
+        let resume = request
+            .cursor
+            .as_ref()
+            .and_then(decode_cursor)
+            .filter(|(w, _)| *w == window)
+            .map(|(_, link)| link);
+        if let Some(link) = resume {
+            match self.client.events(&self.user).delta_resume(&link).await {
+                Ok(round) => return self.assemble(round, Completeness::Delta, &window).await,
+                Err(e) if e.is_delta_expired() || matches!(e, Error::InvalidRequest(_)) => {
+                    tracing::info!(mailbox = %self.user, error = %e, "delta cursor unusable: full re-read");
+                }
+                Err(e) => return Err(self.error("reading calendar changes", e)),
+            }
+        }
+        let round = self
+            .full_round(&window)
+            .await
+            .map_err(|e| self.error("reading the calendar", e))?;
+        let completeness = Completeness::Complete;
+        self.assemble(round, completeness, &window).await
+    }
+
+    async fn get(&self, id: &RemoteId) -> Result<Option<Remote<Event>>, ProviderError> {
+        match self
+            .client
+            .events(&self.user)
+            .get_with_property(id.as_str(), &self.property_id)
+            .await
+        {
+            // A series master is not an item of the view (its occurrences are): a single
+            // event the user turned into a series is gone as such.
+            Ok(ev) if ev.kind == Some(EventType::SeriesMaster) => Ok(None),
+            Ok(ev) => self.remote(&ev).map(Some).map_err(|e| {
+                ProviderError::with_source(ErrorKind::Invalid, format!("event {id}"), e)
+            }),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(self.error(&format!("reading event {id}"), e)),
+        }
+    }
+}
+
+#[async_trait]
+impl WriteSide<Event> for GraphCalendar {
+    async fn create(
+        &self,
+        item: &Event,
+        key: &IdempotencyKey,
+    ) -> Result<Written<Event>, ProviderError> {
+        let mut body = event_from_core(item, !item.attendees.is_empty());
+        body.single_value_extended_properties = Some(vec![link_property(&self.property_id, key)]);
+        match self
+            .client
+            .events(&self.user)
+            .create(&body, key.as_str())
+            .await
+        {
+            Ok(created) => self.written(&created, item),
+            Err(e) if super::maybe_landed(&e) => Err(ProviderError::with_source(
+                ErrorKind::Interrupted,
+                format!(
+                    "creating an event (mailbox {}): no answer, it may exist",
+                    self.user
+                ),
+                e,
+            )),
+            Err(e) => Err(self.error("creating an event", e)),
+        }
+    }
+
+    async fn update(
+        &self,
+        id: &RemoteId,
+        item: &Event,
+        changed: FieldSet<EventField>,
+        expected: Option<&Version>,
+    ) -> Result<Written<Event>, ProviderError> {
+        let patch = event_patch(item, changed);
+        let events = self.client.events(&self.user);
+        if patch_is_empty(&patch) {
+            // Nothing Graph holds changed: check the version and answer what is there.
+            let current = match events.get(id.as_str()).await {
+                Ok(ev) => ev,
+                Err(e) => return Err(self.error(&format!("reading event {id}"), e)),
+            };
+            let written = self.written(&current, item)?;
+            if let Some(expected) = expected {
+                if &written.version != expected {
+                    return Err(ProviderError::new(
+                        ErrorKind::PreconditionFailed,
+                        format!("event {id} changed since version {expected}"),
+                    ));
+                }
+            }
+            return Ok(written);
+        }
+        let etag = expected.map_or_else(|| "*".to_owned(), |v| if_match(v.as_str()));
+        match events.update(id.as_str(), &patch, &etag).await {
+            Ok(ev) => self.written(&ev, item),
+            Err(e) => Err(self.error(&format!("updating event {id}"), e)),
+        }
+    }
+
+    async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError> {
+        let etag = expected.map(|v| if_match(v.as_str()));
+        match self
+            .client
+            .events(&self.user)
+            .delete(id.as_str(), etag.as_deref())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(self.error(&format!("deleting event {id}"), e)),
+        }
+    }
+
+    async fn find_by_key(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Remote<Event>>, ProviderError> {
+        let found = self
+            .client
+            .events(&self.user)
+            .find_by_extended_property(&self.property_id, key.as_str())
+            .await
+            .map_err(|e| self.error("looking an event up by its sync key", e))?;
+        let Some(ev) = found
+            .into_iter()
+            .find(|e| e.kind != Some(EventType::SeriesMaster))
+        else {
+            return Ok(None);
+        };
+        let mut r = self
+            .remote(&ev)
+            .map_err(|e| ProviderError::with_source(ErrorKind::Invalid, "event found by key", e))?;
+        if r.key.is_none() {
+            r.key = Some(key.clone());
+        }
+        Ok(Some(r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_carry_their_window() {
+        let w = Window {
+            start: Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2030, 2, 1, 0, 0, 0).unwrap(),
+        };
+        let link = "https://graph.microsoft.com/v1.0/users/x/calendarView/delta?$deltatoken=a;b";
+        let c = encode_cursor(&w, link).expect("fits");
+        assert_eq!(decode_cursor(&c), Some((w, link.to_owned())));
+        assert_eq!(decode_cursor(&Cursor::new("gc0;x").unwrap()), None);
+        assert_eq!(decode_cursor(&Cursor::new("whatever").unwrap()), None);
+        assert!(
+            encode_cursor(&w, &"x".repeat(3000)).is_none(),
+            "too long: no cursor"
+        );
+    }
+
+    #[test]
+    fn open_windows_are_clamped() {
+        let w = effective_window(None);
+        assert!(w.start.timestamp() < 0 && w.end > w.start);
+    }
+
+    #[test]
+    fn patches_hold_only_changed_fields() {
+        let start = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
+        let mut e = Event::new(
+            "x",
+            sync_core::Schedule::Timed {
+                start,
+                end: start + chrono::Duration::hours(1),
+            },
+        );
+        e.attendees.push(sync_core::Attendee {
+            email: sync_core::Email::new("a@b.cz").unwrap(),
+            name: String::new(),
+            response: sync_core::Response::None,
+        });
+        let p = event_patch(&e, FieldSet::of(&[EventField::Title, EventField::Status]));
+        assert_eq!(p.subject.as_deref(), Some("x"));
+        assert!(
+            p.attendees.is_none(),
+            "unchanged attendees are never written"
+        );
+        assert!(p.start.is_none() && p.body.is_none());
+        let p = event_patch(&e, FieldSet::of(&[EventField::Attendees]));
+        assert_eq!(p.attendees.map(|a| a.len()), Some(1));
+        assert!(patch_is_empty(&event_patch(
+            &e,
+            FieldSet::of(&[EventField::TimeZone])
+        )));
+    }
+}

@@ -1,0 +1,497 @@
+//! [`GraphContacts`]: one member's dedicated contact folder as the engine's Outlook side of
+//! the one-way contact sync, and [`contact_to_core`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sync_core::{
+    Completeness, Contact, ContactField, ContactProfile, Cursor, ErrorKind, FieldSet,
+    IdempotencyKey, ProviderError, ReadRequest, ReadSide, Remote, RemoteId, SideRead, SyncItem,
+    Version, WriteSide, Written,
+};
+use tokio::sync::Mutex;
+
+use super::{
+    LINK_PROPERTY_ID, MapError, contact_from_core, graph_error, if_match, link_property, version_of,
+};
+use crate::client::models;
+use crate::client::{Client, DeltaRound, Error};
+
+/// Version tag of the cursor encoding (`gc1c;<folder id>;<deltaLink>`).
+const CURSOR_TAG: &str = "gc1c";
+
+/// A Graph contact as the engine's [`Contact`]: the reverse of [`super::contact_from_core`],
+/// over the fields it writes. The title after the name is read back from the display name
+/// (`"Ing. Jana Nováková, Ph.D."`); phones come business first, then mobile, then home.
+/// Addresses that are not e-mail addresses are left out.
+#[must_use]
+pub fn contact_to_core(contact: &models::Contact) -> Contact {
+    use sync_core::{Phone, PhoneKind};
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut out = Contact {
+        given_name: text(&contact.given_name),
+        middle_name: text(&contact.middle_name),
+        surname: text(&contact.surname),
+        title_before: text(&contact.title),
+        company: text(&contact.company_name),
+        job_title: text(&contact.job_title),
+        notes: text(&contact.personal_notes),
+        ..Contact::default()
+    };
+    let name = [
+        out.title_before.as_str(),
+        &out.given_name,
+        &out.middle_name,
+        &out.surname,
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
+    if let Some(after) = contact
+        .display_name
+        .as_deref()
+        .and_then(|d| d.strip_prefix(name.as_str()))
+        .and_then(|rest| rest.strip_prefix(", "))
+    {
+        after.clone_into(&mut out.title_after);
+    }
+    out.emails = contact
+        .email_addresses
+        .iter()
+        .flatten()
+        .filter_map(|e| sync_core::Email::new(e.address.as_deref()?).ok())
+        .collect();
+    let phone = |kind: PhoneKind, number: &String| Phone {
+        kind,
+        number: number.clone(),
+    };
+    out.phones = contact
+        .business_phones
+        .iter()
+        .flatten()
+        .map(|n| phone(PhoneKind::Business, n))
+        .chain(
+            contact
+                .mobile_phone
+                .iter()
+                .map(|n| phone(PhoneKind::Mobile, n)),
+        )
+        .chain(
+            contact
+                .home_phones
+                .iter()
+                .flatten()
+                .map(|n| phone(PhoneKind::Home, n)),
+        )
+        .filter(|p| !p.number.trim().is_empty())
+        .collect();
+    if let Some(a) = &contact.business_address {
+        out.business_address = sync_core::Address {
+            street: text(&a.street),
+            city: text(&a.city),
+            postal_code: text(&a.postal_code),
+            region: text(&a.state),
+            country: text(&a.country_or_region),
+        };
+    }
+    out.birthday = contact
+        .birthday
+        .as_deref()
+        .and_then(|b| b.get(..10))
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    out.normalized()
+}
+
+/// A Graph contact as an engine [`Remote`].
+fn contact_remote(
+    contact: &models::Contact,
+    property_id: &str,
+) -> Result<Remote<Contact>, MapError> {
+    let id = RemoteId::new(contact.id.clone().ok_or(MapError::Missing("id"))?)?;
+    let version = version_of(contact.change_key.as_deref(), contact.etag.as_deref())
+        .ok_or(MapError::Missing("changeKey"))?;
+    Ok(Remote {
+        id,
+        version: Version::new(version)?,
+        modified: contact
+            .last_modified_date_time
+            .as_deref()
+            .and_then(|m| DateTime::parse_from_rfc3339(m).ok())
+            .map(|d| d.with_timezone(&Utc)),
+        item: contact_to_core(contact),
+        key: contact
+            .extended_property(property_id)
+            .and_then(|k| IdempotencyKey::new(k).ok()),
+    })
+}
+
+/// One member's dedicated Outlook contact folder, as the target of the one-way contact sync
+/// ([`ReadSide`] + [`WriteSide`] of [`Contact`]).
+///
+/// The folder is found by display name (or created) on first use; its id is kept. Reads are
+/// contacts-delta rounds on the folder (cursor: the folder id and Graph's `@odata.deltaLink`;
+/// an expired or foreign cursor gives a full round reported [`Completeness::Complete`]; a
+/// resumed one [`Completeness::Delta`] with the `@removed` ids as deletions). Contacts have no
+/// `transactionId`: a create leaves the idempotency key in the extended property
+/// [`LINK_PROPERTY_ID`], and [`WriteSide::find_by_key`] filters the folder on it. Updates and
+/// deletes send `If-Match`. Graph's caps (3 e-mail addresses, 2 business phones) are applied by
+/// [`super::contact_from_core`]; the engine reports what did not fit.
+///
+/// Requests: the first use costs 1 (folder found) or 2 (created); an idle read is 1; a full
+/// read is one per page; each write, `get` and `find_by_key` is 1.
+#[derive(Debug)]
+pub struct GraphContacts {
+    client: Client,
+    user: String,
+    folder_name: String,
+    property_id: String,
+    folder: Mutex<Option<String>>,
+}
+
+impl GraphContacts {
+    /// The contact folder named `folder_name` of the user `user_id` (found or created).
+    #[must_use]
+    pub fn new(client: Client, user_id: impl Into<String>, folder_name: impl Into<String>) -> Self {
+        Self {
+            client,
+            user: user_id.into(),
+            folder_name: folder_name.into(),
+            property_id: LINK_PROPERTY_ID.to_owned(),
+            folder: Mutex::new(None),
+        }
+    }
+
+    /// Uses another single-value extended property for the idempotency key (default
+    /// [`LINK_PROPERTY_ID`]).
+    #[must_use]
+    pub fn with_link_property(mut self, property_id: impl Into<String>) -> Self {
+        self.property_id = property_id.into();
+        self
+    }
+
+    /// The mailbox's user id.
+    #[must_use]
+    pub fn user_id(&self) -> &str {
+        &self.user
+    }
+
+    fn error(&self, context: &str, e: Error) -> ProviderError {
+        graph_error(&format!("{context} (mailbox {})", self.user), e)
+    }
+
+    /// The folder's id, found or created on first use.
+    async fn folder(&self) -> Result<String, ProviderError> {
+        let mut slot = self.folder.lock().await;
+        if let Some(id) = slot.as_ref() {
+            return Ok(id.clone());
+        }
+        let folder = self
+            .client
+            .contacts(&self.user)
+            .ensure_folder(&self.folder_name)
+            .await
+            .map_err(|e| {
+                self.error(&format!("opening contact folder {:?}", self.folder_name), e)
+            })?;
+        let id = folder.id.ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Invalid,
+                "graph answered a contact folder without an id",
+            )
+        })?;
+        *slot = Some(id.clone());
+        Ok(id)
+    }
+
+    /// The id of the contact folder, found or created on first use.
+    ///
+    /// # Errors
+    /// A [`ProviderError`] when the folder can be neither found nor created.
+    pub async fn folder_id(&self) -> Result<String, ProviderError> {
+        self.folder().await
+    }
+
+    async fn forget_folder(&self) {
+        *self.folder.lock().await = None;
+    }
+
+    fn remote(&self, c: &models::Contact) -> Result<Remote<Contact>, ProviderError> {
+        contact_remote(c, &self.property_id)
+            .map_err(|e| ProviderError::with_source(ErrorKind::Invalid, "contact", e))
+    }
+
+    fn written(&self, c: &models::Contact) -> Result<Written<Contact>, ProviderError> {
+        let r = self.remote(c)?;
+        Ok(Written {
+            id: r.id,
+            version: r.version,
+            item: Some(r.item),
+        })
+    }
+
+    async fn round(
+        &self,
+        folder: &str,
+        cursor: Option<&Cursor>,
+    ) -> Result<(DeltaRound<models::Contact>, Completeness), Error> {
+        let contacts = self.client.contacts(&self.user);
+        let link = cursor.and_then(|c| {
+            let mut parts = c.as_str().splitn(3, ';');
+            (parts.next()? == CURSOR_TAG && parts.next()? == folder)
+                .then(|| parts.next())
+                .flatten()
+                .map(str::to_owned)
+        });
+        if let Some(link) = link {
+            match contacts.delta_round(folder, Some(&link)).await {
+                Ok(r) => return Ok((r, Completeness::Delta)),
+                Err(e) if e.is_delta_expired() || matches!(e, Error::InvalidRequest(_)) => {
+                    tracing::info!(mailbox = %self.user, error = %e, "contacts delta cursor unusable: full re-read");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((
+            contacts.delta_round(folder, None).await?,
+            Completeness::Complete,
+        ))
+    }
+}
+
+#[async_trait]
+impl ReadSide<Contact> for GraphContacts {
+    fn profile(&self) -> ContactProfile {
+        ContactProfile::outlook()
+    }
+
+    async fn read(&self, request: &ReadRequest) -> Result<SideRead<Contact>, ProviderError> {
+        let mut folder = self.folder().await?;
+        let (round, completeness) = match self.round(&folder, request.cursor.as_ref()).await {
+            Ok(r) => r,
+            Err(e) if e.is_not_found() => {
+                // The folder was deleted or renamed away: find or make it again, read it whole.
+                self.forget_folder().await;
+                folder = self.folder().await?;
+                self.round(&folder, None)
+                    .await
+                    .map_err(|e| self.error("reading contacts", e))?
+            }
+            Err(e) => return Err(self.error("reading contacts", e)),
+        };
+        let mut read = SideRead::complete(Vec::new());
+        read.completeness = completeness;
+        let mut order: Vec<String> = Vec::new();
+        let mut latest: std::collections::HashMap<String, models::Contact> =
+            std::collections::HashMap::new();
+        for c in round.items {
+            let Some(id) = c.id.clone() else {
+                tracing::warn!(mailbox = %self.user, "a contact without an id was ignored");
+                continue;
+            };
+            if !latest.contains_key(&id) {
+                order.push(id.clone());
+            }
+            latest.insert(id, c);
+        }
+        for id in order {
+            let Some(c) = latest.remove(&id) else {
+                continue;
+            };
+            let Ok(rid) = RemoteId::new(id) else { continue };
+            if c.is_removed() {
+                if completeness == Completeness::Delta {
+                    read.deleted.push(rid);
+                }
+                continue;
+            }
+            match contact_remote(&c, &self.property_id) {
+                Ok(r) => read.items.push(r),
+                Err(e) => read.unreadable.push((rid, e.to_string())),
+            }
+        }
+        read.cursor = Cursor::new(format!("{CURSOR_TAG};{folder};{}", round.delta_link)).ok();
+        Ok(read)
+    }
+
+    async fn get(&self, id: &RemoteId) -> Result<Option<Remote<Contact>>, ProviderError> {
+        match self
+            .client
+            .contacts(&self.user)
+            .get_with_property(id.as_str(), &self.property_id)
+            .await
+        {
+            Ok(c) => {
+                let folder = self.folder().await?;
+                if c.parent_folder_id.as_deref().is_some_and(|f| f != folder) {
+                    // Moved out of our folder: not ours any more.
+                    return Ok(None);
+                }
+                self.remote(&c).map(Some)
+            }
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(self.error(&format!("reading contact {id}"), e)),
+        }
+    }
+}
+
+#[async_trait]
+impl WriteSide<Contact> for GraphContacts {
+    async fn create(
+        &self,
+        item: &Contact,
+        key: &IdempotencyKey,
+    ) -> Result<Written<Contact>, ProviderError> {
+        let folder = self.folder().await?;
+        let mut body = contact_from_core(item).contact;
+        body.single_value_extended_properties = Some(vec![link_property(&self.property_id, key)]);
+        match self
+            .client
+            .contacts(&self.user)
+            .create(&folder, &body)
+            .await
+        {
+            Ok(c) => self.written(&c),
+            Err(e) if super::maybe_landed(&e) => Err(ProviderError::with_source(
+                ErrorKind::Interrupted,
+                format!(
+                    "creating a contact (mailbox {}): no answer, it may exist",
+                    self.user
+                ),
+                e,
+            )),
+            Err(e) => Err(self.error("creating a contact", e)),
+        }
+    }
+
+    async fn update(
+        &self,
+        id: &RemoteId,
+        item: &Contact,
+        _changed: FieldSet<ContactField>,
+        expected: Option<&Version>,
+    ) -> Result<Written<Contact>, ProviderError> {
+        // Every field is written (no mail is at stake): Outlook edits are overwritten.
+        let body = contact_from_core(item).contact;
+        let etag = expected.map(|v| if_match(v.as_str()));
+        match self
+            .client
+            .contacts(&self.user)
+            .update(id.as_str(), &body, etag.as_deref())
+            .await
+        {
+            Ok(c) => self.written(&c),
+            Err(e) => Err(self.error(&format!("updating contact {id}"), e)),
+        }
+    }
+
+    async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError> {
+        let etag = expected.map(|v| if_match(v.as_str()));
+        match self
+            .client
+            .contacts(&self.user)
+            .delete(id.as_str(), etag.as_deref())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(self.error(&format!("deleting contact {id}"), e)),
+        }
+    }
+
+    async fn find_by_key(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Remote<Contact>>, ProviderError> {
+        let folder = self.folder().await?;
+        let found = self
+            .client
+            .contacts(&self.user)
+            .find_by_extended_property(&folder, &self.property_id, key.as_str())
+            .await
+            .map_err(|e| self.error("looking a contact up by its sync key", e))?;
+        let Some(c) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut r = self.remote(&c)?;
+        if r.key.is_none() {
+            r.key = Some(key.clone());
+        }
+        Ok(Some(r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sync_core::{Email, Phone, PhoneKind};
+
+    fn sample() -> Contact {
+        Contact {
+            given_name: "Jana".into(),
+            middle_name: "Marie".into(),
+            surname: "Nováková".into(),
+            title_before: "Ing.".into(),
+            title_after: "Ph.D.".into(),
+            emails: vec![
+                Email::new("jana@firma.cz").unwrap(),
+                Email::new("j@home.cz").unwrap(),
+            ],
+            phones: vec![
+                Phone {
+                    kind: PhoneKind::Business,
+                    number: "+420 1".into(),
+                },
+                Phone {
+                    kind: PhoneKind::Mobile,
+                    number: "+420 2".into(),
+                },
+                Phone {
+                    kind: PhoneKind::Home,
+                    number: "+420 3".into(),
+                },
+            ],
+            company: "Firma s.r.o.".into(),
+            job_title: "CFO".into(),
+            business_address: sync_core::Address {
+                street: "Hlavní 1".into(),
+                city: "Brno".into(),
+                postal_code: "602 00".into(),
+                region: "JMK".into(),
+                country: "CZ".into(),
+            },
+            birthday: NaiveDate::from_ymd_opt(1980, 2, 29),
+            notes: "line 1\nline 2".into(),
+        }
+        .normalized()
+    }
+
+    #[test]
+    fn contacts_round_trip_through_graph() {
+        let c = sample();
+        let graph = contact_from_core(&c).contact;
+        // As Graph answers it (JSON round trip).
+        let json = serde_json::to_value(&graph).unwrap();
+        let back: models::Contact = serde_json::from_value(json).unwrap();
+        assert_eq!(contact_to_core(&back), c);
+    }
+
+    #[test]
+    fn empty_graph_fields_read_as_empty() {
+        let g: models::Contact = serde_json::from_value(serde_json::json!({
+            "id": "C1", "changeKey": "ck", "displayName": "Petr", "givenName": "Petr",
+            "surname": null, "mobilePhone": null, "businessPhones": [], "emailAddresses": [
+                {"name": "x", "address": "not an address"}, {"address": "petr@firma.cz"}
+            ], "businessAddress": {}, "birthday": null
+        }))
+        .unwrap();
+        let c = contact_to_core(&g);
+        assert_eq!(c.given_name, "Petr");
+        assert_eq!(c.title_after, "");
+        assert!(c.phones.is_empty());
+        assert_eq!(c.emails.len(), 1, "unusable addresses are left out");
+        assert!(c.business_address.is_empty());
+        let r = contact_remote(&g, LINK_PROPERTY_ID).unwrap();
+        assert_eq!(r.version.as_str(), "ck");
+        assert_eq!(r.key, None);
+    }
+}
