@@ -254,6 +254,9 @@ impl SyncItem for Contact {
         self.phones.retain(|p| !p.number.is_empty());
         let mut seen = std::collections::BTreeSet::new();
         self.phones.retain(|p| seen.insert(p.clone()));
+        // Grouped by kind (business, mobile, home), in their order within a kind: an Outlook
+        // contact keeps phones per kind, so this is the order every side can give back.
+        self.phones.sort_by_key(|p| p.kind);
         self.company = normalize_line(&self.company);
         self.job_title = normalize_line(&self.job_title);
         self.business_address = self.business_address.normalized();

@@ -762,19 +762,38 @@ fn plan_calendar_pair(
         outcome,
     };
     match (&pair.raynet, &pair.outlook) {
-        // A detached Raynet item: only its deletion matters.
-        (Some(r), None) => {
-            if matches!(
-                rix.state_of(r, event_in_window(&r.base, window)),
-                SideNow::Deleted
-            ) {
+        // A detached Raynet item: its deletion is forgotten; a cancelled one that is reopened
+        // in Raynet comes back to Outlook; anything else stays in Raynet only.
+        (Some(r), None) => match rix.state_of(r, event_in_window(&r.base, window)) {
+            SideNow::Deleted => plan.steps.push(step(
+                "deleted in raynet (detached)",
+                vec![],
+                Outcome::Forget,
+            )),
+            SideNow::Present(cur)
+                if r.base.status == EventStatus::Cancelled
+                    && cur.item.status != EventStatus::Cancelled =>
+            {
                 plan.steps.push(step(
-                    "deleted in raynet (detached)",
-                    vec![],
-                    Outcome::Forget,
+                    "reopened in raynet: back to outlook",
+                    vec![Write::Create {
+                        side: Side::Outlook,
+                        item: rules.to_outlook(&cur.item, pair.origin),
+                        key: recreate_key(Side::Raynet, &r.id, now),
+                    }],
+                    Outcome::Record(PairRecord {
+                        raynet: Some(SideRecord {
+                            id: r.id.clone(),
+                            version: cur.version.clone(),
+                            base: cur.item.clone(),
+                        }),
+                        outlook: None,
+                        origin: pair.origin,
+                    }),
                 ));
             }
-        }
+            SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown | SideNow::LeftWindow => {}
+        },
         // A detached Outlook item: only its deletion matters.
         (None, Some(o)) => {
             if matches!(
@@ -1123,6 +1142,31 @@ fn merge_event_pair(
         });
     }
     let o_diff = new_o.diff(o_cur);
+    if new_o.status == EventStatus::Cancelled && o_cur.status != EventStatus::Cancelled {
+        // Outlook cannot be told "cancelled" by an update (cancelling is Outlook's own action,
+        // which removes the event): the Outlook event is deleted, the Raynet record kept as
+        // cancelled and detached.
+        writes.push(Write::Delete {
+            side: Side::Outlook,
+            id: o.id.clone(),
+            expected: Some(version_now(on, o).clone()),
+        });
+        let record = PairRecord {
+            raynet: Some(SideRecord {
+                id: r.id.clone(),
+                version: version_now(rn, r).clone(),
+                base: new_r,
+            }),
+            outlook: None,
+            origin: pair.origin,
+        };
+        plan.steps.push(step(
+            "cancelled in raynet: the outlook event is removed",
+            writes,
+            Outcome::Record(record),
+        ));
+        return;
+    }
     if !o_diff.is_empty() {
         writes.push(Write::Update {
             side: Side::Outlook,

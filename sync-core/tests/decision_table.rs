@@ -610,3 +610,22 @@ fn the_same_invitation_in_two_mailboxes_becomes_one_raynet_record() {
         "one Raynet record, from the first served attendee's calendar"
     );
 }
+
+#[test]
+fn cancelled_in_raynet_removes_the_outlook_event_and_reopening_brings_it_back() {
+    let (cal, r, _) = synced(Policy::default());
+    cal.raynet.edit(&r, |e| e.status = EventStatus::Cancelled);
+    let report = cal.round();
+    assert_eq!(report.deleted.outlook, 1, "{report}");
+    assert!(cal.outlook.is_empty());
+    assert_eq!(
+        cal.raynet.get_item(&r).unwrap().status,
+        EventStatus::Cancelled,
+        "kept in Raynet"
+    );
+    assert_eq!(cal.round().writes(), 0);
+    cal.raynet.edit(&r, |e| e.status = EventStatus::Scheduled);
+    assert_eq!(cal.round().created(Side::Outlook), 1);
+    assert_eq!(cal.outlook_of(&r).unwrap().title, "Review");
+    assert_eq!(cal.round().writes(), 0);
+}

@@ -400,9 +400,16 @@ impl HistoryRun<'_> {
             .user_list()
             .iter()
             .filter(|(id, e)| {
-                side == Side::Raynet
-                    || state.find(side, id).is_some()
-                    || e.status != EventStatus::Cancelled
+                let detached = state.find(side, id).is_some_and(|(_, p)| !p.is_linked());
+                let kept_out = match side {
+                    // A cancelled Outlook event that was never synced stays out of Raynet.
+                    Side::Outlook => {
+                        state.find(side, id).is_none() && e.status == EventStatus::Cancelled
+                    }
+                    // A Raynet record cancelled (or kept after an Outlook deletion) is detached.
+                    Side::Raynet => detached && e.status == EventStatus::Cancelled,
+                };
+                !kept_out
             })
             .map(|(_, e)| format!("{:?}", common(&e.clone().normalized())))
             .collect();
