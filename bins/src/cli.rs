@@ -89,12 +89,15 @@ pub enum Command {
 /// `sandbox` options.
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
-    /// Port of the fake Raynet server (0: any free port).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Loopback port of the fake Raynet server (0: any free port).
+    #[arg(long, default_value_t = 18080, value_name = "N")]
     pub raynet_port: u16,
-    /// Port of the fake Graph server (0: any free port).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Loopback port of the fake Graph server (0: any free port).
+    #[arg(long, default_value_t = 18081, value_name = "N")]
     pub graph_port: u16,
+    /// Also write the ready-made config to this file.
+    #[arg(long, value_name = "PATH")]
+    pub write_config: Option<PathBuf>,
 }
 
 /// `run` options.

@@ -55,15 +55,31 @@ pub struct SampleData {
 }
 
 impl Sandbox {
-    /// Starts both fakes on loopback (`ports`: fixed ports, or any free ones) and seeds them.
+    /// Starts both fakes on any free loopback ports and seeds them.
     ///
     /// # Errors
     /// When a fake cannot start or the seed data is refused.
     pub async fn start(now: DateTime<Utc>) -> anyhow::Result<Self> {
-        let raynet = FakeRaynet::try_start()
+        Self::start_on(0, 0, now).await
+    }
+
+    /// Like [`Sandbox::start`], on fixed loopback ports (`0`: any free port).
+    ///
+    /// # Errors
+    /// When a port cannot be bound or the seed data is refused.
+    pub async fn start_on(
+        raynet_port: u16,
+        graph_port: u16,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Self> {
+        let raynet = FakeRaynet::try_start_on(raynet_port)
             .await
-            .context("cannot start the fake Raynet server")?;
-        let graph = FakeGraph::start().await;
+            .with_context(|| {
+                format!("cannot start the fake Raynet server on 127.0.0.1:{raynet_port}")
+            })?;
+        let graph = FakeGraph::try_start_on(graph_port).await.with_context(|| {
+            format!("cannot start the fake Graph server on 127.0.0.1:{graph_port}")
+        })?;
         let data = seed(&raynet, &graph, now)?;
         Ok(Self {
             raynet,
@@ -155,17 +171,23 @@ fn seed(raynet: &FakeRaynet, graph: &FakeGraph, now: DateTime<Utc>) -> anyhow::R
             .owners(&[&boss, &jana]),
     );
     let at = |days: i64, hour: i64| {
-        today.and_time(chrono::NaiveTime::MIN).and_utc() + Duration::days(days) + Duration::hours(hour)
+        today.and_time(chrono::NaiveTime::MIN).and_utc()
+            + Duration::days(days)
+            + Duration::hours(hour)
     };
     let customer_call = graph.add_event(
         &jana,
-        EventSeed::new("Customer call – Brno", at(4, 9), at(4, 10)).zone("Central Europe Standard Time"),
+        EventSeed::new("Customer call – Brno", at(4, 9), at(4, 10))
+            .zone("Central Europe Standard Time"),
     );
     let private_event = graph.add_event(
         &jana,
         EventSeed::new("Dentist", at(1, 7), at(1, 8))
             .field("sensitivity", serde_json::json!("private"))
-            .field("body", serde_json::json!({"contentType": "text", "content": "Root canal, 2nd visit"})),
+            .field(
+                "body",
+                serde_json::json!({"contentType": "text", "content": "Root canal, 2nd visit"}),
+            ),
     );
     graph.add_event(
         &jana,
@@ -183,7 +205,10 @@ fn seed(raynet: &FakeRaynet, graph: &FakeGraph, now: DateTime<Utc>) -> anyhow::R
             4,
         ),
     );
-    graph.add_event(&petr, EventSeed::new("Warehouse visit", at(2, 12), at(2, 14)));
+    graph.add_event(
+        &petr,
+        EventSeed::new("Warehouse visit", at(2, 12), at(2, 14)),
+    );
     Ok(SampleData {
         jana,
         petr,
@@ -229,9 +254,16 @@ pub fn describe_calendars(sandbox: &Sandbox, person_id: u64, graph_user: &str) -
             rows.push(format!(
                 "    {entity:<7} {:<34} {:<16} {:<10} {}",
                 text(&rec, "/title"),
-                text(&rec, "/scheduledFrom").chars().take(16).collect::<String>(),
+                text(&rec, "/scheduledFrom")
+                    .chars()
+                    .take(16)
+                    .collect::<String>(),
                 text(&rec, "/status"),
-                if rec.pointer("/personal").and_then(serde_json::Value::as_bool) == Some(true) {
+                if rec
+                    .pointer("/personal")
+                    .and_then(serde_json::Value::as_bool)
+                    == Some(true)
+                {
                     "private"
                 } else {
                     ""
@@ -252,9 +284,15 @@ pub fn describe_calendars(sandbox: &Sandbox, person_id: u64, graph_user: &str) -
             format!(
                 "    {:<42} {:<16} {:<12} {}",
                 text(e, "/subject"),
-                text(e, "/start/dateTime").chars().take(16).collect::<String>(),
+                text(e, "/start/dateTime")
+                    .chars()
+                    .take(16)
+                    .collect::<String>(),
                 text(e, "/sensitivity"),
-                if e.pointer("/isCancelled").and_then(serde_json::Value::as_bool) == Some(true) {
+                if e.pointer("/isCancelled")
+                    .and_then(serde_json::Value::as_bool)
+                    == Some(true)
+                {
                     "cancelled"
                 } else {
                     ""
@@ -298,9 +336,15 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
     let d = sandbox.data.clone();
     let mut clean = true;
 
-    println!("raynet-sync demo: fake Raynet at {} and fake Microsoft Graph at {} (loopback only)", sandbox.raynet.base_url(), sandbox.graph.base_url());
+    println!(
+        "raynet-sync demo: fake Raynet at {} and fake Microsoft Graph at {} (loopback only)",
+        sandbox.raynet.base_url(),
+        sandbox.graph.base_url()
+    );
     println!("state file: {}", state_path.display());
-    println!("rules: private_events = time-blocker, completed_events = sync, outlook_deletes = cancel, invited_events = skip\n");
+    println!(
+        "rules: private_events = time-blocker, completed_events = sync, outlook_deletes = cancel, invited_events = skip\n"
+    );
 
     let show = |title: &str, round: &crate::wiring::TenantRound| {
         println!("== {title}");
@@ -318,41 +362,95 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
         println!();
     };
 
-    let r1 = sync_tenant(&tenant, &clients, &store, &policy, RoundOptions::default(), now).await?;
+    let r1 = sync_tenant(
+        &tenant,
+        &clients,
+        &store,
+        &policy,
+        RoundOptions::default(),
+        now,
+    )
+    .await?;
     clean &= r1.is_clean();
     show("round 1: first sync (everything new)", &r1);
-    println!("Jana's calendars after round 1:\n{}", describe_calendars(&sandbox, d.jana_person, &d.jana));
+    println!(
+        "Jana's calendars after round 1:\n{}",
+        describe_calendars(&sandbox, d.jana_person, &d.jana)
+    );
 
     println!("== edits between rounds");
     let inst = sandbox.raynet.instance(INSTANCE);
     if let Some(&m) = d.meetings.first() {
-        inst.edit("meeting", m, &serde_json::json!({"meetingPlace": "Ostrava, zasedačka 3"}))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        inst.edit(
+            "meeting",
+            m,
+            &serde_json::json!({"meetingPlace": "Ostrava, zasedačka 3"}),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         println!("  Raynet: the place of meeting {m} changed");
     }
     if let Some(&e) = d.events.get(1) {
-        inst.remove("event", e).map_err(|e| anyhow::anyhow!("{e}"))?;
+        inst.remove("event", e)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         println!("  Raynet: event {e} deleted (its Outlook copy goes too)");
     }
-    sandbox.graph.edit_event(&d.jana, &d.customer_call, &serde_json::json!({"location": {"displayName": "Teams"}}));
+    sandbox.graph.edit_event(
+        &d.jana,
+        &d.customer_call,
+        &serde_json::json!({"location": {"displayName": "Teams"}}),
+    );
     println!("  Outlook: the customer call moved to Teams");
     sandbox.graph.edit_event(&d.jana, &d.private_event, &serde_json::json!({"subject": "Dentist (moved)", "start": {"dateTime": format!("{}T09:00:00", d.today + Duration::days(1)), "timeZone": "UTC"}, "end": {"dateTime": format!("{}T10:00:00", d.today + Duration::days(1)), "timeZone": "UTC"}}));
-    println!("  Outlook: the private appointment moved and got a new title (Raynet must still see only a time blocker)");
+    println!(
+        "  Outlook: the private appointment moved and got a new title (Raynet must still see only a time blocker)"
+    );
     let window_end = now + Duration::days(60);
-    if let Some(occ) = sandbox.graph.occurrence_ids(&d.jana, &d.series, now - Duration::days(1), window_end).get(1) {
+    if let Some(occ) = sandbox
+        .graph
+        .occurrence_ids(&d.jana, &d.series, now - Duration::days(1), window_end)
+        .get(1)
+    {
         sandbox.graph.delete_event(&d.jana, occ);
         println!("  Outlook: the 2nd occurrence of the weekly stand-up was cancelled");
     }
-    let lunch = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc() + Duration::days(3) + Duration::hours(11);
-    sandbox.graph.add_event(&d.jana, EventSeed::new("Lunch with Karel Svoboda", lunch, lunch + Duration::hours(1)));
+    let lunch = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
+        + Duration::days(3)
+        + Duration::hours(11);
+    sandbox.graph.add_event(
+        &d.jana,
+        EventSeed::new(
+            "Lunch with Karel Svoboda",
+            lunch,
+            lunch + Duration::hours(1),
+        ),
+    );
     println!("  Outlook: a new appointment \"Lunch with Karel Svoboda\"\n");
 
-    let r2 = sync_tenant(&tenant, &clients, &store, &policy, RoundOptions::default(), now).await?;
+    let r2 = sync_tenant(
+        &tenant,
+        &clients,
+        &store,
+        &policy,
+        RoundOptions::default(),
+        now,
+    )
+    .await?;
     clean &= r2.is_clean();
     show("round 2: the edits cross over", &r2);
-    println!("Jana's calendars after round 2:\n{}", describe_calendars(&sandbox, d.jana_person, &d.jana));
+    println!(
+        "Jana's calendars after round 2:\n{}",
+        describe_calendars(&sandbox, d.jana_person, &d.jana)
+    );
 
-    let r3 = sync_tenant(&tenant, &clients, &store, &policy, RoundOptions::default(), now).await?;
+    let r3 = sync_tenant(
+        &tenant,
+        &clients,
+        &store,
+        &policy,
+        RoundOptions::default(),
+        now,
+    )
+    .await?;
     clean &= r3.is_clean();
     let writes: usize = r3.reports.iter().map(sync_core::RoundReport::writes).sum();
     show(&format!("round 3: nothing changed ({writes} writes)"), &r3);

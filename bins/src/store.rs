@@ -492,7 +492,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StateFileError> {
         version += 1;
         tx.execute("UPDATE schema_version SET version = ?1", [version])
             .map_err(sqlite)?;
-        tracing::info!(path = %path.display(), version, "state file schema migrated");
+        tracing::debug!(path = %path.display(), version, "state file schema migrated");
     }
     tx.commit().map_err(sqlite)
 }

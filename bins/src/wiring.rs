@@ -125,8 +125,7 @@ pub async fn discover_members(
             })
         })
         .collect();
-    let (served, findings) =
-        match_members(&members, &owners, &raynet_users, &tenant.raynet.user);
+    let (served, findings) = match_members(&members, &owners, &raynet_users, &tenant.raynet.user);
     Ok(Membership {
         group_id: group.id,
         served,
@@ -176,7 +175,7 @@ pub async fn sync_tenant(
 ) -> anyhow::Result<TenantRound> {
     let membership = discover_members(tenant, clients).await?;
     for f in &membership.findings {
-        tracing::warn!(tenant = %tenant.name, "{f}");
+        tracing::debug!(tenant = %tenant.name, "{f}");
     }
     let served_emails: BTreeSet<sync_core::Email> = membership
         .served
@@ -187,24 +186,26 @@ pub async fn sync_tenant(
         .iter()
         .map(|e| e.domain().to_owned())
         .collect();
-    let tz: chrono_tz::Tz = tenant
-        .raynet
-        .time_zone
-        .parse()
-        .map_err(|_| anyhow::anyhow!("raynet.time_zone {:?} is not a known IANA zone", tenant.raynet.time_zone))?;
+    let tz: chrono_tz::Tz = tenant.raynet.time_zone.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "raynet.time_zone {:?} is not a known IANA zone",
+            tenant.raynet.time_zone
+        )
+    })?;
     let parallel = tenant.sync.max_parallel_members.max(1);
-    let results: Vec<(Vec<RoundReport>, Vec<String>)> = futures::stream::iter(membership.served.iter())
-        .map(|m| {
-            let member = Member {
-                emails: m.emails.clone(),
-                served: served_emails.clone(),
-                internal_domains: domains.clone(),
-            };
-            sync_member(tenant, clients, store, policy, options, now, m, member, tz)
-        })
-        .buffer_unordered(parallel)
-        .collect()
-        .await;
+    let results: Vec<(Vec<RoundReport>, Vec<String>)> =
+        futures::stream::iter(membership.served.iter())
+            .map(|m| {
+                let member = Member {
+                    emails: m.emails.clone(),
+                    served: served_emails.clone(),
+                    internal_domains: domains.clone(),
+                };
+                sync_member(tenant, clients, store, policy, options, now, m, member, tz)
+            })
+            .buffer_unordered(parallel)
+            .collect()
+            .await;
     let mut round = TenantRound {
         findings: membership.findings,
         ..TenantRound::default()
@@ -233,13 +234,18 @@ async fn sync_member(
     let mut errors = Vec::new();
     let scope = |c| Scope::new(&tenant.name, m.email.as_str(), c);
     if tenant.sync.mode.meetings() {
-        let raynet = raynet_client::adapter::RaynetCalendar::new(clients.raynet.clone(), m.person_id)
-            .with_time_zone(tz);
-        let outlook = graph_client::adapter::GraphCalendar::new(clients.graph.clone(), m.user.id.clone());
+        let raynet =
+            raynet_client::adapter::RaynetCalendar::new(clients.raynet.clone(), m.person_id)
+                .with_time_zone(tz);
+        let outlook =
+            graph_client::adapter::GraphCalendar::new(clients.graph.clone(), m.user.id.clone());
         let runner = sync_core::Runner::new(scope(Collection::Calendar), policy.clone())
             .dry_run(options.dry_run);
         let store_dyn: &dyn StateStore<sync_core::Event> = store;
-        match runner.sync_calendar(&raynet, &outlook, store_dyn, &member, now).await {
+        match runner
+            .sync_calendar(&raynet, &outlook, store_dyn, &member, now)
+            .await
+        {
             Ok(r) => reports.push(r),
             Err(e) => errors.push(format!("{}: calendar round aborted: {e:#}", m.email)),
         }
@@ -254,8 +260,8 @@ async fn sync_member(
             ),
             ContactsFilter::Tag(tag) => raynet_client::ListQuery::new().param("tags", tag.as_str()),
         };
-        let source = raynet_client::adapter::RaynetContacts::new(clients.raynet.clone())
-            .with_filter(filter);
+        let source =
+            raynet_client::adapter::RaynetContacts::new(clients.raynet.clone()).with_filter(filter);
         let target = graph_client::adapter::GraphContacts::new(
             clients.graph.clone(),
             m.user.id.clone(),

@@ -52,7 +52,11 @@ impl World {
     }
 
     fn writes(round: &TenantRound) -> usize {
-        round.reports.iter().map(sync_core::RoundReport::writes).sum()
+        round
+            .reports
+            .iter()
+            .map(sync_core::RoundReport::writes)
+            .sum()
     }
 
     fn outlook_subjects(&self, user: &str) -> Vec<String> {
@@ -101,20 +105,43 @@ async fn first_round_copies_both_ways_and_contacts_one_way_then_goes_idle() {
     assert!(r1.is_clean(), "{:?}", r1.member_errors);
     // Raynet → Outlook: Jana's meetings and events.
     let subjects = w.outlook_subjects(&d.jana);
-    assert!(subjects.iter().any(|s| s == "Obchodní jednání – Acme"), "{subjects:?}");
-    assert!(subjects.iter().any(|s| s == "Veletrh MSV Brno"), "{subjects:?}");
+    assert!(
+        subjects.iter().any(|s| s == "Obchodní jednání – Acme"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s == "Veletrh MSV Brno"),
+        "{subjects:?}"
+    );
     // Outlook → Raynet: Jana's own appointments become Raynet events.
     let titles = w.raynet_titles(d.jana_person);
-    assert!(titles.iter().any(|t| t == "Customer call – Brno"), "{titles:?}");
-    assert!(!titles.iter().any(|t| t == "Partner webinar"), "invited events are skipped by default");
-    assert!(!titles.iter().any(|t| t == "Dentist"), "private events are skipped by default");
+    assert!(
+        titles.iter().any(|t| t == "Customer call – Brno"),
+        "{titles:?}"
+    );
+    assert!(
+        !titles.iter().any(|t| t == "Partner webinar"),
+        "invited events are skipped by default"
+    );
+    assert!(
+        !titles.iter().any(|t| t == "Dentist"),
+        "private events are skipped by default"
+    );
     // Contacts one way into the folder "Raynet".
     let contacts = w.contacts(&d.jana);
     assert!(contacts.len() >= 4, "{contacts:?}");
     // Findings: an owner who is not a member, a member without Raynet, the integration user.
     let notes: Vec<String> = r1.findings.iter().map(ToString::to_string).collect();
-    assert!(notes.iter().any(|n| n.contains("Boss owns the group but is not a member")), "{notes:?}");
-    assert!(notes.iter().any(|n| n.contains("Eva Svobodová")), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("Boss owns the group but is not a member")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("Eva Svobodová")),
+        "{notes:?}"
+    );
     // A second round with no edits makes zero writes.
     let r2 = w.round().await;
     assert_eq!(World::writes(&r2), 0);
@@ -129,18 +156,34 @@ async fn edits_creates_and_deletes_propagate_both_ways() {
     let inst = w.sandbox.raynet.instance(INSTANCE);
     // Raynet edits and deletes.
     let meeting = d.meetings[0];
-    inst.edit("meeting", meeting, &json!({"meetingPlace": "Zasedačka 3"})).unwrap();
+    inst.edit("meeting", meeting, &json!({"meetingPlace": "Zasedačka 3"}))
+        .unwrap();
     inst.remove("event", d.events[1]).unwrap();
     // Outlook edits, creates and deletes.
-    w.sandbox.graph.edit_event(&d.jana, &d.customer_call, &json!({"location": {"displayName": "Teams"}}));
+    w.sandbox.graph.edit_event(
+        &d.jana,
+        &d.customer_call,
+        &json!({"location": {"displayName": "Teams"}}),
+    );
     let t = Utc::now() + Duration::days(3);
-    w.sandbox.graph.add_event(&d.jana, graph_client::fake::EventSeed::new("New from Outlook", t, t + Duration::hours(1)));
+    w.sandbox.graph.add_event(
+        &d.jana,
+        graph_client::fake::EventSeed::new("New from Outlook", t, t + Duration::hours(1)),
+    );
     let r = w.round().await;
     assert!(r.is_clean(), "{:?}", r.member_errors);
     let events = w.sandbox.graph.events(&d.jana);
-    let acme = events.iter().find(|e| e["subject"] == "Obchodní jednání – Acme").unwrap();
+    let acme = events
+        .iter()
+        .find(|e| e["subject"] == "Obchodní jednání – Acme")
+        .unwrap();
     assert_eq!(acme["location"]["displayName"], "Zasedačka 3");
-    assert!(!w.outlook_subjects(&d.jana).iter().any(|s| s == "Školení CRM"), "Raynet deletion reached Outlook");
+    assert!(
+        !w.outlook_subjects(&d.jana)
+            .iter()
+            .any(|s| s == "Školení CRM"),
+        "Raynet deletion reached Outlook"
+    );
     let titles = w.raynet_titles(d.jana_person);
     assert!(titles.iter().any(|t| t == "New from Outlook"), "{titles:?}");
     let call = inst
@@ -179,7 +222,12 @@ async fn two_sided_edits_to_different_fields_both_survive_and_conflicts_follow_t
         .find(|e| e["subject"] == "Obchodní jednání – Acme")
         .map(|e| e["id"].as_str().unwrap().to_owned())
         .unwrap();
-    inst.edit("meeting", meeting, &json!({"meetingPlace": "From Raynet", "title": "Title from Raynet"})).unwrap();
+    inst.edit(
+        "meeting",
+        meeting,
+        &json!({"meetingPlace": "From Raynet", "title": "Title from Raynet"}),
+    )
+    .unwrap();
     w.sandbox.graph.edit_event(&d.jana, &outlook_id, &json!({"subject": "Title from Outlook", "body": {"contentType": "text", "content": "Body from Outlook"}}));
     let r = w.round().await;
     assert!(r.is_clean());
@@ -189,7 +237,12 @@ async fn two_sided_edits_to_different_fields_both_survive_and_conflicts_follow_t
     let rec = inst.record("meeting", meeting).unwrap();
     assert_eq!(rec["title"], "Title from Outlook", "conflict = outlook");
     assert_eq!(rec["meetingPlace"], "From Raynet");
-    assert!(rec["description"].as_str().unwrap_or_default().contains("Body from Outlook"));
+    assert!(
+        rec["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Body from Outlook")
+    );
     let ev = w.sandbox.graph.event(&d.jana, &outlook_id).unwrap();
     assert_eq!(ev["location"]["displayName"], "From Raynet");
     assert_eq!(World::writes(&w.round().await), 0);
@@ -197,18 +250,33 @@ async fn two_sided_edits_to_different_fields_both_survive_and_conflicts_follow_t
 
 #[tokio::test]
 async fn sync_modes_choose_what_is_synced() {
-    for (mode, meetings, contacts) in [("meetings", true, false), ("contacts", false, true), ("both", true, true)] {
+    use raynet_sync::config::SyncMode;
+    for (mode, meetings, contacts) in [
+        (SyncMode::Meetings, true, false),
+        (SyncMode::Contacts, false, true),
+        (SyncMode::Both, true, true),
+    ] {
         let w = World::new("").await;
         let mut tenant = w.tenant.clone();
-        tenant.sync.mode = mode.parse().unwrap();
+        tenant.sync.mode = mode;
         let d = w.sandbox.data.clone();
-        let round = sync_tenant(&tenant, &w.clients, &w.store, &tenant.sync.policy, RoundOptions::default(), Utc::now())
-            .await
-            .unwrap();
+        let round = sync_tenant(
+            &tenant,
+            &w.clients,
+            &w.store,
+            &tenant.sync.policy,
+            RoundOptions::default(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
         assert!(round.is_clean());
-        let has_meetings = w.outlook_subjects(&d.jana).iter().any(|s| s == "Obchodní jednání – Acme");
-        assert_eq!(has_meetings, meetings, "mode {mode}");
-        assert_eq!(!w.contacts(&d.jana).is_empty(), contacts, "mode {mode}");
+        let has_meetings = w
+            .outlook_subjects(&d.jana)
+            .iter()
+            .any(|s| s == "Obchodní jednání – Acme");
+        assert_eq!(has_meetings, meetings, "mode {mode:?}");
+        assert_eq!(!w.contacts(&d.jana).is_empty(), contacts, "mode {mode:?}");
     }
 }
 
@@ -218,14 +286,36 @@ async fn a_member_added_to_and_removed_from_the_group() {
     let d = w.sandbox.data.clone();
     w.round().await;
     // Petr leaves the group: his calendar is no longer synced.
-    w.sandbox.graph.set_group_members("Raynet Sync", &[d.jana.as_str()]);
+    w.sandbox
+        .graph
+        .set_group_members("Raynet Sync", &[d.jana.as_str()]);
     let t = Utc::now() + Duration::days(2);
-    w.sandbox.graph.add_event(&d.petr, graph_client::fake::EventSeed::new("Petr after leaving", t, t + Duration::hours(1)));
+    w.sandbox.graph.add_event(
+        &d.petr,
+        graph_client::fake::EventSeed::new("Petr after leaving", t, t + Duration::hours(1)),
+    );
     let r = w.round().await;
-    assert!(r.reports.iter().all(|r| !r.scope.member.starts_with("petr")), "Petr is no longer synced");
-    assert!(!w.raynet_titles(d.petr_person).iter().any(|t| t == "Petr after leaving"));
+    assert!(
+        r.reports
+            .iter()
+            .all(|r| !r.scope.member.starts_with("petr")),
+        "Petr is no longer synced"
+    );
+    assert!(
+        !w.raynet_titles(d.petr_person)
+            .iter()
+            .any(|t| t == "Petr after leaving")
+    );
     // Petr comes back: his new appointment is synced.
-    w.sandbox.graph.set_group_members("Raynet Sync", &[d.jana.as_str(), d.petr.as_str()]);
+    w.sandbox
+        .graph
+        .set_group_members("Raynet Sync", &[d.jana.as_str(), d.petr.as_str()]);
     let r = w.round().await;
-    assert!(r.reports.iter().any(|r| r.scope.member.starts_with("petr") && r.created.raynet == 1), "{:?}", r.reports);
+    assert!(
+        r.reports
+            .iter()
+            .any(|r| r.scope.member.starts_with("petr") && r.created.raynet == 1),
+        "{:?}",
+        r.reports
+    );
 }

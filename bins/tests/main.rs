@@ -7,11 +7,13 @@
 //!   never print a secret;
 //! - `status` — `status` on a missing, new, used and damaged state file;
 //! - `e2e` — the wiring against both fake servers over loopback: both directions, edits,
-//!   deletes, conflicts, idle rounds, sync modes, members joining and leaving.
+//!   deletes, conflicts, idle rounds, sync modes, members joining and leaving;
+//! - `kill` — the real binary killed mid-round and restarted leaves no duplicate.
 
 #![allow(clippy::unwrap_used)]
 
 mod config_errors;
 mod e2e;
+mod kill;
 mod status;
 mod util;

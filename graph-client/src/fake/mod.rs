@@ -451,21 +451,28 @@ impl FakeGraph {
     /// # Panics
     /// If no loopback port can be bound (a test-environment failure).
     pub async fn start() -> Self {
+        Self::try_start_on(0).await.expect("bind 127.0.0.1:0")
+    }
+
+    /// Starts a fake on a fixed loopback port (`0`: any free port), for a sandbox that other
+    /// tools connect to.
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    pub async fn try_start_on(port: u16) -> std::io::Result<Self> {
         let state = Arc::new(Mutex::new(State::new(
             Self::TENANT,
             Self::CLIENT_ID,
             Self::CLIENT_SECRET,
         )));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
         lock(&state).base_url = format!("http://{addr}/v1.0");
         let router = server::router(Arc::clone(&state));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Self { state, addr, task }
+        Ok(Self { state, addr, task })
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

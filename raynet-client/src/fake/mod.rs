@@ -258,7 +258,13 @@ impl FakeRaynet {
 
     /// Like [`FakeRaynet::start`], returning bind errors.
     pub async fn try_start() -> std::io::Result<FakeRaynet> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        FakeRaynet::try_start_on(0).await
+    }
+
+    /// Like [`FakeRaynet::try_start`], on a fixed loopback port (`0`: any free port), for a
+    /// sandbox that other tools connect to.
+    pub async fn try_start_on(port: u16) -> std::io::Result<FakeRaynet> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let world = World {
             instances: BTreeMap::new(),
