@@ -8,12 +8,14 @@
 //! - `status` — `status` on a missing, new, used and damaged state file;
 //! - `e2e` — the wiring against both fake servers over loopback: both directions, edits,
 //!   deletes, conflicts, idle rounds, sync modes, members joining and leaving;
-//! - `kill` — the real binary killed mid-round and restarted leaves no duplicate.
+//! - `kill` — the real binary killed mid-round and restarted leaves no duplicate;
+//! - `rules` — one scenario per calendar and contact rule (DESIGN §4–§6).
 
 #![allow(clippy::unwrap_used)]
 
 mod config_errors;
 mod e2e;
 mod kill;
+mod rules;
 mod status;
 mod util;
