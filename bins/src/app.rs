@@ -343,6 +343,20 @@ async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let tenants = config.select(args.tenant.as_deref())?;
     let store = SqliteStore::open(&config.state_path)?;
     let opts = RunOptions::from(args);
+    // Ctrl-C or SIGTERM: finish the write under way, then stop; a second one stops at once.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (stopped_tx, mut stopped_rx) = tokio::sync::watch::channel(false);
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = stopped_tx.send(true);
+            eprintln!("raynet-sync: stopping after the write under way (again to stop at once)");
+            shutdown_signal().await;
+            std::process::exit(130);
+        });
+    }
     // One pause for all tenants: the shortest they ask for.
     let interval = tenants
         .iter()
@@ -353,7 +367,10 @@ async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
         let mut reports = Vec::new();
         let mut tenant_failed = false;
         for tenant in &tenants {
-            match sync_tenant(tenant, &store, &opts).await {
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            match sync_tenant(tenant, &store, &opts, &stop).await {
                 Ok(round) => {
                     for f in &round.findings {
                         if !opts.json {
@@ -385,13 +402,13 @@ async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
         } else {
             exit_code(&reports)
         };
-        if !args.watch {
+        if !args.watch || stop.load(std::sync::atomic::Ordering::SeqCst) {
             return Ok(ExitCode::from(code));
         }
         tracing::info!(seconds = interval.as_secs(), "next round after a pause");
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
-            () = shutdown_signal() => {
+            _ = stopped_rx.changed() => {
                 tracing::info!("asked to stop; stopping");
                 return Ok(ExitCode::from(code));
             }
@@ -428,6 +445,7 @@ async fn sync_tenant(
     tenant: &TenantConfig,
     store: &SqliteStore,
     opts: &RunOptions,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> anyhow::Result<crate::wiring::TenantRound> {
     let policy = policy_for(tenant, opts);
     let clients = crate::wiring::TenantClients::new(tenant)?;
@@ -438,6 +456,8 @@ async fn sync_tenant(
         &policy,
         crate::wiring::RoundOptions {
             dry_run: opts.dry_run,
+            stop: Some(stop.clone()),
+            progress: !opts.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         },
         chrono::Utc::now(),
     )

@@ -153,10 +153,44 @@ impl TenantRound {
 }
 
 /// Options of one run.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct RoundOptions {
     /// Plan only, write nothing.
     pub dry_run: bool,
+    /// Set when the operator asked to stop: rounds finish the write under way and stop.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Show a progress line on standard error for long rounds (a first round, say).
+    pub progress: bool,
+}
+
+impl RoundOptions {
+    fn runner(&self, scope: Scope, policy: &Policy) -> sync_core::Runner {
+        let mut runner = sync_core::Runner::new(scope, policy.clone()).dry_run(self.dry_run);
+        if let Some(stop) = &self.stop {
+            runner = runner.stop_flag(stop.clone());
+        }
+        if self.progress {
+            runner = runner.progress(sync_core::Progress(std::sync::Arc::new(progress_line)));
+        }
+        runner
+    }
+}
+
+/// Prints a progress bar for rounds of 50 steps or more.
+fn progress_line(scope: &Scope, done: usize, total: usize) {
+    if total < 50 {
+        return;
+    }
+    let width = 30;
+    let filled = done * width / total.max(1);
+    eprint!(
+        "\r{scope} [{}{}] {done}/{total}",
+        "#".repeat(filled),
+        "-".repeat(width - filled)
+    );
+    if done == total {
+        eprintln!();
+    }
 }
 
 /// Runs one round for every served member of `tenant`, `max_parallel_members` at a time; one
@@ -201,7 +235,7 @@ pub async fn sync_tenant(
                     served: served_emails.clone(),
                     internal_domains: domains.clone(),
                 };
-                sync_member(tenant, clients, store, policy, options, now, m, member, tz)
+                sync_member(tenant, clients, store, policy, &options, now, m, member, tz)
             })
             .buffer_unordered(parallel)
             .collect()
@@ -224,7 +258,7 @@ async fn sync_member(
     clients: &TenantClients,
     store: &SqliteStore,
     policy: &Policy,
-    options: RoundOptions,
+    options: &RoundOptions,
     now: DateTime<Utc>,
     m: &ServedMember,
     member: Member,
@@ -239,8 +273,7 @@ async fn sync_member(
                 .with_time_zone(tz);
         let outlook =
             graph_client::adapter::GraphCalendar::new(clients.graph.clone(), m.user.id.clone());
-        let runner = sync_core::Runner::new(scope(Collection::Calendar), policy.clone())
-            .dry_run(options.dry_run);
+        let runner = options.runner(scope(Collection::Calendar), policy);
         let store_dyn: &dyn StateStore<sync_core::Event> = store;
         match runner
             .sync_calendar(&raynet, &outlook, store_dyn, &member, now)
@@ -267,8 +300,7 @@ async fn sync_member(
             m.user.id.clone(),
             tenant.sync.contacts_folder.clone(),
         );
-        let runner = sync_core::Runner::new(scope(Collection::Contacts), policy.clone())
-            .dry_run(options.dry_run);
+        let runner = options.runner(scope(Collection::Contacts), policy);
         let store_dyn: &dyn StateStore<sync_core::Contact> = store;
         match runner.sync_contacts(&source, &target, store_dyn, now).await {
             Ok(r) => reports.push(r),

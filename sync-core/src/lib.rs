@@ -79,7 +79,7 @@ pub use policy::{
 pub use provider::{
     Completeness, ReadRequest, ReadSide, Remote, SideRead, Window, WriteSide, Written,
 };
-pub use runner::{Failure, RoundReport, Runner, SideCounts};
+pub use runner::{Failure, Progress, RoundReport, Runner, SideCounts};
 pub use state::{
     MemoryStore, PairRecord, Pairs, PendingCreate, SideRecord, StateStore, StoredState,
 };

@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 
@@ -222,6 +224,21 @@ pub struct Runner {
     policy: Policy,
     dry_run: bool,
     verify_limit: usize,
+    stop: Option<Arc<AtomicBool>>,
+    progress: Option<Progress>,
+}
+
+/// The function behind [`Progress`]: `(scope, steps done, steps planned)`.
+pub type ProgressFn = dyn Fn(&Scope, usize, usize) + Send + Sync;
+
+/// A callback told how far a round's execution is.
+#[derive(Clone)]
+pub struct Progress(pub Arc<ProgressFn>);
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Progress(..)")
+    }
 }
 
 impl Runner {
@@ -233,6 +250,33 @@ impl Runner {
             policy,
             dry_run: false,
             verify_limit: 200,
+            stop: None,
+            progress: None,
+        }
+    }
+
+    /// A flag checked between steps: once it is set, the round finishes the write under way
+    /// and stops (what was not done is reported and done next round).
+    #[must_use]
+    pub fn stop_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.stop = Some(flag);
+        self
+    }
+
+    /// A callback told after each step how far the round is (for a progress bar).
+    #[must_use]
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
+    fn tick(&self, done: usize, total: usize) {
+        if let Some(p) = &self.progress {
+            (p.0)(&self.scope, done, total);
         }
     }
 
@@ -501,7 +545,23 @@ impl Runner {
         // Plain creates go out in batches where a side takes them (Graph `$batch`); every
         // other step runs on its own, in plan order.
         let mut batches: [Vec<Step<T>>; 2] = [Vec::new(), Vec::new()];
+        let total = plan.steps.len();
+        let mut done = 0usize;
         for step in plan.steps {
+            if self.stopping() {
+                report.failures.push(Failure {
+                    side: None,
+                    action: "stopped on request".into(),
+                    item: None,
+                    error: format!("{} step(s) left for the next round", total - done),
+                    kind: None,
+                });
+                break;
+            }
+            done += 1;
+            if done % 25 == 0 || done == total {
+                self.tick(done, total);
+            }
             let batch_side = match step.writes.as_slice() {
                 [Write::Create { side, .. }] => sides
                     .get(*side)

@@ -193,3 +193,47 @@ fn an_id_listing_carries_deletions_for_a_side_without_a_deletion_feed() {
     assert_eq!(cal.outlook.items()[0].title, "kept");
     assert_eq!(cal.round().writes(), 0);
 }
+
+#[test]
+fn a_stop_request_finishes_the_write_under_way_and_leaves_the_rest_for_next_round() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let cal = Calendar::new(Policy::default());
+    for i in 0..60 {
+        cal.raynet.insert(meeting(&format!("m{i}"), i));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (stop2, seen2) = (stop.clone(), seen.clone());
+    let runner = cal
+        .runner()
+        .stop_flag(stop.clone())
+        .progress(Progress(Arc::new(move |_, done, total| {
+            assert_eq!(total, 60);
+            seen2.store(done, Ordering::SeqCst);
+            if done >= 25 {
+                stop2.store(true, Ordering::SeqCst);
+            }
+        })));
+    let report = futures::executor::block_on(runner.sync_calendar(
+        &cal.raynet,
+        &cal.outlook,
+        &cal.store,
+        &cal.member,
+        crate::util::now(),
+    ))
+    .unwrap();
+    assert_eq!(seen.load(Ordering::SeqCst), 25, "progress is reported");
+    assert_eq!(
+        report.created(Side::Outlook),
+        25,
+        "the step under way finished, no more"
+    );
+    assert!(report.failures[0].action.contains("stopped on request"));
+    assert_eq!(
+        cal.round().created(Side::Outlook),
+        35,
+        "the rest next round"
+    );
+    assert_eq!(cal.outlook.len(), 60);
+}
