@@ -533,6 +533,20 @@ fn unpaired<'a, T: SyncItem>(
     out
 }
 
+/// Indexes `items` of `side` by the idempotency key a create from each would carry.
+fn by_source_key<T>(side: Side, items: &[&Remote<T>]) -> HashMap<String, usize> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            (
+                IdempotencyKey::for_source(side, &r.id).as_str().to_owned(),
+                i,
+            )
+        })
+        .collect()
+}
+
 /// Finds, among `candidates` (indexed by the key a create from them would carry), the item
 /// that `key` points at: the key itself, or a re-create key (`<key>-k<digits>`).
 fn lookup_key<'m>(by_key: &'m HashMap<String, usize>, key: &IdempotencyKey) -> Option<&'m usize> {
@@ -557,30 +571,8 @@ fn link_by_key<'a>(
     rules: &CalendarRules<'_>,
     plan: &mut Plan<Event>,
 ) -> (Vec<&'a RemoteId>, Vec<&'a RemoteId>) {
-    let r_by_key: HashMap<String, usize> = unpaired_r
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            (
-                IdempotencyKey::for_source(Side::Raynet, &r.id)
-                    .as_str()
-                    .to_owned(),
-                i,
-            )
-        })
-        .collect();
-    let o_by_key: HashMap<String, usize> = unpaired_o
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            (
-                IdempotencyKey::for_source(Side::Outlook, &o.id)
-                    .as_str()
-                    .to_owned(),
-                i,
-            )
-        })
-        .collect();
+    let r_by_key = by_source_key(Side::Raynet, unpaired_r);
+    let o_by_key = by_source_key(Side::Outlook, unpaired_o);
     let mut linked_r: Vec<&RemoteId> = Vec::new();
     let mut linked_o: Vec<&RemoteId> = Vec::new();
     let mut claimed_r: HashSet<usize> = HashSet::new();
@@ -1349,18 +1341,7 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
         .filter_map(|p| p.outlook.as_ref().map(|t| &t.id))
         .collect();
     let sources = unpaired(&six, &paired_s, &Window::everything());
-    let s_by_key: HashMap<String, usize> = sources
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            (
-                IdempotencyKey::for_source(Side::Raynet, &s.id)
-                    .as_str()
-                    .to_owned(),
-                i,
-            )
-        })
-        .collect();
+    let s_by_key = by_source_key(Side::Raynet, &sources);
     let mut claimed: HashSet<usize> = HashSet::new();
     for t in unpaired(&tix, &paired_t, &Window::everything()) {
         let Some(key) = &t.key else { continue };

@@ -593,6 +593,31 @@ impl Runner {
         Ok(())
     }
 
+    /// Records a create as pending before it is sent: what to record once it is confirmed.
+    async fn add_pending<T: SyncItem>(
+        &self,
+        store: &dyn StateStore<T>,
+        target: Side,
+        pair: Option<crate::ids::PairId>,
+        record: Option<&crate::state::PairRecord<T>>,
+        item: &T,
+        key: &crate::ids::IdempotencyKey,
+    ) -> Result<(), SyncError> {
+        let record = record.cloned().unwrap_or(crate::state::PairRecord {
+            raynet: None,
+            outlook: None,
+            origin: target.other(),
+        });
+        let pending = PendingCreate {
+            key: key.clone(),
+            target,
+            pair,
+            record,
+            item: item.clone(),
+        };
+        Ok(store.add_pending(&self.scope, &pending).await?)
+    }
+
     /// Sends a batch of plain creates to one side; returns whether all traffic must stop.
     async fn create_batch<T: SyncItem>(
         &self,
@@ -608,25 +633,11 @@ impl Runner {
         let mut items: Vec<(T, crate::ids::IdempotencyKey)> = Vec::with_capacity(batch.len());
         for step in &batch {
             if let [Write::Create { item, key, .. }] = step.writes.as_slice() {
-                let template = match &step.outcome {
-                    Outcome::Record(r) => r.clone(),
-                    Outcome::Forget => crate::state::PairRecord {
-                        raynet: None,
-                        outlook: None,
-                        origin: which.other(),
-                    },
+                let record = match &step.outcome {
+                    Outcome::Record(r) => Some(r),
+                    Outcome::Forget => None,
                 };
-                store
-                    .add_pending(
-                        &self.scope,
-                        &PendingCreate {
-                            key: key.clone(),
-                            target: which,
-                            pair: step.pair,
-                            record: template,
-                            item: item.clone(),
-                        },
-                    )
+                self.add_pending(store, which, step.pair, record, item, key)
                     .await?;
                 items.push((item.clone(), key.clone()));
             }
@@ -698,22 +709,7 @@ impl Runner {
                 };
                 let result = match write {
                     Write::Create { item, key, .. } => {
-                        let template = record.clone().unwrap_or_else(|| crate::state::PairRecord {
-                            raynet: None,
-                            outlook: None,
-                            origin: which.other(),
-                        });
-                        store
-                            .add_pending(
-                                &self.scope,
-                                &PendingCreate {
-                                    key: key.clone(),
-                                    target: which,
-                                    pair: step.pair,
-                                    record: template,
-                                    item: item.clone(),
-                                },
-                            )
+                        self.add_pending(store, which, step.pair, record.as_ref(), item, key)
                             .await?;
                         pending_key = Some(key.clone());
                         match side.create(item, key).await {
