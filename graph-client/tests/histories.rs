@@ -121,13 +121,10 @@ impl UserSide for OutlookUser<'_> {
     }
 }
 
-/// What histories may do: everything that round-trips exactly through Graph. Status is left
-/// out: Graph cannot cancel or complete an event with a PATCH.
+/// What histories may do: everything. (Graph cannot cancel an event with a PATCH; the engine
+/// turns a Raynet cancellation into removing the Outlook event, so status edits converge too.)
 fn kinds() -> EditKinds {
-    EditKinds {
-        status: false,
-        ..EditKinds::all()
-    }
+    EditKinds::all()
 }
 
 async fn run_history(policy: Policy, ops: Vec<Op>, small_pages: bool) -> Result<(), Violation> {

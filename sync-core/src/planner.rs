@@ -431,6 +431,15 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
                 .push(skipped(Side::Raynet, r, format!("cannot be synced: {e}")));
             continue;
         }
+        if r.item.status == EventStatus::Cancelled {
+            // Outlook cannot hold a cancelled event of ours: nothing to show there.
+            plan.skipped.push(skipped(
+                Side::Raynet,
+                r,
+                "cancelled in Raynet before it was ever synced".into(),
+            ));
+            continue;
+        }
         if pending_on.contains(&Side::Raynet) {
             plan.skipped.push(skipped(
                 Side::Raynet,

@@ -406,8 +406,12 @@ impl HistoryRun<'_> {
                     Side::Outlook => {
                         state.find(side, id).is_none() && e.status == EventStatus::Cancelled
                     }
-                    // A Raynet record cancelled (or kept after an Outlook deletion) is detached.
-                    Side::Raynet => detached && e.status == EventStatus::Cancelled,
+                    // A Raynet record cancelled (or kept after an Outlook deletion) is detached,
+                    // and one cancelled before it was ever synced stays out of Outlook.
+                    Side::Raynet => {
+                        (detached || state.find(side, id).is_none())
+                            && e.status == EventStatus::Cancelled
+                    }
                 };
                 !kept_out
             })
