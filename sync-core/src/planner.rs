@@ -723,6 +723,28 @@ fn version_now<'a, T>(now: &SideNow<'a, T>, rec: &'a SideRecord<T>) -> &'a crate
     }
 }
 
+/// An item last seen outside the window and still outside it is out of scope: its changes are
+/// not carried over (a side may list it anyway, say an incremental read without a window
+/// filter). An item moving into or out of the window is a change like any other.
+fn outside_stays_outside<'a>(
+    now: SideNow<'a, Event>,
+    rec: &SideRecord<Event>,
+    window: &Window,
+) -> SideNow<'a, Event> {
+    match now {
+        SideNow::Present(cur)
+            if !event_in_window(&rec.base, window) && !event_in_window(&cur.item, window) =>
+        {
+            SideNow::LeftWindow
+        }
+        other @ (SideNow::Present(_)
+        | SideNow::Unchanged
+        | SideNow::Unknown
+        | SideNow::Deleted
+        | SideNow::LeftWindow) => other,
+    }
+}
+
 /// Whether a side holds exactly what was recorded (same version, same content).
 fn untouched<T: PartialEq>(now: &SideNow<'_, T>, rec: &SideRecord<T>) -> bool {
     match now {
@@ -810,8 +832,10 @@ fn plan_calendar_pair(
         }
         // A linked pair.
         (Some(r), Some(o)) => {
-            let rn = rix.state_of(r, event_in_window(&r.base, window));
-            let on = oix.state_of(o, event_in_window(&o.base, window));
+            let rn =
+                outside_stays_outside(rix.state_of(r, event_in_window(&r.base, window)), r, window);
+            let on =
+                outside_stays_outside(oix.state_of(o, event_in_window(&o.base, window)), o, window);
             plan_linked_event(pid, pair, r, o, rn, on, rules, now, plan, &step);
         }
         // A record with no side is meaningless: forget it.

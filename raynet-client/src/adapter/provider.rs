@@ -771,6 +771,17 @@ impl ReadSide<Contact> for RaynetContacts {
         let Ok(n) = id.as_str().parse::<u64>() else {
             return Ok(None);
         };
+        if !self.filter.to_pairs().is_empty() {
+            // A person outside the filter (a tag removed, another owner) is gone from this
+            // listing: look it up through the same filter, so that it counts as deleted.
+            let query = self.filter.clone().filter("id", Op::Eq, n).limit(1);
+            let page = self.client.persons().list(&query).await?;
+            let Some(p) = page.items.into_iter().next() else {
+                return Ok(None);
+            };
+            let companies = self.company_names(std::slice::from_ref(&p)).await?;
+            return self.to_remote(&p, &companies).map(Some);
+        }
         match self.client.persons().get(n).await {
             Ok(p) => {
                 let companies = self.company_names(std::slice::from_ref(&p)).await?;
