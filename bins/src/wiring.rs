@@ -226,7 +226,13 @@ pub async fn sync_tenant(
             tenant.raynet.time_zone
         )
     })?;
-    let parallel = tenant.sync.max_parallel_members.max(1);
+    // With invited_events = "own", the same outside invitation may sit in several members'
+    // mailboxes: members then go one at a time, each seeing what the others already claimed.
+    let parallel = if policy.invited_events == sync_core::InvitedEvents::Own {
+        1
+    } else {
+        tenant.sync.max_parallel_members.max(1)
+    };
     let results: Vec<(Vec<RoundReport>, Vec<String>)> =
         futures::stream::iter(membership.served.iter())
             .map(|m| {
@@ -234,6 +240,7 @@ pub async fn sync_tenant(
                     emails: m.emails.clone(),
                     served: served_emails.clone(),
                     internal_domains: domains.clone(),
+                    claimed_elsewhere: BTreeSet::new(),
                 };
                 sync_member(tenant, clients, store, policy, &options, now, m, member, tz)
             })
@@ -261,12 +268,18 @@ async fn sync_member(
     options: &RoundOptions,
     now: DateTime<Utc>,
     m: &ServedMember,
-    member: Member,
+    mut member: Member,
     tz: chrono_tz::Tz,
 ) -> (Vec<RoundReport>, Vec<String>) {
     let mut reports = Vec::new();
     let mut errors = Vec::new();
     let scope = |c| Scope::new(&tenant.name, m.email.as_str(), c);
+    if tenant.sync.mode.meetings() && policy.invited_events == sync_core::InvitedEvents::Own {
+        match claimed_elsewhere(store, &tenant.name, m.email.as_str()).await {
+            Ok(claimed) => member.claimed_elsewhere = claimed,
+            Err(e) => errors.push(format!("{}: cannot read the state store: {e}", m.email)),
+        }
+    }
     if tenant.sync.mode.meetings() {
         let raynet =
             raynet_client::adapter::RaynetCalendar::new(clients.raynet.clone(), m.person_id)
@@ -316,4 +329,29 @@ async fn sync_member(
         }
     }
     (reports, errors)
+}
+
+/// The global ids (`iCalUId`) of meetings synced from the other members' calendars of `tenant`.
+async fn claimed_elsewhere(
+    store: &SqliteStore,
+    tenant: &str,
+    member: &str,
+) -> Result<BTreeSet<String>, sync_core::StoreError> {
+    let store: &dyn StateStore<sync_core::Event> = store;
+    let mut claimed = BTreeSet::new();
+    for scope in store.scopes().await? {
+        if scope.tenant != tenant
+            || scope.member == member
+            || scope.collection != Collection::Calendar
+        {
+            continue;
+        }
+        let state = store.load(&scope).await?;
+        for pair in state.pairs.values() {
+            if let Some(uid) = pair.outlook.as_ref().and_then(|o| o.base.global_id.clone()) {
+                claimed.insert(uid);
+            }
+        }
+    }
+    Ok(claimed)
 }

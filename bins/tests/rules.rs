@@ -772,7 +772,6 @@ async fn invited_events_own_make_one_record_per_meeting() {
 /// members through a distribution list, so neither copy names them as attendees: it is still
 /// ONE Raynet record.
 #[tokio::test]
-#[ignore = "bug: copies of one meeting are merged by attendee list, not by iCalUId; a list invitation makes one record per mailbox"]
 async fn invited_events_own_one_record_per_ical_uid_even_via_a_distribution_list() {
     let w = World::new("invited_events = \"own\"\n").await;
     let t = utc("2026-12-01 15:00");

@@ -262,6 +262,13 @@ impl CalendarRules<'_> {
         if o.sensitivity.is_private() && self.policy.private_events == PrivateEvents::Skip {
             return Some("private event (private_events = \"skip\")".into());
         }
+        if let Some(uid) = &o.global_id {
+            if self.member.claimed_elsewhere.contains(uid) {
+                return Some(
+                    "the same meeting is already synced from another member's calendar".into(),
+                );
+            }
+        }
         if let Some(org) = &o.organizer {
             if let Some(email) = &org.email {
                 if !self.member.emails.contains(email) {

@@ -237,6 +237,9 @@ pub struct Member {
     /// The organisation's domains (for `outlook_new_as = "auto"`); when empty, the member's own
     /// domains.
     pub internal_domains: BTreeSet<String>,
+    /// Global ids (`iCalUId`) of meetings already synced from another member's calendar: a
+    /// copy of one of them in this member's mailbox is not written to Raynet again.
+    pub claimed_elsewhere: BTreeSet<String>,
 }
 
 impl Member {
@@ -251,6 +254,7 @@ impl Member {
             emails,
             served,
             internal_domains: BTreeSet::new(),
+            claimed_elsewhere: BTreeSet::new(),
         }
     }
 

@@ -629,3 +629,26 @@ fn cancelled_in_raynet_removes_the_outlook_event_and_reopening_brings_it_back() 
     assert_eq!(cal.outlook_of(&r).unwrap().title, "Review");
     assert_eq!(cal.round().writes(), 0);
 }
+
+#[test]
+fn a_meeting_already_synced_from_another_members_calendar_is_not_written_again() {
+    let mut cal = Calendar::new(Policy {
+        invited_events: InvitedEvents::Own,
+        ..Policy::default()
+    });
+    cal.member.claimed_elsewhere.insert("uid-123".into());
+    let mut e = outlook_event("Roundtable", 2);
+    e.organizer = Some(Organizer {
+        email: Some("host@partner.com".parse().unwrap()),
+        name: String::new(),
+    });
+    e.global_id = Some("uid-123".into());
+    cal.outlook.insert(e);
+    let report = cal.round();
+    assert_eq!(report.writes(), 0);
+    assert!(
+        report.skipped[0]
+            .reason
+            .contains("already synced from another member")
+    );
+}
