@@ -1429,7 +1429,6 @@ async fn outlook_attendees_link_the_record_to_matching_persons() {
 
 /// Rule 8: ... and to that person's company.
 #[tokio::test]
-#[ignore = "bug: a participant matched from an Outlook attendee never sets the record's company"]
 async fn outlook_attendees_link_the_record_to_the_persons_company() {
     let w = World::new("").await;
     let t = utc("2026-11-30 09:00");

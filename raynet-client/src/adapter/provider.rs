@@ -340,8 +340,10 @@ impl RaynetCalendar {
     }
 
     /// Person ids of the attendees RAYNET knows by e-mail (others are left out).
-    async fn person_ids_for(&self, item: &Event) -> Result<Vec<u64>, Error> {
-        let mut ids = Vec::new();
+    /// The Raynet persons whose e-mail matches an attendee (never the owner), with the id of
+    /// each one's primary company.
+    async fn persons_for(&self, item: &Event) -> Result<Vec<(u64, Option<u64>)>, Error> {
+        let mut ids: Vec<(u64, Option<u64>)> = Vec::new();
         for a in &item.attendees {
             let q = ListQuery::new()
                 .filter("contactInfo.email", Op::LikeNocase, a.email.as_str())
@@ -354,12 +356,30 @@ impl RaynetCalendar {
                     .is_some_and(|m| m.trim().eq_ignore_ascii_case(a.email.as_str()))
             });
             if let Some(p) = found {
-                if p.id != self.owner && !ids.contains(&p.id) {
-                    ids.push(p.id);
+                if p.id != self.owner && !ids.iter().any(|(id, _)| *id == p.id) {
+                    let company = p
+                        .primary_relationship
+                        .as_ref()
+                        .and_then(|r| r.company.as_ref())
+                        .map(|c| c.id);
+                    ids.push((p.id, company));
                 }
             }
         }
         Ok(ids)
+    }
+
+    /// Links a record without a company to the company of its first matched participant.
+    fn link_company(
+        update: &mut crate::client::models::ActivityUpdate,
+        record_company: Option<u64>,
+        persons: &[(u64, Option<u64>)],
+    ) {
+        if record_company.is_none() {
+            if let Some(company) = persons.iter().find_map(|(_, c)| *c) {
+                update.company = Some(Some(company));
+            }
+        }
     }
 
     /// The writes after a create: what the insert DTO lacks (place, privacy,
@@ -384,17 +404,23 @@ impl RaynetCalendar {
         let mut update = event_to_update(item, rest, &self.tz);
         let mut current = None;
         if !item.attendees.is_empty() {
-            let wanted = self.person_ids_for(item).await?;
+            let persons = self.persons_for(item).await?;
+            let wanted: Vec<u64> = persons.iter().map(|(id, _)| *id).collect();
             let fetched = self.fetch(kind, id).await?;
             let parts = fetched
                 .as_ref()
                 .map(|a| a.participants.clone())
                 .unwrap_or_default();
+            let company = fetched
+                .as_ref()
+                .and_then(|a| a.company.as_ref())
+                .map(|c| c.id);
             current = fetched;
             let changes = participant_changes(&parts, &wanted);
             if !changes.is_empty() {
                 update.participants = Some(changes);
             }
+            Self::link_company(&mut update, company, &persons);
         }
         if !update.is_empty() {
             self.handler(kind).update(id, &update).await?;
@@ -557,11 +583,14 @@ impl WriteSide<Event> for RaynetCalendar {
         Self::check_expected(&current, expected)?;
         let mut update = event_to_update(item, changed, &self.tz);
         if changed.contains(EventField::Attendees) {
-            let wanted = self.person_ids_for(item).await?;
+            let persons = self.persons_for(item).await?;
+            let wanted: Vec<u64> = persons.iter().map(|(id, _)| *id).collect();
             let changes = participant_changes(&current.participants, &wanted);
             if !changes.is_empty() {
                 update.participants = Some(changes);
             }
+            let company = current.company.as_ref().map(|c| c.id);
+            Self::link_company(&mut update, company, &persons);
         }
         if !update.is_empty() {
             self.handler(kind).update(n, &update).await?;
