@@ -442,6 +442,8 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
         describe_calendars(&sandbox, d.jana_person, &d.jana)
     );
 
+    println!("{}", rules_at_work(&sandbox));
+
     let r3 = sync_tenant(
         &tenant,
         &clients,
@@ -461,4 +463,82 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
         sandbox.graph.invitations().len()
     );
     Ok(clean)
+}
+
+/// What the rules did, read back from both fakes (so the demo reports what really happened).
+fn rules_at_work(sandbox: &Sandbox) -> String {
+    let d = &sandbox.data;
+    let inst = sandbox.raynet.instance(INSTANCE);
+    let mut records: Vec<(String, serde_json::Value)> = Vec::new();
+    for entity in ["meeting", "event"] {
+        for id in inst.ids(entity) {
+            if let Some(r) = inst.record(entity, id) {
+                if r.pointer("/owner/id").and_then(serde_json::Value::as_u64) == Some(d.jana_person)
+                {
+                    records.push((entity.to_owned(), r));
+                }
+            }
+        }
+    }
+    let outlook = sandbox.graph.events(&d.jana);
+    let in_outlook = |subject: &str| outlook.iter().any(|e| text(e, "/subject") == subject);
+    let mut out = String::from("== the rules at work (read back from both servers)\n");
+    // Private: the Outlook appointment reached Raynet as a time blocker only.
+    let blocker = records
+        .iter()
+        .find(|(_, r)| text(r, "/title") == sync_core::TIME_BLOCKER_TITLE);
+    let leaked = records.iter().any(|(_, r)| {
+        text(r, "/title").contains("Dentist") || text(r, "/description").contains("Root canal")
+    });
+    let _ = writeln!(
+        out,
+        "  private (time-blocker): Outlook \"Dentist (moved)\" is in Raynet as {} at {}; its title or body leaked: {}",
+        blocker.map_or("nothing".into(), |(_, r)| format!(
+            "{:?}",
+            text(r, "/title")
+        )),
+        blocker.map_or(String::new(), |(_, r)| text(r, "/scheduledFrom")),
+        if leaked { "YES" } else { "no" }
+    );
+    // Completed: the completed Raynet meeting is still in Outlook (completed_events = sync).
+    let completed = records
+        .iter()
+        .find(|(_, r)| text(r, "/status") == "COMPLETED");
+    let _ = writeln!(
+        out,
+        "  completed (sync): Raynet meeting {} is COMPLETED and in Outlook: {}",
+        completed.map_or("-".into(), |(_, r)| format!("{:?}", text(r, "/title"))),
+        completed.is_some_and(|(_, r)| in_outlook(&text(r, "/title")))
+    );
+    // Recurring: one Raynet record per occurrence; the cancelled one is kept as CANCELLED.
+    let standups: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|(_, r)| text(r, "/title") == "Team stand-up")
+        .map(|(_, r)| r)
+        .collect();
+    let cancelled = standups
+        .iter()
+        .filter(|r| text(r, "/status") == "CANCELLED")
+        .count();
+    let _ = writeln!(
+        out,
+        "  recurring: the weekly stand-up is {} Raynet records (one per occurrence); the occurrence cancelled in Outlook is {} CANCELLED record(s) (outlook_deletes = cancel)",
+        standups.len(),
+        cancelled
+    );
+    // Deletion: the event deleted in Raynet is gone from Outlook.
+    let _ = writeln!(
+        out,
+        "  deletion: the Raynet event \"Školení CRM\" was deleted; still in Outlook: {}",
+        in_outlook("Školení CRM")
+    );
+    // Invited: the outside invitation stayed out of Raynet.
+    let _ = writeln!(
+        out,
+        "  invited (skip): \"Partner webinar\" (organised outside) in Raynet: {}",
+        records
+            .iter()
+            .any(|(_, r)| text(r, "/title") == "Partner webinar")
+    );
+    out
 }
