@@ -362,15 +362,17 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
         println!();
     };
 
-    let r1 = sync_tenant(
-        &tenant,
-        &clients,
-        &store,
-        &policy,
-        RoundOptions::default(),
-        now,
-    )
-    .await?;
+    let round = || {
+        sync_tenant(
+            &tenant,
+            &clients,
+            &store,
+            &policy,
+            RoundOptions::default(),
+            now,
+        )
+    };
+    let r1 = round().await?;
     clean &= r1.is_clean();
     show("round 1: first sync (everything new)", &r1);
     println!(
@@ -426,15 +428,7 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
     );
     println!("  Outlook: a new appointment \"Lunch with Karel Svoboda\"\n");
 
-    let r2 = sync_tenant(
-        &tenant,
-        &clients,
-        &store,
-        &policy,
-        RoundOptions::default(),
-        now,
-    )
-    .await?;
+    let r2 = round().await?;
     clean &= r2.is_clean();
     show("round 2: the edits cross over", &r2);
     println!(
@@ -444,15 +438,7 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
 
     println!("{}", rules_at_work(&sandbox));
 
-    let r3 = sync_tenant(
-        &tenant,
-        &clients,
-        &store,
-        &policy,
-        RoundOptions::default(),
-        now,
-    )
-    .await?;
+    let r3 = round().await?;
     clean &= r3.is_clean();
     let writes: usize = r3.reports.iter().map(sync_core::RoundReport::writes).sum();
     show(&format!("round 3: nothing changed ({writes} writes)"), &r3);
