@@ -122,30 +122,35 @@ type StepFn<'s> = dyn Fn(&str, Vec<Write<Event>>, Outcome<Event>) -> Step<Event>
 
 /// A read indexed by id, with duplicates (replays) folded: the last listing of an id wins.
 struct ReadIndex<'a, T> {
-    items: FastMap<&'a RemoteId, &'a Remote<T>>,
-    order: Vec<&'a RemoteId>,
+    /// The listed items, one per id, in the order first listed.
+    entries: Vec<&'a Remote<T>>,
+    index: FastMap<&'a RemoteId, usize>,
     deleted: FastSet<&'a RemoteId>,
     unreadable: FastSet<&'a RemoteId>,
-    /// Listed ids some pair asked about (so: paired), filled in by `state_of`.
-    seen: std::cell::RefCell<FastSet<&'a RemoteId>>,
+    /// Which entries some pair asked about (so: paired), filled in by `state_of`.
+    seen: std::cell::RefCell<Vec<bool>>,
     completeness: Completeness,
 }
 
 impl<'a, T: SyncItem> ReadIndex<'a, T> {
     fn new(read: &'a SideRead<T>) -> Self {
-        let mut items = FastMap::with_capacity_and_hasher(read.items.len(), FxBuild::default());
-        let mut order = Vec::with_capacity(read.items.len());
+        let mut index = FastMap::with_capacity_and_hasher(read.items.len(), FxBuild::default());
+        let mut entries: Vec<&'a Remote<T>> = Vec::with_capacity(read.items.len());
         for r in &read.items {
-            if items.insert(&r.id, r).is_none() {
-                order.push(&r.id);
+            if let Some(&at) = index.get(&r.id) {
+                entries[at] = r;
+            } else {
+                index.insert(&r.id, entries.len());
+                entries.push(r);
             }
         }
+        let seen = std::cell::RefCell::new(vec![false; entries.len()]);
         Self {
-            items,
-            order,
+            entries,
+            index,
             deleted: read.deleted.iter().collect(),
             unreadable: read.unreadable.iter().map(|(id, _)| id).collect(),
-            seen: std::cell::RefCell::new(FastSet::default()),
+            seen,
             completeness: read.completeness,
         }
     }
@@ -156,9 +161,9 @@ impl<'a, T: SyncItem> ReadIndex<'a, T> {
         if !self.unreadable.is_empty() && self.unreadable.contains(&rec.id) {
             return SideNow::Unknown;
         }
-        if let Some(r) = self.items.get(&rec.id) {
-            self.seen.borrow_mut().insert(&r.id);
-            return SideNow::Present(r);
+        if let Some(&at) = self.index.get(&rec.id) {
+            self.seen.borrow_mut()[at] = true;
+            return SideNow::Present(self.entries[at]);
         }
         let marked = !self.deleted.is_empty() && self.deleted.contains(&rec.id);
         match self.completeness {
@@ -421,13 +426,11 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
     // Items our own unconfirmed creates may have made: never mirror them back this round.
     let pending_on: BTreeSet<Side> = input.state.pending.iter().map(|p| p.target).collect();
 
-    let mut paired_r = rix.seen.take();
-    let mut paired_o = oix.seen.take();
-    let unpaired_r = unpaired(&rix, &paired_r, &window);
-    let unpaired_o = unpaired(&oix, &paired_o, &window);
+    let unpaired_r = rix.unseen(&window);
+    let unpaired_o = oix.unseen(&window);
     let (linked_r, linked_o) = link_by_key(&unpaired_r, &unpaired_o, &rules, &mut plan);
-    paired_r.extend(linked_r);
-    paired_o.extend(linked_o);
+    let paired_r: FastSet<&RemoteId> = linked_r.into_iter().collect();
+    let paired_o: FastSet<&RemoteId> = linked_o.into_iter().collect();
 
     for r in &unpaired_r {
         if paired_r.contains(&r.id) {
@@ -531,6 +534,24 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
     plan
 }
 
+impl<'a, T: SyncItem> ReadIndex<'a, T> {
+    /// The listed items no pair asked about (after every pair was planned), inside the window,
+    /// in id order.
+    fn unseen(&self, window: &Window) -> Vec<&'a Remote<T>> {
+        let seen = self.seen.borrow();
+        let mut out: Vec<&'a Remote<T>> = self
+            .entries
+            .iter()
+            .zip(seen.iter())
+            .filter(|(_, seen)| !**seen)
+            .map(|(r, _)| *r)
+            .filter(|r| r.item.span().is_none_or(|(s, e)| window.overlaps(s, e)))
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+}
+
 /// The read's items not in any pair, inside the window, in id order.
 fn unpaired<'a, T: SyncItem>(
     ix: &ReadIndex<'a, T>,
@@ -538,10 +559,10 @@ fn unpaired<'a, T: SyncItem>(
     window: &Window,
 ) -> Vec<&'a Remote<T>> {
     let mut out: Vec<&'a Remote<T>> = ix
-        .order
+        .entries
         .iter()
-        .filter(|id| !paired.contains(*id))
-        .filter_map(|id| ix.items.get(id).copied())
+        .copied()
+        .filter(|r| !paired.contains(&r.id))
         .filter(|r| r.item.span().is_none_or(|(s, e)| window.overlaps(s, e)))
         .collect();
     // Sorted here, on the few unpaired items, rather than on the whole read.
