@@ -566,6 +566,112 @@ pub fn provider_error(context: &str, error: Error) -> ProviderError {
     ProviderError::with_source(error_kind(&error), context, error)
 }
 
+/// What one batched create answered: the created item's JSON, or why it failed (already
+/// classified for the engine).
+pub(crate) type BatchedCreate = Result<serde_json::Value, ProviderError>;
+
+/// Sends `POST` creates of `bodies` to the relative `url` as `$batch` requests of at most
+/// [`crate::client::MAX_BATCH_REQUESTS`] (the client retries a throttled sub-request alone,
+/// after its `Retry-After`). One result per body, in order. A sub-request that failed maps
+/// through [`error_kind`] (a 5xx or a lost answer: [`ErrorKind::Interrupted`], it may have
+/// landed); a batch whose answer was lost makes every item of it [`ErrorKind::Interrupted`]
+/// (the engine then looks each up by its key).
+pub(crate) async fn batch_create(
+    client: &crate::client::Client,
+    url: &str,
+    endpoint: &str,
+    context: &str,
+    bodies: Vec<serde_json::Value>,
+) -> Vec<BatchedCreate> {
+    use crate::client::models::BatchRequest;
+    let mut out: Vec<BatchedCreate> = Vec::with_capacity(bodies.len());
+    let mut bodies = bodies.into_iter().peekable();
+    while bodies.peek().is_some() {
+        let chunk: Vec<serde_json::Value> = bodies
+            .by_ref()
+            .take(crate::client::MAX_BATCH_REQUESTS)
+            .collect();
+        let n = chunk.len();
+        let requests: Vec<BatchRequest> = chunk
+            .into_iter()
+            .enumerate()
+            .map(|(i, body)| BatchRequest::new((i + 1).to_string(), "POST", url).with_json(body))
+            .collect();
+        match client.batch(requests).await {
+            Ok(answers) => {
+                for answer in answers {
+                    out.push(batched_answer(answer, endpoint, context));
+                }
+            }
+            Err(e) => {
+                let lost =
+                    maybe_landed(&e) || matches!(e, Error::Shape { .. } | Error::Decode { .. });
+                let kind = if lost {
+                    ErrorKind::Interrupted
+                } else {
+                    error_kind(&e)
+                };
+                let message = if lost {
+                    format!("{context}: the batch answer was lost, the item may exist ({e})")
+                } else {
+                    format!("{context}: the batch failed ({e})")
+                };
+                out.extend((0..n).map(|_| Err(ProviderError::new(kind, message.clone()))));
+            }
+        }
+    }
+    out
+}
+
+/// One sub-answer of a batch of creates.
+fn batched_answer(
+    answer: crate::client::models::BatchResponse,
+    endpoint: &str,
+    context: &str,
+) -> BatchedCreate {
+    if answer.is_success() {
+        return answer.body.ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Interrupted,
+                format!("{context}: the batch answered a create without a body"),
+            )
+        });
+    }
+    let status = answer.status;
+    let error = if matches!(status, 429 | 503) {
+        Error::Throttled {
+            status,
+            retry_after: answer.header("Retry-After").and_then(retry_after_secs),
+            endpoint: endpoint.to_owned(),
+        }
+    } else {
+        let body = answer
+            .body
+            .as_ref()
+            .map(|b| serde_json::to_vec(b).unwrap_or_default())
+            .unwrap_or_default();
+        Error::from_status(status, &body, endpoint)
+    };
+    if maybe_landed(&error) {
+        return Err(ProviderError::with_source(
+            ErrorKind::Interrupted,
+            format!("{context}: answered {status}, the item may exist"),
+            error,
+        ));
+    }
+    Err(graph_error(context, error))
+}
+
+/// A `Retry-After` in (possibly decimal) seconds.
+fn retry_after_secs(value: &str) -> Option<std::time::Duration> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| std::time::Duration::from_secs_f64(s.min(86_400.0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,3 +19,5 @@ mod resilience;
 mod providers;
 // sync-core's random histories through GraphCalendar over the fake (PROPTEST_CASES, 32 default).
 mod histories;
+// $batch creates through GraphContacts and GraphCalendar (create_many).
+mod batching;

@@ -102,6 +102,16 @@ pub fn contact_to_core(contact: &models::Contact) -> Contact {
     out.normalized()
 }
 
+/// The folder id of a cursor of ours (`gc1c;<folder id>;<deltaLink>`).
+fn cursor_folder(cursor: &Cursor) -> Option<String> {
+    let mut parts = cursor.as_str().splitn(3, ';');
+    (parts.next()? == CURSOR_TAG)
+        .then(|| parts.next())
+        .flatten()
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned)
+}
+
 /// A Graph contact as an engine [`Remote`].
 fn contact_remote(
     contact: &models::Contact,
@@ -128,7 +138,8 @@ fn contact_remote(
 /// One member's dedicated Outlook contact folder, as the target of the one-way contact sync
 /// ([`ReadSide`] + [`WriteSide`] of [`Contact`]).
 ///
-/// The folder is found by display name (or created) on first use; its id is kept. Reads are
+/// The folder is found by display name (or created) on first use; its id is kept (and read
+/// back from the cursor, so a resumed read costs no folder lookup). Reads are
 /// contacts-delta rounds on the folder (cursor: the folder id and Graph's `@odata.deltaLink`;
 /// an expired or foreign cursor gives a full round reported [`Completeness::Complete`]; a
 /// resumed one [`Completeness::Delta`] with the `@removed` ids as deletions). Contacts have no
@@ -137,8 +148,9 @@ fn contact_remote(
 /// deletes send `If-Match`. Graph's caps (3 e-mail addresses, 2 business phones) are applied by
 /// [`super::contact_from_core`]; the engine reports what did not fit.
 ///
-/// Requests: the first use costs 1 (folder found) or 2 (created); an idle read is 1; a full
-/// read is one per page; each write, `get` and `find_by_key` is 1.
+/// Requests: the first use costs 1 (folder found) or 2 (created), unless the cursor names the
+/// folder; an idle read is 1; a full read is one per page; each write, `get` and
+/// `find_by_key` is 1; [`WriteSide::create_many`] is one `$batch` per 20 creates.
 #[derive(Debug)]
 pub struct GraphContacts {
     client: Client,
@@ -265,6 +277,14 @@ impl ReadSide<Contact> for GraphContacts {
     }
 
     async fn read(&self, request: &ReadRequest) -> Result<SideRead<Contact>, ProviderError> {
+        // A cursor of ours names the folder: no lookup by name (one request a round saved).
+        // A folder deleted since answers 404 below and is found or made again.
+        if let Some(id) = request.cursor.as_ref().and_then(cursor_folder) {
+            let mut slot = self.folder.lock().await;
+            if slot.is_none() {
+                *slot = Some(id);
+            }
+        }
         let mut folder = self.folder().await?;
         let (round, completeness) = match self.round(&folder, request.cursor.as_ref()).await {
             Ok(r) => r,
@@ -361,6 +381,84 @@ impl WriteSide<Contact> for GraphContacts {
             )),
             Err(e) => Err(self.error("creating a contact", e)),
         }
+    }
+
+    fn max_batch(&self) -> usize {
+        crate::client::MAX_BATCH_REQUESTS
+    }
+
+    /// Creates the contacts in `$batch` requests of at most 20 (one per call of the engine,
+    /// which groups creates by [`WriteSide::max_batch`]). One result per item, in order; a
+    /// lost batch answer makes every item of it [`ErrorKind::Interrupted`] (the engine then
+    /// looks each up by its key).
+    async fn create_many(
+        &self,
+        items: &[(&Contact, &IdempotencyKey)],
+    ) -> Vec<Result<Written<Contact>, ProviderError>> {
+        let folder = match self.folder().await {
+            Ok(f) => f,
+            Err(e) => {
+                return items
+                    .iter()
+                    .map(|_| Err(ProviderError::new(e.kind(), e.to_string())))
+                    .collect();
+            }
+        };
+        let mut bodies = Vec::with_capacity(items.len());
+        let mut refused: Vec<Option<ProviderError>> = Vec::with_capacity(items.len());
+        for (item, key) in items {
+            let mut body = contact_from_core(item).contact;
+            body.single_value_extended_properties =
+                Some(vec![link_property(&self.property_id, key)]);
+            match serde_json::to_value(&body) {
+                Ok(v) => {
+                    bodies.push(v);
+                    refused.push(None);
+                }
+                Err(e) => refused.push(Some(ProviderError::with_source(
+                    ErrorKind::Invalid,
+                    "encoding a contact",
+                    e,
+                ))),
+            }
+        }
+        let url = format!(
+            "/users/{}/contactFolders/{}/contacts",
+            crate::client::encode_segment(&self.user),
+            crate::client::encode_segment(&folder)
+        );
+        let context = format!("creating a contact (mailbox {})", self.user);
+        let mut answers = super::batch_create(
+            &self.client,
+            &url,
+            "POST /users/{id}/contactFolders/{id}/contacts",
+            &context,
+            bodies,
+        )
+        .await
+        .into_iter();
+        refused
+            .into_iter()
+            .map(|r| match r {
+                Some(e) => Err(e),
+                None => match answers.next() {
+                    Some(Ok(v)) => serde_json::from_value::<models::Contact>(v)
+                        .map_err(|e| {
+                            ProviderError::with_source(
+                                ErrorKind::Interrupted,
+                                format!("{context}: unreadable answer, it may exist"),
+                                e,
+                            )
+                        })
+                        .and_then(|c| self.written(&c)),
+                    Some(Err(e)) => Err(e),
+                    None => Err(ProviderError::new(
+                        ErrorKind::Interrupted,
+                        format!("{context}: no answer, it may exist"),
+                    )),
+                },
+            })
+            .collect()
     }
 
     async fn update(

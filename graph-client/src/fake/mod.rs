@@ -626,6 +626,17 @@ impl FakeGraph {
         server::seed_folder(&mut st, user_id, display_name)
     }
 
+    /// Deletes a contact folder as a user would (its delta and its contacts then answer 404);
+    /// whether it existed.
+    pub fn delete_contact_folder(&self, user_id: &str, folder_id: &str) -> bool {
+        let mut st = self.state();
+        st.mailboxes.get_mut(user_id).is_some_and(|mb| {
+            let before = mb.folders.len();
+            mb.folders.retain(|f| f.id != folder_id);
+            mb.folders.len() < before
+        })
+    }
+
     /// The contact folders of a mailbox, as `(id, display name)`.
     #[must_use]
     pub fn contact_folders(&self, user_id: &str) -> Vec<(String, String)> {

@@ -18,8 +18,11 @@ impl Client {
     /// `POST /$batch` with at most 20 requests. Every sub-request gets
     /// `Prefer: IdType="ImmutableId"`. Answers are returned in request order. A sub-request
     /// answered 429 (and any dependent answered 424) is sent again alone, in a new batch, after
-    /// its `Retry-After`; the others are not repeated. Other failures stay in their
-    /// [`BatchResponse`]: read each status.
+    /// its `Retry-After`; the others are not repeated. Only retries that got nothing through
+    /// count against the retry limit: under a per-mailbox rate limit a retry of 19 throttled
+    /// creates may get 5 through and 14 throttled again, and that is progress, not failure
+    /// (at most one extra round per sub-request, so the loop stays bounded). Other failures
+    /// stay in their [`BatchResponse`]: read each status.
     pub async fn batch(&self, requests: Vec<BatchRequest>) -> Result<Vec<BatchResponse>> {
         if requests.is_empty() {
             return Ok(Vec::new());
@@ -41,7 +44,12 @@ impl Client {
         let mut done: BTreeMap<String, BatchResponse> = BTreeMap::new();
         let mut pending = requests;
         let retry = self.transport().retry.clone();
-        let mut round = 0;
+        let mut round: u32 = 0;
+        // Rounds in a row that got no throttled sub-request through.
+        let mut stalled: u32 = 0;
+        let bound = retry
+            .max_attempts
+            .saturating_add(u32::try_from(order.len()).unwrap_or(u32::MAX));
         loop {
             round += 1;
             let answers = self.post_batch(&pending).await?;
@@ -53,7 +61,7 @@ impl Client {
                     let after = answer.header("Retry-After").and_then(parse_retry_after);
                     wait = wait.max(
                         after
-                            .unwrap_or_else(|| retry.backoff(round - 1))
+                            .unwrap_or_else(|| retry.backoff(stalled))
                             .min(retry.max_retry_after),
                     );
                 }
@@ -71,12 +79,15 @@ impl Client {
                     }
                 }
             }
+            let progressed = throttled.len() < pending.len();
+            stalled = if progressed { 0 } else { stalled + 1 };
+            let give_up = stalled >= retry.max_attempts || round >= bound;
             for answer in answers {
-                if !throttled.contains(&answer.id) || round >= retry.max_attempts {
+                if !throttled.contains(&answer.id) || give_up {
                     done.insert(answer.id.clone(), answer);
                 }
             }
-            if throttled.is_empty() || round >= retry.max_attempts {
+            if throttled.is_empty() || give_up {
                 break;
             }
             tracing::info!(
