@@ -367,6 +367,8 @@ pub struct SyncConfig {
     pub interval: Duration,
     /// How many members are synced at the same time.
     pub max_parallel_members: usize,
+    /// Raynet's deletion scan (a listing of every id) runs every this many rounds.
+    pub deletion_scan_every: u32,
 }
 
 impl Config {
@@ -520,6 +522,10 @@ contacts_filter = "all"
 interval_seconds = 900
 # How many members are synced at the same time.
 max_parallel_members = 4
+# Raynet has no deletion feed: deletions are found by listing every id (1 request per 1,000
+# records per member). Run that scan every N rounds to spare the daily quota of 24,000
+# requests; a Raynet deletion then reaches Outlook within N rounds.
+deletion_scan_every = 1
 "#;
 
 // ---------------------------------------------------------------------------------------------
@@ -583,6 +589,7 @@ struct RawSync {
     contacts_filter: Option<ContactsFilter>,
     interval_seconds: Option<u64>,
     max_parallel_members: Option<usize>,
+    deletion_scan_every: Option<u32>,
 }
 
 /// Where a secret comes from. Its `Deserialize` never quotes the value in an error.
@@ -767,6 +774,7 @@ fn allowed_values(key: &str) -> Option<String> {
             "a whole number of seconds, {MIN_INTERVAL_SECONDS} to {MAX_INTERVAL_SECONDS}"
         )),
         "max_parallel_members" => Some(format!("a whole number, 1 to {MAX_PARALLEL_MEMBERS}")),
+        "deletion_scan_every" => Some("a whole number of rounds, 1 to 1000".to_owned()),
         _ => None,
     }
 }
@@ -995,6 +1003,13 @@ impl Resolver<'_> {
                 format!("{max_parallel_members} is out of range (1 to {MAX_PARALLEL_MEMBERS})"),
             ));
         }
+        let deletion_scan_every = s.deletion_scan_every.unwrap_or(1);
+        if !(1..=1000).contains(&deletion_scan_every) {
+            return Err(self.invalid(
+                format!("{prefix}.deletion_scan_every"),
+                format!("{deletion_scan_every} is out of range (1 to 1000 rounds)"),
+            ));
+        }
         Ok(SyncConfig {
             mode: s.mode.unwrap_or_default(),
             policy,
@@ -1002,6 +1017,7 @@ impl Resolver<'_> {
             contacts_filter: s.contacts_filter.unwrap_or_default(),
             interval: Duration::from_secs(interval_seconds),
             max_parallel_members,
+            deletion_scan_every,
         })
     }
 
@@ -1317,6 +1333,11 @@ max_parallel_members = 2"#,
                 "max_parallel_members = 0",
                 "tenant[0].sync.max_parallel_members",
                 "1 to 64",
+            ),
+            (
+                "deletion_scan_every = 0",
+                "tenant[0].sync.deletion_scan_every",
+                "1 to 1000",
             ),
         ];
         for (sync, key, allowed) in cases {

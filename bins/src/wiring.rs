@@ -283,7 +283,8 @@ async fn sync_member(
     if tenant.sync.mode.meetings() {
         let raynet =
             raynet_client::adapter::RaynetCalendar::new(clients.raynet.clone(), m.person_id)
-                .with_time_zone(tz);
+                .with_time_zone(tz)
+                .with_deletion_scan_every(tenant.sync.deletion_scan_every);
         let outlook =
             graph_client::adapter::GraphCalendar::new(clients.graph.clone(), m.user.id.clone());
         let runner = options.runner(scope(Collection::Calendar), policy);
@@ -306,8 +307,9 @@ async fn sync_member(
             ),
             ContactsFilter::Tag(tag) => raynet_client::ListQuery::new().param("tags", tag.as_str()),
         };
-        let source =
-            raynet_client::adapter::RaynetContacts::new(clients.raynet.clone()).with_filter(filter);
+        let source = raynet_client::adapter::RaynetContacts::new(clients.raynet.clone())
+            .with_filter(filter)
+            .with_deletion_scan_every(tenant.sync.deletion_scan_every);
         let target = graph_client::adapter::GraphContacts::new(
             clients.graph.clone(),
             m.user.id.clone(),
