@@ -926,7 +926,9 @@ fn plan_linked_event<'a>(
         }
         // Deleted in Raynet.
         (SideNow::Deleted, SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown) => {
-            if o_changed && policy.delete_vs_edit == DeleteEditPolicy::KeepEdit {
+            // A cancelled copy is not worth bringing back.
+            let keep = o_changed && o_cur.status != EventStatus::Cancelled;
+            if keep && policy.delete_vs_edit == DeleteEditPolicy::KeepEdit {
                 // Edited in Outlook: the edit wins, Raynet gets the item again.
                 let masked = rules.masked(pair.origin, o_cur);
                 let mut source = o_cur.clone();
@@ -958,7 +960,9 @@ fn plan_linked_event<'a>(
         }
         // Deleted in Outlook.
         (SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown, SideNow::Deleted) => {
-            let r_edited = !r_cur.diff(&r.base).is_empty();
+            // A cancelled copy is not worth bringing back (Outlook cannot hold it either).
+            let r_edited =
+                !r_cur.diff(&r.base).is_empty() && r_cur.status != EventStatus::Cancelled;
             if r_edited && policy.delete_vs_edit == DeleteEditPolicy::KeepEdit {
                 // Edited in Raynet: the edit wins, Outlook gets the item again.
                 plan.steps.push(step(
