@@ -77,7 +77,8 @@ pub use policy::{
     Member, OutlookDeletes, OutlookNewAs, Policy, PrivateEvents,
 };
 pub use provider::{
-    Completeness, ReadRequest, ReadSide, Remote, SideRead, Window, WriteSide, Written,
+    Completeness, ReadRequest, ReadSide, Remote, SideRead, UpdateRequest, Window, WriteSide,
+    Written,
 };
 pub use runner::{Failure, Progress, RoundReport, Runner, SideCounts};
 pub use state::{

@@ -167,6 +167,19 @@ pub trait ReadSide<T: SyncItem>: Send + Sync {
     async fn get(&self, id: &RemoteId) -> Result<Option<Remote<T>>, ProviderError>;
 }
 
+/// One update of a [`WriteSide::update_many`] call.
+#[derive(Debug)]
+pub struct UpdateRequest<'a, T: SyncItem> {
+    /// Which item.
+    pub id: &'a RemoteId,
+    /// Its new content.
+    pub item: &'a T,
+    /// The fields that change.
+    pub changed: FieldSet<T::Field>,
+    /// The version the item must still have.
+    pub expected: Option<&'a Version>,
+}
+
 /// A side the engine can also write.
 ///
 /// Note for implementors: every write must honour `expected` when given (optimistic
@@ -218,6 +231,22 @@ pub trait WriteSide<T: SyncItem>: ReadSide<T> {
         let mut out = Vec::with_capacity(items.len());
         for (item, key) in items {
             out.push(self.create(item, key).await);
+        }
+        out
+    }
+
+    /// Updates several items in one call (Graph `$batch`); one result per item, in order. The
+    /// engine groups single updates into calls of at most [`WriteSide::max_batch`].
+    ///
+    /// Note for implementors: the default sends them one by one through
+    /// [`WriteSide::update`].
+    async fn update_many(
+        &self,
+        items: &[UpdateRequest<'_, T>],
+    ) -> Vec<Result<Written<T>, ProviderError>> {
+        let mut out = Vec::with_capacity(items.len());
+        for u in items {
+            out.push(self.update(u.id, u.item, u.changed, u.expected).await);
         }
         out
     }

@@ -545,6 +545,7 @@ impl Runner {
         // Plain creates go out in batches where a side takes them (Graph `$batch`); every
         // other step runs on its own, in plan order.
         let mut batches: [Vec<Step<T>>; 2] = [Vec::new(), Vec::new()];
+        let mut updates: [Vec<Step<T>>; 2] = [Vec::new(), Vec::new()];
         let total = plan.steps.len();
         let mut done = 0usize;
         for step in plan.steps {
@@ -580,6 +581,24 @@ impl Runner {
                 }
                 continue;
             }
+            let update_side = match step.writes.as_slice() {
+                [Write::Update { side, .. }] => sides
+                    .get(*side)
+                    .filter(|s| s.max_batch() > 1)
+                    .map(|s| (*side, s.max_batch())),
+                _ => None,
+            };
+            if let Some((side, max)) = update_side {
+                let slot = usize::from(side == Side::Outlook);
+                updates[slot].push(step);
+                if updates[slot].len() >= max {
+                    let batch = std::mem::take(&mut updates[slot]);
+                    if self.update_batch(batch, side, sides, store, report).await? {
+                        return Ok(());
+                    }
+                }
+                continue;
+            }
             if self.execute_step(step, sides, store, report).await? {
                 return Ok(());
             }
@@ -589,8 +608,87 @@ impl Runner {
             if !batch.is_empty() && self.create_batch(batch, side, sides, store, report).await? {
                 return Ok(());
             }
+            let batch = std::mem::take(&mut updates[slot]);
+            if !batch.is_empty() && self.update_batch(batch, side, sides, store, report).await? {
+                return Ok(());
+            }
         }
         Ok(())
+    }
+
+    /// Sends a batch of single-update steps to one side; each step is recorded right after its
+    /// update succeeded. Returns whether all traffic must stop.
+    async fn update_batch<T: SyncItem>(
+        &self,
+        batch: Vec<Step<T>>,
+        which: Side,
+        sides: &Sides<'_, T>,
+        store: &dyn StateStore<T>,
+        report: &mut RoundReport,
+    ) -> Result<bool, SyncError> {
+        let Some(side) = sides.get(which) else {
+            return Ok(false);
+        };
+        let requests: Vec<crate::provider::UpdateRequest<'_, T>> = batch
+            .iter()
+            .filter_map(|step| match step.writes.as_slice() {
+                [
+                    Write::Update {
+                        id,
+                        item,
+                        changed,
+                        expected,
+                        ..
+                    },
+                ] => Some(crate::provider::UpdateRequest {
+                    id,
+                    item,
+                    changed: *changed,
+                    expected: Some(expected),
+                }),
+                _ => None,
+            })
+            .collect();
+        let mut results = side.update_many(&requests).await.into_iter();
+        drop(requests);
+        let mut stop = false;
+        for step in batch {
+            let result = results.next().unwrap_or_else(|| {
+                Err(ProviderError::new(
+                    ErrorKind::Interrupted,
+                    "the batch answered fewer results than requests",
+                ))
+            });
+            let Some(Write::Update { item, .. }) = step.writes.first() else {
+                continue;
+            };
+            match result {
+                Ok(w) => {
+                    report.updated.bump(which);
+                    let mut record = match step.outcome {
+                        Outcome::Record(r) => Some(r),
+                        Outcome::Forget => None,
+                    };
+                    set_side(&mut record, which, w.id, w.version, w.item, item);
+                    match (record, step.pair) {
+                        (Some(r), pair) => {
+                            store.put_pair(&self.scope, pair, &r).await?;
+                        }
+                        (None, Some(pair)) => store.remove_pair(&self.scope, pair).await?,
+                        (None, None) => {}
+                    }
+                }
+                Err(e) => {
+                    stop |= e.kind() == ErrorKind::Unauthorized;
+                    let what = step
+                        .writes
+                        .first()
+                        .map_or_else(String::new, ToString::to_string);
+                    report.fail(Some(which), what, Some(step.label.clone()), &e);
+                }
+            }
+        }
+        Ok(stop)
     }
 
     /// Records a create as pending before it is sent: what to record once it is confirmed.

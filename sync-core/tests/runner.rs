@@ -237,3 +237,33 @@ fn a_stop_request_finishes_the_write_under_way_and_leaves_the_rest_for_next_roun
     );
     assert_eq!(cal.outlook.len(), 60);
 }
+
+#[test]
+fn updates_go_out_in_batches_and_each_is_recorded() {
+    let mut cal = Calendar::new(Policy::default());
+    cal.outlook = sync_core::testing::MemorySide::new(EventProfile::outlook())
+        .with_prefix("o")
+        .with_batch(4);
+    let ids: Vec<_> = (0..10)
+        .map(|i| cal.raynet.insert(meeting(&format!("m{i}"), i)))
+        .collect();
+    assert_eq!(cal.round().created(Side::Outlook), 10);
+    for id in &ids {
+        cal.raynet.edit(id, |e| e.location = "Brno".into());
+    }
+    cal.outlook.set_faults(Faults {
+        failing_writes: 1,
+        ..Faults::default()
+    });
+    let report = cal.round();
+    assert_eq!(report.updated.outlook, 9, "{report}");
+    assert_eq!(
+        report.failures.len(),
+        1,
+        "one update of a batch failed alone"
+    );
+    let report = cal.round();
+    assert_eq!(report.updated.outlook, 1, "retried next round");
+    assert!(cal.outlook.items().iter().all(|e| e.location == "Brno"));
+    assert_eq!(cal.round().writes(), 0);
+}
