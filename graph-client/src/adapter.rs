@@ -570,12 +570,16 @@ pub fn provider_error(context: &str, error: Error) -> ProviderError {
 /// classified for the engine).
 pub(crate) type BatchedCreate = Result<serde_json::Value, ProviderError>;
 
-/// Sends `POST` creates of `bodies` to the relative `url` as `$batch` requests of at most
-/// [`crate::client::MAX_BATCH_REQUESTS`] (the client retries a throttled sub-request alone,
-/// after its `Retry-After`). One result per body, in order. A sub-request that failed maps
-/// through [`error_kind`] (a 5xx or a lost answer: [`ErrorKind::Interrupted`], it may have
-/// landed); a batch whose answer was lost makes every item of it [`ErrorKind::Interrupted`]
-/// (the engine then looks each up by its key).
+/// One write of a `$batch`: method, relative URL, `If-Match` and body.
+pub(crate) struct BatchWrite {
+    pub(crate) method: &'static str,
+    pub(crate) url: String,
+    pub(crate) if_match: Option<String>,
+    pub(crate) body: serde_json::Value,
+}
+
+/// Sends creates (`POST` to one `url`) in `$batch` requests of at most 20; see
+/// [`batch_write`].
 pub(crate) async fn batch_create(
     client: &crate::client::Client,
     url: &str,
@@ -583,11 +587,33 @@ pub(crate) async fn batch_create(
     context: &str,
     bodies: Vec<serde_json::Value>,
 ) -> Vec<BatchedCreate> {
+    let writes = bodies
+        .into_iter()
+        .map(|body| BatchWrite {
+            method: "POST",
+            url: url.to_owned(),
+            if_match: None,
+            body,
+        })
+        .collect();
+    batch_write(client, writes, endpoint, context).await
+}
+
+/// Sends writes in `$batch` requests of at most 20 (the client retries a throttled
+/// sub-request alone). One answer body per write, in order; a failed sub-request maps through
+/// [`error_kind`]; a lost or unreadable batch answer makes every write of that batch
+/// [`ErrorKind::Interrupted`] (it may have landed).
+pub(crate) async fn batch_write(
+    client: &crate::client::Client,
+    writes: Vec<BatchWrite>,
+    endpoint: &str,
+    context: &str,
+) -> Vec<BatchedCreate> {
     use crate::client::models::BatchRequest;
-    let mut out: Vec<BatchedCreate> = Vec::with_capacity(bodies.len());
-    let mut bodies = bodies.into_iter().peekable();
-    while bodies.peek().is_some() {
-        let chunk: Vec<serde_json::Value> = bodies
+    let mut out: Vec<BatchedCreate> = Vec::with_capacity(writes.len());
+    let mut writes = writes.into_iter().peekable();
+    while writes.peek().is_some() {
+        let chunk: Vec<BatchWrite> = writes
             .by_ref()
             .take(crate::client::MAX_BATCH_REQUESTS)
             .collect();
@@ -595,7 +621,14 @@ pub(crate) async fn batch_create(
         let requests: Vec<BatchRequest> = chunk
             .into_iter()
             .enumerate()
-            .map(|(i, body)| BatchRequest::new((i + 1).to_string(), "POST", url).with_json(body))
+            .map(|(i, w)| {
+                let mut r =
+                    BatchRequest::new((i + 1).to_string(), w.method, w.url).with_json(w.body);
+                if let Some(etag) = &w.if_match {
+                    r = r.with_header("If-Match", etag);
+                }
+                r
+            })
             .collect();
         match client.batch(requests).await {
             Ok(answers) => {

@@ -257,3 +257,53 @@ async fn a_rate_limited_batch_keeps_going_while_it_makes_progress() {
     assert!(w.fake.status_count(429) > 0);
     assert_eq!(surnames(&side, &w).await.len(), 20, "each contact once");
 }
+
+#[tokio::test]
+async fn twenty_five_contact_updates_take_two_batches_and_a_stale_one_fails_alone() {
+    let w = world().await;
+    let side = GraphContacts::new(client(&w.fake), w.alice.clone(), "Raynet");
+    let (items, keys) = people(25);
+    let written: Vec<_> = side
+        .create_many(&pairs(&items, &keys))
+        .await
+        .into_iter()
+        .map(|r| r.expect("created"))
+        .collect();
+    // A user edits the 4th contact in Outlook: the version we hold for it is stale.
+    assert!(w.fake.edit_contact(
+        &w.alice,
+        written[3].id.as_str(),
+        &serde_json::json!({"jobTitle": "edited"})
+    ));
+    let edited: Vec<Contact> = items
+        .iter()
+        .map(|c| Contact {
+            job_title: "Sales".into(),
+            ..c.clone()
+        })
+        .collect();
+    let batches_before = w.fake.request_count("batch");
+    let requests: Vec<sync_core::UpdateRequest<'_, Contact>> = written
+        .iter()
+        .zip(&edited)
+        .map(|(wr, item)| sync_core::UpdateRequest {
+            id: &wr.id,
+            item,
+            changed: sync_core::FieldSet::of(&[sync_core::ContactField::JobTitle]),
+            expected: Some(&wr.version),
+        })
+        .collect();
+    let results = side.update_many(&requests).await;
+    assert_eq!(w.fake.request_count("batch") - batches_before, 2, "20 + 5");
+    assert_eq!(results.len(), 25);
+    for (i, r) in results.iter().enumerate() {
+        if i == 3 {
+            let e = r.as_ref().expect_err("stale version");
+            assert_eq!(e.kind(), ErrorKind::PreconditionFailed, "{e}");
+        } else {
+            let w = r.as_ref().expect("updated");
+            assert_eq!(w.id, written[i].id, "in order");
+            assert_eq!(w.item.as_ref().expect("read back").job_title, "Sales");
+        }
+    }
+}

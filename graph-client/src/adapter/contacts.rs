@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sync_core::{
     Completeness, Contact, ContactField, ContactProfile, Cursor, ErrorKind, FieldSet,
     IdempotencyKey, ProviderError, ReadRequest, ReadSide, Remote, RemoteId, SideRead, SyncItem,
-    Version, WriteSide, Written,
+    UpdateRequest, Version, WriteSide, Written,
 };
 use tokio::sync::Mutex;
 
@@ -480,6 +480,69 @@ impl WriteSide<Contact> for GraphContacts {
             Ok(c) => self.written(&c),
             Err(e) => Err(self.error(&format!("updating contact {id}"), e)),
         }
+    }
+
+    /// Updates the contacts in `$batch` requests of at most 20 (`PATCH` with `If-Match`, every
+    /// field written as [`WriteSide::update`] does). One result per item, in order.
+    async fn update_many(
+        &self,
+        items: &[UpdateRequest<'_, Contact>],
+    ) -> Vec<Result<Written<Contact>, ProviderError>> {
+        let mut writes = Vec::with_capacity(items.len());
+        let mut refused: Vec<Option<ProviderError>> = Vec::with_capacity(items.len());
+        for u in items {
+            match serde_json::to_value(contact_from_core(u.item).contact) {
+                Ok(body) => {
+                    writes.push(super::BatchWrite {
+                        method: "PATCH",
+                        url: format!(
+                            "/users/{}/contacts/{}",
+                            crate::client::encode_segment(&self.user),
+                            crate::client::encode_segment(u.id.as_str())
+                        ),
+                        if_match: u.expected.map(|v| if_match(v.as_str())),
+                        body,
+                    });
+                    refused.push(None);
+                }
+                Err(e) => refused.push(Some(ProviderError::with_source(
+                    ErrorKind::Invalid,
+                    "encoding a contact",
+                    e,
+                ))),
+            }
+        }
+        let context = format!("updating a contact (mailbox {})", self.user);
+        let mut answers = super::batch_write(
+            &self.client,
+            writes,
+            "PATCH /users/{id}/contacts/{id}",
+            &context,
+        )
+        .await
+        .into_iter();
+        refused
+            .into_iter()
+            .map(|r| match r {
+                Some(e) => Err(e),
+                None => match answers.next() {
+                    Some(Ok(v)) => serde_json::from_value::<models::Contact>(v)
+                        .map_err(|e| {
+                            ProviderError::with_source(
+                                ErrorKind::Interrupted,
+                                format!("{context}: unreadable answer"),
+                                e,
+                            )
+                        })
+                        .and_then(|c| self.written(&c)),
+                    Some(Err(e)) => Err(e),
+                    None => Err(ProviderError::new(
+                        ErrorKind::Interrupted,
+                        format!("{context}: the batch answered fewer results than requests"),
+                    )),
+                },
+            })
+            .collect()
     }
 
     async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError> {
