@@ -544,8 +544,7 @@ impl Runner {
     ) -> Result<(), SyncError> {
         // Plain creates go out in batches where a side takes them (Graph `$batch`); every
         // other step runs on its own, in plan order.
-        let mut batches: [Vec<Step<T>>; 2] = [Vec::new(), Vec::new()];
-        let mut updates: [Vec<Step<T>>; 2] = [Vec::new(), Vec::new()];
+        let mut buffers: [Vec<Step<T>>; 4] = Default::default();
         let total = plan.steps.len();
         let mut done = 0usize;
         for step in plan.steps {
@@ -563,37 +562,21 @@ impl Runner {
             if done % 25 == 0 || done == total {
                 self.tick(done, total);
             }
-            let batch_side = match step.writes.as_slice() {
-                [Write::Create { side, .. }] => sides
-                    .get(*side)
-                    .filter(|s| s.max_batch() > 1)
-                    .map(|s| (*side, s.max_batch())),
+            // Slot: creates 0–1, updates 2–3 (Raynet, Outlook).
+            let batchable = match step.writes.as_slice() {
+                [Write::Create { side, .. }] => Some((0, *side)),
+                [Write::Update { side, .. }] => Some((2, *side)),
                 _ => None,
-            };
-            if let Some((side, max)) = batch_side {
-                let slot = usize::from(side == Side::Outlook);
-                batches[slot].push(step);
-                if batches[slot].len() >= max {
-                    let batch = std::mem::take(&mut batches[slot]);
-                    if self.create_batch(batch, side, sides, store, report).await? {
-                        return Ok(());
-                    }
-                }
-                continue;
             }
-            let update_side = match step.writes.as_slice() {
-                [Write::Update { side, .. }] => sides
-                    .get(*side)
-                    .filter(|s| s.max_batch() > 1)
-                    .map(|s| (*side, s.max_batch())),
-                _ => None,
-            };
-            if let Some((side, max)) = update_side {
-                let slot = usize::from(side == Side::Outlook);
-                updates[slot].push(step);
-                if updates[slot].len() >= max {
-                    let batch = std::mem::take(&mut updates[slot]);
-                    if self.update_batch(batch, side, sides, store, report).await? {
+            .and_then(|(base, side)| {
+                let max = sides.get(side)?.max_batch();
+                (max > 1).then_some((base + usize::from(side == Side::Outlook), side, max))
+            });
+            if let Some((slot, side, max)) = batchable {
+                buffers[slot].push(step);
+                if buffers[slot].len() >= max {
+                    let batch = std::mem::take(&mut buffers[slot]);
+                    if self.flush(slot, batch, side, sides, store, report).await? {
                         return Ok(());
                     }
                 }
@@ -603,17 +586,36 @@ impl Runner {
                 return Ok(());
             }
         }
-        for (slot, side) in [Side::Raynet, Side::Outlook].into_iter().enumerate() {
-            let batch = std::mem::take(&mut batches[slot]);
-            if !batch.is_empty() && self.create_batch(batch, side, sides, store, report).await? {
-                return Ok(());
-            }
-            let batch = std::mem::take(&mut updates[slot]);
-            if !batch.is_empty() && self.update_batch(batch, side, sides, store, report).await? {
+        for (slot, buffer) in buffers.iter_mut().enumerate() {
+            let side = if slot % 2 == 0 {
+                Side::Raynet
+            } else {
+                Side::Outlook
+            };
+            let batch = std::mem::take(buffer);
+            if !batch.is_empty() && self.flush(slot, batch, side, sides, store, report).await? {
                 return Ok(());
             }
         }
         Ok(())
+    }
+
+    /// Sends a buffered batch: creates (slots 0–1) or updates (slots 2–3). Returns whether all
+    /// traffic must stop.
+    async fn flush<T: SyncItem>(
+        &self,
+        slot: usize,
+        batch: Vec<Step<T>>,
+        side: Side,
+        sides: &Sides<'_, T>,
+        store: &dyn StateStore<T>,
+        report: &mut RoundReport,
+    ) -> Result<bool, SyncError> {
+        if slot < 2 {
+            self.create_batch(batch, side, sides, store, report).await
+        } else {
+            self.update_batch(batch, side, sides, store, report).await
+        }
     }
 
     /// Sends a batch of single-update steps to one side; each step is recorded right after its

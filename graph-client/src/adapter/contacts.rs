@@ -161,6 +161,40 @@ pub struct GraphContacts {
 }
 
 impl GraphContacts {
+    /// One result per batched write, in order: an item refused before sending keeps its
+    /// error; an answer is read back as the contact now held; a missing or unreadable answer
+    /// is an interruption (the write may have landed).
+    fn batch_results(
+        &self,
+        refused: Vec<Option<ProviderError>>,
+        answers: Vec<super::BatchedCreate>,
+        context: &str,
+    ) -> Vec<Result<Written<Contact>, ProviderError>> {
+        let mut answers = answers.into_iter();
+        refused
+            .into_iter()
+            .map(|r| match r {
+                Some(e) => Err(e),
+                None => match answers.next() {
+                    Some(Ok(v)) => serde_json::from_value::<models::Contact>(v)
+                        .map_err(|e| {
+                            ProviderError::with_source(
+                                ErrorKind::Interrupted,
+                                format!("{context}: unreadable answer, it may have landed"),
+                                e,
+                            )
+                        })
+                        .and_then(|c| self.written(&c)),
+                    Some(Err(e)) => Err(e),
+                    None => Err(ProviderError::new(
+                        ErrorKind::Interrupted,
+                        format!("{context}: no answer, it may have landed"),
+                    )),
+                },
+            })
+            .collect()
+    }
+
     /// The contact folder named `folder_name` of the user `user_id` (found or created).
     #[must_use]
     pub fn new(client: Client, user_id: impl Into<String>, folder_name: impl Into<String>) -> Self {
@@ -428,37 +462,15 @@ impl WriteSide<Contact> for GraphContacts {
             crate::client::encode_segment(&folder)
         );
         let context = format!("creating a contact (mailbox {})", self.user);
-        let mut answers = super::batch_create(
+        let answers = super::batch_create(
             &self.client,
             &url,
             "POST /users/{id}/contactFolders/{id}/contacts",
             &context,
             bodies,
         )
-        .await
-        .into_iter();
-        refused
-            .into_iter()
-            .map(|r| match r {
-                Some(e) => Err(e),
-                None => match answers.next() {
-                    Some(Ok(v)) => serde_json::from_value::<models::Contact>(v)
-                        .map_err(|e| {
-                            ProviderError::with_source(
-                                ErrorKind::Interrupted,
-                                format!("{context}: unreadable answer, it may exist"),
-                                e,
-                            )
-                        })
-                        .and_then(|c| self.written(&c)),
-                    Some(Err(e)) => Err(e),
-                    None => Err(ProviderError::new(
-                        ErrorKind::Interrupted,
-                        format!("{context}: no answer, it may exist"),
-                    )),
-                },
-            })
-            .collect()
+        .await;
+        self.batch_results(refused, answers, &context)
     }
 
     async fn update(
@@ -513,36 +525,14 @@ impl WriteSide<Contact> for GraphContacts {
             }
         }
         let context = format!("updating a contact (mailbox {})", self.user);
-        let mut answers = super::batch_write(
+        let answers = super::batch_write(
             &self.client,
             writes,
             "PATCH /users/{id}/contacts/{id}",
             &context,
         )
-        .await
-        .into_iter();
-        refused
-            .into_iter()
-            .map(|r| match r {
-                Some(e) => Err(e),
-                None => match answers.next() {
-                    Some(Ok(v)) => serde_json::from_value::<models::Contact>(v)
-                        .map_err(|e| {
-                            ProviderError::with_source(
-                                ErrorKind::Interrupted,
-                                format!("{context}: unreadable answer"),
-                                e,
-                            )
-                        })
-                        .and_then(|c| self.written(&c)),
-                    Some(Err(e)) => Err(e),
-                    None => Err(ProviderError::new(
-                        ErrorKind::Interrupted,
-                        format!("{context}: the batch answered fewer results than requests"),
-                    )),
-                },
-            })
-            .collect()
+        .await;
+        self.batch_results(refused, answers, &context)
     }
 
     async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError> {
