@@ -22,3 +22,5 @@ mod adapter;
 mod incremental;
 // sync-core's random histories through the adapter against the fake.
 mod histories;
+// The instance feed: one read per resource for every member, routed by owner.
+mod feed;

@@ -50,6 +50,35 @@ pub(crate) struct Watermark {
     pub(crate) window: Option<(i64, i64)>,
 }
 
+/// What a RAYNET side's stored cursor says, for whoever plans a round (the
+/// [`super::InstanceFeed`] reads from the oldest watermark of its members).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CursorInfo {
+    /// Every change at or after this instant is still to be read.
+    pub watermark: DateTime<Utc>,
+    /// Incremental reads since the last deletion scan (or full read).
+    pub reads_since_scan: u32,
+}
+
+impl CursorInfo {
+    /// Decodes a cursor a [`super::RaynetCalendar`] or [`super::RaynetContacts`]
+    /// returned; `None` for anything else (that side's next read is a full one).
+    ///
+    /// ```
+    /// use raynet_client::adapter::CursorInfo;
+    /// let c = sync_core::Cursor::new("v1:2026-11-25T13:02:03.456Z;n=3").unwrap();
+    /// assert_eq!(CursorInfo::parse(&c).unwrap().reads_since_scan, 3);
+    /// assert!(CursorInfo::parse(&sync_core::Cursor::new("gc1;x").unwrap()).is_none());
+    /// ```
+    #[must_use]
+    pub fn parse(cursor: &Cursor) -> Option<CursorInfo> {
+        Watermark::parse(cursor.as_str()).map(|w| CursorInfo {
+            watermark: w.at,
+            reads_since_scan: w.since_scan,
+        })
+    }
+}
+
 /// The cursor's key for a window.
 pub(crate) fn window_key(window: Option<&Window>) -> Option<(i64, i64)> {
     window.map(|w| (w.start.timestamp(), w.end.timestamp()))

@@ -31,6 +31,7 @@
 //! all-day on the same dates across DST changes.
 
 mod cursor;
+mod feed;
 mod provider;
 
 use std::collections::BTreeMap;
@@ -49,6 +50,8 @@ use crate::client::models::{
     ParticipantChange, ParticipantRole, Person, Priority, RowInfo, local_to_utc,
 };
 
+pub use cursor::CursorInfo;
+pub use feed::{FeedPlan, InstanceFeed, PersonRoute};
 pub use provider::{EXT_ID_PREFIX, RaynetCalendar, RaynetContacts};
 
 /// The zone RAYNET times are in when nothing else is configured.

@@ -1,7 +1,5 @@
 //! The engine's provider traits ([`ReadSide`], [`WriteSide`]) for RAYNET.
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -12,6 +10,7 @@ use sync_core::{
 };
 
 use super::cursor::{Incremental, Watermark, window_key};
+use super::feed::{InstanceFeed, PersonRoute};
 use super::{
     CompanyNames, DEFAULT_TIME_ZONE, EmailsByPerson, activity_to_core, classify,
     event_to_new_activity, event_to_update, participant_changes, person_to_contact_with,
@@ -19,7 +18,7 @@ use super::{
 };
 use crate::client::error::Error;
 use crate::client::models::{CalendarActivity, Person, RowInfo, RowSummary};
-use crate::client::query::{FilterValue, ListQuery, Op, SortDirection};
+use crate::client::query::{ListQuery, Op, SortDirection};
 use crate::client::{Activities, Client, EntityName};
 
 /// Prefix of the external ids this crate leaves on RAYNET records it creates
@@ -38,7 +37,7 @@ fn version_or_default(row: &RowInfo) -> Result<Version, ProviderError> {
     }
 }
 
-fn modified(row: &RowInfo, tz: Tz) -> Option<DateTime<Utc>> {
+pub(super) fn modified(row: &RowInfo, tz: Tz) -> Option<DateTime<Utc>> {
     row.last_modified_at.as_ref().and_then(|t| t.to_utc(&tz))
 }
 
@@ -122,6 +121,7 @@ pub struct RaynetCalendar {
     owner: u64,
     tz: Tz,
     incremental: Incremental,
+    feed: Option<InstanceFeed>,
 }
 
 impl RaynetCalendar {
@@ -134,7 +134,20 @@ impl RaynetCalendar {
             owner: owner_person_id,
             tz: DEFAULT_TIME_ZONE,
             incremental: Incremental::default(),
+            feed: None,
         }
+    }
+
+    /// Takes incremental reads from `feed` (one read of the whole instance per
+    /// round, shared by every member) instead of sending its own: the rows the
+    /// feed read whose owner is this member. The feed also decides whether the
+    /// round scans for deletions (its id listing covers the whole window). A
+    /// read the feed cannot serve (a full read, a watermark older than the
+    /// feed's, rows without an owner) is sent as without a feed.
+    #[must_use]
+    pub fn with_feed(mut self, feed: InstanceFeed) -> Self {
+        self.feed = Some(feed);
+        self
     }
 
     /// Sets the instance's time zone.
@@ -177,6 +190,17 @@ impl RaynetCalendar {
     ) -> Result<SideRead<Event>, ProviderError> {
         let all: Vec<&CalendarActivity> = meetings.iter().chain(events.iter()).collect();
         let emails = self.emails_for(&all).await?;
+        self.map_rows_with(meetings, events, completeness, &emails)
+    }
+
+    /// Maps listed rows with participants' e-mails already looked up.
+    fn map_rows_with(
+        &self,
+        meetings: &[CalendarActivity],
+        events: &[CalendarActivity],
+        completeness: Completeness,
+        emails: &EmailsByPerson,
+    ) -> Result<SideRead<Event>, ProviderError> {
         let mut read = SideRead::complete(Vec::new());
         read.completeness = completeness;
         let tagged = meetings
@@ -184,7 +208,7 @@ impl RaynetCalendar {
             .map(|a| (ActivityKind::Meeting, a))
             .chain(events.iter().map(|a| (ActivityKind::Event, a)));
         for (kind, a) in tagged {
-            match self.to_remote(a, kind, &emails) {
+            match self.to_remote(a, kind, emails) {
                 Ok(remote) => read.items.push(remote),
                 Err(e) => read
                     .unreadable
@@ -206,11 +230,62 @@ impl RaynetCalendar {
         Ok(read)
     }
 
+    /// An incremental read served by the instance feed; `None` when the feed
+    /// cannot serve it.
+    async fn feed_read(
+        &self,
+        feed: &InstanceFeed,
+        window: Option<&Window>,
+        mark: &Watermark,
+    ) -> Option<Result<SideRead<Event>, ProviderError>> {
+        if feed.tz() != self.tz {
+            return None;
+        }
+        let from = mark.at - self.incremental.overlap;
+        let rows = match feed.calendar_rows(from, window).await? {
+            Ok(rows) => rows,
+            Err(e) => return Some(Err(e)),
+        };
+        let none = Vec::new();
+        let meetings = rows.meetings.get(&self.owner).unwrap_or(&none);
+        let events = rows.events.get(&self.owner).unwrap_or(&none);
+        let mut read = match self.map_rows_with(meetings, events, Completeness::Delta, &rows.emails)
+        {
+            Ok(read) => read,
+            Err(e) => return Some(Err(e)),
+        };
+        let listed = rows
+            .listed
+            .as_ref()
+            .filter(|l| l.window == window_key(window));
+        let since_scan = match listed {
+            Some(l) => {
+                // The whole instance's ids: the engine looks only for its own pairs in it.
+                read.listed_ids = Some(l.ids.clone());
+                0
+            }
+            None => mark.since_scan.saturating_add(1),
+        };
+        read.cursor = next_cursor(
+            Some(mark),
+            rows.server_time,
+            rows.newest,
+            since_scan,
+            mark.window,
+        );
+        Some(Ok(read))
+    }
+
     async fn delta_read(
         &self,
         window: Option<&Window>,
         mark: &Watermark,
     ) -> Result<SideRead<Event>, ProviderError> {
+        if let Some(feed) = &self.feed {
+            if let Some(read) = self.feed_read(feed, window, mark).await {
+                return read;
+            }
+        }
         let since = mark.at - self.incremental.overlap;
         let query = self.owner_query().modified_since(&since);
         let (meetings, server_time) = self.client.meetings().list_all_timed(&query).await?;
@@ -247,11 +322,7 @@ impl RaynetCalendar {
     }
 
     fn remote_id(kind: ActivityKind, id: u64) -> Result<RemoteId, ProviderError> {
-        let prefix = match kind {
-            ActivityKind::Meeting => "m",
-            ActivityKind::Event => "e",
-        };
-        RemoteId::new(format!("{prefix}-{id}")).map_err(|e| invalid("raynet id".into(), e))
+        activity_id(kind, id)
     }
 
     fn parse_id(id: &RemoteId) -> Result<(ActivityKind, u64), ProviderError> {
@@ -270,23 +341,7 @@ impl RaynetCalendar {
 
     /// E-mail addresses of the non-owner participants of `rows`.
     async fn emails_for(&self, rows: &[&CalendarActivity]) -> Result<EmailsByPerson, Error> {
-        let ids: BTreeSet<u64> = rows
-            .iter()
-            .flat_map(|a| a.participants.iter())
-            .filter(|p| p.owner != Some(true))
-            .filter_map(|p| p.person.as_ref().map(|r| r.id))
-            .collect();
-        let ids: Vec<u64> = ids.into_iter().collect();
-        let mut out = EmailsByPerson::new();
-        for chunk in ids.chunks(1000) {
-            let q = ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()));
-            for p in self.client.persons().list_all(&q).await? {
-                if let Some(email) = person_email(&p) {
-                    out.insert(p.id, email);
-                }
-            }
-        }
-        Ok(out)
+        super::feed::emails_for(&self.client, rows).await
     }
 
     fn to_remote(
@@ -473,6 +528,20 @@ impl RaynetCalendar {
     }
 }
 
+/// The engine's id of a meeting (`m-<id>`) or an event (`e-<id>`).
+pub(super) fn activity_id(kind: ActivityKind, id: u64) -> Result<RemoteId, ProviderError> {
+    let prefix = match kind {
+        ActivityKind::Meeting => "m",
+        ActivityKind::Event => "e",
+    };
+    RemoteId::new(format!("{prefix}-{id}")).map_err(|e| invalid("raynet id".into(), e))
+}
+
+/// The engine's id of a person (its id in decimal).
+pub(super) fn person_id(id: u64) -> Result<RemoteId, ProviderError> {
+    RemoteId::new(id.to_string()).map_err(|e| invalid("raynet id".into(), e))
+}
+
 fn vanished(kind: ActivityKind, id: u64) -> ProviderError {
     ProviderError::new(
         ErrorKind::NotFound,
@@ -480,14 +549,14 @@ fn vanished(kind: ActivityKind, id: u64) -> ProviderError {
     )
 }
 
-fn person_email(p: &Person) -> Option<sync_core::Email> {
+pub(super) fn person_email(p: &Person) -> Option<sync_core::Email> {
     let ci = p.contact_info.as_ref()?;
     [&ci.email, &ci.email2]
         .into_iter()
         .find_map(|m| m.as_deref().and_then(|m| sync_core::Email::new(m).ok()))
 }
 
-fn window_query(base: ListQuery, window: Option<&Window>) -> ListQuery {
+pub(super) fn window_query(base: ListQuery, window: Option<&Window>) -> ListQuery {
     let Some(w) = window else { return base };
     let mut q = base;
     if w.end < DateTime::<Utc>::MAX_UTC {
@@ -649,6 +718,7 @@ pub struct RaynetContacts {
     filter: ListQuery,
     tz: Tz,
     incremental: Incremental,
+    feed: Option<(InstanceFeed, PersonRoute)>,
 }
 
 impl RaynetContacts {
@@ -660,7 +730,19 @@ impl RaynetContacts {
             filter: ListQuery::new(),
             tz: DEFAULT_TIME_ZONE,
             incremental: Incremental::default(),
+            feed: None,
         }
+    }
+
+    /// Takes incremental reads from `feed` (one person read of the whole
+    /// instance per round, shared by every member) instead of sending its
+    /// own; `route` says which of the feed's persons are this member's. A read
+    /// the feed cannot serve is sent as without a feed (see
+    /// [`RaynetCalendar::with_feed`]).
+    #[must_use]
+    pub fn with_feed(mut self, feed: InstanceFeed, route: PersonRoute) -> Self {
+        self.feed = Some((feed, route));
+        self
     }
 
     /// Only persons matching `filter` (e.g. `owner[EQ]=<person id>` or `tags=a`).
@@ -688,7 +770,7 @@ impl RaynetContacts {
     }
 
     fn remote_id(id: u64) -> Result<RemoteId, ProviderError> {
-        RemoteId::new(id.to_string()).map_err(|e| invalid("raynet id".into(), e))
+        person_id(id)
     }
 
     fn to_remote(
@@ -708,26 +790,9 @@ impl RaynetContacts {
         })
     }
 
-    /// Names of the companies `persons` name by id only: one `id[IN]` listing
-    /// per 1000 companies, each company once.
+    /// Names of the companies `persons` name by id only (see [`super::feed::company_names`]).
     async fn company_names(&self, persons: &[Person]) -> Result<CompanyNames, Error> {
-        let ids: BTreeSet<u64> = persons
-            .iter()
-            .filter_map(|p| p.primary_relationship.as_ref()?.company.as_ref())
-            .filter(|c| c.label().is_none_or(|l| l.trim().is_empty()))
-            .map(|c| c.id)
-            .collect();
-        let ids: Vec<u64> = ids.into_iter().collect();
-        let mut names = CompanyNames::new();
-        for chunk in ids.chunks(1000) {
-            let q = ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()));
-            for c in self.client.companies().list_all(&q).await? {
-                if let Some(name) = c.name.filter(|n| !n.trim().is_empty()) {
-                    names.insert(c.id, name);
-                }
-            }
-        }
-        Ok(names)
+        super::feed::company_names(&self.client, persons).await
     }
 
     async fn map_rows(
@@ -736,10 +801,19 @@ impl RaynetContacts {
         completeness: Completeness,
     ) -> Result<SideRead<Contact>, ProviderError> {
         let companies = self.company_names(persons).await?;
+        self.map_rows_with(persons.iter(), completeness, &companies)
+    }
+
+    fn map_rows_with<'a>(
+        &self,
+        persons: impl Iterator<Item = &'a Person>,
+        completeness: Completeness,
+        companies: &CompanyNames,
+    ) -> Result<SideRead<Contact>, ProviderError> {
         let mut read = SideRead::complete(Vec::new());
         read.completeness = completeness;
         for p in persons {
-            match self.to_remote(p, &companies) {
+            match self.to_remote(p, companies) {
                 Ok(r) => read.items.push(r),
                 Err(e) => read
                     .unreadable
@@ -757,7 +831,59 @@ impl RaynetContacts {
         Ok(read)
     }
 
+    /// An incremental read served by the instance feed; `None` when the feed
+    /// cannot serve it.
+    async fn feed_read(
+        &self,
+        feed: &InstanceFeed,
+        route: PersonRoute,
+        mark: &Watermark,
+    ) -> Option<Result<SideRead<Contact>, ProviderError>> {
+        if feed.tz() != self.tz {
+            return None;
+        }
+        let from = mark.at - self.incremental.overlap;
+        let rows = match feed.person_rows(from, route, &self.filter).await? {
+            Ok(rows) => rows,
+            Err(e) => return Some(Err(e)),
+        };
+        let mine = |p: &&Person| match route {
+            PersonRoute::Everyone => true,
+            PersonRoute::OwnedBy(owner) => p.owner.as_ref().is_some_and(|o| o.id == owner),
+        };
+        let mut read = match self.map_rows_with(
+            rows.persons.iter().filter(mine),
+            Completeness::Delta,
+            &rows.companies,
+        ) {
+            Ok(read) => read,
+            Err(e) => return Some(Err(e)),
+        };
+        // Someone else's person may have been this member's before: a removal
+        // marker lets the engine check a known one (the filtered `get`).
+        for p in rows.persons.iter().filter(|p| !mine(p)) {
+            match Self::remote_id(p.id) {
+                Ok(id) => read.deleted.push(id),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        let since_scan = match &rows.listed {
+            Some(ids) => {
+                read.listed_ids = Some(ids.clone());
+                0
+            }
+            None => mark.since_scan.saturating_add(1),
+        };
+        read.cursor = next_cursor(Some(mark), rows.server_time, rows.newest, since_scan, None);
+        Some(Ok(read))
+    }
+
     async fn delta_read(&self, mark: &Watermark) -> Result<SideRead<Contact>, ProviderError> {
+        if let Some((feed, route)) = &self.feed {
+            if let Some(read) = self.feed_read(feed, *route, mark).await {
+                return read;
+            }
+        }
         let since = mark.at - self.incremental.overlap;
         let query = self.filter.clone().modified_since(&since);
         let (persons, server_time) = self.client.persons().list_all_timed(&query).await?;

@@ -1,0 +1,476 @@
+//! [`InstanceFeed`]: the incremental reads of a whole RAYNET instance, sent once
+//! per round and shared by every member's provider.
+//!
+//! Without a feed, each member's [`RaynetCalendar`] and [`RaynetContacts`]
+//! send their own `rowInfo.lastModifiedAt[GE]` reads (meetings, events,
+//! persons) filtered to the member: three requests per member and round even
+//! when nothing changed, and the deletion scan lists each member's ids
+//! separately. With a feed, the round sends **one** read per resource for the
+//! whole instance (no owner filter), from the oldest watermark of the members
+//! it serves, and each provider takes the rows of its owner; the deletion scan
+//! is one id listing of the whole window (and of the persons) for everybody.
+//! Participants' e-mails and company names are looked up once for all rows.
+//!
+//! The feed is lazy: nothing is sent until the first provider asks, so a round
+//! in which every member reads in full (a first round, a moved window) costs
+//! nothing extra. A provider falls back to its own reads when the feed cannot
+//! serve it: the member's watermark is older than the feed's start, or the
+//! API's rows do not say their owner (the routing field; the notes do not say
+//! that every list view carries it, so this is checked, not assumed). When the
+//! feed's read fails, every provider it serves reports that failure as its
+//! read failure: the engine then neither deletes nor moves anything on the
+//! Raynet side in that round.
+//!
+//! [`RaynetCalendar`]: super::RaynetCalendar
+//! [`RaynetContacts`]: super::RaynetContacts
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sync_core::{ActivityKind, ErrorKind, ProviderError, RemoteId, Window};
+use tokio::sync::OnceCell;
+
+use super::cursor::window_key;
+use super::{CompanyNames, DEFAULT_TIME_ZONE, EmailsByPerson};
+use crate::client::models::{CalendarActivity, Person};
+use crate::client::query::{FilterValue, ListQuery, Op, SortDirection};
+use crate::client::{Client, error::Error};
+
+/// What a feed reads of one resource in a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedPlan {
+    /// The oldest watermark of the members the feed serves: the feed reads
+    /// every row changed at or after it, less the overlap.
+    pub watermark: DateTime<Utc>,
+    /// Whether this round also lists every id (the deletion scan).
+    pub scan: bool,
+}
+
+/// Whom of the persons a member's contact folder receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonRoute {
+    /// Every person the feed reads (the feed's filter is the member's filter).
+    Everyone,
+    /// Only the persons owned by this person id (the member's own person);
+    /// the feed reads everybody's, and a person owned by someone else is
+    /// reported to this member as a removal marker (the engine confirms a
+    /// known one with the provider's filtered `get`).
+    OwnedBy(u64),
+}
+
+/// The shared incremental reads of one RAYNET instance for one round.
+///
+/// Build one per round (they hold that round's rows), give a clone to every
+/// member's provider with [`super::RaynetCalendar::with_feed`] and
+/// [`super::RaynetContacts::with_feed`], and drop it after the round.
+///
+/// ```no_run
+/// # async fn demo(client: raynet_client::Client) {
+/// use chrono::Utc;
+/// use raynet_client::adapter::{FeedPlan, InstanceFeed, PersonRoute, RaynetCalendar, RaynetContacts};
+/// let since = Utc::now() - chrono::Duration::minutes(15);
+/// let feed = InstanceFeed::new(client.clone())
+///     .calendar(FeedPlan { watermark: since, scan: false })
+///     .persons(FeedPlan { watermark: since, scan: true }, raynet_client::ListQuery::new());
+/// let alice = RaynetCalendar::new(client.clone(), 7).with_feed(feed.clone());
+/// let alices_contacts = RaynetContacts::new(client).with_feed(feed.clone(), PersonRoute::Everyone);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct InstanceFeed {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    tz: Tz,
+    overlap: chrono::Duration,
+    calendar: Option<FeedPlan>,
+    persons: Option<(FeedPlan, ListQuery)>,
+    calendar_rows: OnceCell<Result<Arc<CalendarRows>, Failure>>,
+    person_rows: OnceCell<Result<Arc<PersonRows>, Failure>>,
+    scan_requests: AtomicU64,
+}
+
+impl fmt::Debug for InstanceFeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InstanceFeed")
+            .field("calendar", &self.inner.calendar)
+            .field("persons", &self.inner.persons.as_ref().map(|(p, _)| p))
+            .field("calendar_loaded", &self.inner.calendar_rows.initialized())
+            .field("persons_loaded", &self.inner.person_rows.initialized())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failed feed read, kept so that every provider reports it.
+#[derive(Debug, Clone)]
+struct Failure {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl Failure {
+    fn of(e: &ProviderError) -> Self {
+        Failure {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+
+    fn to_error(&self) -> ProviderError {
+        ProviderError::new(
+            self.kind,
+            format!("instance-wide raynet read: {}", self.message),
+        )
+    }
+}
+
+/// An id listing and the window it lists.
+#[derive(Debug)]
+pub(super) struct Listed {
+    pub(super) window: Option<(i64, i64)>,
+    pub(super) ids: Vec<RemoteId>,
+}
+
+/// The changed meetings and events of the instance, by owner.
+#[derive(Debug, Default)]
+pub(super) struct CalendarRows {
+    pub(super) meetings: HashMap<u64, Vec<CalendarActivity>>,
+    pub(super) events: HashMap<u64, Vec<CalendarActivity>>,
+    pub(super) emails: EmailsByPerson,
+    pub(super) server_time: Option<DateTime<Utc>>,
+    pub(super) newest: Option<DateTime<Utc>>,
+    pub(super) listed: Option<Listed>,
+    /// Some row did not say its owner: the rows cannot be routed.
+    pub(super) unroutable: bool,
+}
+
+/// The changed persons of the feed's filter.
+#[derive(Debug, Default)]
+pub(super) struct PersonRows {
+    pub(super) persons: Vec<Person>,
+    pub(super) companies: CompanyNames,
+    pub(super) server_time: Option<DateTime<Utc>>,
+    pub(super) newest: Option<DateTime<Utc>>,
+    pub(super) listed: Option<Vec<RemoteId>>,
+    /// Some row did not say its owner (matters only to [`PersonRoute::OwnedBy`]).
+    pub(super) some_without_owner: bool,
+}
+
+impl InstanceFeed {
+    /// A feed that reads nothing yet: add resources with
+    /// [`InstanceFeed::calendar`] and [`InstanceFeed::persons`].
+    #[must_use]
+    pub fn new(client: Client) -> Self {
+        InstanceFeed {
+            inner: Arc::new(Inner {
+                client,
+                tz: DEFAULT_TIME_ZONE,
+                overlap: chrono::Duration::minutes(2),
+                calendar: None,
+                persons: None,
+                calendar_rows: OnceCell::new(),
+                person_rows: OnceCell::new(),
+                scan_requests: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    fn edit(mut self, f: impl FnOnce(&mut Inner)) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            f(inner);
+        } else {
+            // Already shared: build a fresh one with the same settings.
+            let old = &self.inner;
+            let mut inner = Inner {
+                client: old.client.clone(),
+                tz: old.tz,
+                overlap: old.overlap,
+                calendar: old.calendar,
+                persons: old.persons.clone(),
+                calendar_rows: OnceCell::new(),
+                person_rows: OnceCell::new(),
+                scan_requests: AtomicU64::new(0),
+            };
+            f(&mut inner);
+            self.inner = Arc::new(inner);
+        }
+        self
+    }
+
+    /// Sets the instance's time zone (default Europe/Prague).
+    #[must_use]
+    pub fn with_time_zone(self, tz: Tz) -> Self {
+        self.edit(|i| i.tz = tz)
+    }
+
+    /// How far before the oldest watermark the reads start (default 2
+    /// minutes, as the providers' own reads).
+    #[must_use]
+    pub fn with_overlap(self, overlap: chrono::Duration) -> Self {
+        self.edit(|i| i.overlap = overlap)
+    }
+
+    /// Reads the changed meetings and events of every owner (and, when
+    /// `plan.scan`, lists every meeting and event id in the requested window).
+    #[must_use]
+    pub fn calendar(self, plan: FeedPlan) -> Self {
+        self.edit(|i| i.calendar = Some(plan))
+    }
+
+    /// Reads the changed persons matching `filter` (and, when `plan.scan`,
+    /// lists their ids). The filter must match every person a served member's
+    /// folder holds: the members' own filter for [`PersonRoute::Everyone`],
+    /// no owner filter for [`PersonRoute::OwnedBy`].
+    #[must_use]
+    pub fn persons(self, plan: FeedPlan, filter: ListQuery) -> Self {
+        self.edit(|i| i.persons = Some((plan, filter)))
+    }
+
+    /// Requests the deletion scans of this feed cost so far (0 before they run).
+    #[must_use]
+    pub fn scan_requests(&self) -> u64 {
+        self.inner.scan_requests.load(Ordering::Relaxed)
+    }
+
+    /// The time zone the rows are read in.
+    pub(super) fn tz(&self) -> Tz {
+        self.inner.tz
+    }
+
+    /// The feed's meetings and events for a member whose reads start at
+    /// `from`; `None` when the feed cannot serve it (no calendar plan, a
+    /// start after `from`, rows that cannot be routed).
+    pub(super) async fn calendar_rows(
+        &self,
+        from: DateTime<Utc>,
+        window: Option<&Window>,
+    ) -> Option<Result<Arc<CalendarRows>, ProviderError>> {
+        let plan = self.inner.calendar?;
+        if plan.watermark - self.inner.overlap > from {
+            return None;
+        }
+        let loaded = self
+            .inner
+            .calendar_rows
+            .get_or_init(|| async {
+                self.load_calendar(plan, window)
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| Failure::of(&e))
+            })
+            .await;
+        match loaded {
+            Ok(rows) if rows.unroutable => None,
+            Ok(rows) => Some(Ok(rows.clone())),
+            Err(f) => Some(Err(f.to_error())),
+        }
+    }
+
+    /// The feed's persons for a member whose reads start at `from` and whose
+    /// filter is `filter`; `None` when the feed cannot serve it.
+    pub(super) async fn person_rows(
+        &self,
+        from: DateTime<Utc>,
+        route: PersonRoute,
+        filter: &ListQuery,
+    ) -> Option<Result<Arc<PersonRows>, ProviderError>> {
+        let (plan, feed_filter) = self.inner.persons.as_ref()?;
+        if plan.watermark - self.inner.overlap > from {
+            return None;
+        }
+        if route == PersonRoute::Everyone && feed_filter.to_pairs() != filter.to_pairs() {
+            tracing::debug!("the member's person filter differs from the feed's; reading alone");
+            return None;
+        }
+        let plan = *plan;
+        let loaded = self
+            .inner
+            .person_rows
+            .get_or_init(|| async {
+                self.load_persons(plan, feed_filter)
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| Failure::of(&e))
+            })
+            .await;
+        match loaded {
+            Ok(rows) if matches!(route, PersonRoute::OwnedBy(_)) && rows.some_without_owner => None,
+            Ok(rows) => Some(Ok(rows.clone())),
+            Err(f) => Some(Err(f.to_error())),
+        }
+    }
+
+    async fn load_calendar(
+        &self,
+        plan: FeedPlan,
+        window: Option<&Window>,
+    ) -> Result<CalendarRows, ProviderError> {
+        let client = &self.inner.client;
+        let since = plan.watermark - self.inner.overlap;
+        let query = ListQuery::new().modified_since(&since);
+        let (meetings, server_time) = client.meetings().list_all_timed(&query).await?;
+        let events = client.events().list_all(&query).await?;
+        let all: Vec<&CalendarActivity> = meetings.iter().chain(&events).collect();
+        let mut rows = CalendarRows {
+            emails: emails_for(client, &all).await?,
+            server_time,
+            newest: all
+                .iter()
+                .filter_map(|a| super::provider::modified(&a.row_info, self.inner.tz))
+                .max(),
+            unroutable: all.iter().any(|a| owner_of(a).is_none()),
+            ..CalendarRows::default()
+        };
+        drop(all);
+        if rows.unroutable {
+            tracing::info!(
+                "raynet rows without an owner: every member reads its own calendar this round"
+            );
+        }
+        if plan.scan {
+            let ids = super::provider::window_query(ListQuery::new(), window)
+                .sort("id", SortDirection::Asc);
+            let mut listed = Vec::new();
+            for kind in [ActivityKind::Meeting, ActivityKind::Event] {
+                let handler = match kind {
+                    ActivityKind::Meeting => client.meetings(),
+                    ActivityKind::Event => client.events(),
+                };
+                let found = handler.row_summaries(&ids).await?;
+                self.count_scan(found.len());
+                for row in found {
+                    listed.push(super::provider::activity_id(kind, row.id)?);
+                }
+            }
+            rows.listed = Some(Listed {
+                window: window_key(window),
+                ids: listed,
+            });
+        }
+        for (kind, list) in [
+            (ActivityKind::Meeting, meetings),
+            (ActivityKind::Event, events),
+        ] {
+            let by_owner = match kind {
+                ActivityKind::Meeting => &mut rows.meetings,
+                ActivityKind::Event => &mut rows.events,
+            };
+            for a in list {
+                if let Some(owner) = owner_of(&a) {
+                    by_owner.entry(owner).or_default().push(a);
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    async fn load_persons(
+        &self,
+        plan: FeedPlan,
+        filter: &ListQuery,
+    ) -> Result<PersonRows, ProviderError> {
+        let client = &self.inner.client;
+        let since = plan.watermark - self.inner.overlap;
+        let query = filter.clone().modified_since(&since);
+        let (persons, server_time) = client.persons().list_all_timed(&query).await?;
+        let mut rows = PersonRows {
+            companies: company_names(client, &persons).await?,
+            server_time,
+            newest: persons
+                .iter()
+                .filter_map(|p| super::provider::modified(&p.row_info, self.inner.tz))
+                .max(),
+            some_without_owner: persons.iter().any(|p| p.owner.is_none()),
+            ..PersonRows::default()
+        };
+        rows.persons = persons;
+        if plan.scan {
+            let ids = filter.clone().sort("id", SortDirection::Asc);
+            let found = client.persons().row_summaries(&ids).await?;
+            self.count_scan(found.len());
+            rows.listed = Some(
+                found
+                    .iter()
+                    .map(|r| super::provider::person_id(r.id))
+                    .collect::<Result<_, _>>()?,
+            );
+        }
+        Ok(rows)
+    }
+
+    /// Counts the requests an id listing of `rows` rows took (1000 per page,
+    /// one for an empty listing).
+    fn count_scan(&self, rows: usize) {
+        let pages = rows.div_ceil(1000).max(1) as u64;
+        self.inner.scan_requests.fetch_add(pages, Ordering::Relaxed);
+    }
+}
+
+/// The person id of a meeting's or event's owner: `owner` where the row has
+/// it (detail answers), else the participant flagged `owner: true` (list rows
+/// show the owner only that way, raynet-api.md §4).
+fn owner_of(a: &CalendarActivity) -> Option<u64> {
+    a.owner.as_ref().map(|o| o.id).or_else(|| {
+        a.participants
+            .iter()
+            .find(|p| p.owner == Some(true))
+            .and_then(|p| p.person.as_ref())
+            .map(|p| p.id)
+    })
+}
+
+/// E-mail addresses of the non-owner participants of `rows`: one `id[IN]`
+/// person listing per 1000 persons.
+pub(super) async fn emails_for(
+    client: &Client,
+    rows: &[&CalendarActivity],
+) -> Result<EmailsByPerson, Error> {
+    let ids: BTreeSet<u64> = rows
+        .iter()
+        .flat_map(|a| a.participants.iter())
+        .filter(|p| p.owner != Some(true))
+        .filter_map(|p| p.person.as_ref().map(|r| r.id))
+        .collect();
+    let ids: Vec<u64> = ids.into_iter().collect();
+    let mut out = EmailsByPerson::new();
+    for chunk in ids.chunks(1000) {
+        let q = ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()));
+        for p in client.persons().list_all(&q).await? {
+            if let Some(email) = super::provider::person_email(&p) {
+                out.insert(p.id, email);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Names of the companies `persons` name by id only: one `id[IN]` listing per
+/// 1000 companies, each company once.
+pub(super) async fn company_names(
+    client: &Client,
+    persons: &[Person],
+) -> Result<CompanyNames, Error> {
+    let ids: BTreeSet<u64> = persons
+        .iter()
+        .filter_map(|p| p.primary_relationship.as_ref()?.company.as_ref())
+        .filter(|c| c.label().is_none_or(|l| l.trim().is_empty()))
+        .map(|c| c.id)
+        .collect();
+    let ids: Vec<u64> = ids.into_iter().collect();
+    let mut names = CompanyNames::new();
+    for chunk in ids.chunks(1000) {
+        let q = ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()));
+        for c in client.companies().list_all(&q).await? {
+            if let Some(name) = c.name.filter(|n| !n.trim().is_empty()) {
+                names.insert(c.id, name);
+            }
+        }
+    }
+    Ok(names)
+}

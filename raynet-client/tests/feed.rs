@@ -1,0 +1,435 @@
+//! The instance feed: one incremental read per resource for the whole
+//! instance, routed to the members' providers — the same items as their own
+//! reads, at a cost that does not grow with the number of members.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use raynet_client::ListQuery;
+use raynet_client::adapter::{
+    CursorInfo, FeedPlan, InstanceFeed, PersonRoute, RaynetCalendar, RaynetContacts,
+};
+use raynet_client::fake::{ActivitySeed, FakeRaynet, Fault, FaultKind, PersonSeed};
+use sync_core::{Completeness, Cursor, ReadRequest, ReadSide, SideRead, Window};
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn window() -> Window {
+    Window {
+        start: utc("2026-03-01T00:00:00Z"),
+        end: utc("2026-12-01T00:00:00Z"),
+    }
+}
+
+fn request(cursor: Option<&Cursor>) -> ReadRequest {
+    ReadRequest {
+        window: Some(window()),
+        cursor: cursor.cloned(),
+    }
+}
+
+/// What a read says, in a form two reads can be compared by.
+fn summary<T: std::fmt::Debug>(
+    read: &SideRead<T>,
+) -> (Vec<String>, Vec<String>, Option<Vec<String>>) {
+    let mut items: Vec<String> = read
+        .items
+        .iter()
+        .map(|r| format!("{} {} {:?}", r.id, r.version, r.item))
+        .collect();
+    items.sort();
+    let mut deleted: Vec<String> = read.deleted.iter().map(ToString::to_string).collect();
+    deleted.sort();
+    let listed = read.listed_ids.as_ref().map(|l| {
+        let mut v: Vec<String> = l.iter().map(ToString::to_string).collect();
+        v.sort();
+        v
+    });
+    (items, deleted, listed)
+}
+
+fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+}
+
+struct Tenant {
+    fake: FakeRaynet,
+    members: Vec<u64>,
+    /// Per member: its first meeting and its first event.
+    meetings: Vec<u64>,
+    events: Vec<u64>,
+}
+
+/// Three members with two meetings (one with a guest) and an event each, and
+/// a non-member's meeting.
+async fn tenant() -> Tenant {
+    let fake = FakeRaynet::start().await;
+    let mut t = Tenant {
+        members: Vec::new(),
+        meetings: Vec::new(),
+        events: Vec::new(),
+        fake,
+    };
+    let inst = t.fake.default_instance();
+    let guest = inst
+        .add_person(PersonSeed::new("Host").email("host@klient.cz"))
+        .unwrap();
+    for (i, name) in ["jana", "petr", "eva", "nobody"].iter().enumerate() {
+        let person = inst
+            .add_user(
+                &format!("{name}@acme.test"),
+                &format!("crm-{name}"),
+                name,
+                "Test",
+            )
+            .unwrap()
+            .person_id;
+        let day = 4 + i;
+        let m = inst
+            .add_meeting(
+                ActivitySeed::new(&format!("Porada {name}"), person)
+                    .participant(guest)
+                    .scheduled_local(
+                        &format!("2026-05-0{day} 10:00"),
+                        &format!("2026-05-0{day} 11:00"),
+                    ),
+            )
+            .unwrap();
+        inst.add_meeting(
+            ActivitySeed::new(&format!("Oběd {name}"), person).scheduled_local(
+                &format!("2026-05-0{day} 12:00"),
+                &format!("2026-05-0{day} 13:00"),
+            ),
+        )
+        .unwrap();
+        let e = inst
+            .add_event(
+                ActivitySeed::new(&format!("Veletrh {name}"), person)
+                    .scheduled_local("2026-06-01 00:00", "2026-06-03 00:00"),
+            )
+            .unwrap();
+        if *name != "nobody" {
+            t.members.push(person);
+            t.meetings.push(m);
+            t.events.push(e);
+        }
+    }
+    t
+}
+
+/// Every member's first (full) read, then ten quiet minutes.
+async fn first_reads(t: &Tenant) -> Vec<Cursor> {
+    // The seeding lies further back than the overlap.
+    t.fake.advance_clock(Duration::minutes(10));
+    let mut cursors = Vec::new();
+    for &m in &t.members {
+        let read = RaynetCalendar::new(t.fake.client(), m)
+            .read(&request(None))
+            .await
+            .unwrap();
+        cursors.push(read.cursor.unwrap());
+    }
+    t.fake.advance_clock(Duration::minutes(10));
+    cursors
+}
+
+fn oldest(cursors: &[Cursor]) -> DateTime<Utc> {
+    cursors
+        .iter()
+        .map(|c| CursorInfo::parse(c).unwrap().watermark)
+        .min()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn members_get_from_the_feed_what_their_own_reads_would_give() {
+    let t = tenant().await;
+    let cursors = first_reads(&t).await;
+    let inst = t.fake.default_instance();
+    inst.edit(
+        "meeting",
+        t.meetings[0],
+        &serde_json::json!({"title": "Porada 2"}),
+    )
+    .unwrap();
+    inst.edit(
+        "event",
+        t.events[1],
+        &serde_json::json!({"title": "Veletrh 2"}),
+    )
+    .unwrap();
+    inst.remove("meeting", t.meetings[2]).unwrap();
+
+    // Each member alone (today's reads) …
+    let mut alone = Vec::new();
+    for (m, c) in t.members.iter().zip(&cursors) {
+        let read = RaynetCalendar::new(t.fake.client(), *m)
+            .read(&request(Some(c)))
+            .await
+            .unwrap();
+        alone.push(summary(&read));
+    }
+    // … and through one feed.
+    t.fake.reset_counters();
+    let feed = InstanceFeed::new(t.fake.client()).calendar(FeedPlan {
+        watermark: oldest(&cursors),
+        scan: true,
+    });
+    let mut shared = Vec::new();
+    for (m, c) in t.members.iter().zip(&cursors) {
+        let read = RaynetCalendar::new(t.fake.client(), *m)
+            .with_feed(feed.clone())
+            .read(&request(Some(c)))
+            .await
+            .unwrap();
+        assert_eq!(read.completeness, Completeness::Delta);
+        let info = CursorInfo::parse(read.cursor.as_ref().unwrap()).unwrap();
+        assert_eq!(info.reads_since_scan, 0, "the feed scanned");
+        assert!(info.watermark > CursorInfo::parse(c).unwrap().watermark);
+        shared.push(summary(&read));
+    }
+    for (i, (a, s)) in alone.iter().zip(&shared).enumerate() {
+        assert_eq!(a.0, s.0, "member {i}: the same changed items");
+        assert_eq!(a.1, s.1, "member {i}: no removal markers either way");
+        let own: Vec<&String> = a.2.as_ref().unwrap().iter().collect();
+        let all = s.2.as_ref().unwrap();
+        assert!(
+            own.iter().all(|id| all.contains(id)),
+            "member {i}: its ids are listed"
+        );
+    }
+    assert_eq!(shared[0].0.len(), 1);
+    assert!(shared[0].0[0].contains("Porada 2"));
+    assert!(
+        shared[0].0[0].contains("host@klient.cz"),
+        "participants' e-mails"
+    );
+    assert_eq!(shared[1].0.len(), 1);
+    assert!(shared[2].0.is_empty());
+    let listed = shared[2].2.as_ref().unwrap();
+    assert!(
+        !listed.contains(&format!("m-{}", t.meetings[2])),
+        "the deleted meeting"
+    );
+    assert_eq!(
+        listed.len(),
+        4 * 3 - 1,
+        "every owner's meetings and events in the window"
+    );
+    assert_eq!(
+        t.fake.request_counts(),
+        counts(&[
+            ("GET /meeting/", 2),
+            ("GET /event/", 2),
+            ("GET /person/", 1)
+        ]),
+        "one changed-rows read and one id scan per entity, one e-mail lookup: for all members"
+    );
+    assert_eq!(feed.scan_requests(), 2);
+}
+
+#[tokio::test]
+async fn an_idle_round_costs_one_read_per_entity_whatever_the_member_count() {
+    let t = tenant().await;
+    let cursors = first_reads(&t).await;
+    t.fake.reset_counters();
+    let feed = InstanceFeed::new(t.fake.client()).calendar(FeedPlan {
+        watermark: oldest(&cursors),
+        scan: false,
+    });
+    for (m, c) in t.members.iter().zip(&cursors) {
+        let read = RaynetCalendar::new(t.fake.client(), *m)
+            .with_feed(feed.clone())
+            .read(&request(Some(c)))
+            .await
+            .unwrap();
+        assert!(read.items.is_empty());
+        assert_eq!(read.listed_ids, None, "no scan this round");
+        let info = CursorInfo::parse(read.cursor.as_ref().unwrap()).unwrap();
+        assert_eq!(info.reads_since_scan, 1);
+    }
+    assert_eq!(
+        t.fake.request_counts(),
+        counts(&[("GET /meeting/", 1), ("GET /event/", 1)])
+    );
+    assert_eq!(feed.scan_requests(), 0);
+
+    // A feed nobody reads from sends nothing (a round of full reads).
+    t.fake.reset_counters();
+    let unused = InstanceFeed::new(t.fake.client()).calendar(FeedPlan {
+        watermark: oldest(&cursors),
+        scan: true,
+    });
+    let read = RaynetCalendar::new(t.fake.client(), t.members[0])
+        .with_feed(unused)
+        .read(&request(None))
+        .await
+        .unwrap();
+    assert_eq!(read.completeness, Completeness::Complete);
+    assert_eq!(
+        t.fake.request_counts(),
+        counts(&[
+            ("GET /meeting/", 1),
+            ("GET /event/", 1),
+            ("GET /person/", 1)
+        ]),
+        "the member's own full read only"
+    );
+}
+
+#[tokio::test]
+async fn a_member_older_than_the_feed_reads_alone() {
+    let t = tenant().await;
+    let cursors = first_reads(&t).await;
+    let inst = t.fake.default_instance();
+    inst.edit(
+        "meeting",
+        t.meetings[0],
+        &serde_json::json!({"title": "Porada 2"}),
+    )
+    .unwrap();
+    // The feed starts after the first member's watermark: it could miss its changes.
+    let feed = InstanceFeed::new(t.fake.client()).calendar(FeedPlan {
+        watermark: t.fake.now(),
+        scan: false,
+    });
+    t.fake.reset_counters();
+    let read = RaynetCalendar::new(t.fake.client(), t.members[0])
+        .with_feed(feed)
+        .read(&request(Some(&cursors[0])))
+        .await
+        .unwrap();
+    assert_eq!(read.items.len(), 1, "its own read found the change");
+    assert_eq!(
+        t.fake.requests("GET /meeting/"),
+        2,
+        "own delta + own id scan"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_feed_read_fails_every_members_read_and_sends_nothing_more() {
+    let t = tenant().await;
+    let cursors = first_reads(&t).await;
+    t.fake.inject(
+        Fault::new(FaultKind::Status(500))
+            .on("GET /meeting/")
+            .times(100),
+    );
+    t.fake.reset_counters();
+    let feed = InstanceFeed::new(t.fake.client()).calendar(FeedPlan {
+        watermark: oldest(&cursors),
+        scan: true,
+    });
+    for (m, c) in t.members.iter().zip(&cursors) {
+        let err = RaynetCalendar::new(t.fake.client(), *m)
+            .with_feed(feed.clone())
+            .read(&request(Some(c)))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("instance-wide"), "{err}");
+    }
+    let first_member_attempts = t.fake.requests("GET /meeting/");
+    assert!(first_member_attempts >= 1);
+    assert_eq!(
+        t.fake.total_requests(),
+        first_member_attempts,
+        "tried once (with the client's retries), not once per member"
+    );
+}
+
+#[tokio::test]
+async fn persons_are_read_once_and_routed_by_owner() {
+    let t = tenant().await;
+    let inst = t.fake.default_instance();
+    let a = t.members[0];
+    let b = t.members[1];
+    let owned_by_a = inst
+        .add_person(PersonSeed::new("Klient A").email("a@klient.cz").owner(a))
+        .unwrap();
+    let owned_by_b = inst
+        .add_person(PersonSeed::new("Klient B").email("b@klient.cz").owner(b))
+        .unwrap();
+    let owned = |m: u64| {
+        RaynetContacts::new(t.fake.client()).with_filter(ListQuery::new().filter(
+            "owner",
+            raynet_client::Op::Eq,
+            m,
+        ))
+    };
+    t.fake.advance_clock(Duration::minutes(10));
+    let mut cursors = Vec::new();
+    for m in [a, b] {
+        cursors.push(owned(m).read(&request(None)).await.unwrap().cursor.unwrap());
+    }
+    let everyone = RaynetContacts::new(t.fake.client())
+        .read(&request(None))
+        .await
+        .unwrap()
+        .cursor
+        .unwrap();
+    t.fake.advance_clock(Duration::minutes(10));
+    inst.edit("person", owned_by_a, &serde_json::json!({"owner": b}))
+        .unwrap();
+    inst.edit(
+        "person",
+        owned_by_b,
+        &serde_json::json!({"firstName": "Bára"}),
+    )
+    .unwrap();
+
+    t.fake.reset_counters();
+    let plan = FeedPlan {
+        watermark: oldest(&cursors),
+        scan: false,
+    };
+    let feed = InstanceFeed::new(t.fake.client()).persons(plan, ListQuery::new());
+    let a_read = owned(a)
+        .with_feed(feed.clone(), PersonRoute::OwnedBy(a))
+        .read(&request(Some(&cursors[0])))
+        .await
+        .unwrap();
+    let b_read = owned(b)
+        .with_feed(feed.clone(), PersonRoute::OwnedBy(b))
+        .read(&request(Some(&cursors[1])))
+        .await
+        .unwrap();
+    let all_read = RaynetContacts::new(t.fake.client())
+        .with_feed(feed.clone(), PersonRoute::Everyone)
+        .read(&request(Some(&everyone)))
+        .await
+        .unwrap();
+    assert_eq!(t.fake.request_counts(), counts(&[("GET /person/", 1)]));
+    assert!(a_read.items.is_empty());
+    assert!(
+        a_read
+            .deleted
+            .iter()
+            .any(|d| d.as_str() == owned_by_a.to_string()),
+        "A's former person is marked for a check: {:?}",
+        a_read.deleted
+    );
+    let mut b_ids: Vec<String> = b_read.items.iter().map(|r| r.id.to_string()).collect();
+    b_ids.sort();
+    let mut want = vec![owned_by_a.to_string(), owned_by_b.to_string()];
+    want.sort();
+    assert_eq!(b_ids, want);
+    assert!(b_read.deleted.is_empty());
+    assert_eq!(all_read.items.len(), 2);
+    // A's filtered `get` confirms the person left A's scope.
+    let gone = owned(a)
+        .get(&sync_core::RemoteId::new(owned_by_a.to_string()).unwrap())
+        .await
+        .unwrap();
+    assert!(gone.is_none());
+
+    // A member whose filter differs from the feed's (a tag) reads alone.
+    t.fake.reset_counters();
+    let tagged = RaynetContacts::new(t.fake.client())
+        .with_filter(ListQuery::new().param("tags", "vip"))
+        .with_feed(feed, PersonRoute::Everyone);
+    tagged.read(&request(Some(&everyone))).await.unwrap();
+    assert_eq!(t.fake.requests("GET /person/"), 2, "own delta + own scan");
+}
