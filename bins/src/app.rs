@@ -363,14 +363,24 @@ async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
         .map(|t| t.sync.interval)
         .min()
         .unwrap_or(Duration::from_secs(crate::config::DEFAULT_INTERVAL_SECONDS));
+    // One pair of clients per tenant for the whole run: `--watch` rounds share their tokens,
+    // the group's membership (for `membership_refresh_seconds`) and the deletion scan's cost.
+    let clients: Vec<anyhow::Result<crate::wiring::TenantClients>> = tenants
+        .iter()
+        .map(|t| crate::wiring::TenantClients::new(t))
+        .collect();
     loop {
         let mut reports = Vec::new();
         let mut tenant_failed = false;
-        for tenant in &tenants {
+        for (tenant, clients) in tenants.iter().zip(&clients) {
             if stop.load(std::sync::atomic::Ordering::SeqCst) {
                 break;
             }
-            match sync_tenant(tenant, &store, &opts, &stop).await {
+            let round = match clients {
+                Ok(clients) => sync_tenant(tenant, clients, &store, &opts, &stop).await,
+                Err(e) => Err(anyhow::anyhow!("{e:#}")),
+            };
+            match round {
                 Ok(round) => {
                     for f in &round.findings {
                         if !opts.json {
@@ -443,15 +453,15 @@ async fn shutdown_signal() {
 /// One round for every member of `tenant` (each recorded in `store` unless a dry run).
 async fn sync_tenant(
     tenant: &TenantConfig,
+    clients: &crate::wiring::TenantClients,
     store: &SqliteStore,
     opts: &RunOptions,
     stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> anyhow::Result<crate::wiring::TenantRound> {
     let policy = policy_for(tenant, opts);
-    let clients = crate::wiring::TenantClients::new(tenant)?;
     crate::wiring::sync_tenant(
         tenant,
-        &clients,
+        clients,
         store,
         &policy,
         crate::wiring::RoundOptions {

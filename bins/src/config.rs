@@ -51,6 +51,8 @@ pub const DEFAULT_MAX_PARALLEL_MEMBERS: usize = 4;
 const MIN_INTERVAL_SECONDS: u64 = 10;
 /// Longest allowed `sync.interval_seconds` (one week).
 const MAX_INTERVAL_SECONDS: u64 = 7 * 24 * 3600;
+/// Default `sync.membership_refresh_seconds` (an hour).
+pub const DEFAULT_MEMBERSHIP_REFRESH_SECONDS: u64 = 3600;
 /// Largest allowed `sync.max_parallel_members`.
 const MAX_PARALLEL_MEMBERS: usize = 64;
 
@@ -367,8 +369,94 @@ pub struct SyncConfig {
     pub interval: Duration,
     /// How many members are synced at the same time.
     pub max_parallel_members: usize,
-    /// Raynet's deletion scan (a listing of every id) runs every this many rounds.
-    pub deletion_scan_every: u32,
+    /// How often Raynet's deletion scan (a listing of every id) runs.
+    pub deletion_scan_every: ScanSchedule,
+    /// How long the group's membership (and the Raynet users it is matched with) is kept
+    /// between rounds of one process; zero reads it every round.
+    pub membership_refresh: Duration,
+}
+
+/// How often Raynet's deletion scan runs (`sync.deletion_scan_every`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScanSchedule {
+    /// `"auto"`: every round while one scan a round costs under 5 % of the instance's daily
+    /// quota, less often beyond (every `n`-th round, the smallest `n` that stays under).
+    #[default]
+    Auto,
+    /// Every this many rounds (1 to 1000).
+    Every(u32),
+}
+
+/// The share of the daily Raynet quota the deletion scans may take under
+/// [`ScanSchedule::Auto`].
+pub const SCAN_QUOTA_SHARE: f64 = 0.05;
+
+impl ScanSchedule {
+    /// The rounds between two scans: fixed, or for [`ScanSchedule::Auto`] the fewest that keep
+    /// `scan_requests` per scan under 5 % of `daily_quota` at one round per `interval`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use raynet_sync::config::ScanSchedule;
+    /// let quarter = Duration::from_secs(900); // 96 rounds a day
+    /// // 5 requests a scan: 480 a day, 2 % of 24,000: every round.
+    /// assert_eq!(ScanSchedule::Auto.every(5, quarter, 24_000), 1);
+    /// // 25 requests a scan: every round would be 10 %: every other round (5 %).
+    /// assert_eq!(ScanSchedule::Auto.every(25, quarter, 24_000), 2);
+    /// assert_eq!(ScanSchedule::Every(4).every(25, quarter, 24_000), 4);
+    /// ```
+    #[must_use]
+    pub fn every(self, scan_requests: u64, interval: Duration, daily_quota: u64) -> u32 {
+        match self {
+            ScanSchedule::Every(n) => n.max(1),
+            ScanSchedule::Auto => {
+                let rounds_per_day = 86_400.0 / interval.as_secs_f64().max(1.0);
+                let budget = SCAN_QUOTA_SHARE * daily_quota.max(1) as f64;
+                let n = (scan_requests as f64 * rounds_per_day / budget).ceil();
+                if n.is_finite() && n >= 1.0 {
+                    n.min(1000.0) as u32
+                } else {
+                    1
+                }
+            }
+        }
+    }
+}
+
+/// `deletion_scan_every` as written: a whole number or `"auto"`.
+#[derive(Clone, Copy, Debug)]
+enum RawScanEvery {
+    Auto,
+    Every(i64),
+}
+
+impl<'de> Deserialize<'de> for RawScanEvery {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl de::Visitor<'_> for Visit {
+            type Value = RawScanEvery;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"auto\" or a whole number of rounds, 1 to 1000")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawScanEvery, E> {
+                Ok(RawScanEvery::Every(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawScanEvery, E> {
+                Ok(RawScanEvery::Every(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawScanEvery, E> {
+                if v.trim().eq_ignore_ascii_case("auto") {
+                    Ok(RawScanEvery::Auto)
+                } else {
+                    Err(E::custom(format!(
+                        "unknown value {:?} (allowed: \"auto\" or a whole number of rounds, 1 to 1000)",
+                        v.chars().take(80).collect::<String>()
+                    )))
+                }
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 impl Config {
@@ -522,10 +610,14 @@ contacts_filter = "all"
 interval_seconds = 900
 # How many members are synced at the same time.
 max_parallel_members = 4
-# Raynet has no deletion feed: deletions are found by listing every id (1 request per 1,000
-# records per member). Run that scan every N rounds to spare the daily quota of 24,000
-# requests; a Raynet deletion then reaches Outlook within N rounds.
-deletion_scan_every = 1
+# Raynet has no deletion feed: deletions are found by listing every id of the instance (1
+# request per 1,000 records). "auto" runs that scan every round while it costs under 5 % of
+# the daily quota (24,000 requests), less often beyond; a number N runs it every N rounds. A
+# Raynet deletion reaches Outlook within that many rounds.
+deletion_scan_every = "auto"
+# How long the group's members (and their Raynet users) are kept between rounds of
+# `run --watch`, in seconds; 0 reads them every round.
+membership_refresh_seconds = 3600
 "#;
 
 // ---------------------------------------------------------------------------------------------
@@ -589,7 +681,8 @@ struct RawSync {
     contacts_filter: Option<ContactsFilter>,
     interval_seconds: Option<u64>,
     max_parallel_members: Option<usize>,
-    deletion_scan_every: Option<u32>,
+    deletion_scan_every: Option<RawScanEvery>,
+    membership_refresh_seconds: Option<u64>,
 }
 
 /// Where a secret comes from. Its `Deserialize` never quotes the value in an error.
@@ -774,7 +867,10 @@ fn allowed_values(key: &str) -> Option<String> {
             "a whole number of seconds, {MIN_INTERVAL_SECONDS} to {MAX_INTERVAL_SECONDS}"
         )),
         "max_parallel_members" => Some(format!("a whole number, 1 to {MAX_PARALLEL_MEMBERS}")),
-        "deletion_scan_every" => Some("a whole number of rounds, 1 to 1000".to_owned()),
+        "deletion_scan_every" => Some("\"auto\" or a whole number of rounds, 1 to 1000".to_owned()),
+        "membership_refresh_seconds" => Some(format!(
+            "a whole number of seconds, 0 to {MAX_INTERVAL_SECONDS}"
+        )),
         _ => None,
     }
 }
@@ -1003,11 +1099,27 @@ impl Resolver<'_> {
                 format!("{max_parallel_members} is out of range (1 to {MAX_PARALLEL_MEMBERS})"),
             ));
         }
-        let deletion_scan_every = s.deletion_scan_every.unwrap_or(1);
-        if !(1..=1000).contains(&deletion_scan_every) {
+        let deletion_scan_every = match s.deletion_scan_every {
+            None | Some(RawScanEvery::Auto) => ScanSchedule::Auto,
+            Some(RawScanEvery::Every(n)) => match u32::try_from(n) {
+                Ok(n) if (1..=1000).contains(&n) => ScanSchedule::Every(n),
+                _ => {
+                    return Err(self.invalid(
+                        format!("{prefix}.deletion_scan_every"),
+                        format!("{n} is out of range (\"auto\", or 1 to 1000 rounds)"),
+                    ));
+                }
+            },
+        };
+        let membership_refresh = s
+            .membership_refresh_seconds
+            .unwrap_or(DEFAULT_MEMBERSHIP_REFRESH_SECONDS);
+        if membership_refresh > MAX_INTERVAL_SECONDS {
             return Err(self.invalid(
-                format!("{prefix}.deletion_scan_every"),
-                format!("{deletion_scan_every} is out of range (1 to 1000 rounds)"),
+                format!("{prefix}.membership_refresh_seconds"),
+                format!(
+                    "{membership_refresh} is out of range (0 to {MAX_INTERVAL_SECONDS} seconds)"
+                ),
             ));
         }
         Ok(SyncConfig {
@@ -1018,6 +1130,7 @@ impl Resolver<'_> {
             interval: Duration::from_secs(interval_seconds),
             max_parallel_members,
             deletion_scan_every,
+            membership_refresh: Duration::from_secs(membership_refresh),
         })
     }
 
@@ -1221,6 +1334,65 @@ group = "Raynet sync"
             Duration::from_secs(DEFAULT_INTERVAL_SECONDS)
         );
         assert_eq!(c.state_path, Path::new("/x/raynet-sync.db"));
+        assert_eq!(t.sync.deletion_scan_every, ScanSchedule::Auto);
+        assert_eq!(
+            t.sync.membership_refresh,
+            Duration::from_secs(DEFAULT_MEMBERSHIP_REFRESH_SECONDS)
+        );
+    }
+
+    #[test]
+    fn scan_schedule_and_membership_refresh_are_read() {
+        let c = load(&minimal(
+            "deletion_scan_every = 3\nmembership_refresh_seconds = 0",
+        ))
+        .unwrap();
+        assert_eq!(
+            c.tenants[0].sync.deletion_scan_every,
+            ScanSchedule::Every(3)
+        );
+        assert_eq!(c.tenants[0].sync.membership_refresh, Duration::ZERO);
+        let c = load(&minimal("deletion_scan_every = \"AUTO\"")).unwrap();
+        assert_eq!(c.tenants[0].sync.deletion_scan_every, ScanSchedule::Auto);
+        assert_eq!(
+            load(&minimal("")).unwrap().tenants[0]
+                .sync
+                .deletion_scan_every,
+            ScanSchedule::Auto
+        );
+    }
+
+    #[test]
+    fn auto_scan_schedule_keeps_scans_under_five_percent_of_the_quota() {
+        let quarter = Duration::from_secs(900);
+        for requests in [1_u64, 5, 12, 13, 25, 400, 12_000] {
+            let every = ScanSchedule::Auto.every(requests, quarter, 24_000);
+            let daily = requests as f64 * 96.0 / f64::from(every);
+            assert!(
+                daily <= 1_200.0 + 1e-9,
+                "{requests}: every {every} → {daily}/day"
+            );
+            if every > 1 && every < 1000 {
+                let one_more_often = requests as f64 * 96.0 / f64::from(every - 1);
+                assert!(
+                    one_more_often > 1_200.0,
+                    "{requests}: every {every} is not the fewest"
+                );
+            }
+        }
+        assert_eq!(ScanSchedule::Auto.every(12, quarter, 24_000), 1);
+        assert_eq!(ScanSchedule::Auto.every(13, quarter, 24_000), 2);
+        assert_eq!(
+            ScanSchedule::Auto.every(100_000, quarter, 24_000),
+            1000,
+            "capped"
+        );
+        assert_eq!(ScanSchedule::Auto.every(0, quarter, 24_000), 1);
+        assert_eq!(
+            ScanSchedule::Auto.every(5, quarter, 0),
+            1000,
+            "no quota known: rarely"
+        );
     }
 
     #[test]
@@ -1338,6 +1510,21 @@ max_parallel_members = 2"#,
                 "deletion_scan_every = 0",
                 "tenant[0].sync.deletion_scan_every",
                 "1 to 1000",
+            ),
+            (
+                "deletion_scan_every = \"sometimes\"",
+                "tenant[0].sync.deletion_scan_every",
+                "\"auto\"",
+            ),
+            (
+                "deletion_scan_every = 1.5",
+                "tenant[0].sync.deletion_scan_every",
+                "1 to 1000",
+            ),
+            (
+                "membership_refresh_seconds = -1",
+                "tenant[0].sync.membership_refresh_seconds",
+                "0 to",
             ),
         ];
         for (sync, key, allowed) in cases {

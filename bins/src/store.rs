@@ -343,6 +343,42 @@ impl SqliteStore {
         run(&mut conn)
     }
 
+    /// Every stored cursor of `tenant`'s scopes (what each side's next read resumes from),
+    /// without loading any pair: a round's planning reads them to share one read among members.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the read fails or a row is damaged.
+    pub fn cursors_of(&self, tenant: &str) -> Result<Vec<(Scope, Side, Cursor)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT s.member, s.collection, c.side, c.cursor
+                 FROM cursors c JOIN scopes s ON s.id = c.scope_id
+                 WHERE s.tenant = ?1
+                 ORDER BY s.member, s.collection, c.side",
+            )
+            .map_err(sql_err("read the cursors"))?;
+        let rows = stmt
+            .query_map([tenant], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(sql_err("read the cursors"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (member, collection, side, cursor) = row.map_err(sql_err("read the cursors"))?;
+            let scope = Scope::new(tenant, member, parse_collection(&collection)?);
+            let cursor = Cursor::new(cursor)
+                .map_err(|e| StoreError::with_source(format!("damaged cursor in {scope}"), e))?;
+            out.push((scope, parse_side(&side)?, cursor));
+        }
+        Ok(out)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while the lock was held dropped its transaction, which rolled back: the
         // connection is in a clean state.
@@ -1044,6 +1080,77 @@ mod tests {
         }
         let err = SqliteStore::open(&path).unwrap_err();
         assert!(matches!(err, StateFileError::Foreign { .. }), "{err}");
+    }
+
+    #[test]
+    fn cursors_of_lists_one_tenants_cursors() {
+        block_on(async {
+            let dir = TempDir::new("store-cursors");
+            let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+            assert!(store.cursors_of("acme").unwrap().is_empty());
+            let put = |tenant: &str, member: &str, c: Collection, side: Side, v: &str| {
+                let scope = Scope::new(tenant, member, c);
+                let cursor = Cursor::new(v).unwrap();
+                let store = &store;
+                async move {
+                    StateStore::<Event>::put_cursor(store, &scope, side, Some(&cursor))
+                        .await
+                        .unwrap();
+                }
+            };
+            put(
+                "acme",
+                "jana@acme.test",
+                Collection::Calendar,
+                Side::Raynet,
+                "r1",
+            )
+            .await;
+            put(
+                "acme",
+                "jana@acme.test",
+                Collection::Calendar,
+                Side::Outlook,
+                "o1",
+            )
+            .await;
+            put(
+                "acme",
+                "petr@acme.test",
+                Collection::Contacts,
+                Side::Raynet,
+                "r2",
+            )
+            .await;
+            put(
+                "other",
+                "jana@acme.test",
+                Collection::Calendar,
+                Side::Raynet,
+                "x",
+            )
+            .await;
+            let got: Vec<(String, Collection, Side, String)> = store
+                .cursors_of("acme")
+                .unwrap()
+                .into_iter()
+                .map(|(s, side, c)| (s.member, s.collection, side, c.as_str().to_owned()))
+                .collect();
+            assert_eq!(got.len(), 3, "{got:?}");
+            assert!(got.contains(&(
+                "jana@acme.test".into(),
+                Collection::Calendar,
+                Side::Outlook,
+                "o1".into()
+            )));
+            assert!(got.contains(&(
+                "petr@acme.test".into(),
+                Collection::Contacts,
+                Side::Raynet,
+                "r2".into()
+            )));
+            assert!(!got.iter().any(|g| g.3 == "x"), "another tenant's");
+        });
     }
 
     #[test]

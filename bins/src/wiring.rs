@@ -2,6 +2,8 @@
 //! [`sync_core::Runner`] round per member and collection. No sync logic lives here.
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -12,13 +14,27 @@ use crate::config::{ContactsFilter, TenantConfig};
 use crate::members::{Finding, GroupUser, RaynetUser, ServedMember, match_members};
 use crate::store::SqliteStore;
 
-/// The two clients of one tenant.
+/// Raynet's daily request quota per instance when the API has not said otherwise
+/// (`X-Ratelimit-Limit`).
+pub const RAYNET_DAILY_QUOTA: u64 = 24_000;
+
+/// The two clients of one tenant, and what is kept between its rounds (the group's membership
+/// for `sync.membership_refresh`, the cost of the last deletion scan). Keep one per tenant for
+/// the life of the process: clones share the cache.
 #[derive(Clone, Debug)]
 pub struct TenantClients {
     /// RAYNET CRM, as the integration user.
     pub raynet: raynet_client::Client,
     /// Microsoft Graph, app-only.
     pub graph: graph_client::Client,
+    cache: Arc<Mutex<Kept>>,
+}
+
+/// What a tenant's rounds keep for the next ones.
+#[derive(Debug, Default)]
+struct Kept {
+    membership: Option<(Instant, Membership)>,
+    scan_requests: Option<u64>,
 }
 
 impl TenantClients {
@@ -43,7 +59,42 @@ impl TenantClients {
             )
             .build()
             .with_context(|| format!("tenant `{}`: cannot build the Graph client", tenant.name))?;
-        Ok(Self { raynet, graph })
+        Ok(Self {
+            raynet,
+            graph,
+            cache: Arc::default(),
+        })
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The group's membership: the one read less than `max_age` ago, else read anew (see
+    /// [`discover_members`]). A zero `max_age` always reads.
+    ///
+    /// # Errors
+    /// As [`discover_members`]; a failed read keeps nothing.
+    pub async fn membership(
+        &self,
+        tenant: &TenantConfig,
+        max_age: Duration,
+    ) -> anyhow::Result<Membership> {
+        if !max_age.is_zero() {
+            if let Some((at, m)) = &self.kept().membership {
+                if at.elapsed() < max_age {
+                    return Ok(m.clone());
+                }
+            }
+        }
+        let fresh = discover_members(tenant, self).await?;
+        self.kept().membership = Some((Instant::now(), fresh.clone()));
+        Ok(fresh)
+    }
+
+    /// Forgets the kept membership: the next round reads it anew.
+    pub fn forget_membership(&self) {
+        self.kept().membership = None;
     }
 }
 
@@ -207,7 +258,9 @@ pub async fn sync_tenant(
     options: RoundOptions,
     now: DateTime<Utc>,
 ) -> anyhow::Result<TenantRound> {
-    let membership = discover_members(tenant, clients).await?;
+    let membership = clients
+        .membership(tenant, tenant.sync.membership_refresh)
+        .await?;
     for f in &membership.findings {
         tracing::debug!(tenant = %tenant.name, "{f}");
     }
@@ -226,6 +279,7 @@ pub async fn sync_tenant(
             tenant.raynet.time_zone
         )
     })?;
+    let shared = SharedReads::plan(tenant, clients, store, &membership, tz);
     // With invited_events = "own", the same outside invitation may sit in several members'
     // mailboxes: members then go one at a time, each seeing what the others already claimed.
     let parallel = if policy.invited_events == sync_core::InvitedEvents::Own {
@@ -242,11 +296,17 @@ pub async fn sync_tenant(
                     internal_domains: domains.clone(),
                     claimed_elsewhere: BTreeSet::new(),
                 };
-                sync_member(tenant, clients, store, policy, &options, now, m, member, tz)
+                sync_member(
+                    tenant, clients, store, policy, &options, now, m, member, &shared,
+                )
             })
             .buffer_unordered(parallel)
             .collect()
             .await;
+    let scanned = shared.feed.scan_requests();
+    if scanned > 0 {
+        clients.kept().scan_requests = Some(scanned);
+    }
     let mut round = TenantRound {
         findings: membership.findings,
         ..TenantRound::default()
@@ -269,7 +329,7 @@ async fn sync_member(
     now: DateTime<Utc>,
     m: &ServedMember,
     mut member: Member,
-    tz: chrono_tz::Tz,
+    shared: &SharedReads,
 ) -> (Vec<RoundReport>, Vec<String>) {
     let mut reports = Vec::new();
     let mut errors = Vec::new();
@@ -283,8 +343,9 @@ async fn sync_member(
     if tenant.sync.mode.meetings() {
         let raynet =
             raynet_client::adapter::RaynetCalendar::new(clients.raynet.clone(), m.person_id)
-                .with_time_zone(tz)
-                .with_deletion_scan_every(tenant.sync.deletion_scan_every);
+                .with_time_zone(shared.tz)
+                .with_deletion_scan_every(shared.scan_every)
+                .with_feed(shared.feed.clone());
         let outlook =
             graph_client::adapter::GraphCalendar::new(clients.graph.clone(), m.user.id.clone());
         let runner = options.runner(scope(Collection::Calendar), policy);
@@ -298,18 +359,11 @@ async fn sync_member(
         }
     }
     if tenant.sync.mode.contacts() {
-        let filter = match &tenant.sync.contacts_filter {
-            ContactsFilter::All => raynet_client::ListQuery::new(),
-            ContactsFilter::Owned => raynet_client::ListQuery::new().filter(
-                "owner",
-                raynet_client::Op::Eq,
-                m.person_id.to_string(),
-            ),
-            ContactsFilter::Tag(tag) => raynet_client::ListQuery::new().param("tags", tag.as_str()),
-        };
+        let (filter, route) = person_filter(&tenant.sync.contacts_filter, m.person_id);
         let source = raynet_client::adapter::RaynetContacts::new(clients.raynet.clone())
             .with_filter(filter)
-            .with_deletion_scan_every(tenant.sync.deletion_scan_every);
+            .with_deletion_scan_every(shared.scan_every)
+            .with_feed(shared.feed.clone(), route);
         let target = graph_client::adapter::GraphContacts::new(
             clients.graph.clone(),
             m.user.id.clone(),
@@ -356,4 +410,139 @@ async fn claimed_elsewhere(
         }
     }
     Ok(claimed)
+}
+
+/// The Raynet persons a member's folder holds (the filter its own reads use) and how the
+/// instance feed's persons are routed to it.
+fn person_filter(
+    filter: &ContactsFilter,
+    person_id: u64,
+) -> (
+    raynet_client::ListQuery,
+    raynet_client::adapter::PersonRoute,
+) {
+    use raynet_client::adapter::PersonRoute;
+    match filter {
+        ContactsFilter::All => (raynet_client::ListQuery::new(), PersonRoute::Everyone),
+        ContactsFilter::Owned => (
+            raynet_client::ListQuery::new().filter(
+                "owner",
+                raynet_client::Op::Eq,
+                person_id.to_string(),
+            ),
+            PersonRoute::OwnedBy(person_id),
+        ),
+        ContactsFilter::Tag(tag) => (
+            raynet_client::ListQuery::new().param("tags", tag.as_str()),
+            PersonRoute::Everyone,
+        ),
+    }
+}
+
+/// The reads a round shares among its members: one incremental Raynet read per resource for
+/// the whole instance (from the oldest watermark of the members), and the deletion scan's
+/// schedule.
+struct SharedReads {
+    tz: chrono_tz::Tz,
+    feed: raynet_client::adapter::InstanceFeed,
+    /// Rounds between two deletion scans.
+    scan_every: u32,
+}
+
+impl SharedReads {
+    fn plan(
+        tenant: &TenantConfig,
+        clients: &TenantClients,
+        store: &SqliteStore,
+        membership: &Membership,
+        tz: chrono_tz::Tz,
+    ) -> Self {
+        use raynet_client::adapter::{CursorInfo, FeedPlan, InstanceFeed};
+        let cursors = store.cursors_of(&tenant.name).unwrap_or_else(|e| {
+            // Without them every member reads alone: dearer, never wrong.
+            tracing::warn!(tenant = %tenant.name, error = %e, "cannot read the stored cursors");
+            Vec::new()
+        });
+        let served: BTreeSet<&str> = membership.served.iter().map(|m| m.email.as_str()).collect();
+        let infos = |collection: Collection| -> Vec<CursorInfo> {
+            cursors
+                .iter()
+                .filter(|(scope, side, _)| {
+                    scope.collection == collection
+                        && *side == sync_core::Side::Raynet
+                        && served.contains(scope.member.as_str())
+                })
+                .filter_map(|(_, _, c)| CursorInfo::parse(c))
+                .collect()
+        };
+        let scan_requests = clients
+            .kept()
+            .scan_requests
+            .unwrap_or_else(|| estimated_scan_requests(store, &tenant.name));
+        let quota = clients
+            .raynet
+            .rate_limit()
+            .and_then(|r| r.limit)
+            .unwrap_or(RAYNET_DAILY_QUOTA);
+        let scan_every =
+            tenant
+                .sync
+                .deletion_scan_every
+                .every(scan_requests, tenant.sync.interval, quota);
+        let plan_of = |infos: Vec<CursorInfo>| -> Option<FeedPlan> {
+            Some(FeedPlan {
+                watermark: infos.iter().map(|i| i.watermark).min()?,
+                scan: infos
+                    .iter()
+                    .any(|i| i.reads_since_scan.saturating_add(1) >= scan_every),
+            })
+        };
+        let mut feed = InstanceFeed::new(clients.raynet.clone()).with_time_zone(tz);
+        if tenant.sync.mode.meetings() {
+            if let Some(plan) = plan_of(infos(Collection::Calendar)) {
+                feed = feed.calendar(plan);
+            }
+        }
+        if tenant.sync.mode.contacts() {
+            if let Some(plan) = plan_of(infos(Collection::Contacts)) {
+                let filter = match &tenant.sync.contacts_filter {
+                    ContactsFilter::All | ContactsFilter::Owned => raynet_client::ListQuery::new(),
+                    ContactsFilter::Tag(tag) => {
+                        raynet_client::ListQuery::new().param("tags", tag.as_str())
+                    }
+                };
+                feed = feed.persons(plan, filter);
+            }
+        }
+        tracing::debug!(
+            tenant = %tenant.name,
+            ?feed,
+            scan_every,
+            scan_requests,
+            "shared reads of this round"
+        );
+        SharedReads {
+            tz,
+            feed,
+            scan_every,
+        }
+    }
+}
+
+/// What one deletion scan of `tenant` costs, estimated from the state store before one has
+/// run in this process: one request per 1,000 Raynet records synced (meetings and events of
+/// every member, and the persons of the largest contact folder), one more for each entity.
+fn estimated_scan_requests(store: &SqliteStore, tenant: &str) -> u64 {
+    let Ok(status) = store.status() else {
+        return 3;
+    };
+    let mut activities = 0;
+    let mut persons = 0;
+    for s in status.iter().filter(|s| s.scope.tenant == tenant) {
+        match s.scope.collection {
+            Collection::Calendar => activities += s.pairs,
+            Collection::Contacts => persons = persons.max(s.pairs),
+        }
+    }
+    activities.div_ceil(1000) + 2 + persons.div_ceil(1000) + 1
 }

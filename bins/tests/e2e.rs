@@ -148,6 +148,71 @@ async fn first_round_copies_both_ways_and_contacts_one_way_then_goes_idle() {
     assert!(r2.is_clean());
 }
 
+/// Idle rounds read Raynet once per resource for the whole instance (not once per member), and
+/// the deletion scan lists the instance's ids once, on its schedule.
+#[tokio::test]
+async fn idle_rounds_read_raynet_once_per_resource_for_all_members() {
+    let w = World::new("deletion_scan_every = 2").await;
+    let quiet = || {
+        // Rounds 15 minutes apart: the watermark overlap (2 minutes) no longer re-reads the
+        // seeding and the previous round's writes.
+        w.sandbox.raynet.advance_clock(Duration::minutes(15));
+        w.sandbox.raynet.reset_counters();
+    };
+    let counts = |pairs: &[(&str, u64)]| -> std::collections::BTreeMap<String, u64> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    };
+    quiet();
+    let first = w.round().await;
+    assert!(first.is_clean());
+    let members = first
+        .reports
+        .iter()
+        .map(|r| r.scope.member.clone())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert!(members.len() >= 2, "{members:?}");
+    quiet();
+    assert!(w.round().await.is_clean()); // reads back the first round's writes; no scan due
+    quiet();
+    let scanned = w.round().await;
+    assert_eq!(World::writes(&scanned), 0);
+    assert_eq!(
+        w.sandbox.raynet.request_counts(),
+        counts(&[
+            ("GET /meeting/", 2),
+            ("GET /event/", 2),
+            ("GET /person/", 2)
+        ]),
+        "one changed-rows read and one id scan per resource, for {} members",
+        members.len()
+    );
+    quiet();
+    let idle = w.round().await;
+    assert_eq!(World::writes(&idle), 0);
+    assert!(idle.is_clean());
+    assert_eq!(
+        w.sandbox.raynet.request_counts(),
+        counts(&[
+            ("GET /meeting/", 1),
+            ("GET /event/", 1),
+            ("GET /person/", 1)
+        ]),
+        "no scan due: three requests for the instance"
+    );
+    // A Raynet deletion is seen by the next scan and reaches Outlook.
+    let d = w.sandbox.data.clone();
+    let inst = w.sandbox.raynet.instance(INSTANCE);
+    inst.remove("event", d.events[1]).unwrap();
+    quiet();
+    w.round().await;
+    assert!(
+        !w.outlook_subjects(&d.jana)
+            .iter()
+            .any(|s| s == "Školení CRM"),
+        "deleted in Outlook after the shared scan"
+    );
+}
+
 #[tokio::test]
 async fn edits_creates_and_deletes_propagate_both_ways() {
     let w = World::new("").await;
@@ -289,6 +354,20 @@ async fn a_member_added_to_and_removed_from_the_group() {
     w.sandbox
         .graph
         .set_group_members("Raynet Sync", &[d.jana.as_str()]);
+    // Within `membership_refresh_seconds` (an hour by default) the kept membership is used:
+    // no directory request, Petr is still served.
+    let before = w.sandbox.graph.request_count("groups.transitiveMembers");
+    let r = w.round().await;
+    assert!(
+        r.reports.iter().any(|r| r.scope.member.starts_with("petr")),
+        "the membership read in the first round is kept"
+    );
+    assert_eq!(
+        w.sandbox.graph.request_count("groups.transitiveMembers"),
+        before
+    );
+    // Once it is read again, Petr is no longer synced.
+    w.clients.forget_membership();
     let t = Utc::now() + Duration::days(2);
     w.sandbox.graph.add_event(
         &d.petr,
@@ -310,6 +389,7 @@ async fn a_member_added_to_and_removed_from_the_group() {
     w.sandbox
         .graph
         .set_group_members("Raynet Sync", &[d.jana.as_str(), d.petr.as_str()]);
+    w.clients.forget_membership();
     let r = w.round().await;
     assert!(
         r.reports
