@@ -11,6 +11,9 @@
 //! - [`error_kind`] / [`provider_error`]: every client error to a [`sync_core::ErrorKind`].
 //! - The engine's sides: [`GraphCalendar`] (a member's default calendar, two-way) and
 //!   [`GraphContacts`] (a member's dedicated contact folder, written one way).
+//! - [`DeltaPrefetch`]: the first pages of many members' stored delta links, read 20 to a
+//!   `$batch`, which the sides then use instead of a request of their own (an idle round
+//!   costs one request per 20 links instead of one per link).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use sync_core::{ErrorKind, ProviderError};
@@ -24,9 +27,11 @@ use crate::client::zones;
 
 mod calendar;
 mod contacts;
+mod prefetch;
 
 pub use calendar::{GraphCalendar, event_patch};
 pub use contacts::{GraphContacts, contact_to_core};
+pub use prefetch::{DeltaPrefetch, PrefetchStats};
 
 /// The single-value extended property (a named string property in our own property set) that
 /// holds the idempotency key on the events and contacts this crate creates.

@@ -45,7 +45,7 @@ pub mod client;
 #[cfg(feature = "fake")]
 pub mod fake;
 
-pub use adapter::{GraphCalendar, GraphContacts};
+pub use adapter::{DeltaPrefetch, GraphCalendar, GraphContacts, PrefetchStats};
 pub use client::{
     Client, ClientBuilder, Credentials, DeltaRound, Error, Page, Result, RetryConfig, Secret,
 };

@@ -21,3 +21,5 @@ mod providers;
 mod histories;
 // $batch creates through GraphContacts and GraphCalendar (create_many).
 mod batching;
+// DeltaPrefetch: stored delta links' first pages in $batch, used by the sides' reads.
+mod prefetch;

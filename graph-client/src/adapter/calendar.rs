@@ -15,7 +15,7 @@ use super::{
     if_match, link_property,
 };
 use crate::client::models::{self, EventType};
-use crate::client::{Client, DeltaRound, Error};
+use crate::client::{Client, DeltaRound, Error, Page};
 
 /// Version tag of the cursor encoding (`gc1;<start>;<end>;<deltaLink>`).
 const CURSOR_TAG: &str = "gc1";
@@ -51,15 +51,19 @@ const LATEST_YEAR: i32 = 2200;
 ///   application access policy [`ErrorKind::Unauthorized`] ("outside the app's access
 ///   policy"): report the member as not syncable.
 ///
-/// Requests: an idle read is 1 (the delta link answers an empty page with a new link); a full
-/// read is one per page (`odata.maxpagesize`) plus one per series master; a create, update
-/// or delete is 1 ([`WriteSide::create_many`]: one `$batch` per 20 creates) (an update that changes nothing Graph holds is one `GET`); `get` and
-/// `find_by_key` are 1.
+/// Requests: an idle read is 1 (the delta link answers an empty page with a new link), or 0
+/// when its first page was prefetched ([`GraphCalendar::with_prefetch`]: the stored delta
+/// links of up to 20 reads, calendar and contacts alike, cost one `$batch` together); a
+/// delta read spanning several pages costs one per further page; a full read is one per
+/// page (`odata.maxpagesize`) plus one per series master; a create, update or delete is 1
+/// ([`WriteSide::create_many`]: one `$batch` per 20 creates; an update that changes nothing
+/// Graph holds is one `GET`); `get` and `find_by_key` are 1.
 #[derive(Debug, Clone)]
 pub struct GraphCalendar {
     client: Client,
     user: String,
     property_id: String,
+    prefetch: Option<super::DeltaPrefetch>,
 }
 
 impl GraphCalendar {
@@ -70,7 +74,26 @@ impl GraphCalendar {
             client,
             user: user_id.into(),
             property_id: LINK_PROPERTY_ID.to_owned(),
+            prefetch: None,
         }
+    }
+
+    /// Reads resume from a page of `prefetch` when it holds the stored delta link's first
+    /// page (taken once), instead of requesting it: the page is parsed as strictly as a
+    /// direct answer (a malformed one fails the read) and the round goes on with its next
+    /// links. A link the prefetch does not hold is requested as usual.
+    #[must_use]
+    pub fn with_prefetch(mut self, prefetch: super::DeltaPrefetch) -> Self {
+        self.prefetch = Some(prefetch);
+        self
+    }
+
+    /// The delta link a read with `cursor` over `window` (the [`ReadRequest`]'s) resumes from,
+    /// to prefetch it ([`super::DeltaPrefetch`]); `None` when the read would not resume from
+    /// the cursor (not ours, or for another window: the read is then a full one).
+    #[must_use]
+    pub fn resume_link(cursor: &Cursor, window: &Window) -> Option<String> {
+        resume_from(Some(cursor), &effective_window(Some(*window)))
     }
 
     /// Uses another single-value extended property for the idempotency key (default
@@ -309,6 +332,18 @@ fn decode_cursor(cursor: &Cursor) -> Option<(Window, String)> {
     ))
 }
 
+/// The delta link a read over `window` (already [`effective_window`]) resumes from: the
+/// cursor's, when it is ours and for this window. An empty window is never read.
+fn resume_from(cursor: Option<&Cursor>, window: &Window) -> Option<String> {
+    if window.end <= window.start {
+        return None;
+    }
+    cursor
+        .and_then(decode_cursor)
+        .filter(|(w, _)| w == window)
+        .map(|(_, link)| link)
+}
+
 /// The body of a `PATCH` that writes only the `changed` fields (attendees only when they
 /// changed: writing them mails every attendee).
 #[must_use]
@@ -358,14 +393,20 @@ impl ReadSide<Event> for GraphCalendar {
         if window.end <= window.start {
             return Ok(SideRead::complete(Vec::new()));
         }
-        let resume = request
-            .cursor
-            .as_ref()
-            .and_then(decode_cursor)
-            .filter(|(w, _)| *w == window)
-            .map(|(_, link)| link);
-        if let Some(link) = resume {
-            match self.client.events(&self.user).delta_resume(&link).await {
+        if let Some(link) = resume_from(request.cursor.as_ref(), &window) {
+            let events = self.client.events(&self.user);
+            let round = match self.prefetch.as_ref().and_then(|p| p.take(&link)) {
+                Some(body) => {
+                    tracing::debug!(mailbox = %self.user, "calendar changes: the prefetched first page");
+                    match Page::from_value(body, "GET /users/{id}/calendarView/delta link ($batch)")
+                    {
+                        Ok(first) => events.delta_resume_from(first).await,
+                        Err(e) => Err(e),
+                    }
+                }
+                None => events.delta_resume(&link).await,
+            };
+            match round {
                 Ok(round) => return self.assemble(round, Completeness::Delta, &window).await,
                 Err(e) if e.is_delta_expired() || matches!(e, Error::InvalidRequest(_)) => {
                     tracing::info!(mailbox = %self.user, error = %e, "delta cursor unusable: full re-read");
@@ -589,6 +630,47 @@ mod tests {
         assert!(
             encode_cursor(&w, &"x".repeat(3000)).is_none(),
             "too long: no cursor"
+        );
+    }
+
+    #[test]
+    fn reads_resume_only_from_their_own_window() {
+        let w = Window {
+            start: Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2030, 2, 1, 0, 0, 0).unwrap(),
+        };
+        let link = "https://graph.microsoft.com/v1.0/users/x/calendarView/delta?$deltatoken=t";
+        let c = encode_cursor(&w, link).expect("fits");
+        assert_eq!(GraphCalendar::resume_link(&c, &w), Some(link.to_owned()));
+        let moved = Window {
+            start: w.start + chrono::Duration::days(1),
+            end: w.end + chrono::Duration::days(1),
+        };
+        assert_eq!(
+            GraphCalendar::resume_link(&c, &moved),
+            None,
+            "another window"
+        );
+        let empty = Window {
+            start: w.end,
+            end: w.start,
+        };
+        assert_eq!(GraphCalendar::resume_link(&c, &empty), None, "never read");
+        for foreign in [
+            format!("gc1c;FOLDER;{link}"),
+            format!("gc2;2030-01-01T00:00:00Z;2030-02-01T00:00:00Z;{link}"),
+            "gc1;2030-01-01T00:00:00Z;2030-02-01T00:00:00Z;".to_owned(),
+            "rn1;12345".to_owned(),
+        ] {
+            let c = Cursor::new(foreign.clone()).unwrap();
+            assert_eq!(GraphCalendar::resume_link(&c, &w), None, "{foreign}");
+        }
+        // An open window is clamped the same way a read clamps it.
+        let open = effective_window(None);
+        let c = encode_cursor(&open, link).expect("fits");
+        assert_eq!(
+            GraphCalendar::resume_link(&c, &Window::everything()),
+            Some(link.to_owned())
         );
     }
 

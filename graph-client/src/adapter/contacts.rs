@@ -14,7 +14,7 @@ use super::{
     LINK_PROPERTY_ID, MapError, contact_from_core, graph_error, if_match, link_property, version_of,
 };
 use crate::client::models;
-use crate::client::{Client, DeltaRound, Error};
+use crate::client::{Client, DeltaRound, Error, Page};
 
 /// Version tag of the cursor encoding (`gc1c;<folder id>;<deltaLink>`).
 const CURSOR_TAG: &str = "gc1c";
@@ -112,6 +112,17 @@ fn cursor_folder(cursor: &Cursor) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The folder id and delta link of a cursor of ours that a read can resume from.
+fn decode_cursor(cursor: &Cursor) -> Option<(String, String)> {
+    let folder = cursor_folder(cursor)?;
+    let link = cursor
+        .as_str()
+        .splitn(3, ';')
+        .nth(2)
+        .filter(|l| !l.is_empty())?;
+    Some((folder, link.to_owned()))
+}
+
 /// A Graph contact as an engine [`Remote`].
 fn contact_remote(
     contact: &models::Contact,
@@ -149,8 +160,11 @@ fn contact_remote(
 /// [`super::contact_from_core`]; the engine reports what did not fit.
 ///
 /// Requests: the first use costs 1 (folder found) or 2 (created), unless the cursor names the
-/// folder; an idle read is 1; a full read is one per page; each write, `get` and
-/// `find_by_key` is 1; [`WriteSide::create_many`] is one `$batch` per 20 creates.
+/// folder; an idle read is 1, or 0 when its first page was prefetched
+/// ([`GraphContacts::with_prefetch`]: the stored delta links of up to 20 reads, calendar and
+/// contacts alike, cost one `$batch` together); a delta read spanning several pages costs one
+/// per further page; a full read is one per page; each write, `get` and `find_by_key` is 1;
+/// [`WriteSide::create_many`] and [`WriteSide::update_many`] are one `$batch` per 20.
 #[derive(Debug)]
 pub struct GraphContacts {
     client: Client,
@@ -158,6 +172,7 @@ pub struct GraphContacts {
     folder_name: String,
     property_id: String,
     folder: Mutex<Option<String>>,
+    prefetch: Option<super::DeltaPrefetch>,
 }
 
 impl GraphContacts {
@@ -204,7 +219,28 @@ impl GraphContacts {
             folder_name: folder_name.into(),
             property_id: LINK_PROPERTY_ID.to_owned(),
             folder: Mutex::new(None),
+            prefetch: None,
         }
+    }
+
+    /// Reads resume from a page of `prefetch` when it holds the stored delta link's first
+    /// page (taken once), instead of requesting it: the page is parsed as strictly as a
+    /// direct answer (a malformed one fails the read) and the round goes on with its next
+    /// links. A link the prefetch does not hold is requested as usual (an expired token, a
+    /// folder gone: handled as without a prefetch).
+    #[must_use]
+    pub fn with_prefetch(mut self, prefetch: super::DeltaPrefetch) -> Self {
+        self.prefetch = Some(prefetch);
+        self
+    }
+
+    /// The delta link a read with `cursor` resumes from, to prefetch it
+    /// ([`super::DeltaPrefetch`]); `None` for a cursor that is not ours (the read is then a
+    /// full one). The cursor names the folder, which a new side adopts; a side that already
+    /// knows another folder (it was found again since) reads that one in full instead.
+    #[must_use]
+    pub fn resume_link(cursor: &Cursor) -> Option<String> {
+        decode_cursor(cursor).map(|(_, link)| link)
     }
 
     /// Uses another single-value extended property for the idempotency key (default
@@ -281,15 +317,25 @@ impl GraphContacts {
         cursor: Option<&Cursor>,
     ) -> Result<(DeltaRound<models::Contact>, Completeness), Error> {
         let contacts = self.client.contacts(&self.user);
-        let link = cursor.and_then(|c| {
-            let mut parts = c.as_str().splitn(3, ';');
-            (parts.next()? == CURSOR_TAG && parts.next()? == folder)
-                .then(|| parts.next())
-                .flatten()
-                .map(str::to_owned)
-        });
+        let link = cursor
+            .and_then(decode_cursor)
+            .filter(|(f, _)| f == folder)
+            .map(|(_, link)| link);
         if let Some(link) = link {
-            match contacts.delta_round(folder, Some(&link)).await {
+            let round = match self.prefetch.as_ref().and_then(|p| p.take(&link)) {
+                Some(body) => {
+                    tracing::debug!(mailbox = %self.user, "contact changes: the prefetched first page");
+                    match Page::from_value(
+                        body,
+                        "GET /users/{id}/contactFolders/{id}/contacts/delta link ($batch)",
+                    ) {
+                        Ok(first) => contacts.delta_round_from(first).await,
+                        Err(e) => Err(e),
+                    }
+                }
+                None => contacts.delta_round(folder, Some(&link)).await,
+            };
+            match round {
                 Ok(r) => return Ok((r, Completeness::Delta)),
                 Err(e) if e.is_delta_expired() || matches!(e, Error::InvalidRequest(_)) => {
                     tracing::info!(mailbox = %self.user, error = %e, "contacts delta cursor unusable: full re-read");
@@ -614,6 +660,24 @@ mod tests {
             notes: "line 1\nline 2".into(),
         }
         .normalized()
+    }
+
+    #[test]
+    fn reads_resume_only_from_cursors_of_ours() {
+        let link = "https://graph.microsoft.com/v1.0/users/u/contactFolders/F/contacts/delta?$deltatoken=a;b";
+        let c = Cursor::new(format!("{CURSOR_TAG};F;{link}")).unwrap();
+        assert_eq!(GraphContacts::resume_link(&c), Some(link.to_owned()));
+        assert_eq!(decode_cursor(&c), Some(("F".to_owned(), link.to_owned())));
+        for foreign in [
+            format!("gc1;2030-01-01T00:00:00Z;2030-02-01T00:00:00Z;{link}"),
+            format!("gc1c;;{link}"),
+            "gc1c;F;".to_owned(),
+            "gc1c;F".to_owned(),
+            "rn1;12345".to_owned(),
+        ] {
+            let c = Cursor::new(foreign.clone()).unwrap();
+            assert_eq!(GraphContacts::resume_link(&c), None, "{foreign}");
+        }
     }
 
     #[test]

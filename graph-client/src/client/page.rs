@@ -32,6 +32,18 @@ impl<T: DeserializeOwned> Page<T> {
     /// object inside `value`, is an error, never "no items".
     pub(crate) fn parse(body: &[u8], endpoint: &str) -> Result<Self> {
         let value: serde_json::Value = super::transport::decode(body, endpoint)?;
+        Self::from_value(value, endpoint)
+    }
+
+    /// Reads a page already parsed as JSON (e.g. the body of a `$batch` answer), with the
+    /// same fail-closed checks as a page read from the wire: a missing `value` array or an
+    /// item that is not an entity (an `error` object, a bare value) is an error, never
+    /// "no items".
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for an unexpected shape, [`Error::Decode`] (naming the failing field
+    /// path) for an item that does not decode; `endpoint` names where it came from.
+    pub fn from_value(value: serde_json::Value, endpoint: &str) -> Result<Self> {
         let items = value
             .get("value")
             .and_then(serde_json::Value::as_array)
@@ -89,6 +101,29 @@ mod tests {
         assert_eq!(page.items.len(), 1);
         assert_eq!(page.next_link.as_deref(), Some("n"));
         assert_eq!(page.delta_link, None);
+    }
+
+    #[test]
+    fn pages_from_values_fail_closed_too() {
+        let page: Page<Event> = Page::from_value(
+            serde_json::json!({"value": [{"id": "a"}], "@odata.deltaLink": "d"}),
+            "e",
+        )
+        .expect("page");
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.delta_link.as_deref(), Some("d"));
+        assert!(matches!(
+            Page::<Event>::from_value(serde_json::json!({"error": {"code": "x"}}), "e"),
+            Err(Error::Shape { .. })
+        ));
+        assert!(matches!(
+            Page::<Event>::from_value(serde_json::json!("no page"), "e"),
+            Err(Error::Shape { .. })
+        ));
+        match Page::<Event>::from_value(serde_json::json!({"value": [{"isAllDay": 1}]}), "e") {
+            Err(Error::Decode { path, .. }) => assert_eq!(path, "value[0].isAllDay"),
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]

@@ -764,7 +764,8 @@ impl FakeGraph {
         self.state().requests.clone()
     }
 
-    /// Requests answered on an endpoint. Names: `token`, `batch`, `groups.list`, `groups.get`,
+    /// Requests answered on an endpoint, `$batch` sub-requests included (see
+    /// [`FakeGraph::http_request_count`] and [`FakeGraph::batched_request_count`]). Names: `token`, `batch`, `groups.list`, `groups.get`,
     /// `groups.members`, `groups.transitiveMembers`, `groups.owners`, `users.get`,
     /// `calendarView.delta`, `calendarView.list`, `events.list`, `events.get`, `events.create`,
     /// `events.update`, `events.delete`, `contactFolders.list`, `contactFolders.get`,
@@ -776,6 +777,28 @@ impl FakeGraph {
             .requests
             .iter()
             .filter(|r| r.endpoint == endpoint)
+            .count()
+    }
+
+    /// HTTP requests answered on an endpoint, without the sub-requests of `$batch` requests
+    /// (what travels over the network: each `$batch` counts once, as `batch`).
+    #[must_use]
+    pub fn http_request_count(&self, endpoint: &str) -> usize {
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| r.endpoint == endpoint && !r.in_batch)
+            .count()
+    }
+
+    /// Sub-requests of `$batch` requests answered on an endpoint (each counts against its
+    /// mailbox's limits like an HTTP request).
+    #[must_use]
+    pub fn batched_request_count(&self, endpoint: &str) -> usize {
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| r.endpoint == endpoint && r.in_batch)
             .count()
     }
 

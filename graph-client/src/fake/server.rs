@@ -186,7 +186,7 @@ async fn handle(
                 body: Vec::new(),
                 in_batch: false,
             };
-            let resp = match admit(&mut st, &token_req, "token", None, false) {
+            let resp = match admit(&mut st, &token_req, "token", None, Flight::Uncounted) {
                 Err(resp) => resp,
                 Ok(_) => token_endpoint(&mut st, method.as_str(), &path, &header_list, &body),
             };
@@ -230,7 +230,7 @@ async fn handle(
             record(&mut st, &req, endpoint, mailbox.as_deref(), resp.status);
             return into_response(&resp, false);
         }
-        let admitted = admit(&mut st, &req, endpoint, mailbox.as_deref(), true);
+        let admitted = admit(&mut st, &req, endpoint, mailbox.as_deref(), Flight::Outer);
         if let Err(resp) = &admitted {
             record(&mut st, &req, endpoint, mailbox.as_deref(), resp.status);
         }
@@ -362,8 +362,19 @@ struct Admitted {
     lost: Option<u16>,
 }
 
-/// Faults, rate limit and the per-mailbox concurrency limit. On success the request counts as
-/// in flight (outer requests only) until `handle` finishes it.
+/// How a request counts against its mailbox's concurrency limit.
+#[derive(Debug, Clone, Copy)]
+enum Flight {
+    /// Not at all (the token endpoint).
+    Uncounted,
+    /// An HTTP request: in flight until `handle` finishes it.
+    Outer,
+    /// A `$batch` sub-request, run alongside `alongside` other sub-requests of its batch for
+    /// the same mailbox (Graph runs at most 4 sub-requests of a batch at once). It is handled
+    /// at once, so it is in flight only against the outer requests in flight and those.
+    Batched { alongside: usize },
+}
+
 /// Whether a fault's endpoint name covers `endpoint`: an exact name, or `events.write` /
 /// `contacts.write` for every create, update and delete of that resource.
 fn endpoint_matches(pattern: &str, endpoint: &str) -> bool {
@@ -376,12 +387,15 @@ fn endpoint_matches(pattern: &str, endpoint: &str) -> bool {
     }
 }
 
+/// Faults, rate limit and the per-mailbox concurrency limit (sub-requests of a `$batch` count
+/// against both like any request). On success an outer request counts as in flight until
+/// `handle` finishes it.
 fn admit(
     st: &mut State,
     req: &Req,
     endpoint: &str,
     mailbox: Option<&str>,
-    outer: bool,
+    flight: Flight,
 ) -> Result<Admitted, Resp> {
     let mut admitted = Admitted {
         delay: None,
@@ -450,23 +464,28 @@ fn admit(
         }
         log.push_back(now);
     }
-    if outer {
-        let limit = st.concurrency_limit;
-        let n = st.in_flight.entry(mailbox.to_owned()).or_default();
-        if *n >= limit {
-            let after = st.retry_after.clone();
-            return Err(Resp::error(
-                429,
-                "ApplicationThrottled",
-                "Application is over its MailboxConcurrency limit.",
-            )
-            .with_header("Retry-After", &after));
-        }
-        *n += 1;
-        let now_in_flight = *n;
-        let max = st.max_in_flight.entry(mailbox.to_owned()).or_default();
-        *max = (*max).max(now_in_flight);
+    let alongside = match flight {
+        Flight::Uncounted => return Ok(admitted),
+        Flight::Outer => 0,
+        Flight::Batched { alongside } => alongside,
+    };
+    let limit = st.concurrency_limit;
+    let outer_in_flight = st.in_flight.get(mailbox).copied().unwrap_or(0);
+    if outer_in_flight + alongside >= limit {
+        let after = st.retry_after.clone();
+        return Err(Resp::error(
+            429,
+            "ApplicationThrottled",
+            "Application is over its MailboxConcurrency limit.",
+        )
+        .with_header("Retry-After", &after));
     }
+    if matches!(flight, Flight::Outer) {
+        *st.in_flight.entry(mailbox.to_owned()).or_default() += 1;
+    }
+    let now_in_flight = outer_in_flight + alongside + 1;
+    let max = st.max_in_flight.entry(mailbox.to_owned()).or_default();
+    *max = (*max).max(now_in_flight);
     Ok(admitted)
 }
 
@@ -3004,6 +3023,12 @@ fn batch(st: &mut State, req: &Req) -> Resp {
     }
     let mut statuses: HashMap<String, u16> = HashMap::new();
     let mut responses = Vec::new();
+    // Graph runs the independent sub-requests of a batch 4 at a time: the sub-requests of one
+    // wave for the same mailbox are in flight together (and with the mailbox's outer
+    // requests). A sub-request with `dependsOn` runs after its dependencies, in a wave of its
+    // own.
+    let mut wave: HashMap<String, usize> = HashMap::new();
+    let mut wave_len = 0;
     for r in requests {
         let id = r
             .get("id")
@@ -3019,6 +3044,11 @@ fn batch(st: &mut State, req: &Req) -> Resp {
                     .collect()
             })
             .unwrap_or_default();
+        if wave_len == BATCH_PARALLELISM || !depends.is_empty() {
+            wave.clear();
+            wave_len = 0;
+        }
+        wave_len += 1;
         let resp = if depends
             .iter()
             .any(|d| statuses.get(d).is_none_or(|s| *s >= 400))
@@ -3029,7 +3059,7 @@ fn batch(st: &mut State, req: &Req) -> Resp {
                 "A request this one depends on failed.",
             )
         } else {
-            run_sub(st, req, r)
+            run_sub(st, req, r, &mut wave)
         };
         statuses.insert(id.clone(), resp.status);
         let headers: Map<String, Value> = resp
@@ -3049,7 +3079,11 @@ fn batch(st: &mut State, req: &Req) -> Resp {
     Resp::json(200, json!({"responses": responses}))
 }
 
-fn run_sub(st: &mut State, outer: &Req, r: &Value) -> Resp {
+/// Sub-requests of one batch Graph runs at once.
+const BATCH_PARALLELISM: usize = 4;
+
+/// Runs one sub-request; `wave` counts the sub-requests per mailbox running alongside.
+fn run_sub(st: &mut State, outer: &Req, r: &Value, wave: &mut HashMap<String, usize>) -> Resp {
     let method = r
         .get("method")
         .and_then(Value::as_str)
@@ -3109,7 +3143,23 @@ fn run_sub(st: &mut State, outer: &Req, r: &Value) -> Resp {
     if endpoint == "batch" {
         return Resp::error(400, "BadRequest", "Nested batches are not supported.");
     }
-    let resp = match admit(st, &sub, endpoint, mailbox.as_deref(), false) {
+    let alongside = mailbox
+        .as_deref()
+        .and_then(|m| wave.get(m).copied())
+        .unwrap_or(0);
+    let admitted = admit(
+        st,
+        &sub,
+        endpoint,
+        mailbox.as_deref(),
+        Flight::Batched { alongside },
+    );
+    if admitted.is_ok() {
+        if let Some(m) = &mailbox {
+            *wave.entry(m.clone()).or_default() += 1;
+        }
+    }
+    let resp = match admitted {
         Ok(Admitted {
             lost: Some(status), ..
         }) => {

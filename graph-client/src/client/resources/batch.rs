@@ -112,6 +112,44 @@ impl Client {
             .collect()
     }
 
+    /// A `GET` sub-request that follows a stored delta link (or a next link) of a
+    /// calendar-view or contacts delta round inside a `$batch`: the link's path and query
+    /// relative to the Graph base URL, kept verbatim (the token is sent as Graph wrote it),
+    /// with the preferences the direct request sends (`outlook.timezone` for events,
+    /// `odata.maxpagesize`; [`Client::batch`] adds `IdType`).
+    ///
+    /// Graph documents relative sub-request URLs with a query string and per-request
+    /// headers (`json-batching`), but not delta links inside a batch explicitly: callers keep
+    /// the direct request as the fallback for anything a batch does not answer with a page.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when the link is not a URL, points at another host (as
+    /// [`Client::check_link`]), is not under the base URL's path, or is neither a
+    /// calendar-view nor a contacts delta link.
+    pub(crate) fn delta_link_request(&self, id: String, link: &str) -> Result<BatchRequest> {
+        let refuse = |detail: &str| Error::Shape {
+            endpoint: "POST /$batch delta link".into(),
+            detail: detail.to_owned(),
+        };
+        self.check_link(link)?;
+        let relative = link
+            .strip_prefix(self.graph_base_url())
+            .filter(|rest| rest.starts_with('/'))
+            .ok_or_else(|| refuse("delta link is not under the graph base url"))?;
+        let path = url::Url::parse(link)
+            .map_err(|_| refuse("delta link is not a url"))?
+            .path()
+            .to_ascii_lowercase();
+        let preferences = if path.ends_with("/calendarview/delta") {
+            super::events::delta_preferences(self)
+        } else if path.ends_with("/contacts/delta") {
+            super::contacts::delta_preferences(self)
+        } else {
+            return Err(refuse("not a calendar-view or contacts delta link"));
+        };
+        Ok(BatchRequest::new(id, "GET", relative).with_header("Prefer", &preferences.join(", ")))
+    }
+
     async fn post_batch(&self, requests: &[BatchRequest]) -> Result<Vec<BatchResponse>> {
         let url = self.url("/$batch");
         // The envelope itself is retry-safe only when every request in it is.
@@ -159,4 +197,73 @@ fn with_immutable_ids(mut request: BatchRequest) -> BatchRequest {
         }
     }
     request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        Client::builder()
+            .credentials("t", "a", "s")
+            .graph_base_url("http://127.0.0.1:9/v1.0/")
+            .page_size(7)
+            .build()
+            .expect("client")
+    }
+
+    #[test]
+    fn delta_links_become_relative_sub_requests_with_the_direct_preferences() {
+        let c = client();
+        let r = c
+            .delta_link_request(
+                "3".into(),
+                "http://127.0.0.1:9/v1.0/users/u%2B1/calendarView/delta?$deltatoken=a%3Db",
+            )
+            .expect("calendar link");
+        assert_eq!(r.id, "3");
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.url, "/users/u%2B1/calendarView/delta?$deltatoken=a%3Db");
+        assert_eq!(
+            r.headers.get("Prefer").map(String::as_str),
+            Some(r#"outlook.timezone="UTC", odata.maxpagesize=7"#)
+        );
+        let r = c
+            .delta_link_request(
+                "4".into(),
+                "http://127.0.0.1:9/v1.0/users/u/contactFolders/F/contacts/delta?$deltatoken=x",
+            )
+            .expect("contacts link");
+        assert_eq!(
+            r.headers.get("Prefer").map(String::as_str),
+            Some("odata.maxpagesize=7")
+        );
+        assert_eq!(
+            with_immutable_ids(r)
+                .headers
+                .get("Prefer")
+                .map(String::as_str),
+            Some(r#"IdType="ImmutableId", odata.maxpagesize=7"#)
+        );
+    }
+
+    #[test]
+    fn foreign_or_unknown_links_are_refused() {
+        let c = client();
+        for link in [
+            "https://evil.example/v1.0/users/u/calendarView/delta?$deltatoken=x",
+            "http://127.0.0.1:9/beta/users/u/calendarView/delta?$deltatoken=x",
+            "http://127.0.0.1:9/v1.0users/u/calendarView/delta",
+            "http://127.0.0.1:9/v1.0/users/u/events/delta?$deltatoken=x",
+            "not a url",
+        ] {
+            assert!(
+                matches!(
+                    c.delta_link_request("1".into(), link),
+                    Err(Error::Shape { .. })
+                ),
+                "{link}"
+            );
+        }
+    }
 }

@@ -9,6 +9,12 @@ use crate::client::page::{DeltaRound, Page};
 use crate::client::transport::Request;
 use crate::client::{Client, Result, encode_segment, odata_string, query};
 
+/// The preferences of every contacts delta request besides `IdType` (sent directly or inside
+/// a `$batch`, where the batch adds `IdType`): the page size.
+pub(crate) fn delta_preferences(client: &Client) -> Vec<String> {
+    vec![format!("odata.maxpagesize={}", client.page_size())]
+}
+
 /// Contact endpoints of one mailbox.
 #[derive(Debug, Clone, Copy)]
 pub struct Contacts<'a> {
@@ -180,8 +186,9 @@ impl<'a> Contacts<'a> {
     }
 
     fn delta_request(&self, url: String, endpoint: &str) -> Request {
-        self.request(Method::GET, url, endpoint)
-            .prefer(format!("odata.maxpagesize={}", self.client.page_size()))
+        delta_preferences(self.client)
+            .into_iter()
+            .fold(self.request(Method::GET, url, endpoint), Request::prefer)
     }
 
     /// `GET /users/{id}/contactFolders/{id}/contacts/delta`: first page of a new round.
@@ -217,10 +224,21 @@ impl<'a> Contacts<'a> {
         folder_id: &str,
         delta_link: Option<&str>,
     ) -> Result<DeltaRound<Contact>> {
-        let mut page = match delta_link {
+        let first = match delta_link {
             Some(link) => self.delta_page(link).await?,
             None => self.delta_start(folder_id).await?,
         };
+        self.finish_round(first).await
+    }
+
+    /// A whole round whose first page was already read (e.g. the answer to the stored delta
+    /// link inside a `$batch`, see `adapter::DeltaPrefetch`): follows its next links to the
+    /// delta link, as [`Contacts::delta_round`] does after its first request.
+    pub async fn delta_round_from(&self, first_page: Page<Contact>) -> Result<DeltaRound<Contact>> {
+        self.finish_round(first_page).await
+    }
+
+    async fn finish_round(&self, mut page: Page<Contact>) -> Result<DeltaRound<Contact>> {
         let mut items = std::mem::take(&mut page.items);
         let mut pages = 1;
         loop {

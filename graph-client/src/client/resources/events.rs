@@ -13,6 +13,15 @@ use crate::client::{Client, Result, encode_segment, odata_string, query};
 /// Asks Graph for start/end in UTC.
 pub(crate) const PREFER_UTC: &str = r#"outlook.timezone="UTC""#;
 
+/// The preferences of every calendar-view delta request besides `IdType` (sent directly or
+/// inside a `$batch`, where the batch adds `IdType`): UTC times and the page size.
+pub(crate) fn delta_preferences(client: &Client) -> Vec<String> {
+    vec![
+        PREFER_UTC.to_owned(),
+        format!("odata.maxpagesize={}", client.page_size()),
+    ]
+}
+
 /// Event endpoints of one mailbox.
 #[derive(Debug, Clone, Copy)]
 pub struct Events<'a> {
@@ -154,8 +163,10 @@ impl<'a> Events<'a> {
     }
 
     fn delta_request(&self, url: String, endpoint: &str) -> Request {
-        self.request(Method::GET, url, endpoint)
-            .prefer(format!("odata.maxpagesize={}", self.client.page_size()))
+        delta_preferences(self.client).into_iter().fold(
+            Request::new(Method::GET, url, endpoint).mailbox(self.user),
+            Request::prefer,
+        )
     }
 
     /// `GET /users/{id}/calendarView/delta?startDateTime&endDateTime`: the first page of a new
@@ -210,6 +221,14 @@ impl<'a> Events<'a> {
     pub async fn delta_resume(&self, delta_link: &str) -> Result<DeltaRound<Event>> {
         let first = self.delta_page(delta_link).await?;
         self.finish_round(first).await
+    }
+
+    /// A whole round whose first page was already read (e.g. the answer to the stored delta
+    /// link inside a `$batch`, see `adapter::DeltaPrefetch`): follows its next links to the
+    /// delta link, as [`Events::delta_resume`] does after its first request. A stale next
+    /// link is [`Error::DeltaExpired`]: re-read fully, as for an expired delta link.
+    pub async fn delta_resume_from(&self, first_page: Page<Event>) -> Result<DeltaRound<Event>> {
+        self.finish_round(first_page).await
     }
 
     async fn finish_round(&self, mut page: Page<Event>) -> Result<DeltaRound<Event>> {
