@@ -193,6 +193,8 @@ pub struct TenantRound {
     pub findings: Vec<Finding>,
     /// Members whose round could not run at all (with why).
     pub member_errors: Vec<String>,
+    /// Requests the Raynet deletion scan took in this round (0: no scan was due).
+    pub raynet_scan_requests: u64,
 }
 
 impl TenantRound {
@@ -279,7 +281,7 @@ pub async fn sync_tenant(
             tenant.raynet.time_zone
         )
     })?;
-    let shared = SharedReads::plan(tenant, clients, store, &membership, tz);
+    let shared = SharedReads::plan(tenant, clients, store, &membership, tz, policy, now).await;
     // With invited_events = "own", the same outside invitation may sit in several members'
     // mailboxes: members then go one at a time, each seeing what the others already claimed.
     let parallel = if policy.invited_events == sync_core::InvitedEvents::Own {
@@ -309,6 +311,7 @@ pub async fn sync_tenant(
     }
     let mut round = TenantRound {
         findings: membership.findings,
+        raynet_scan_requests: scanned,
         ..TenantRound::default()
     };
     for (reports, errors) in results {
@@ -347,7 +350,8 @@ async fn sync_member(
                 .with_deletion_scan_every(shared.scan_every)
                 .with_feed(shared.feed.clone());
         let outlook =
-            graph_client::adapter::GraphCalendar::new(clients.graph.clone(), m.user.id.clone());
+            graph_client::adapter::GraphCalendar::new(clients.graph.clone(), m.user.id.clone())
+                .with_prefetch(shared.graph.clone());
         let runner = options.runner(scope(Collection::Calendar), policy);
         let store_dyn: &dyn StateStore<sync_core::Event> = store;
         match runner
@@ -368,7 +372,8 @@ async fn sync_member(
             clients.graph.clone(),
             m.user.id.clone(),
             tenant.sync.contacts_folder.clone(),
-        );
+        )
+        .with_prefetch(shared.graph.clone());
         let runner = options.runner(scope(Collection::Contacts), policy);
         let store_dyn: &dyn StateStore<sync_core::Contact> = store;
         match runner.sync_contacts(&source, &target, store_dyn, now).await {
@@ -440,22 +445,26 @@ fn person_filter(
 }
 
 /// The reads a round shares among its members: one incremental Raynet read per resource for
-/// the whole instance (from the oldest watermark of the members), and the deletion scan's
-/// schedule.
+/// the whole instance (from the oldest watermark of the members), the deletion scan's
+/// schedule, and the first page of every member's Graph delta reads (calendar and contacts),
+/// fetched 20 mailboxes' worth per `$batch`.
 struct SharedReads {
     tz: chrono_tz::Tz,
     feed: raynet_client::adapter::InstanceFeed,
     /// Rounds between two deletion scans.
     scan_every: u32,
+    graph: graph_client::adapter::DeltaPrefetch,
 }
 
 impl SharedReads {
-    fn plan(
+    async fn plan(
         tenant: &TenantConfig,
         clients: &TenantClients,
         store: &SqliteStore,
         membership: &Membership,
         tz: chrono_tz::Tz,
+        policy: &Policy,
+        now: DateTime<Utc>,
     ) -> Self {
         use raynet_client::adapter::{CursorInfo, FeedPlan, InstanceFeed};
         let cursors = store.cursors_of(&tenant.name).unwrap_or_else(|e| {
@@ -514,17 +523,38 @@ impl SharedReads {
                 feed = feed.persons(plan, filter);
             }
         }
+        // The Graph delta links the members' reads will resume from, fetched together.
+        let window = policy.window(now);
+        let links: Vec<String> = cursors
+            .iter()
+            .filter(|(scope, side, _)| {
+                *side == sync_core::Side::Outlook && served.contains(scope.member.as_str())
+            })
+            .filter_map(|(scope, _, cursor)| match scope.collection {
+                Collection::Calendar if tenant.sync.mode.meetings() => {
+                    graph_client::adapter::GraphCalendar::resume_link(cursor, &window)
+                }
+                Collection::Contacts if tenant.sync.mode.contacts() => {
+                    graph_client::adapter::GraphContacts::resume_link(cursor)
+                }
+                _ => None,
+            })
+            .collect();
+        let graph = graph_client::adapter::DeltaPrefetch::new();
+        let stats = graph.load(&clients.graph, links).await;
         tracing::debug!(
             tenant = %tenant.name,
             ?feed,
             scan_every,
             scan_requests,
+            ?stats,
             "shared reads of this round"
         );
         SharedReads {
             tz,
             feed,
             scan_every,
+            graph,
         }
     }
 }

@@ -187,9 +187,32 @@ async fn idle_rounds_read_raynet_once_per_resource_for_all_members() {
         members.len()
     );
     quiet();
+    let graph_before = w.sandbox.graph.requests().len();
     let idle = w.round().await;
     assert_eq!(World::writes(&idle), 0);
     assert!(idle.is_clean());
+    let graph: Vec<_> = w.sandbox.graph.requests()[graph_before..].to_vec();
+    let http: Vec<&str> = graph
+        .iter()
+        .filter(|r| !r.in_batch)
+        .map(|r| r.endpoint.as_str())
+        .collect();
+    // Graph replays the previous round's last item (the fake always does); when that is an
+    // occurrence of the sandbox's series, its master is fetched to complete it: one GET.
+    let masters = http.iter().filter(|e| **e == "events.get").count();
+    assert!(masters <= 1, "{graph:#?}");
+    assert_eq!(
+        http.iter()
+            .filter(|e| **e != "events.get")
+            .collect::<Vec<_>>(),
+        vec![&"batch"],
+        "the members' calendar and contact delta reads in one $batch; membership kept: {graph:#?}"
+    );
+    assert_eq!(
+        graph.iter().filter(|r| r.in_batch).count(),
+        2 * members.len(),
+        "one calendar and one contacts delta per member"
+    );
     assert_eq!(
         w.sandbox.raynet.request_counts(),
         counts(&[
