@@ -433,3 +433,71 @@ async fn persons_are_read_once_and_routed_by_owner() {
     tagged.read(&request(Some(&everyone))).await.unwrap();
     assert_eq!(t.fake.requests("GET /person/"), 2, "own delta + own scan");
 }
+
+/// Matches list requests filtered by owner (the member's own reads).
+struct OwnerFiltered(bool);
+
+impl wiremock::Match for OwnerFiltered {
+    fn matches(&self, request: &wiremock::Request) -> bool {
+        request
+            .url
+            .query_pairs()
+            .any(|(k, _)| k.starts_with("owner-id"))
+            == self.0
+    }
+}
+
+/// The documented list example has a row that says its owner nowhere (no `owner`, no owning
+/// participant): the feed cannot route such rows, so the member reads alone, and nothing is
+/// lost.
+#[tokio::test]
+async fn rows_without_an_owner_send_each_member_back_to_its_own_reads() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let server = crate::util::server().await;
+    let empty = serde_json::json!({"success": true, "totalCount": 0, "data": []});
+    for entity in ["meeting", "event"] {
+        let instance_wide = if entity == "meeting" {
+            crate::util::fixture_json("meeting_list.json")
+        } else {
+            empty.clone()
+        };
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v2/{entity}/")))
+            .and(OwnerFiltered(false))
+            .respond_with(ResponseTemplate::new(200).set_body_json(instance_wide))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v2/{entity}/")))
+            .and(OwnerFiltered(true))
+            .respond_with(ResponseTemplate::new(200).set_body_json(empty.clone()))
+            .expect(2) // the member's own delta, and its own id scan
+            .mount(&server)
+            .await;
+    }
+    let client = crate::util::client_for(&server);
+    let feed = InstanceFeed::new(client.clone()).calendar(FeedPlan {
+        watermark: utc("2026-03-20T00:00:00Z"),
+        scan: false,
+    });
+    let w = window();
+    let cursor = Cursor::new(format!(
+        "v1:2026-03-21T00:00:00.000Z;n=0;w={}/{}",
+        w.start.timestamp(),
+        w.end.timestamp()
+    ))
+    .unwrap();
+    let read = RaynetCalendar::new(client, 2)
+        .with_feed(feed)
+        .read(&request(Some(&cursor)))
+        .await
+        .unwrap();
+    assert_eq!(read.completeness, Completeness::Delta);
+    assert!(read.items.is_empty(), "the member's own (empty) delta");
+    assert!(
+        read.listed_ids.is_some(),
+        "its own scan, on its own schedule"
+    );
+}
