@@ -571,115 +571,210 @@ pub fn provider_error(context: &str, error: Error) -> ProviderError {
     ProviderError::with_source(error_kind(&error), context, error)
 }
 
-/// What one batched create answered: the created item's JSON, or why it failed (already
-/// classified for the engine).
-pub(crate) type BatchedCreate = Result<serde_json::Value, ProviderError>;
-
-/// One write of a `$batch`: method, relative URL, `If-Match` and body.
-pub(crate) struct BatchWrite {
-    pub(crate) method: &'static str,
-    pub(crate) url: String,
-    pub(crate) if_match: Option<String>,
-    pub(crate) body: serde_json::Value,
+/// What a batched write is, for classifying what went wrong with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteKind {
+    /// A create: an answer that may hide a landed write (none at all, a gateway error, an
+    /// unreadable body) is [`ErrorKind::Interrupted`], and the engine then looks the item up
+    /// by its key.
+    Create,
+    /// An update (a `PATCH` with `If-Match`, harmless to repeat): every failure is classified
+    /// as the same request sent alone would be, so a batched update fails exactly as
+    /// [`sync_core::WriteSide::update`] does.
+    Update,
 }
 
-/// Sends creates (`POST` to one `url`) in `$batch` requests of at most 20; see
-/// [`batch_write`].
-pub(crate) async fn batch_create(
-    client: &crate::client::Client,
-    url: &str,
-    endpoint: &str,
-    context: &str,
-    bodies: Vec<serde_json::Value>,
-) -> Vec<BatchedCreate> {
-    let writes = bodies
-        .into_iter()
-        .map(|body| BatchWrite {
-            method: "POST",
-            url: url.to_owned(),
-            if_match: None,
-            body,
-        })
-        .collect();
-    batch_write(client, writes, endpoint, context).await
+/// One write of a `$batch`: the sub-request (its id is assigned when the batch is cut) and
+/// the context its errors are reported under (e.g. `updating event X (mailbox Y)`).
+pub(crate) struct BatchWrite {
+    pub(crate) request: crate::client::models::BatchRequest,
+    pub(crate) context: String,
 }
 
 /// Sends writes in `$batch` requests of at most 20 (the client retries a throttled
-/// sub-request alone). One answer body per write, in order; a failed sub-request maps through
-/// [`error_kind`]; a lost or unreadable batch answer makes every write of that batch
-/// [`ErrorKind::Interrupted`] (it may have landed).
-pub(crate) async fn batch_write(
+/// sub-request alone) and reads each answer body as `M`. One result per write, in order:
+///
+/// - a failed sub-request maps through [`graph_error`] as the direct request's error would
+///   (429, 503 and 504 as [`Error::Throttled`], like the transport); for a
+///   [`WriteKind::Create`], an answer that may hide a landed write is
+///   [`ErrorKind::Interrupted`] instead;
+/// - an update answered 500, 502, 503 or 504 is sent again (in a further batch, after its
+///   `Retry-After` or the backoff) as often as the transport repeats a direct request, so a
+///   transient failure fails a batched update no sooner than a direct one;
+/// - an unreadable answer body is [`ErrorKind::Invalid`] for an update (as a direct answer
+///   that cannot be decoded), [`ErrorKind::Interrupted`] for a create;
+/// - a failed batch fails each of its writes with its error: classified through
+///   [`error_kind`] for updates; for creates a lost or unreadable batch answer is
+///   [`ErrorKind::Interrupted`] (the items may exist).
+pub(crate) async fn batch_write<M: serde::de::DeserializeOwned>(
     client: &crate::client::Client,
     writes: Vec<BatchWrite>,
     endpoint: &str,
-    context: &str,
-) -> Vec<BatchedCreate> {
-    use crate::client::models::BatchRequest;
-    let mut out: Vec<BatchedCreate> = Vec::with_capacity(writes.len());
+    kind: WriteKind,
+) -> Vec<Result<M, ProviderError>> {
+    let mut out: Vec<Result<M, ProviderError>> = Vec::with_capacity(writes.len());
     let mut writes = writes.into_iter().peekable();
     while writes.peek().is_some() {
         let chunk: Vec<BatchWrite> = writes
             .by_ref()
             .take(crate::client::MAX_BATCH_REQUESTS)
             .collect();
-        let n = chunk.len();
-        let requests: Vec<BatchRequest> = chunk
+        let contexts: Vec<String> = chunk.iter().map(|w| w.context.clone()).collect();
+        let requests = chunk.into_iter().map(|w| w.request).collect();
+        for (outcome, context) in send_chunk(client, requests, kind)
+            .await
             .into_iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let mut r =
-                    BatchRequest::new((i + 1).to_string(), w.method, w.url).with_json(w.body);
-                if let Some(etag) = &w.if_match {
-                    r = r.with_header("If-Match", etag);
-                }
-                r
-            })
-            .collect();
-        match client.batch(requests).await {
-            Ok(answers) => {
-                for answer in answers {
-                    out.push(batched_answer(answer, endpoint, context));
-                }
-            }
-            Err(e) => {
-                let lost =
-                    maybe_landed(&e) || matches!(e, Error::Shape { .. } | Error::Decode { .. });
-                let kind = if lost {
-                    ErrorKind::Interrupted
-                } else {
-                    error_kind(&e)
-                };
-                let message = if lost {
-                    format!("{context}: the batch answer was lost, the item may exist ({e})")
-                } else {
-                    format!("{context}: the batch failed ({e})")
-                };
-                out.extend((0..n).map(|_| Err(ProviderError::new(kind, message.clone()))));
-            }
+            .zip(&contexts)
+        {
+            out.push(match outcome {
+                Ok(answer) => batched_answer(client, answer, endpoint, context, kind),
+                Err(BatchFailure { kind, lost, error }) => Err(ProviderError::new(
+                    kind,
+                    if lost {
+                        format!(
+                            "{context}: the batch answer was lost, the item may exist ({error})"
+                        )
+                    } else {
+                        format!("{context}: the batch failed ({error})")
+                    },
+                )),
+            });
         }
     }
     out
 }
 
-/// One sub-answer of a batch of creates.
-fn batched_answer(
+/// Why a whole batch failed, for each of its writes.
+struct BatchFailure {
+    kind: ErrorKind,
+    /// A create's batch whose answer was lost: the items may exist.
+    lost: bool,
+    error: String,
+}
+
+/// Sends one batch (at most 20 requests; ids are assigned here) and, for updates, sends the
+/// sub-requests answered 500, 502, 503 or 504 again until the transport's attempts are used
+/// up. One outcome per request, in order.
+async fn send_chunk(
+    client: &crate::client::Client,
+    requests: Vec<crate::client::models::BatchRequest>,
+    kind: WriteKind,
+) -> Vec<Result<crate::client::models::BatchResponse, BatchFailure>> {
+    let retry = client.transport().retry.clone();
+    let mut outcomes: Vec<Option<Result<_, BatchFailure>>> = std::iter::repeat_with(|| None)
+        .take(requests.len())
+        .collect();
+    let mut pending: Vec<(usize, crate::client::models::BatchRequest)> =
+        requests.into_iter().enumerate().collect();
+    let mut attempt: u32 = 0;
+    while !pending.is_empty() {
+        attempt += 1;
+        let sent: Vec<_> = pending
+            .iter()
+            .enumerate()
+            .map(|(i, (_, r))| {
+                let mut r = r.clone();
+                r.id = (i + 1).to_string();
+                r
+            })
+            .collect();
+        let answers = match client.batch(sent).await {
+            Ok(answers) => answers,
+            Err(e) => {
+                let lost = kind == WriteKind::Create
+                    && (maybe_landed(&e)
+                        || matches!(e, Error::Shape { .. } | Error::Decode { .. }));
+                let classified = if lost {
+                    ErrorKind::Interrupted
+                } else {
+                    error_kind(&e)
+                };
+                for (slot, _) in pending {
+                    outcomes[slot] = Some(Err(BatchFailure {
+                        kind: classified,
+                        lost,
+                        error: e.to_string(),
+                    }));
+                }
+                break;
+            }
+        };
+        let mut again = Vec::new();
+        let mut wait = std::time::Duration::ZERO;
+        for ((slot, request), answer) in pending.into_iter().zip(answers) {
+            let transient = matches!(answer.status, 500 | 502 | 503 | 504);
+            if kind == WriteKind::Update && transient && attempt < retry.max_attempts {
+                let after = matches!(answer.status, 503 | 504)
+                    .then(|| answer.header("Retry-After"))
+                    .flatten()
+                    .and_then(crate::client::parse_retry_after)
+                    .map(|d| d.min(retry.max_retry_after));
+                wait = wait.max(after.unwrap_or_else(|| retry.backoff(attempt - 1)));
+                again.push((slot, request));
+            } else {
+                outcomes[slot] = Some(Ok(answer));
+            }
+        }
+        if !again.is_empty() {
+            tracing::info!(
+                count = again.len(),
+                wait_ms = wait.as_millis() as u64,
+                "sending failed batch updates again"
+            );
+            tokio::time::sleep(wait).await;
+        }
+        pending = again;
+    }
+    outcomes
+        .into_iter()
+        .map(|o| {
+            o.unwrap_or_else(|| {
+                Err(BatchFailure {
+                    kind: ErrorKind::Interrupted,
+                    lost: false,
+                    error: "no answer".into(),
+                })
+            })
+        })
+        .collect()
+}
+
+/// One sub-answer of a batch of writes, read as `M` (see [`batch_write`]).
+fn batched_answer<M: serde::de::DeserializeOwned>(
+    client: &crate::client::Client,
     answer: crate::client::models::BatchResponse,
     endpoint: &str,
     context: &str,
-) -> BatchedCreate {
+    kind: WriteKind,
+) -> Result<M, ProviderError> {
+    let status = answer.status;
     if answer.is_success() {
-        return answer.body.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::Interrupted,
-                format!("{context}: the batch answered a create without a body"),
-            )
+        let body = answer.body.unwrap_or(serde_json::Value::Null);
+        return serde_path_to_error::deserialize(body).map_err(|e| {
+            let error = Error::Decode {
+                endpoint: endpoint.to_owned(),
+                path: e.path().to_string(),
+                source: e.into_inner(),
+            };
+            match kind {
+                WriteKind::Create => ProviderError::with_source(
+                    ErrorKind::Interrupted,
+                    format!("{context}: unreadable answer, it may exist"),
+                    error,
+                ),
+                WriteKind::Update => graph_error(context, error),
+            }
         });
     }
-    let status = answer.status;
-    let error = if matches!(status, 429 | 503) {
+    let error = if matches!(status, 429 | 503 | 504) {
+        // As the transport reports a request still throttled after its retries.
+        let cap = client.transport().retry.max_retry_after;
         Error::Throttled {
             status,
-            retry_after: answer.header("Retry-After").and_then(retry_after_secs),
+            retry_after: answer
+                .header("Retry-After")
+                .and_then(crate::client::parse_retry_after)
+                .map(|d| d.min(cap)),
             endpoint: endpoint.to_owned(),
         }
     } else {
@@ -690,7 +785,7 @@ fn batched_answer(
             .unwrap_or_default();
         Error::from_status(status, &body, endpoint)
     };
-    if maybe_landed(&error) {
+    if kind == WriteKind::Create && maybe_landed(&error) {
         return Err(ProviderError::with_source(
             ErrorKind::Interrupted,
             format!("{context}: answered {status}, the item may exist"),
@@ -700,14 +795,29 @@ fn batched_answer(
     Err(graph_error(context, error))
 }
 
-/// A `Retry-After` in (possibly decimal) seconds.
-fn retry_after_secs(value: &str) -> Option<std::time::Duration> {
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| std::time::Duration::from_secs_f64(s.min(86_400.0)))
+/// One result per item, in order: an item already `settled` (refused before sending, or
+/// written another way) keeps its result; every other item takes the next answer of
+/// [`batch_write`], turned into what was written by `written(index of the item, answer)`.
+pub(crate) fn batch_results<M, T>(
+    settled: Vec<Option<Result<sync_core::Written<T>, ProviderError>>>,
+    answers: Vec<Result<M, ProviderError>>,
+    mut written: impl FnMut(usize, M) -> Result<sync_core::Written<T>, ProviderError>,
+) -> Vec<Result<sync_core::Written<T>, ProviderError>> {
+    let mut answers = answers.into_iter();
+    settled
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| match s {
+            Some(result) => result,
+            None => match answers.next() {
+                Some(answer) => answer.and_then(|m| written(i, m)),
+                None => Err(ProviderError::new(
+                    ErrorKind::Interrupted,
+                    "the batch answered fewer results than requests",
+                )),
+            },
+        })
+        .collect()
 }
 
 #[cfg(test)]

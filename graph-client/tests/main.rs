@@ -19,7 +19,7 @@ mod resilience;
 mod providers;
 // sync-core's random histories through GraphCalendar over the fake (PROPTEST_CASES, 32 default).
 mod histories;
-// $batch creates through GraphContacts and GraphCalendar (create_many).
+// $batch writes through GraphContacts and GraphCalendar (create_many, update_many).
 mod batching;
 // DeltaPrefetch: stored delta links' first pages in $batch, used by the sides' reads.
 mod prefetch;

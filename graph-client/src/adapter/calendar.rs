@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use sync_core::{
     Completeness, Cursor, ErrorKind, Event, EventField, EventProfile, FieldSet, IdempotencyKey,
-    ProviderError, ReadRequest, ReadSide, Remote, RemoteId, SideRead, SyncItem, Version, Window,
-    WriteSide, Written,
+    ProviderError, ReadRequest, ReadSide, Remote, RemoteId, SideRead, SyncItem, UpdateRequest,
+    Version, Window, WriteSide, Written,
 };
 
 use super::{
@@ -45,7 +45,9 @@ const LATEST_YEAR: i32 = 2200;
 ///   are written only when the event has some (they get invitations). An update `PATCH`es
 ///   only the changed fields with `If-Match` (never the attendees unless they changed:
 ///   rewriting them re-sends invitations); a delete sends `If-Match` too. Times are written in
-///   UTC.
+///   UTC. [`WriteSide::create_many`] and [`WriteSide::update_many`] send the same requests as
+///   `$batch` sub-requests (same body, `If-Match` and `Prefer` headers) and give each item
+///   the result its single write would.
 /// - **Errors** map through [`super::error_kind`]; a user without an Exchange Online mailbox
 ///   is [`ErrorKind::Unsupported`] ("mailbox not enabled for REST") and one outside the
 ///   application access policy [`ErrorKind::Unauthorized`] ("outside the app's access
@@ -56,8 +58,10 @@ const LATEST_YEAR: i32 = 2200;
 /// links of up to 20 reads, calendar and contacts alike, cost one `$batch` together); a
 /// delta read spanning several pages costs one per further page; a full read is one per
 /// page (`odata.maxpagesize`) plus one per series master; a create, update or delete is 1
-/// ([`WriteSide::create_many`]: one `$batch` per 20 creates; an update that changes nothing
-/// Graph holds is one `GET`); `get` and `find_by_key` are 1.
+/// (an update that changes nothing Graph holds is one `GET`); [`WriteSide::create_many`] is
+/// one `$batch` per 20 creates and [`WriteSide::update_many`] one per 20 updates (plus one
+/// `GET` per update that changes nothing Graph holds), and a sub-request Graph throttles is
+/// sent again in a further `$batch` after its `Retry-After`; `get` and `find_by_key` are 1.
 #[derive(Debug, Clone)]
 pub struct GraphCalendar {
     client: Client,
@@ -378,6 +382,11 @@ pub fn event_patch(item: &Event, changed: FieldSet<EventField>) -> models::Event
     patch
 }
 
+/// The `If-Match` of an update: the expected version, or `*` (any) without one.
+fn update_etag(expected: Option<&Version>) -> String {
+    expected.map_or_else(|| "*".to_owned(), |v| if_match(v.as_str()))
+}
+
 fn patch_is_empty(p: &models::Event) -> bool {
     *p == models::Event::default()
 }
@@ -481,62 +490,35 @@ impl WriteSide<Event> for GraphCalendar {
         &self,
         items: &[(&Event, &IdempotencyKey)],
     ) -> Vec<Result<Written<Event>, ProviderError>> {
-        let mut bodies = Vec::with_capacity(items.len());
-        let mut refused: Vec<Option<ProviderError>> = Vec::with_capacity(items.len());
+        let events = self.client.events(&self.user);
+        let context = format!("creating an event (mailbox {})", self.user);
+        let mut writes = Vec::with_capacity(items.len());
+        let mut settled = Vec::with_capacity(items.len());
         for (item, key) in items {
             let mut body = event_from_core(item, !item.attendees.is_empty());
             body.single_value_extended_properties =
                 Some(vec![link_property(&self.property_id, key)]);
-            body.transaction_id = Some(key.as_str().to_owned());
-            match serde_json::to_value(&body) {
-                Ok(v) => {
-                    bodies.push(v);
-                    refused.push(None);
+            match events.create_in_batch("", &body, key.as_str()) {
+                Ok(request) => {
+                    writes.push(super::BatchWrite {
+                        request,
+                        context: context.clone(),
+                    });
+                    settled.push(None);
                 }
-                Err(e) => refused.push(Some(ProviderError::with_source(
-                    ErrorKind::Invalid,
-                    "encoding an event",
-                    e,
-                ))),
+                Err(e) => settled.push(Some(Err(self.error("creating an event", e)))),
             }
         }
-        let url = format!(
-            "/users/{}/events",
-            crate::client::encode_segment(&self.user)
-        );
-        let context = format!("creating an event (mailbox {})", self.user);
-        let mut answers = super::batch_create(
+        let answers = super::batch_write(
             &self.client,
-            &url,
+            writes,
             "POST /users/{id}/events",
-            &context,
-            bodies,
+            super::WriteKind::Create,
         )
-        .await
-        .into_iter();
-        let mut out = Vec::with_capacity(items.len());
-        for ((item, _), r) in items.iter().zip(refused) {
-            out.push(match r {
-                Some(e) => Err(e),
-                None => match answers.next() {
-                    Some(Ok(v)) => serde_json::from_value::<models::Event>(v)
-                        .map_err(|e| {
-                            ProviderError::with_source(
-                                ErrorKind::Interrupted,
-                                format!("{context}: unreadable answer, it may exist"),
-                                e,
-                            )
-                        })
-                        .and_then(|ev| self.written(&ev, item)),
-                    Some(Err(e)) => Err(e),
-                    None => Err(ProviderError::new(
-                        ErrorKind::Interrupted,
-                        format!("{context}: no answer, it may exist"),
-                    )),
-                },
-            });
-        }
-        out
+        .await;
+        super::batch_results(settled, answers, |i, ev: models::Event| {
+            self.written(&ev, items[i].0)
+        })
     }
 
     async fn update(
@@ -565,11 +547,60 @@ impl WriteSide<Event> for GraphCalendar {
             }
             return Ok(written);
         }
-        let etag = expected.map_or_else(|| "*".to_owned(), |v| if_match(v.as_str()));
-        match events.update(id.as_str(), &patch, &etag).await {
+        match events
+            .update(id.as_str(), &patch, &update_etag(expected))
+            .await
+        {
             Ok(ev) => self.written(&ev, item),
             Err(e) => Err(self.error(&format!("updating event {id}"), e)),
         }
+    }
+
+    /// Updates the events in `$batch` requests of at most 20, each sub-request the `PATCH`
+    /// [`WriteSide::update`] sends: only the changed fields ([`event_patch`]: never the
+    /// attendees unless they changed), `If-Match` with the expected version (`*` without
+    /// one), `Prefer: outlook.timezone="UTC"` (the batch adds `IdType="ImmutableId"`). An
+    /// update that changes nothing Graph holds takes the single path (one `GET` that checks
+    /// the version). One result per item, in order, each what [`WriteSide::update`] would
+    /// give: the event read back from the answer with its new version, or the same error
+    /// (412 → [`ErrorKind::PreconditionFailed`], 404 → [`ErrorKind::NotFound`], still
+    /// throttled after the client's retries → [`ErrorKind::Throttled`]); a failed batch fails
+    /// each of its items with its error.
+    async fn update_many(
+        &self,
+        items: &[UpdateRequest<'_, Event>],
+    ) -> Vec<Result<Written<Event>, ProviderError>> {
+        let events = self.client.events(&self.user);
+        let mut writes = Vec::with_capacity(items.len());
+        let mut settled = Vec::with_capacity(items.len());
+        for u in items {
+            let patch = event_patch(u.item, u.changed);
+            if patch_is_empty(&patch) {
+                settled.push(Some(self.update(u.id, u.item, u.changed, u.expected).await));
+                continue;
+            }
+            let context = format!("updating event {}", u.id);
+            match events.update_in_batch("", u.id.as_str(), &patch, &update_etag(u.expected)) {
+                Ok(request) => {
+                    writes.push(super::BatchWrite {
+                        request,
+                        context: format!("{context} (mailbox {})", self.user),
+                    });
+                    settled.push(None);
+                }
+                Err(e) => settled.push(Some(Err(self.error(&context, e)))),
+            }
+        }
+        let answers = super::batch_write(
+            &self.client,
+            writes,
+            "PATCH /users/{id}/events/{id}",
+            super::WriteKind::Update,
+        )
+        .await;
+        super::batch_results(settled, answers, |i, ev: models::Event| {
+            self.written(&ev, items[i].item)
+        })
     }
 
     async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError> {

@@ -13,7 +13,7 @@ use tokio::sync::Mutex;
 use super::{
     LINK_PROPERTY_ID, MapError, contact_from_core, graph_error, if_match, link_property, version_of,
 };
-use crate::client::models;
+use crate::client::models::{self, BatchRequest};
 use crate::client::{Client, DeltaRound, Error, Page};
 
 /// Version tag of the cursor encoding (`gc1c;<folder id>;<deltaLink>`).
@@ -176,40 +176,6 @@ pub struct GraphContacts {
 }
 
 impl GraphContacts {
-    /// One result per batched write, in order: an item refused before sending keeps its
-    /// error; an answer is read back as the contact now held; a missing or unreadable answer
-    /// is an interruption (the write may have landed).
-    fn batch_results(
-        &self,
-        refused: Vec<Option<ProviderError>>,
-        answers: Vec<super::BatchedCreate>,
-        context: &str,
-    ) -> Vec<Result<Written<Contact>, ProviderError>> {
-        let mut answers = answers.into_iter();
-        refused
-            .into_iter()
-            .map(|r| match r {
-                Some(e) => Err(e),
-                None => match answers.next() {
-                    Some(Ok(v)) => serde_json::from_value::<models::Contact>(v)
-                        .map_err(|e| {
-                            ProviderError::with_source(
-                                ErrorKind::Interrupted,
-                                format!("{context}: unreadable answer, it may have landed"),
-                                e,
-                            )
-                        })
-                        .and_then(|c| self.written(&c)),
-                    Some(Err(e)) => Err(e),
-                    None => Err(ProviderError::new(
-                        ErrorKind::Interrupted,
-                        format!("{context}: no answer, it may have landed"),
-                    )),
-                },
-            })
-            .collect()
-    }
-
     /// The contact folder named `folder_name` of the user `user_id` (found or created).
     #[must_use]
     pub fn new(client: Client, user_id: impl Into<String>, folder_name: impl Into<String>) -> Self {
@@ -484,39 +450,41 @@ impl WriteSide<Contact> for GraphContacts {
                     .collect();
             }
         };
-        let mut bodies = Vec::with_capacity(items.len());
-        let mut refused: Vec<Option<ProviderError>> = Vec::with_capacity(items.len());
-        for (item, key) in items {
-            let mut body = contact_from_core(item).contact;
-            body.single_value_extended_properties =
-                Some(vec![link_property(&self.property_id, key)]);
-            match serde_json::to_value(&body) {
-                Ok(v) => {
-                    bodies.push(v);
-                    refused.push(None);
-                }
-                Err(e) => refused.push(Some(ProviderError::with_source(
-                    ErrorKind::Invalid,
-                    "encoding a contact",
-                    e,
-                ))),
-            }
-        }
         let url = format!(
             "/users/{}/contactFolders/{}/contacts",
             crate::client::encode_segment(&self.user),
             crate::client::encode_segment(&folder)
         );
         let context = format!("creating a contact (mailbox {})", self.user);
-        let answers = super::batch_create(
+        let mut writes = Vec::with_capacity(items.len());
+        let mut settled = Vec::with_capacity(items.len());
+        for (item, key) in items {
+            let mut body = contact_from_core(item).contact;
+            body.single_value_extended_properties =
+                Some(vec![link_property(&self.property_id, key)]);
+            match serde_json::to_value(&body) {
+                Ok(v) => {
+                    writes.push(super::BatchWrite {
+                        request: BatchRequest::new("", "POST", url.clone()).with_json(v),
+                        context: context.clone(),
+                    });
+                    settled.push(None);
+                }
+                Err(e) => settled.push(Some(Err(ProviderError::with_source(
+                    ErrorKind::Invalid,
+                    "encoding a contact",
+                    e,
+                )))),
+            }
+        }
+        let answers = super::batch_write(
             &self.client,
-            &url,
+            writes,
             "POST /users/{id}/contactFolders/{id}/contacts",
-            &context,
-            bodies,
+            super::WriteKind::Create,
         )
         .await;
-        self.batch_results(refused, answers, &context)
+        super::batch_results(settled, answers, |_, c: models::Contact| self.written(&c))
     }
 
     async fn update(
@@ -541,44 +509,47 @@ impl WriteSide<Contact> for GraphContacts {
     }
 
     /// Updates the contacts in `$batch` requests of at most 20 (`PATCH` with `If-Match`, every
-    /// field written as [`WriteSide::update`] does). One result per item, in order.
+    /// field written as [`WriteSide::update`] does). One result per item, in order; a failed
+    /// sub-request fails its item as the single update would.
     async fn update_many(
         &self,
         items: &[UpdateRequest<'_, Contact>],
     ) -> Vec<Result<Written<Contact>, ProviderError>> {
         let mut writes = Vec::with_capacity(items.len());
-        let mut refused: Vec<Option<ProviderError>> = Vec::with_capacity(items.len());
+        let mut settled = Vec::with_capacity(items.len());
         for u in items {
             match serde_json::to_value(contact_from_core(u.item).contact) {
                 Ok(body) => {
+                    let url = format!(
+                        "/users/{}/contacts/{}",
+                        crate::client::encode_segment(&self.user),
+                        crate::client::encode_segment(u.id.as_str())
+                    );
+                    let mut request = BatchRequest::new("", "PATCH", url).with_json(body);
+                    if let Some(v) = u.expected {
+                        request = request.with_header("If-Match", &if_match(v.as_str()));
+                    }
                     writes.push(super::BatchWrite {
-                        method: "PATCH",
-                        url: format!(
-                            "/users/{}/contacts/{}",
-                            crate::client::encode_segment(&self.user),
-                            crate::client::encode_segment(u.id.as_str())
-                        ),
-                        if_match: u.expected.map(|v| if_match(v.as_str())),
-                        body,
+                        request,
+                        context: format!("updating contact {} (mailbox {})", u.id, self.user),
                     });
-                    refused.push(None);
+                    settled.push(None);
                 }
-                Err(e) => refused.push(Some(ProviderError::with_source(
+                Err(e) => settled.push(Some(Err(ProviderError::with_source(
                     ErrorKind::Invalid,
                     "encoding a contact",
                     e,
-                ))),
+                )))),
             }
         }
-        let context = format!("updating a contact (mailbox {})", self.user);
         let answers = super::batch_write(
             &self.client,
             writes,
             "PATCH /users/{id}/contacts/{id}",
-            &context,
+            super::WriteKind::Update,
         )
         .await;
-        self.batch_results(refused, answers, &context)
+        super::batch_results(settled, answers, |_, c: models::Contact| self.written(&c))
     }
 
     async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError> {

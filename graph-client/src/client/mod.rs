@@ -20,7 +20,7 @@ pub use resources::{Contacts, DeleteOutcome, Events, Groups, MAX_BATCH_REQUESTS,
 pub use transport::RetryConfig;
 
 use transport::Transport;
-pub(crate) use transport::path_of;
+pub(crate) use transport::{parse_retry_after, path_of};
 
 /// Graph's public v1.0 endpoint.
 pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com/v1.0";

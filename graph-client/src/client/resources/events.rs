@@ -5,7 +5,7 @@ use reqwest::Method;
 
 use super::DeleteOutcome;
 use crate::client::error::Error;
-use crate::client::models::Event;
+use crate::client::models::{BatchRequest, Event};
 use crate::client::page::{DeltaRound, Page};
 use crate::client::transport::Request;
 use crate::client::{Client, Result, encode_segment, odata_string, query};
@@ -20,6 +20,12 @@ pub(crate) fn delta_preferences(client: &Client) -> Vec<String> {
         PREFER_UTC.to_owned(),
         format!("odata.maxpagesize={}", client.page_size()),
     ]
+}
+
+/// A request body as JSON (refused as a direct request's body would be).
+fn to_json(body: &Event) -> Result<serde_json::Value> {
+    serde_json::to_value(body)
+        .map_err(|e| Error::InvalidRequest(format!("body could not be serialized: {e}")))
 }
 
 /// Event endpoints of one mailbox.
@@ -97,6 +103,62 @@ impl<'a> Events<'a> {
             .header("If-Match", etag)
             .json(patch)?;
         self.client.transport().send(&req).await?.decode()
+    }
+
+    /// The path of this mailbox's events relative to the Graph base URL, as a `$batch`
+    /// sub-request names it (`/users/{id}/events`, plus `/{id}` for one event).
+    fn relative(&self, event_id: Option<&str>) -> String {
+        let mut url = format!("/users/{}/events", encode_segment(self.user));
+        if let Some(id) = event_id {
+            url.push('/');
+            url.push_str(&encode_segment(id));
+        }
+        url
+    }
+
+    /// [`Events::create`] as a `$batch` sub-request with the id `id`: the same relative path,
+    /// body (with `transactionId`) and preferences (`outlook.timezone`; [`Client::batch`] adds
+    /// `IdType`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an empty transaction id or a body that cannot be
+    /// serialized.
+    pub(crate) fn create_in_batch(
+        &self,
+        id: impl Into<String>,
+        event: &Event,
+        transaction_id: &str,
+    ) -> Result<BatchRequest> {
+        if transaction_id.is_empty() {
+            return Err(Error::InvalidRequest(
+                "transaction id must not be empty".into(),
+            ));
+        }
+        let mut body = event.clone();
+        body.transaction_id = Some(transaction_id.to_owned());
+        Ok(BatchRequest::new(id, "POST", self.relative(None))
+            .with_json(to_json(&body)?)
+            .with_header("Prefer", PREFER_UTC))
+    }
+
+    /// [`Events::update`] as a `$batch` sub-request with the id `id`: the same relative path,
+    /// `If-Match`, body and preferences (`outlook.timezone`; [`Client::batch`] adds `IdType`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a body that cannot be serialized.
+    pub(crate) fn update_in_batch(
+        &self,
+        id: impl Into<String>,
+        event_id: &str,
+        patch: &Event,
+        etag: &str,
+    ) -> Result<BatchRequest> {
+        Ok(
+            BatchRequest::new(id, "PATCH", self.relative(Some(event_id)))
+                .with_json(to_json(patch)?)
+                .with_header("If-Match", etag)
+                .with_header("Prefer", PREFER_UTC),
+        )
     }
 
     /// `DELETE /users/{id}/events/{id}`, with `If-Match` when an ETag is given. Deleting an
