@@ -1362,6 +1362,30 @@ group = "Raynet sync"
         );
     }
 
+    /// The README's table of how long a Raynet deletion takes to reach Outlook.
+    #[test]
+    fn readme_deletion_latency_table() {
+        let quarter = Duration::from_secs(900);
+        let five = Duration::from_secs(300);
+        // (meetings, events, persons) → scan requests → rounds between scans.
+        let scan = |m: u64, e: u64, p: u64| m.div_ceil(1000) + e.div_ceil(1000) + p.div_ceil(1000);
+        let rows = [
+            (scan(250, 250, 200), quarter, 3, 1),
+            (scan(2_500, 2_500, 2_000), quarter, 8, 1),
+            (scan(12_500, 12_500, 5_050), quarter, 32, 3),
+            (scan(12_500, 12_500, 5_050), five, 32, 8),
+            (scan(50_000, 50_000, 20_000), quarter, 120, 10),
+        ];
+        for (requests, interval, want_requests, want_every) in rows {
+            assert_eq!(requests, want_requests);
+            assert_eq!(
+                ScanSchedule::Auto.every(requests, interval, 24_000),
+                want_every,
+                "{requests} requests at {interval:?}"
+            );
+        }
+    }
+
     #[test]
     fn auto_scan_schedule_keeps_scans_under_five_percent_of_the_quota() {
         let quarter = Duration::from_secs(900);
