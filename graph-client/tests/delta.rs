@@ -478,3 +478,37 @@ async fn fresh_writes_may_show_only_in_a_later_round() {
         "visible after the lag"
     );
 }
+
+/// Graph serves at most 200 contacts per delta page, whatever `odata.maxpagesize` asks
+/// (Microsoft Q&A answer 2052165); the client's default asks for exactly that.
+#[tokio::test]
+async fn contacts_delta_pages_hold_at_most_two_hundred() {
+    let w = world().await;
+    let folder = w.fake.add_contact_folder(&w.alice, "Raynet");
+    for i in 0..450 {
+        w.fake.add_contact(
+            &w.alice,
+            &folder,
+            serde_json::json!({"givenName": format!("Osoba {i}")}),
+        );
+    }
+    for (asked, pages) in [(1000, 3), (200, 3), (100, 5)] {
+        let client = client_with_pages(&w.fake, asked);
+        let round = client
+            .contacts(&w.alice)
+            .delta_round(&folder, None)
+            .await
+            .unwrap();
+        let ids: std::collections::HashSet<_> =
+            round.items.iter().filter_map(|c| c.id.clone()).collect();
+        assert_eq!(ids.len(), 450, "asked {asked}");
+        assert_eq!(round.pages, pages, "asked {asked}");
+    }
+    let default = w.fake.client_builder().build().unwrap();
+    let round = default
+        .contacts(&w.alice)
+        .delta_round(&folder, None)
+        .await
+        .unwrap();
+    assert_eq!(round.pages, 3, "the default page size is Graph's largest");
+}

@@ -142,8 +142,8 @@ async fn prefetched_pages_replace_the_direct_reads_and_failed_ones_fall_back() {
     let con_b = contacts_link(&server, B, "FB", "tB");
     let cal_c = calendar_link(&server, C, "tC");
     let con_d = contacts_link(&server, D, "FD", "tD");
-    let events_prefer = r#"IdType="ImmutableId", outlook.timezone="UTC", odata.maxpagesize=50"#;
-    let contacts_prefer = r#"IdType="ImmutableId", odata.maxpagesize=50"#;
+    let events_prefer = r#"IdType="ImmutableId", outlook.timezone="UTC", odata.maxpagesize=200"#;
+    let contacts_prefer = r#"IdType="ImmutableId", odata.maxpagesize=200"#;
     // One batch, relative URLs with the tokens verbatim, the direct requests' preferences.
     Mock::given(method("POST"))
         .and(path("/v1.0/$batch"))

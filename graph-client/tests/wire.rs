@@ -258,7 +258,7 @@ async fn calendar_view_delta_round() {
         common_headers(&req);
         assert_eq!(
             prefer(&req),
-            r#"IdType="ImmutableId", outlook.timezone="UTC", odata.maxpagesize=50"#
+            r#"IdType="ImmutableId", outlook.timezone="UTC", odata.maxpagesize=200"#
         );
     }
 }

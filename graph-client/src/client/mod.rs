@@ -92,6 +92,11 @@ pub struct ClientBuilder {
     token_refresh_margin: Duration,
 }
 
+/// The default `odata.maxpagesize` of delta reads: 200, the most Graph serves per contacts
+/// delta page (it caps larger values silently; Microsoft Q&A answer 2052165, 2025). Calendar
+/// view delta pages may be capped lower by Graph; asking for more is harmless.
+pub const DEFAULT_PAGE_SIZE: u32 = 200;
+
 impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
@@ -102,7 +107,7 @@ impl Default for ClientBuilder {
             request_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             per_mailbox_concurrency: 4,
-            page_size: 50,
+            page_size: DEFAULT_PAGE_SIZE,
             token_refresh_margin: Duration::from_secs(300),
         }
     }
@@ -161,7 +166,7 @@ impl ClientBuilder {
         self
     }
 
-    /// `Prefer: odata.maxpagesize` for delta reads.
+    /// `Prefer: odata.maxpagesize` for delta reads (default [`DEFAULT_PAGE_SIZE`]).
     pub fn page_size(mut self, n: u32) -> Self {
         self.page_size = n.max(1);
         self
