@@ -19,6 +19,10 @@ use crate::policy::{
 use crate::provider::{Completeness, Remote, SideRead, Window};
 use crate::state::{PairRecord, SideRecord, StoredState};
 
+mod index;
+
+use index::{Bits, IdIndex};
+
 /// The title a private Outlook event gets in Raynet with `private_events = "time-blocker"`.
 pub const TIME_BLOCKER_TITLE: &str = "Time blocker";
 
@@ -114,7 +118,6 @@ impl std::hash::Hasher for FxHasher {
 }
 
 type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
-type FastMap<K, V> = HashMap<K, V, FxBuild>;
 type FastSet<K> = HashSet<K, FxBuild>;
 
 /// Builds a step for the pair at hand.
@@ -122,32 +125,22 @@ type StepFn<'s> = dyn Fn(&str, Vec<Write<Event>>, Outcome<Event>) -> Step<Event>
 
 /// A read indexed by id, with duplicates (replays) folded: the last listing of an id wins.
 struct ReadIndex<'a, T> {
-    /// The listed items, one per id, in the order first listed.
-    entries: Vec<&'a Remote<T>>,
-    index: FastMap<&'a RemoteId, usize>,
+    /// The listed items by id.
+    ids: IdIndex<'a, T>,
     deleted: FastSet<&'a RemoteId>,
     unreadable: FastSet<&'a RemoteId>,
-    /// Which entries some pair asked about (so: paired), filled in by `state_of`.
-    seen: std::cell::RefCell<Vec<bool>>,
+    /// Which listed items (by position) some pair asked about, so: paired. Filled in by
+    /// `state_of`, `claim` and `mark`.
+    seen: Bits,
     completeness: Completeness,
 }
 
 impl<'a, T: SyncItem> ReadIndex<'a, T> {
     fn new(read: &'a SideRead<T>) -> Self {
-        let mut index = FastMap::with_capacity_and_hasher(read.items.len(), FxBuild::default());
-        let mut entries: Vec<&'a Remote<T>> = Vec::with_capacity(read.items.len());
-        for r in &read.items {
-            if let Some(&at) = index.get(&r.id) {
-                entries[at] = r;
-            } else {
-                index.insert(&r.id, entries.len());
-                entries.push(r);
-            }
-        }
-        let seen = std::cell::RefCell::new(vec![false; entries.len()]);
+        let ids = IdIndex::new(&read.items);
+        let seen = Bits::new(ids.positions());
         Self {
-            entries,
-            index,
+            ids,
             deleted: read.deleted.iter().collect(),
             unreadable: read.unreadable.iter().map(|(id, _)| id).collect(),
             seen,
@@ -156,14 +149,41 @@ impl<'a, T: SyncItem> ReadIndex<'a, T> {
     }
 
     /// How the recorded item `rec` stands; `in_window` says whether its base lies in the
-    /// window (only such items can be inferred deleted).
+    /// window (only such items can be inferred deleted). A listing of `rec` counts as paired,
+    /// unless `rec` is also listed as unreadable.
     fn state_of(&self, rec: &SideRecord<T>, in_window: bool) -> SideNow<'a, T> {
+        self.lookup(rec, in_window, false)
+    }
+
+    /// As [`ReadIndex::state_of`], and a listing of `rec` counts as paired even when `rec` is
+    /// also listed as unreadable.
+    fn claim(&self, rec: &SideRecord<T>, in_window: bool) -> SideNow<'a, T> {
+        self.lookup(rec, in_window, true)
+    }
+
+    /// Counts the listing of `id`, if any, as paired.
+    fn mark(&self, id: &RemoteId) {
+        if let Some(at) = self.ids.find(id) {
+            self.seen.set(at);
+        }
+    }
+
+    fn lookup(
+        &self,
+        rec: &SideRecord<T>,
+        in_window: bool,
+        claim_unreadable: bool,
+    ) -> SideNow<'a, T> {
+        let found = self.ids.find(&rec.id);
         if !self.unreadable.is_empty() && self.unreadable.contains(&rec.id) {
+            if let (true, Some(at)) = (claim_unreadable, found) {
+                self.seen.set(at);
+            }
             return SideNow::Unknown;
         }
-        if let Some(&at) = self.index.get(&rec.id) {
-            self.seen.borrow_mut()[at] = true;
-            return SideNow::Present(self.entries[at]);
+        if let Some(at) = found {
+            self.seen.set(at);
+            return SideNow::Present(self.ids.item(at));
         }
         let marked = !self.deleted.is_empty() && self.deleted.contains(&rec.id);
         match self.completeness {
@@ -538,36 +558,17 @@ impl<'a, T: SyncItem> ReadIndex<'a, T> {
     /// The listed items no pair asked about (after every pair was planned), inside the window,
     /// in id order.
     fn unseen(&self, window: &Window) -> Vec<&'a Remote<T>> {
-        let seen = self.seen.borrow();
         let mut out: Vec<&'a Remote<T>> = self
-            .entries
-            .iter()
-            .zip(seen.iter())
-            .filter(|(_, seen)| !**seen)
-            .map(|(r, _)| *r)
+            .ids
+            .live()
+            .filter(|(at, _)| !self.seen.get(*at))
+            .map(|(_, r)| r)
             .filter(|r| r.item.span().is_none_or(|(s, e)| window.overlaps(s, e)))
             .collect();
+        // Sorted here, on the few unpaired items, rather than on the whole read.
         out.sort_by(|a, b| a.id.cmp(&b.id));
         out
     }
-}
-
-/// The read's items not in any pair, inside the window, in id order.
-fn unpaired<'a, T: SyncItem>(
-    ix: &ReadIndex<'a, T>,
-    paired: &FastSet<&RemoteId>,
-    window: &Window,
-) -> Vec<&'a Remote<T>> {
-    let mut out: Vec<&'a Remote<T>> = ix
-        .entries
-        .iter()
-        .copied()
-        .filter(|r| !paired.contains(&r.id))
-        .filter(|r| r.item.span().is_none_or(|(s, e)| window.overlaps(s, e)))
-        .collect();
-    // Sorted here, on the few unpaired items, rather than on the whole read.
-    out.sort_by(|a, b| a.id.cmp(&b.id));
-    out
 }
 
 /// Indexes `items` of `side` by the idempotency key a create from each would carry.
@@ -890,8 +891,10 @@ fn plan_linked_event<'a>(
     let r_cur = current(&rn, r);
     let o_cur = current(&on, o);
     let masked_before = rules.masked(pair.origin, &o.base);
-    let r_changed = !r_cur.diff(&r.base).is_empty();
-    let o_changed = !o_cur.diff(&o.base).is_empty();
+    // Worked out only where needed: diffing every pair's items up front took ~30 % of the time
+    // to plan 100,000 unchanged pairs.
+    let r_changed = || !r_cur.diff(&r.base).is_empty();
+    let o_changed = || !o_cur.diff(&o.base).is_empty();
 
     // A private Outlook item with private_events = "skip" stays out of Raynet entirely.
     if pair.origin == Side::Outlook
@@ -899,7 +902,7 @@ fn plan_linked_event<'a>(
         && policy.private_events == PrivateEvents::Skip
         && !matches!(rn, SideNow::Deleted)
     {
-        if o_changed || r_changed {
+        if o_changed() || r_changed() {
             plan.skipped.push(Skipped {
                 side: Side::Outlook,
                 id: o.id.clone(),
@@ -927,7 +930,7 @@ fn plan_linked_event<'a>(
         // Deleted in Raynet.
         (SideNow::Deleted, SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown) => {
             // A cancelled copy is not worth bringing back.
-            let keep = o_changed && o_cur.status != EventStatus::Cancelled;
+            let keep = o_changed() && o_cur.status != EventStatus::Cancelled;
             if keep && policy.delete_vs_edit == DeleteEditPolicy::KeepEdit {
                 // Edited in Outlook: the edit wins, Raynet gets the item again.
                 let masked = rules.masked(pair.origin, o_cur);
@@ -1268,32 +1271,35 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
     let six = ReadIndex::new(input.source);
     let tix = ReadIndex::new(input.target);
     let mut plan = Plan::default();
-    let mut paired_s: FastSet<&RemoteId> = FastSet::default();
     let pending: BTreeSet<&IdempotencyKey> = input.state.pending.iter().map(|p| &p.key).collect();
 
+    // Every listing of an id some pair holds counts as paired (`claim`, `mark`): those are not
+    // "new" whatever state they are in.
     for (pid, pair) in &input.state.pairs {
-        let label = pair
-            .raynet
-            .as_ref()
-            .or(pair.outlook.as_ref())
-            .map(|r| r.base.label())
-            .unwrap_or_default();
+        // The label is only worked out for a pair that gets a step.
         let mk = |reason: &str, writes: Vec<Write<T>>, outcome: Outcome<T>| Step {
             pair: Some(*pid),
-            label: label.clone(),
+            label: pair
+                .raynet
+                .as_ref()
+                .or(pair.outlook.as_ref())
+                .map(|r| r.base.label())
+                .unwrap_or_default(),
             reason: reason.to_owned(),
             writes,
             outcome,
         };
         let Some(s) = &pair.raynet else {
             // No source: the target copy is an orphan of ours; forget the record.
+            if let Some(t) = &pair.outlook {
+                tix.mark(&t.id);
+            }
             plan.steps
                 .push(mk("source record missing", vec![], Outcome::Forget));
             continue;
         };
-        paired_s.insert(&s.id);
-        let sn = six.state_of(s, true);
-        let tn = pair.outlook.as_ref().map(|t| (t, tix.state_of(t, true)));
+        let sn = six.claim(s, true);
+        let tn = pair.outlook.as_ref().map(|t| (t, tix.claim(t, true)));
         match (sn, tn) {
             // Source gone, target gone or never made: forget.
             (SideNow::Deleted, None | Some((_, SideNow::Deleted))) => {
@@ -1399,16 +1405,10 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
     }
 
     // Target items carrying the sync mark of an unpaired source (a lost state store): link.
-    let paired_t: FastSet<&RemoteId> = input
-        .state
-        .pairs
-        .values()
-        .filter_map(|p| p.outlook.as_ref().map(|t| &t.id))
-        .collect();
-    let sources = unpaired(&six, &paired_s, &Window::everything());
+    let sources = six.unseen(&Window::everything());
     let s_by_key = by_source_key(Side::Raynet, &sources);
     let mut claimed: HashSet<usize> = HashSet::new();
-    for t in unpaired(&tix, &paired_t, &Window::everything()) {
+    for t in tix.unseen(&Window::everything()) {
         let Some(key) = &t.key else { continue };
         let Some(&si) = lookup_key(&s_by_key, key) else {
             plan.skipped.push(skipped(
@@ -1427,7 +1427,7 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
             continue;
         }
         let s = sources[si];
-        paired_s.insert(&s.id);
+        six.mark(&s.id);
         let desired = s.item.project(input.target_profile).item;
         let changed = desired.diff(&t.item);
         let writes = if changed.is_empty() {
@@ -1462,10 +1462,7 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
         });
     }
 
-    for s in unpaired(&six, &paired_s, &Window::everything()) {
-        if paired_s.contains(&s.id) {
-            continue;
-        }
+    for s in six.unseen(&Window::everything()) {
         if let Err(e) = s.item.validate() {
             plan.skipped
                 .push(skipped(Side::Raynet, s, format!("cannot be synced: {e}")));
@@ -1520,4 +1517,142 @@ fn note_dropped<T: SyncItem>(plan: &mut Plan<T>, s: &SideRecord<T>, dropped: &[S
 #[must_use]
 pub fn plan_contacts(input: &ReplicateInput<'_, Contact>) -> Plan<Contact> {
     plan_replicate(input)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::contact::ContactProfile;
+    use crate::event::Schedule;
+    use crate::ids::Version;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap()
+    }
+
+    fn remote<T>(id: &str, version: &str, item: T) -> Remote<T> {
+        Remote {
+            id: RemoteId::new(id).unwrap(),
+            version: Version::new(version).unwrap(),
+            modified: None,
+            item,
+            key: None,
+        }
+    }
+
+    fn side<T>(id: &str, base: T) -> SideRecord<T> {
+        SideRecord {
+            id: RemoteId::new(id).unwrap(),
+            version: Version::new("v1").unwrap(),
+            base,
+        }
+    }
+
+    fn creates<T: SyncItem>(plan: &Plan<T>) -> usize {
+        plan.steps
+            .iter()
+            .flat_map(|s| &s.writes)
+            .filter(|w| matches!(w, Write::Create { .. }))
+            .count()
+    }
+
+    #[test]
+    fn a_replayed_listing_is_planned_once_from_its_last_copy() {
+        let start = now() + chrono::Duration::hours(2);
+        let base = Event::new(
+            "Review",
+            Schedule::Timed {
+                start,
+                end: start + chrono::Duration::hours(1),
+            },
+        );
+        let mut state = StoredState::default();
+        state.pairs.insert(
+            PairId::from_store(1),
+            PairRecord {
+                raynet: Some(side("1", base.clone())),
+                outlook: Some(side("A", base.project(&EventProfile::outlook()).item)),
+                origin: Side::Raynet,
+            },
+        );
+        let mut moved = base.clone();
+        moved.location = "Brno".into();
+        let raynet = SideRead::complete(vec![
+            remote("1", "v1", base.clone()),
+            remote("2", "v1", base.clone()),
+            remote("1", "v2", moved),
+            remote("2", "v1", base.clone()),
+        ]);
+        let outlook = SideRead::complete(vec![remote(
+            "A",
+            "v1",
+            base.project(&EventProfile::outlook()).item,
+        )]);
+        let plan = plan_calendar(&CalendarInput {
+            state: &state,
+            raynet: &raynet,
+            outlook: &outlook,
+            raynet_profile: &EventProfile::raynet(),
+            outlook_profile: &EventProfile::outlook(),
+            policy: &Policy::default(),
+            member: &Member::default(),
+            now: now(),
+        });
+        assert_eq!(
+            creates(&plan),
+            1,
+            "an unpaired id listed twice is created once"
+        );
+        let updates: Vec<&Write<Event>> = plan
+            .steps
+            .iter()
+            .flat_map(|s| &s.writes)
+            .filter(|w| matches!(w, Write::Update { .. }))
+            .collect();
+        assert!(
+            matches!(updates.as_slice(), [Write::Update { item, .. }] if item.location == "Brno"),
+            "the last listing of a paired id is the one planned: {plan}"
+        );
+    }
+
+    #[test]
+    fn a_paired_source_listed_as_unreadable_is_never_new() {
+        let person = Contact {
+            surname: "Novák".into(),
+            ..Contact::default()
+        };
+        let mut state = StoredState::default();
+        state.pairs.insert(
+            PairId::from_store(1),
+            PairRecord {
+                raynet: Some(side("1", person.clone())),
+                outlook: Some(side("A", person.clone())),
+                origin: Side::Raynet,
+            },
+        );
+        let mut source = SideRead::complete(vec![remote("1", "v1", person.clone())]);
+        source
+            .unreadable
+            .push((RemoteId::new("1").unwrap(), "bad phone".into()));
+        let target = SideRead::complete(vec![remote("A", "v1", person)]);
+        let plan = plan_contacts(&ReplicateInput {
+            state: &state,
+            source: &source,
+            target: &target,
+            target_profile: &ContactProfile::default(),
+            policy: &Policy::default(),
+            now: now(),
+        });
+        assert_eq!(
+            creates(&plan),
+            0,
+            "a paired source is never created again: {plan}"
+        );
+        assert!(
+            plan.steps.is_empty(),
+            "an unreadable source is left alone: {plan}"
+        );
+    }
 }

@@ -428,3 +428,32 @@ impl<T: SyncItem> StateStore<T> for MemoryStore<T> {
 pub fn version_of<T>(pair: &PairRecord<T>, side: Side) -> Option<&Version> {
     pair.side(side).map(|r| &r.version)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+
+    /// A pair as the state store kept it before ids and tokens were boxed (`Box<str>` instead
+    /// of `String` inside the newtypes): the JSON must load, and serialize back unchanged.
+    const STORED_PAIR: &str = r#"{"raynet":{"id":"42","version":"2026-05-04T09:00:00Z","base":{"title":"Review","description":"","location":"","schedule":{"type":"timed","start":"2026-05-04T09:00:00Z","end":"2026-05-04T10:00:00Z"},"time_zone":null,"sensitivity":"normal","status":"scheduled","kind":null,"organizer":{"email":"jana@firma.cz","name":"Jana"},"attendees":[{"email":"petr@firma.cz","name":"Petr","response":"accepted"}],"categories":[],"series":null,"global_id":"uid-1"}},"outlook":{"id":"AAMkAGI2TG93AAA=","version":"ck-1","base":{"title":"Review","description":"","location":"","schedule":{"type":"timed","start":"2026-05-04T09:00:00Z","end":"2026-05-04T10:00:00Z"},"time_zone":null,"sensitivity":"normal","status":"scheduled","kind":null,"organizer":{"email":"jana@firma.cz","name":"Jana"},"attendees":[{"email":"petr@firma.cz","name":"Petr","response":"accepted"}],"categories":[],"series":null,"global_id":"uid-1"}},"origin":"raynet"}"#;
+
+    #[test]
+    fn stored_pairs_keep_their_json_shape() {
+        let pair: PairRecord<Event> = serde_json::from_str(STORED_PAIR).unwrap();
+        let r = pair.raynet.as_ref().unwrap();
+        assert_eq!(r.id.as_str(), "42");
+        assert_eq!(r.version.as_str(), "2026-05-04T09:00:00Z");
+        let organizer = r.base.organizer.as_ref().unwrap();
+        assert_eq!(organizer.email.as_ref().unwrap().as_str(), "jana@firma.cz");
+        assert_eq!(r.base.attendees[0].email.as_str(), "petr@firma.cz");
+        assert_eq!(
+            serde_json::to_string(&pair).unwrap(),
+            STORED_PAIR,
+            "a stored pair must serialize back byte for byte"
+        );
+        let pending = r#"{"key":"r-42","target":"outlook","pair":null,"record":{"raynet":null,"outlook":null,"origin":"raynet"},"item":{"title":"x","schedule":{"type":"all_day","start":"2026-05-04","end":"2026-05-05"}}}"#;
+        let p: PendingCreate<Event> = serde_json::from_str(pending).unwrap();
+        assert_eq!(p.key.as_str(), "r-42");
+    }
+}
