@@ -431,3 +431,45 @@ proptest! {
         }
     }
 }
+
+/// A history proptest found (seed in `proptest-regressions/histories.txt`): a store crash
+/// after the Outlook creates of a round, a Raynet title edit, an Outlook description edit, a
+/// round whose Outlook read fails; the Outlook edit must still reach Raynet.
+#[test]
+fn an_outlook_edit_after_a_crashed_create_reaches_raynet() {
+    use sync_core::testing::history::{RoundFault, UserEdit};
+    use sync_core::{
+        AttendeeMode, CompletedEvents, ConflictPolicy, DeleteEditPolicy, InvitedEvents,
+        OutlookDeletes, OutlookNewAs, PrivateEvents, Side,
+    };
+    let policy = Policy {
+        conflict: ConflictPolicy::Latest,
+        delete_vs_edit: DeleteEditPolicy::KeepEdit,
+        outlook_deletes: OutlookDeletes::Delete,
+        private_events: PrivateEvents::Standard,
+        completed_events: CompletedEvents::Sync,
+        invited_events: InvitedEvents::Skip,
+        outlook_new_as: OutlookNewAs::Event,
+        attendees: AttendeeMode::Invite,
+        window_days_back: 30,
+        window_days_ahead: 365,
+        delete_guard: DeleteGuard {
+            max_share: 0.2,
+            floor: 2,
+            allow: true,
+        },
+    };
+    let ops = vec![
+        Op::Create(Side::Raynet, 1),
+        Op::Create(Side::Raynet, 1),
+        Op::Create(Side::Raynet, 1),
+        Op::Delete(Side::Raynet, 0),
+        Op::Round(RoundFault::StoreCrashAfter(2)),
+        Op::Edit(Side::Raynet, 3_703_284_585_067_607_617, UserEdit::Title(0)),
+        Op::Delete(Side::Outlook, 2_831_464_392_890_160_350),
+        Op::Edit(Side::Outlook, 0, UserEdit::Description(0)),
+        Op::Round(RoundFault::Side(Side::Outlook, SideFault::FailingRead)),
+    ];
+    let result = runtime().block_on(run_history(policy, ops, false));
+    assert!(result.is_ok(), "{result:?}");
+}

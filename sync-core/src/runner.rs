@@ -440,10 +440,14 @@ impl Runner {
                 Ok(Some(found)) => {
                     let mut record = p.record.clone();
                     // The base is what we sent, not what is there now: an edit made since
-                    // then is a change to carry over, not the starting point.
+                    // then is a change to carry over, not the starting point. The version is
+                    // not the found one either: that one may already include such an edit,
+                    // and a write "expecting" it would pass and return the edit as if it were
+                    // the base (it would never be carried over). A version no side ever holds
+                    // makes every write wait until the item has been read and merged.
                     *record.side_mut(p.target) = Some(SideRecord {
                         id: found.id,
-                        version: found.version,
+                        version: recovered_version(&found.version),
                         base: p.item.clone(),
                     });
                     store
@@ -908,6 +912,13 @@ fn set_side<T: SyncItem>(
             base: returned.map_or_else(|| sent.clone(), SyncItem::normalized),
         });
     }
+}
+
+/// The version recorded for an item found again by its idempotency key: one that matches no
+/// version the side can hold (so that a write expecting it fails as "changed since") while
+/// still naming the version it was found at.
+fn recovered_version(found: &crate::ids::Version) -> crate::ids::Version {
+    crate::ids::Version::new(format!("recovered:{found}")).unwrap_or_else(|_| found.clone())
 }
 
 /// Checks the known items a complete listing left out, one lookup each: an item that is

@@ -4,7 +4,8 @@
 //! The same histories run against the in-memory sides (sync-core's property tests) and against
 //! the adapters talking to the fake servers (the client crates' tests): implement [`UserSide`]
 //! for a fake (what a user does directly in Raynet or Outlook), hand both sides to a
-//! [`HistoryRun`], and call [`HistoryRun::run`].
+//! [`HistoryRun`], and call [`HistoryRun::run`]. With `HISTORY_TRACE` set in the environment,
+//! every round's report (and the state after each faulty round) is printed to standard error.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -363,7 +364,14 @@ impl HistoryRun<'_> {
                     }
                     RoundFault::StoreCrashAfter(n) => self.store.fail_after_writes(Some(*n)),
                 }
-                let _ = self.round().await;
+                let r = self.round().await;
+                if std::env::var_os("HISTORY_TRACE").is_some() {
+                    match &r {
+                        Ok(r) => eprintln!("TRACE round {fault:?}:\n{r}"),
+                        Err(e) => eprintln!("TRACE round {fault:?}: error {e}"),
+                    }
+                    eprintln!("TRACE state {:#?}", self.store.snapshot(&self.scope));
+                }
                 self.raynet_user.heal();
                 self.outlook_user.heal();
                 self.store.fail_after_writes(None);
@@ -381,6 +389,9 @@ impl HistoryRun<'_> {
                 .round()
                 .await
                 .map_err(|e| Violation(format!("a clean round failed: {e}")))?;
+            if std::env::var_os("HISTORY_TRACE").is_some() {
+                eprintln!("TRACE settle round:\n{report}");
+            }
             if !report.failures.is_empty() {
                 return Err(Violation(format!("a clean round had failures: {report}")));
             }

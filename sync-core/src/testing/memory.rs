@@ -487,7 +487,7 @@ impl<T: SyncItem> WriteSide<T> for MemorySide<T> {
         &self,
         id: &RemoteId,
         item: &T,
-        _changed: FieldSet<T::Field>,
+        changed: FieldSet<T::Field>,
         expected: Option<&Version>,
     ) -> Result<Written<T>, ProviderError> {
         let modified = self.clock.tick();
@@ -507,7 +507,13 @@ impl<T: SyncItem> WriteSide<T> for MemorySide<T> {
                 ));
             }
         }
-        let stored_item = item.project(&self.profile).item;
+        // Like the real APIs (a Graph PATCH, a Raynet partial update), only the changed
+        // fields are written: whatever else the item holds now stays.
+        let mut patched = current.item.clone();
+        for f in changed.iter() {
+            patched.copy_field(item, f);
+        }
+        let stored_item = patched.project(&self.profile).item;
         let version = Self::touch(&mut inner, id);
         inner.items.insert(
             id.clone(),
