@@ -130,7 +130,7 @@ struct ReadIndex<'a, T> {
     deleted: FastSet<&'a RemoteId>,
     unreadable: FastSet<&'a RemoteId>,
     /// Which listed items (by position) some pair asked about, so: paired. Filled in by
-    /// `state_of`, `claim` and `mark`.
+    /// `state_of` and `mark`.
     seen: Bits,
     completeness: Completeness,
 }
@@ -150,15 +150,20 @@ impl<'a, T: SyncItem> ReadIndex<'a, T> {
 
     /// How the recorded item `rec` stands; `in_window` says whether its base lies in the
     /// window (only such items can be inferred deleted). A listing of `rec` counts as paired,
-    /// unless `rec` is also listed as unreadable.
+    /// also when `rec` is listed as unreadable as well (it is then left alone, never taken for
+    /// a new item).
     fn state_of(&self, rec: &SideRecord<T>, in_window: bool) -> SideNow<'a, T> {
-        self.lookup(rec, in_window, false)
-    }
-
-    /// As [`ReadIndex::state_of`], and a listing of `rec` counts as paired even when `rec` is
-    /// also listed as unreadable.
-    fn claim(&self, rec: &SideRecord<T>, in_window: bool) -> SideNow<'a, T> {
-        self.lookup(rec, in_window, true)
+        let found = self.ids.find(&rec.id);
+        if let Some(at) = found {
+            self.seen.set(at);
+        }
+        if !self.unreadable.is_empty() && self.unreadable.contains(&rec.id) {
+            return SideNow::Unknown;
+        }
+        if let Some(at) = found {
+            return SideNow::Present(self.ids.item(at));
+        }
+        self.absent(rec, in_window)
     }
 
     /// Counts the listing of `id`, if any, as paired.
@@ -168,23 +173,8 @@ impl<'a, T: SyncItem> ReadIndex<'a, T> {
         }
     }
 
-    fn lookup(
-        &self,
-        rec: &SideRecord<T>,
-        in_window: bool,
-        claim_unreadable: bool,
-    ) -> SideNow<'a, T> {
-        let found = self.ids.find(&rec.id);
-        if !self.unreadable.is_empty() && self.unreadable.contains(&rec.id) {
-            if let (true, Some(at)) = (claim_unreadable, found) {
-                self.seen.set(at);
-            }
-            return SideNow::Unknown;
-        }
-        if let Some(at) = found {
-            self.seen.set(at);
-            return SideNow::Present(self.ids.item(at));
-        }
+    /// How a recorded item that is not listed stands.
+    fn absent(&self, rec: &SideRecord<T>, in_window: bool) -> SideNow<'a, T> {
         let marked = !self.deleted.is_empty() && self.deleted.contains(&rec.id);
         match self.completeness {
             Completeness::Partial => SideNow::Unknown,
@@ -1298,8 +1288,8 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
                 .push(mk("source record missing", vec![], Outcome::Forget));
             continue;
         };
-        let sn = six.claim(s, true);
-        let tn = pair.outlook.as_ref().map(|t| (t, tix.claim(t, true)));
+        let sn = six.state_of(s, true);
+        let tn = pair.outlook.as_ref().map(|t| (t, tix.state_of(t, true)));
         match (sn, tn) {
             // Source gone, target gone or never made: forget.
             (SideNow::Deleted, None | Some((_, SideNow::Deleted))) => {
@@ -1615,6 +1605,56 @@ mod tests {
             matches!(updates.as_slice(), [Write::Update { item, .. }] if item.location == "Brno"),
             "the last listing of a paired id is the one planned: {plan}"
         );
+    }
+
+    #[test]
+    fn a_paired_event_listed_and_also_unreadable_is_left_alone_never_created_again() {
+        let start = now() + chrono::Duration::hours(2);
+        let base = Event::new(
+            "Review",
+            Schedule::Timed {
+                start,
+                end: start + chrono::Duration::hours(1),
+            },
+        );
+        let outlook_base = base.project(&EventProfile::outlook()).item;
+        let mut state = StoredState::default();
+        state.pairs.insert(
+            PairId::from_store(1),
+            PairRecord {
+                raynet: Some(side("1", base.clone())),
+                outlook: Some(side("A", outlook_base.clone())),
+                origin: Side::Raynet,
+            },
+        );
+        let mut moved = base.clone();
+        moved.location = "Brno".into();
+        for (side_name, unreadable_on_raynet) in [("raynet", true), ("outlook", false)] {
+            let mut raynet = SideRead::complete(vec![remote("1", "v2", moved.clone())]);
+            let mut outlook = SideRead::complete(vec![remote("A", "v2", outlook_base.clone())]);
+            let (read, id) = if unreadable_on_raynet {
+                (&mut raynet, "1")
+            } else {
+                (&mut outlook, "A")
+            };
+            read.unreadable
+                .push((RemoteId::new(id).unwrap(), "cannot be mapped".into()));
+            let plan = plan_calendar(&CalendarInput {
+                state: &state,
+                raynet: &raynet,
+                outlook: &outlook,
+                raynet_profile: &EventProfile::raynet(),
+                outlook_profile: &EventProfile::outlook(),
+                policy: &Policy::default(),
+                member: &Member::default(),
+                now: now(),
+            });
+            assert_eq!(
+                creates(&plan),
+                0,
+                "{side_name}: never a second copy: {plan}"
+            );
+        }
     }
 
     #[test]
