@@ -345,37 +345,6 @@ fn kinds(results: &[Result<Written<Event>, ProviderError>]) -> Vec<Option<ErrorK
         .collect()
 }
 
-/// A wiremock Graph with a token endpoint and a loud catch-all (418 is never retried).
-async fn mock_graph() -> (wiremock::MockServer, graph_client::Client) {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/contoso.test/oauth2/v2.0/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
-            "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.test"
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(|req: &Request| {
-            ResponseTemplate::new(418)
-                .set_body_string(format!("{} {} was not expected", req.method, req.url))
-        })
-        .with_priority(u8::MAX)
-        .mount(&server)
-        .await;
-    let client = graph_client::Client::builder()
-        .graph_base_url(format!("{}/v1.0", server.uri()))
-        .authority_base_url(server.uri())
-        .credentials("contoso.test", "app-id", "secret")
-        .retry(crate::util::fast_retry())
-        .build()
-        .expect("client");
-    (server, client)
-}
-
 /// An event as Graph answers a PATCH (the documented example, with another id and change key).
 fn answered(id: &str, change_key: &str, subject: &str) -> serde_json::Value {
     let mut v: serde_json::Value =
@@ -393,7 +362,7 @@ async fn three_event_updates_are_one_batch_of_the_direct_patches() {
     use wiremock::matchers::{body_json, method, path};
     use wiremock::{Mock, ResponseTemplate};
     const USER: &str = "cd209b0b-3f83-4c35-82d2-d88a61820480";
-    let (server, client) = mock_graph().await;
+    let (server, client) = crate::util::mock_graph().await;
     let side = GraphCalendar::new(client, USER);
     let ids = [
         RemoteId::new("AAMk/a+b=").expect("id"),

@@ -15,7 +15,7 @@ use sync_core::{
 use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::util::{at, fast_retry};
+use crate::util::at;
 
 fn window() -> Window {
     let (start, end) = crate::util::window();
@@ -42,35 +42,6 @@ const A: &str = "7a1c2b3d-0000-4000-8000-00000000000a";
 const B: &str = "7a1c2b3d-0000-4000-8000-00000000000b";
 const C: &str = "7a1c2b3d-0000-4000-8000-00000000000c";
 const D: &str = "7a1c2b3d-0000-4000-8000-00000000000d";
-
-async fn mock_graph() -> (MockServer, Client) {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/contoso.test/oauth2/v2.0/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
-            "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.test"
-        })))
-        .mount(&server)
-        .await;
-    // Anything not mocked by the test is loud (and 418 is never retried).
-    Mock::given(wiremock::matchers::any())
-        .respond_with(|req: &Request| {
-            ResponseTemplate::new(418)
-                .set_body_string(format!("{} {} was not expected", req.method, req.url))
-        })
-        .with_priority(u8::MAX)
-        .mount(&server)
-        .await;
-    let client = Client::builder()
-        .graph_base_url(format!("{}/v1.0", server.uri()))
-        .authority_base_url(server.uri())
-        .credentials("contoso.test", "app-id", "secret")
-        .retry(fast_retry())
-        .build()
-        .expect("client");
-    (server, client)
-}
 
 fn fixture(text: &str, server: &MockServer, user: &str) -> Value {
     let text = text
@@ -137,7 +108,7 @@ async fn never(server: &MockServer, user_path: &str, token: &str, name: &str) {
 #[tokio::test]
 async fn prefetched_pages_replace_the_direct_reads_and_failed_ones_fall_back() {
     let logs = crate::util::capture_logs();
-    let (server, client) = mock_graph().await;
+    let (server, client) = crate::util::mock_graph().await;
     let cal_a = calendar_link(&server, A, "tA");
     let con_b = contacts_link(&server, B, "FB", "tB");
     let cal_c = calendar_link(&server, C, "tC");
@@ -330,7 +301,7 @@ async fn prefetched_pages_replace_the_direct_reads_and_failed_ones_fall_back() {
 
 #[tokio::test]
 async fn a_malformed_prefetched_page_fails_the_read_and_is_not_read_as_no_changes() {
-    let (server, client) = mock_graph().await;
+    let (server, client) = crate::util::mock_graph().await;
     let link = calendar_link(&server, A, "tA");
     Mock::given(method("POST"))
         .and(path("/v1.0/$batch"))
@@ -367,7 +338,7 @@ async fn a_malformed_prefetched_page_fails_the_read_and_is_not_read_as_no_change
 #[tokio::test]
 async fn foreign_links_are_never_sent_and_a_failed_batch_keeps_nothing() {
     let logs = crate::util::capture_logs();
-    let (server, client) = mock_graph().await;
+    let (server, client) = crate::util::mock_graph().await;
     // The batch itself fails every attempt (502 is retried, then given up).
     Mock::given(method("POST"))
         .and(path("/v1.0/$batch"))

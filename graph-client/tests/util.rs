@@ -111,3 +111,36 @@ pub fn capture_logs() -> LogCapture {
     CAPTURE.with(|c| *c.borrow_mut() = Some(std::sync::Arc::clone(&buffer)));
     LogCapture(buffer)
 }
+
+/// A wiremock Graph with a token endpoint and a loud catch-all (418, never retried), and a
+/// client for it (app `app-id` in tenant `contoso.test`, fast retries). `wire.rs` has its own,
+/// answering the documented token example.
+pub async fn mock_graph() -> (wiremock::MockServer, Client) {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/contoso.test/oauth2/v2.0/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+            "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.test"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(|req: &Request| {
+            ResponseTemplate::new(418)
+                .set_body_string(format!("{} {} was not expected", req.method, req.url))
+        })
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .graph_base_url(format!("{}/v1.0", server.uri()))
+        .authority_base_url(server.uri())
+        .credentials("contoso.test", "app-id", "secret")
+        .retry(fast_retry())
+        .build()
+        .expect("client");
+    (server, client)
+}

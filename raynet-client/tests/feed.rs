@@ -2,33 +2,15 @@
 //! instance, routed to the members' providers — the same items as their own
 //! reads, at a cost that does not grow with the number of members.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
 use raynet_client::ListQuery;
 use raynet_client::adapter::{
     CursorInfo, FeedPlan, InstanceFeed, PersonRoute, RaynetCalendar, RaynetContacts,
 };
 use raynet_client::fake::{ActivitySeed, FakeRaynet, Fault, FaultKind, PersonSeed};
-use sync_core::{Completeness, Cursor, ReadRequest, ReadSide, SideRead, Window};
+use sync_core::{Completeness, Cursor, ReadSide, SideRead};
 
-fn utc(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-fn window() -> Window {
-    Window {
-        start: utc("2026-03-01T00:00:00Z"),
-        end: utc("2026-12-01T00:00:00Z"),
-    }
-}
-
-fn request(cursor: Option<&Cursor>) -> ReadRequest {
-    ReadRequest {
-        window: Some(window()),
-        cursor: cursor.cloned(),
-    }
-}
+use crate::incremental::{counts, request, utc, window};
 
 /// What a read says, in a form two reads can be compared by.
 fn summary<T: std::fmt::Debug>(
@@ -48,10 +30,6 @@ fn summary<T: std::fmt::Debug>(
         v
     });
     (items, deleted, listed)
-}
-
-fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
 }
 
 struct Tenant {

@@ -9,18 +9,18 @@ use raynet_client::adapter::{RaynetCalendar, RaynetContacts};
 use raynet_client::fake::{ActivitySeed, CompanySeed, FakeRaynet, PersonSeed};
 use sync_core::{Completeness, Cursor, ReadRequest, ReadSide, RemoteId, SideRead, Window};
 
-fn utc(s: &str) -> DateTime<Utc> {
+pub(crate) fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-fn window() -> Window {
+pub(crate) fn window() -> Window {
     Window {
         start: utc("2026-03-01T00:00:00Z"),
         end: utc("2026-12-01T00:00:00Z"),
     }
 }
 
-fn request(cursor: Option<&Cursor>) -> ReadRequest {
+pub(crate) fn request(cursor: Option<&Cursor>) -> ReadRequest {
     ReadRequest {
         window: Some(window()),
         cursor: cursor.cloned(),
@@ -41,7 +41,7 @@ fn listed<T>(read: &SideRead<T>) -> Option<Vec<String>> {
     })
 }
 
-fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+pub(crate) fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
 }
 
