@@ -236,6 +236,40 @@ async fn idle_rounds_read_raynet_once_per_resource_for_all_members() {
     );
 }
 
+/// A meeting reassigned in Raynet moves from the first owner's Outlook calendar to the new
+/// owner's (one Raynet record, one Outlook copy, in the right mailbox).
+#[tokio::test]
+async fn a_meeting_reassigned_in_raynet_moves_to_the_new_owners_calendar() {
+    let w = World::new("").await;
+    let d = w.sandbox.data.clone();
+    assert!(w.round().await.is_clean());
+    let title = "Obchodní jednání – Acme";
+    assert!(w.outlook_subjects(&d.jana).iter().any(|s| s == title));
+    assert!(!w.outlook_subjects(&d.petr).iter().any(|s| s == title));
+    let inst = w.sandbox.raynet.instance(INSTANCE);
+    inst.edit("meeting", d.meetings[0], &json!({"owner": d.petr_person}))
+        .unwrap();
+    let r = w.round().await;
+    assert!(r.is_clean(), "{:?}", r.member_errors);
+    assert!(
+        !w.outlook_subjects(&d.jana).iter().any(|s| s == title),
+        "gone from Jana's calendar"
+    );
+    assert_eq!(
+        w.outlook_subjects(&d.petr)
+            .iter()
+            .filter(|s| *s == title)
+            .count(),
+        1,
+        "in Petr's, once"
+    );
+    assert!(
+        inst.record("meeting", d.meetings[0]).is_some(),
+        "kept in Raynet"
+    );
+    assert_eq!(World::writes(&w.round().await), 0, "then quiet");
+}
+
 #[tokio::test]
 async fn edits_creates_and_deletes_propagate_both_ways() {
     let w = World::new("").await;

@@ -170,7 +170,16 @@ async fn members_get_from_the_feed_what_their_own_reads_would_give() {
     }
     for (i, (a, s)) in alone.iter().zip(&shared).enumerate() {
         assert_eq!(a.0, s.0, "member {i}: the same changed items");
-        assert_eq!(a.1, s.1, "member {i}: no removal markers either way");
+        assert!(
+            a.1.is_empty(),
+            "member {i}: its own reads mark nothing removed"
+        );
+        assert!(
+            s.1.iter()
+                .all(|d| !s.0.iter().any(|item| item.starts_with(&format!("{d} ")))),
+            "member {i}: markers only for other owners' rows: {:?}",
+            s.1
+        );
         let own: Vec<&String> = a.2.as_ref().unwrap().iter().collect();
         let all = s.2.as_ref().unwrap();
         assert!(
@@ -477,5 +486,59 @@ async fn rows_without_an_owner_send_each_member_back_to_its_own_reads() {
     assert!(
         read.listed_ids.is_some(),
         "its own scan, on its own schedule"
+    );
+}
+
+/// A meeting reassigned to another member leaves the first one's calendar (a removal marker,
+/// confirmed by `get`) and enters the new owner's.
+#[tokio::test]
+async fn a_reassigned_meeting_moves_from_one_members_read_to_the_others() {
+    let t = tenant().await;
+    let cursors = first_reads(&t).await;
+    let (a, b) = (t.members[0], t.members[1]);
+    let meeting = t.meetings[0];
+    t.fake
+        .default_instance()
+        .edit("meeting", meeting, &serde_json::json!({"owner": b}))
+        .unwrap();
+    let feed = InstanceFeed::new(t.fake.client()).calendar(FeedPlan {
+        watermark: oldest(&cursors),
+        scan: false,
+    });
+    let id = format!("m-{meeting}");
+    let a_read = RaynetCalendar::new(t.fake.client(), a)
+        .with_feed(feed.clone())
+        .read(&request(Some(&cursors[0])))
+        .await
+        .unwrap();
+    assert!(a_read.items.iter().all(|r| r.id.as_str() != id));
+    assert!(
+        a_read.deleted.iter().any(|d| d.as_str() == id),
+        "{:?}",
+        a_read.deleted
+    );
+    let b_read = RaynetCalendar::new(t.fake.client(), b)
+        .with_feed(feed)
+        .read(&request(Some(&cursors[1])))
+        .await
+        .unwrap();
+    assert!(b_read.items.iter().any(|r| r.id.as_str() == id));
+    assert!(b_read.deleted.iter().all(|d| d.as_str() != id));
+    let rid = sync_core::RemoteId::new(id).unwrap();
+    assert!(
+        RaynetCalendar::new(t.fake.client(), a)
+            .get(&rid)
+            .await
+            .unwrap()
+            .is_none(),
+        "no longer in A's calendar"
+    );
+    assert!(
+        RaynetCalendar::new(t.fake.client(), b)
+            .get(&rid)
+            .await
+            .unwrap()
+            .is_some(),
+        "in B's"
     );
 }

@@ -415,7 +415,7 @@ impl InstanceFeed {
 /// The person id of a meeting's or event's owner: `owner` where the row has
 /// it (detail answers), else the participant flagged `owner: true` (list rows
 /// show the owner only that way, raynet-api.md §4).
-fn owner_of(a: &CalendarActivity) -> Option<u64> {
+pub(super) fn owner_of(a: &CalendarActivity) -> Option<u64> {
     a.owner.as_ref().map(|o| o.id).or_else(|| {
         a.participants
             .iter()

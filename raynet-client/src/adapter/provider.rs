@@ -115,6 +115,12 @@ fn key_of(ext_ids: Option<&Vec<String>>) -> Option<IdempotencyKey> {
 /// `view=rowInfo` id listing of each entity in the window, in
 /// [`SideRead::listed_ids`]. RAYNET has no deletion feed: the engine infers
 /// deletions from the id listing and confirms each with [`ReadSide::get`].
+/// A record reassigned to another owner has left this member's calendar:
+/// [`ReadSide::get`] answers `None` for it (it is in the new owner's), so
+/// the member's Outlook copy goes and the new owner's round creates one.
+///
+/// With an [`InstanceFeed`] ([`RaynetCalendar::with_feed`]) the incremental
+/// reads come from one read of the whole instance per round.
 #[derive(Debug, Clone)]
 pub struct RaynetCalendar {
     client: Client,
@@ -254,6 +260,24 @@ impl RaynetCalendar {
             Ok(read) => read,
             Err(e) => return Some(Err(e)),
         };
+        // Someone else's changed record may have been this member's before (reassigned): a
+        // removal marker lets the engine check a known one (`get` answers "not here" for a
+        // record another member owns).
+        for (kind, by_owner) in [
+            (ActivityKind::Meeting, &rows.meetings),
+            (ActivityKind::Event, &rows.events),
+        ] {
+            for a in by_owner
+                .iter()
+                .filter(|(owner, _)| **owner != self.owner)
+                .flat_map(|(_, list)| list)
+            {
+                match Self::remote_id(kind, a.id) {
+                    Ok(id) => read.deleted.push(id),
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+        }
         let listed = rows
             .listed
             .as_ref()
@@ -584,7 +608,15 @@ impl ReadSide<Event> for RaynetCalendar {
 
     async fn get(&self, id: &RemoteId) -> Result<Option<Remote<Event>>, ProviderError> {
         let (kind, n) = Self::parse_id(id)?;
-        self.fetch_remote(kind, n).await
+        let Some(a) = self.fetch(kind, n).await? else {
+            return Ok(None);
+        };
+        if super::feed::owner_of(&a).is_some_and(|owner| owner != self.owner) {
+            // Reassigned to someone else: it left this member's calendar (and is in theirs).
+            return Ok(None);
+        }
+        let emails = self.emails_for(&[&a]).await?;
+        self.to_remote(&a, kind, &emails).map(Some)
     }
 }
 

@@ -421,6 +421,19 @@ impl Instance {
             .cloned()
             .ok_or_else(|| Reject::not_found(e, &id.to_string()))?;
         self.apply(e, &mut row, obj, false)?;
+        if e.is_activity() && obj.contains_key("owner") {
+            // A reassigned activity: its owning participant follows its owner (list rows show
+            // the owner only that way).
+            if let Some(owner) = row.get("owner").cloned().filter(|o| !o.is_null()) {
+                let name = owner.get("fullName").cloned().unwrap_or(Value::Null);
+                if let Some(parts) = row.get_mut("participants").and_then(Value::as_array_mut) {
+                    for p in parts.iter_mut().filter(|p| p["owner"] == json!(true)) {
+                        p["person"] = owner.clone();
+                        p["name"] = name.clone();
+                    }
+                }
+            }
+        }
         touch(&mut row, user, now);
         self.table(e).rows.insert(id, row);
         Ok(())
