@@ -1540,6 +1540,36 @@ mod tests {
         }
     }
 
+    /// A timed event two hours from now.
+    fn review() -> Event {
+        let start = now() + chrono::Duration::hours(2);
+        Event::new(
+            "Review",
+            Schedule::Timed {
+                start,
+                end: start + chrono::Duration::hours(1),
+            },
+        )
+    }
+
+    /// The calendar plan under the default policy.
+    fn plan_default(
+        state: &StoredState<Event>,
+        raynet: &SideRead<Event>,
+        outlook: &SideRead<Event>,
+    ) -> Plan<Event> {
+        plan_calendar(&CalendarInput {
+            state,
+            raynet,
+            outlook,
+            raynet_profile: &EventProfile::raynet(),
+            outlook_profile: &EventProfile::outlook(),
+            policy: &Policy::default(),
+            member: &Member::default(),
+            now: now(),
+        })
+    }
+
     fn creates<T: SyncItem>(plan: &Plan<T>) -> usize {
         plan.steps
             .iter()
@@ -1550,14 +1580,7 @@ mod tests {
 
     #[test]
     fn a_replayed_listing_is_planned_once_from_its_last_copy() {
-        let start = now() + chrono::Duration::hours(2);
-        let base = Event::new(
-            "Review",
-            Schedule::Timed {
-                start,
-                end: start + chrono::Duration::hours(1),
-            },
-        );
+        let base = review();
         let mut state = StoredState::default();
         state.pairs.insert(
             PairId::from_store(1),
@@ -1580,16 +1603,7 @@ mod tests {
             "v1",
             base.project(&EventProfile::outlook()).item,
         )]);
-        let plan = plan_calendar(&CalendarInput {
-            state: &state,
-            raynet: &raynet,
-            outlook: &outlook,
-            raynet_profile: &EventProfile::raynet(),
-            outlook_profile: &EventProfile::outlook(),
-            policy: &Policy::default(),
-            member: &Member::default(),
-            now: now(),
-        });
+        let plan = plan_default(&state, &raynet, &outlook);
         assert_eq!(
             creates(&plan),
             1,
@@ -1609,14 +1623,7 @@ mod tests {
 
     #[test]
     fn a_paired_event_listed_and_also_unreadable_is_left_alone_never_created_again() {
-        let start = now() + chrono::Duration::hours(2);
-        let base = Event::new(
-            "Review",
-            Schedule::Timed {
-                start,
-                end: start + chrono::Duration::hours(1),
-            },
-        );
+        let base = review();
         let outlook_base = base.project(&EventProfile::outlook()).item;
         let mut state = StoredState::default();
         state.pairs.insert(
@@ -1639,16 +1646,7 @@ mod tests {
             };
             read.unreadable
                 .push((RemoteId::new(id).unwrap(), "cannot be mapped".into()));
-            let plan = plan_calendar(&CalendarInput {
-                state: &state,
-                raynet: &raynet,
-                outlook: &outlook,
-                raynet_profile: &EventProfile::raynet(),
-                outlook_profile: &EventProfile::outlook(),
-                policy: &Policy::default(),
-                member: &Member::default(),
-                now: now(),
-            });
+            let plan = plan_default(&state, &raynet, &outlook);
             assert_eq!(
                 creates(&plan),
                 0,
