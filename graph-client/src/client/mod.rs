@@ -77,6 +77,19 @@ pub(crate) fn odata_string(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
+/// The `$filter` and `$expand` that find items by the value of a single-value extended
+/// property (and return that property with them).
+pub(crate) fn link_property_query(property_id: &str, value: &str) -> (String, String) {
+    let id = odata_string(property_id);
+    (
+        format!(
+            "singleValueExtendedProperties/Any(ep: ep/id eq {id} and ep/value eq {})",
+            odata_string(value)
+        ),
+        format!("singleValueExtendedProperties($filter=id eq {id})"),
+    )
+}
+
 /// Builds a [`Client`].
 #[derive(Debug)]
 #[must_use]

@@ -89,6 +89,42 @@ pub struct DeltaRound<T> {
     pub pages: usize,
 }
 
+impl<T> DeltaRound<T> {
+    /// Finishes a round from its first page: follows the `@odata.nextLink`s with `next` until
+    /// a page carries the delta link. A page with neither link is an [`Error::Shape`] of
+    /// `endpoint`.
+    pub(crate) async fn follow<F, Fut>(
+        mut page: Page<T>,
+        endpoint: &str,
+        mut next: F,
+    ) -> Result<Self>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = Result<Page<T>>>,
+    {
+        let mut items = std::mem::take(&mut page.items);
+        let mut pages = 1;
+        loop {
+            if let Some(link) = page.next_link.take() {
+                page = next(link).await?;
+                pages += 1;
+                items.append(&mut page.items);
+            } else if let Some(delta_link) = page.delta_link.take() {
+                return Ok(Self {
+                    items,
+                    delta_link,
+                    pages,
+                });
+            } else {
+                return Err(Error::Shape {
+                    endpoint: endpoint.to_owned(),
+                    detail: "page has neither a next link nor a delta link".into(),
+                });
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -152,15 +152,7 @@ impl<'a> Contacts<'a> {
         property_id: &str,
         value: &str,
     ) -> Result<Vec<Contact>> {
-        let filter = format!(
-            "singleValueExtendedProperties/Any(ep: ep/id eq {} and ep/value eq {})",
-            odata_string(property_id),
-            odata_string(value)
-        );
-        let expand = format!(
-            "singleValueExtendedProperties($filter=id eq {})",
-            odata_string(property_id)
-        );
+        let (filter, expand) = crate::client::link_property_query(property_id, value);
         let url = format!(
             "{}/contactFolders/{}/contacts{}",
             self.base(),
@@ -238,27 +230,13 @@ impl<'a> Contacts<'a> {
         self.finish_round(first_page).await
     }
 
-    async fn finish_round(&self, mut page: Page<Contact>) -> Result<DeltaRound<Contact>> {
-        let mut items = std::mem::take(&mut page.items);
-        let mut pages = 1;
-        loop {
-            if let Some(next) = page.next_link.take() {
-                page = self.delta_page(&next).await?;
-                pages += 1;
-                items.append(&mut page.items);
-            } else if let Some(delta_link) = page.delta_link.take() {
-                return Ok(DeltaRound {
-                    items,
-                    delta_link,
-                    pages,
-                });
-            } else {
-                return Err(Error::Shape {
-                    endpoint: "GET /users/{id}/contactFolders/{id}/contacts/delta".into(),
-                    detail: "page has neither a next link nor a delta link".into(),
-                });
-            }
-        }
+    async fn finish_round(&self, first: Page<Contact>) -> Result<DeltaRound<Contact>> {
+        DeltaRound::follow(
+            first,
+            "GET /users/{id}/contactFolders/{id}/contacts/delta",
+            |link| async move { self.delta_page(&link).await },
+        )
+        .await
     }
 }
 

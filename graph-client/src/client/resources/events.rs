@@ -189,15 +189,7 @@ impl<'a> Events<'a> {
         property_id: &str,
         value: &str,
     ) -> Result<Vec<Event>> {
-        let filter = format!(
-            "singleValueExtendedProperties/Any(ep: ep/id eq {} and ep/value eq {})",
-            odata_string(property_id),
-            odata_string(value)
-        );
-        let expand = format!(
-            "singleValueExtendedProperties($filter=id eq {})",
-            odata_string(property_id)
-        );
+        let (filter, expand) = crate::client::link_property_query(property_id, value);
         let url = format!(
             "{}/events{}",
             self.base(),
@@ -293,26 +285,12 @@ impl<'a> Events<'a> {
         self.finish_round(first_page).await
     }
 
-    async fn finish_round(&self, mut page: Page<Event>) -> Result<DeltaRound<Event>> {
-        let mut items = std::mem::take(&mut page.items);
-        let mut pages = 1;
-        loop {
-            if let Some(next) = page.next_link.take() {
-                page = self.delta_page(&next).await?;
-                pages += 1;
-                items.append(&mut page.items);
-            } else if let Some(delta_link) = page.delta_link.take() {
-                return Ok(DeltaRound {
-                    items,
-                    delta_link,
-                    pages,
-                });
-            } else {
-                return Err(Error::Shape {
-                    endpoint: "GET /users/{id}/calendarView/delta".into(),
-                    detail: "page has neither a next link nor a delta link".into(),
-                });
-            }
-        }
+    async fn finish_round(&self, first: Page<Event>) -> Result<DeltaRound<Event>> {
+        DeltaRound::follow(
+            first,
+            "GET /users/{id}/calendarView/delta",
+            |link| async move { self.delta_page(&link).await },
+        )
+        .await
     }
 }
