@@ -394,28 +394,36 @@ impl RaynetCalendar {
         }
     }
 
-    async fn fetch_remote(
+    /// One record as the engine sees it (its participants' e-mails looked up).
+    async fn remote_of(
         &self,
+        a: &CalendarActivity,
         kind: ActivityKind,
-        id: u64,
-    ) -> Result<Option<Remote<Event>>, ProviderError> {
-        let Some(a) = self.fetch(kind, id).await? else {
-            return Ok(None);
-        };
-        let emails = self.emails_for(&[&a]).await?;
-        self.to_remote(&a, kind, &emails).map(Some)
+    ) -> Result<Remote<Event>, ProviderError> {
+        let emails = self.emails_for(&[a]).await?;
+        self.to_remote(a, kind, &emails)
     }
 
-    async fn written(&self, kind: ActivityKind, id: u64) -> Result<Written<Event>, ProviderError> {
-        let remote = self
-            .fetch_remote(kind, id)
-            .await?
-            .ok_or_else(|| vanished(kind, id))?;
+    /// What a write left: the record as it is now.
+    async fn written_of(
+        &self,
+        a: &CalendarActivity,
+        kind: ActivityKind,
+    ) -> Result<Written<Event>, ProviderError> {
+        let remote = self.remote_of(a, kind).await?;
         Ok(Written {
             id: remote.id,
             version: remote.version,
             item: Some(remote.item),
         })
+    }
+
+    async fn written(&self, kind: ActivityKind, id: u64) -> Result<Written<Event>, ProviderError> {
+        let a = self
+            .fetch(kind, id)
+            .await?
+            .ok_or_else(|| vanished(kind, id))?;
+        self.written_of(&a, kind).await
     }
 
     /// Person ids of the attendees RAYNET knows by e-mail (others are left out).
@@ -517,13 +525,7 @@ impl RaynetCalendar {
             .as_ref()
             .is_some_and(|x| x.iter().any(|e| e == ext));
         if has_key {
-            let emails = self.emails_for(&[&record]).await?;
-            let remote = self.to_remote(&record, kind, &emails)?;
-            return Ok(Written {
-                id: remote.id,
-                version: remote.version,
-                item: Some(remote.item),
-            });
+            return self.written_of(&record, kind).await;
         }
         let entity = match kind {
             ActivityKind::Meeting => EntityName::Meeting,
@@ -615,8 +617,7 @@ impl ReadSide<Event> for RaynetCalendar {
             // Reassigned to someone else: it left this member's calendar (and is in theirs).
             return Ok(None);
         }
-        let emails = self.emails_for(&[&a]).await?;
-        self.to_remote(&a, kind, &emails).map(Some)
+        self.remote_of(&a, kind).await.map(Some)
     }
 }
 
@@ -721,10 +722,7 @@ impl WriteSide<Event> for RaynetCalendar {
         let ext = format!("{EXT_ID_PREFIX}{key}");
         for kind in [ActivityKind::Meeting, ActivityKind::Event] {
             match self.handler(kind).by_ext_id(&ext).await {
-                Ok(a) => {
-                    let emails = self.emails_for(&[&a]).await?;
-                    return self.to_remote(&a, kind, &emails).map(Some);
-                }
+                Ok(a) => return self.remote_of(&a, kind).await.map(Some),
                 Err(e) if e.is_not_found() => {}
                 Err(e) => return Err(e.into()),
             }
@@ -958,24 +956,28 @@ impl ReadSide<Contact> for RaynetContacts {
         let Ok(n) = id.as_str().parse::<u64>() else {
             return Ok(None);
         };
-        if !self.filter.to_pairs().is_empty() {
+        let person = if self.filter.to_pairs().is_empty() {
+            match self.client.persons().get(n).await {
+                Ok(p) => Some(p),
+                Err(e) if e.is_not_found() => None,
+                Err(e) => return Err(e.into()),
+            }
+        } else {
             // A person outside the filter (a tag removed, another owner) is gone from this
             // listing: look it up through the same filter, so that it counts as deleted.
             let query = self.filter.clone().filter("id", Op::Eq, n).limit(1);
-            let page = self.client.persons().list(&query).await?;
-            let Some(p) = page.items.into_iter().next() else {
-                return Ok(None);
-            };
-            let companies = self.company_names(std::slice::from_ref(&p)).await?;
-            return self.to_remote(&p, &companies).map(Some);
-        }
-        match self.client.persons().get(n).await {
-            Ok(p) => {
-                let companies = self.company_names(std::slice::from_ref(&p)).await?;
-                self.to_remote(&p, &companies).map(Some)
-            }
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+            self.client
+                .persons()
+                .list(&query)
+                .await?
+                .items
+                .into_iter()
+                .next()
+        };
+        let Some(p) = person else {
+            return Ok(None);
+        };
+        let companies = self.company_names(std::slice::from_ref(&p)).await?;
+        self.to_remote(&p, &companies).map(Some)
     }
 }
