@@ -514,10 +514,12 @@ impl SharedReads {
         }
         if tenant.sync.mode.contacts() {
             if let Some(plan) = plan_of(infos(Collection::Contacts)) {
-                let filter = match &tenant.sync.contacts_filter {
-                    ContactsFilter::All | ContactsFilter::Owned => raynet_client::ListQuery::new(),
-                    ContactsFilter::Tag(tag) => {
-                        raynet_client::ListQuery::new().param("tags", tag.as_str())
+                // The members' own filter when it is the same for all; everybody's persons
+                // when it depends on the member (routed by owner).
+                let filter = match person_filter(&tenant.sync.contacts_filter, 0) {
+                    (filter, raynet_client::adapter::PersonRoute::Everyone) => filter,
+                    (_, raynet_client::adapter::PersonRoute::OwnedBy(_)) => {
+                        raynet_client::ListQuery::new()
                     }
                 };
                 feed = feed.persons(plan, filter);

@@ -485,9 +485,13 @@ impl Runner {
         };
         match side.read(&request).await {
             Ok(mut read) => {
-                for r in &mut read.items {
-                    r.item = r.item.clone().normalized();
-                }
+                read.items = std::mem::take(&mut read.items)
+                    .into_iter()
+                    .map(|mut r| {
+                        r.item = r.item.normalized();
+                        r
+                    })
+                    .collect();
                 for (id, why) in &read.unreadable {
                     report.skipped.push(Skipped {
                         side: which,
