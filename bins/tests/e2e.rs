@@ -236,6 +236,56 @@ async fn idle_rounds_read_raynet_once_per_resource_for_all_members() {
     );
 }
 
+/// Outlook edits reach Raynet with one partial update each (the version check goes through the
+/// round's shared listing, nothing is read back), and the next round, which reads the written
+/// records again, has nothing to do: what the engine recorded is what Raynet holds.
+#[tokio::test]
+async fn outlook_edits_reach_raynet_without_read_backs_and_do_not_echo() {
+    let w = World::new("").await;
+    let d = w.sandbox.data.clone();
+    let quiet = || {
+        w.sandbox.raynet.advance_clock(Duration::minutes(15));
+        w.sandbox.raynet.reset_counters();
+    };
+    quiet();
+    assert!(w.round().await.is_clean());
+    quiet();
+    assert!(w.round().await.is_clean());
+    quiet();
+    w.sandbox.graph.edit_event(
+        &d.jana,
+        &d.customer_call,
+        &json!({
+            "subject": "Customer call – Brno (moved)",
+            "location": {"displayName": "Teams"},
+            "body": {"contentType": "text", "content": "Agenda:\n1. prices\n2. delivery"},
+        }),
+    );
+    let r = w.round().await;
+    assert!(r.is_clean(), "{:?}", r.member_errors);
+    let inst = w.sandbox.raynet.instance(INSTANCE);
+    let call = inst
+        .ids("event")
+        .into_iter()
+        .filter_map(|id| inst.record("event", id))
+        .find(|r| r["title"] == "Customer call – Brno (moved)")
+        .expect("the Outlook edit reached Raynet");
+    assert_eq!(call["meetingPlace"], "Teams");
+    let counts = w.sandbox.raynet.request_counts();
+    assert_eq!(counts.get("POST /event/{id}/"), Some(&1), "{counts:?}");
+    assert_eq!(
+        counts.get("GET /event/{id}/"),
+        None,
+        "no read of the record before or after: {counts:?}"
+    );
+    for _ in 0..2 {
+        quiet();
+        let next = w.round().await;
+        assert!(next.is_clean());
+        assert_eq!(World::writes(&next), 0, "no echo of the written edit");
+    }
+}
+
 /// A meeting reassigned in Raynet moves from the first owner's Outlook calendar to the new
 /// owner's (one Raynet record, one Outlook copy, in the right mailbox).
 #[tokio::test]

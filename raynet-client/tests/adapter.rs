@@ -6,7 +6,7 @@ use raynet_client::fake::{ActivitySeed, CompanySeed, FakeRaynet, PersonSeed};
 use sync_core::{
     ActivityKind, Attendee, Completeness, Email, ErrorKind, Event, EventField, EventStatus,
     FieldSet, IdempotencyKey, ReadRequest, ReadSide, RemoteId, Response, Schedule, Sensitivity,
-    Side, Window, WriteSide,
+    Side, SyncItem, Window, WriteSide,
 };
 
 fn utc(s: &str) -> DateTime<Utc> {
@@ -243,6 +243,80 @@ async fn update_honours_expected_versions_and_changed_fields() {
         1,
         "the owner stays"
     );
+}
+
+#[tokio::test]
+async fn an_update_alone_reads_the_record_once_and_guesses_the_next_version() {
+    let w = world().await;
+    let inst = w.fake.default_instance();
+    let id = inst
+        .add_event(
+            ActivitySeed::new("Old", w.member)
+                .scheduled_local("2026-05-04 09:00", "2026-05-04 10:00")
+                .meeting_place("Praha"),
+        )
+        .unwrap();
+    let cal = RaynetCalendar::new(w.fake.client(), w.member);
+    let rid = RemoteId::new(format!("e-{id}")).unwrap();
+    let current = cal.get(&rid).await.unwrap().unwrap();
+    let mut item = current.item.clone();
+    item.title = "New".into();
+    item.location = "Brno".into();
+    let changed = FieldSet::of(&[EventField::Title, EventField::Location]);
+
+    w.fake.reset_counters();
+    let written = cal
+        .update(&rid, &item, changed, Some(&current.version))
+        .await
+        .unwrap();
+    assert_eq!(
+        w.fake.request_counts(),
+        [("GET /event/{id}/", 1), ("POST /event/{id}/", 1)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        "the version check and the update; no read-back"
+    );
+    assert!(written.item.is_none());
+    let now = cal.get(&rid).await.unwrap().unwrap();
+    assert_eq!(
+        written.version, now.version,
+        "the guessed version is RAYNET's"
+    );
+    assert_eq!(now.item, item.clone().normalized());
+
+    // A guess ahead of the record (a write that did not move `_version`) does not block the
+    // next write; a version newer than expected does.
+    let ahead = sync_core::Version::new(format!(
+        "v{}",
+        inst.record("event", id).unwrap()["_version"]
+            .as_u64()
+            .unwrap()
+            + 1
+    ))
+    .unwrap();
+    item.title = "Newer".into();
+    cal.update(
+        &rid,
+        &item,
+        FieldSet::of(&[EventField::Title]),
+        Some(&ahead),
+    )
+    .await
+    .unwrap();
+    inst.edit("event", id, &serde_json::json!({"title": "RAYNET"}))
+        .unwrap();
+    let err = cal
+        .update(
+            &rid,
+            &item,
+            FieldSet::of(&[EventField::Title]),
+            Some(&ahead),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
+    assert_eq!(inst.record("event", id).unwrap()["title"], "RAYNET");
 }
 
 #[tokio::test]

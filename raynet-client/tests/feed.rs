@@ -8,7 +8,9 @@ use raynet_client::adapter::{
     CursorInfo, FeedPlan, InstanceFeed, PersonRoute, RaynetCalendar, RaynetContacts,
 };
 use raynet_client::fake::{ActivitySeed, FakeRaynet, Fault, FaultKind, PersonSeed};
-use sync_core::{Completeness, Cursor, ReadSide, SideRead};
+use sync_core::{
+    Completeness, Cursor, EventField, FieldSet, ReadSide, SideRead, SyncItem, WriteSide,
+};
 
 use crate::incremental::{counts, request, utc, window};
 
@@ -541,4 +543,178 @@ async fn a_reassigned_meeting_moves_from_one_members_read_to_the_others() {
             .is_some(),
         "in B's"
     );
+}
+
+/// Each member's changed item: its event with a new title, as read through
+/// `feed`, and the member's provider.
+async fn read_events_through(
+    t: &Tenant,
+    feed: &InstanceFeed,
+    cursors: &[Cursor],
+) -> Vec<(RaynetCalendar, sync_core::Remote<sync_core::Event>)> {
+    let mut out = Vec::new();
+    for ((m, c), e) in t.members.iter().zip(cursors).zip(&t.events) {
+        let cal = RaynetCalendar::new(t.fake.client(), *m).with_feed(feed.clone());
+        let read = cal.read(&request(Some(c))).await.unwrap();
+        let id = format!("e-{e}");
+        let remote = read
+            .items
+            .iter()
+            .find(|r| r.id.as_str() == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} not in the member's read"));
+        out.push((cal, remote));
+    }
+    out
+}
+
+/// Touches every member's event so that the next reads list it.
+fn touch_events(t: &Tenant) {
+    let inst = t.fake.default_instance();
+    for e in &t.events {
+        inst.edit("event", *e, &serde_json::json!({"meetingPlace": "Brno"}))
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn writes_check_versions_through_one_shared_listing_and_are_not_read_back() {
+    let t = tenant().await;
+    let cursors = first_reads(&t).await;
+    touch_events(&t);
+    let feed = InstanceFeed::new(t.fake.client()).calendar(FeedPlan {
+        watermark: oldest(&cursors),
+        scan: false,
+    });
+    let read = read_events_through(&t, &feed, &cursors).await;
+    t.fake.reset_counters();
+    let mut written = Vec::new();
+    for (cal, remote) in &read {
+        let mut item = remote.item.clone();
+        item.title = format!("{} (edited in Outlook)", item.title);
+        let w = cal
+            .update(
+                &remote.id,
+                &item,
+                FieldSet::of(&[EventField::Title]),
+                Some(&remote.version),
+            )
+            .await
+            .unwrap();
+        assert!(
+            w.item.is_none(),
+            "not read back: the engine records what it sent"
+        );
+        written.push((w, item));
+    }
+    assert_eq!(
+        t.fake.request_counts(),
+        counts(&[("GET /event/", 1), ("POST /event/{id}/", 3)]),
+        "one version listing for the three writes, no read of any record"
+    );
+
+    // The version guessed is the one RAYNET (here the fake) gives, and the next read lists
+    // the record with the content sent: the engine then has nothing to do.
+    t.fake.advance_clock(Duration::minutes(15));
+    let next = InstanceFeed::new(t.fake.client()).calendar(FeedPlan {
+        watermark: oldest(&cursors),
+        scan: false,
+    });
+    let reread = read_events_through(&t, &next, &cursors).await;
+    for ((w, sent), (_, now)) in written.iter().zip(&reread) {
+        assert_eq!(now.version, w.version, "{}", now.id);
+        assert_eq!(now.item, sent.clone().normalized(), "{}", now.id);
+    }
+}
+
+#[tokio::test]
+async fn a_record_edited_after_the_read_is_not_written() {
+    let t = tenant().await;
+    let cursors = first_reads(&t).await;
+    touch_events(&t);
+    let feed = InstanceFeed::new(t.fake.client())
+        .calendar(FeedPlan {
+            watermark: oldest(&cursors),
+            scan: false,
+        })
+        .with_recheck_age(std::time::Duration::ZERO);
+    let read = read_events_through(&t, &feed, &cursors).await;
+    let inst = t.fake.default_instance();
+    let write = |i: usize| {
+        let (cal, remote) = &read[i];
+        let mut item = remote.item.clone();
+        item.title = "From Outlook".into();
+        async move {
+            cal.update(
+                &remote.id,
+                &item,
+                FieldSet::of(&[EventField::Title]),
+                Some(&remote.version),
+            )
+            .await
+        }
+    };
+    // The first member's write lists the versions; then a RAYNET user edits the second
+    // member's event: with no reuse of listings, its write lists again and sees the edit.
+    write(0).await.unwrap();
+    inst.edit(
+        "event",
+        t.events[1],
+        &serde_json::json!({"title": "Edited in RAYNET"}),
+    )
+    .unwrap();
+    t.fake.reset_counters();
+    let err = write(1).await.unwrap_err();
+    assert_eq!(
+        err.kind(),
+        sync_core::ErrorKind::PreconditionFailed,
+        "{err}"
+    );
+    assert_eq!(
+        t.fake.request_counts(),
+        counts(&[("GET /event/", 1)]),
+        "listed again, nothing sent"
+    );
+    assert_eq!(
+        inst.record("event", t.events[1]).unwrap()["title"],
+        "Edited in RAYNET"
+    );
+    // A record nobody touched since the round's read passes.
+    write(2).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_version_listing_fails_the_write_and_sends_nothing() {
+    let t = tenant().await;
+    let cursors = first_reads(&t).await;
+    touch_events(&t);
+    let feed = InstanceFeed::new(t.fake.client()).calendar(FeedPlan {
+        watermark: oldest(&cursors),
+        scan: false,
+    });
+    let read = read_events_through(&t, &feed, &cursors).await;
+    t.fake.inject(
+        Fault::new(FaultKind::Status(500))
+            .on("GET /event/")
+            .times(100),
+    );
+    t.fake.reset_counters();
+    let (cal, remote) = &read[0];
+    let mut item = remote.item.clone();
+    item.title = "From Outlook".into();
+    let err = cal
+        .update(
+            &remote.id,
+            &item,
+            FieldSet::of(&[EventField::Title]),
+            Some(&remote.version),
+        )
+        .await
+        .unwrap_err();
+    assert_ne!(
+        err.kind(),
+        sync_core::ErrorKind::PreconditionFailed,
+        "{err}"
+    );
+    assert_eq!(t.fake.requests("POST /event/{id}/"), 0);
 }

@@ -396,7 +396,12 @@ fn change_one_percent(world: &World) -> anyhow::Result<(usize, String)> {
     let fake =
         |e: raynet_client::fake::FakeError| anyhow::anyhow!("editing the fake Raynet: {e:?}");
     let mut activities = 0;
-    for (entity, id) in world.seeded.activities.iter().step_by(100) {
+    // Every 100th meeting or event, picked with a stride of 101 so that the edits spread
+    // over the owners (the seeding deals the activities out to the members in turn: a
+    // stride of 100 would give them all to one member) and alternate meetings and events.
+    let all = &world.seeded.activities;
+    let picked = (0..all.len() / 100).map(|j| &all[(j * 101) % all.len()]);
+    for (entity, id) in picked {
         inst.edit(
             entity,
             *id,

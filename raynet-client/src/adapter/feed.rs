@@ -21,6 +21,16 @@
 //! read failure: the engine then neither deletes nor moves anything on the
 //! Raynet side in that round.
 //!
+//! The feed also checks versions for the members' writes. RAYNET has no
+//! conditional update (it ignores `_version` on writes), so a provider checks
+//! that a record has not changed since the engine read it before it writes.
+//! Alone it reads the record (`GET /meeting/{id}/`), one request per write;
+//! with a feed it asks [`InstanceFeed`] instead, which lists the instance's
+//! meetings or events changed since the feed's start once and lets that
+//! listing serve every write of the next [`InstanceFeed::with_recheck_age`]
+//! (default 5 seconds): a record not in it has not changed since before the
+//! round's reads, a record in it is compared by version.
+//!
 //! [`RaynetCalendar`]: super::RaynetCalendar
 //! [`RaynetContacts`]: super::RaynetContacts
 
@@ -31,14 +41,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sync_core::{ActivityKind, ErrorKind, ProviderError, RemoteId, Window};
-use tokio::sync::OnceCell;
+use sync_core::{ActivityKind, ErrorKind, ProviderError, RemoteId, Version, Window};
+use tokio::sync::{Mutex, OnceCell};
 
 use super::cursor::window_key;
 use super::{CompanyNames, DEFAULT_TIME_ZONE, EmailsByPerson};
 use crate::client::models::{CalendarActivity, Person};
 use crate::client::query::{FilterValue, ListQuery, Op, SortDirection};
 use crate::client::{Client, error::Error};
+
+/// How long one version listing serves the members' version checks
+/// ([`InstanceFeed::with_recheck_age`]).
+pub const DEFAULT_RECHECK_AGE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a feed reads of one resource in a round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +108,30 @@ struct Inner {
     calendar_rows: OnceCell<Result<Arc<CalendarRows>, Failure>>,
     person_rows: OnceCell<Result<Arc<PersonRows>, Failure>>,
     scan_requests: AtomicU64,
+    recheck_age: std::time::Duration,
+    /// The last version listing of meetings (`[0]`) and events (`[1]`); the
+    /// lock makes concurrent writers wait for one listing instead of each
+    /// sending its own.
+    rechecks: [Mutex<Option<Arc<VersionListing>>>; 2],
+}
+
+/// The versions of the meetings or events changed since the feed's start, as
+/// listed at `at`.
+#[derive(Debug)]
+struct VersionListing {
+    at: tokio::time::Instant,
+    versions: HashMap<u64, Option<Version>>,
+}
+
+/// What a version check through the feed found for one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Recheck {
+    /// The record has not changed since the feed's start (before any read of
+    /// this round): its version is the one the engine knows.
+    Unchanged,
+    /// The record changed since the feed's start; its version now (`None`
+    /// when the row says none).
+    Listed(Option<Version>),
 }
 
 impl fmt::Debug for InstanceFeed {
@@ -177,6 +215,8 @@ impl InstanceFeed {
                 calendar_rows: OnceCell::new(),
                 person_rows: OnceCell::new(),
                 scan_requests: AtomicU64::new(0),
+                recheck_age: DEFAULT_RECHECK_AGE,
+                rechecks: [Mutex::new(None), Mutex::new(None)],
             }),
         }
     }
@@ -196,6 +236,8 @@ impl InstanceFeed {
                 calendar_rows: OnceCell::new(),
                 person_rows: OnceCell::new(),
                 scan_requests: AtomicU64::new(0),
+                recheck_age: old.recheck_age,
+                rechecks: [Mutex::new(None), Mutex::new(None)],
             };
             f(&mut inner);
             self.inner = Arc::new(inner);
@@ -214,6 +256,16 @@ impl InstanceFeed {
     #[must_use]
     pub fn with_overlap(self, overlap: chrono::Duration) -> Self {
         self.edit(|i| i.overlap = overlap)
+    }
+
+    /// How long one version listing serves the version checks of the
+    /// members' writes (default 5 seconds; see the module docs). Shorter
+    /// narrows the time in which a RAYNET edit made just before a write can
+    /// still be overwritten by it, at one more listing per that many seconds
+    /// of writing; zero lists again for every write.
+    #[must_use]
+    pub fn with_recheck_age(self, age: std::time::Duration) -> Self {
+        self.edit(|i| i.recheck_age = age)
     }
 
     /// Reads the changed meetings and events of every owner (and, when
@@ -304,6 +356,56 @@ impl InstanceFeed {
             Ok(rows) => Some(Ok(rows.clone())),
             Err(f) => Some(Err(f.to_error())),
         }
+    }
+
+    /// Whether the meeting or event `id` changed since the feed's start, for
+    /// the version check of a write; `None` when the feed has no calendar
+    /// plan. One listing of the changed meetings (or events) of the instance
+    /// serves every check for the next [`InstanceFeed::with_recheck_age`].
+    pub(super) async fn recheck(
+        &self,
+        kind: ActivityKind,
+        id: u64,
+    ) -> Option<Result<Recheck, ProviderError>> {
+        let plan = self.inner.calendar?;
+        let slot = match kind {
+            ActivityKind::Meeting => &self.inner.rechecks[0],
+            ActivityKind::Event => &self.inner.rechecks[1],
+        };
+        let mut cached = slot.lock().await;
+        let fresh = cached
+            .as_ref()
+            .filter(|l| l.at.elapsed() < self.inner.recheck_age)
+            .cloned();
+        let listing = if let Some(l) = fresh {
+            l
+        } else {
+            let at = tokio::time::Instant::now();
+            let since = plan.watermark - self.inner.overlap;
+            let query = ListQuery::new().modified_since(&since);
+            let handler = match kind {
+                ActivityKind::Meeting => self.inner.client.meetings(),
+                ActivityKind::Event => self.inner.client.events(),
+            };
+            let rows = match handler.list_all(&query).await {
+                Ok(rows) => rows,
+                Err(e) => return Some(Err(e.into())),
+            };
+            let listing = Arc::new(VersionListing {
+                at,
+                versions: rows
+                    .iter()
+                    .map(|a| (a.id, super::version_of(&a.row_info)))
+                    .collect(),
+            });
+            *cached = Some(listing.clone());
+            listing
+        };
+        drop(cached);
+        Some(Ok(match listing.versions.get(&id) {
+            None => Recheck::Unchanged,
+            Some(v) => Recheck::Listed(v.clone()),
+        }))
     }
 
     async fn load_calendar(

@@ -51,7 +51,7 @@ use crate::client::models::{
 };
 
 pub use cursor::CursorInfo;
-pub use feed::{FeedPlan, InstanceFeed, PersonRoute};
+pub use feed::{DEFAULT_RECHECK_AGE, FeedPlan, InstanceFeed, PersonRoute};
 pub use provider::{EXT_ID_PREFIX, RaynetCalendar, RaynetContacts};
 
 /// The zone RAYNET times are in when nothing else is configured.

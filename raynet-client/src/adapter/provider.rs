@@ -10,7 +10,7 @@ use sync_core::{
 };
 
 use super::cursor::{Incremental, Watermark, window_key};
-use super::feed::{InstanceFeed, PersonRoute};
+use super::feed::{InstanceFeed, PersonRoute, Recheck};
 use super::{
     CompanyNames, DEFAULT_TIME_ZONE, EmailsByPerson, activity_to_core, classify,
     event_to_new_activity, event_to_update, participant_changes, person_to_contact_with,
@@ -540,7 +540,8 @@ impl RaynetCalendar {
         expected: Option<&Version>,
     ) -> Result<(), ProviderError> {
         if let Some(expected) = expected {
-            if version_of(&current.row_info).as_ref() != Some(expected) {
+            let now = version_or_default(&current.row_info)?;
+            if !version_allows(expected, &now) {
                 return Err(ProviderError::new(
                     ErrorKind::PreconditionFailed,
                     format!(
@@ -552,6 +553,101 @@ impl RaynetCalendar {
         }
         Ok(())
     }
+}
+
+impl RaynetCalendar {
+    /// Checks that the record `n` still has the `expected` version (see
+    /// [`WriteSide::update`]) and answers the `_version` the write goes over
+    /// (`None` when unknown: the write is then read back).
+    async fn check_version(
+        &self,
+        kind: ActivityKind,
+        n: u64,
+        id: &RemoteId,
+        expected: Option<&Version>,
+    ) -> Result<Option<u64>, ProviderError> {
+        let number = expected.and_then(version_number);
+        if let (Some(feed), Some(expected), Some(e)) = (&self.feed, expected, number) {
+            match feed.recheck(kind, n).await {
+                Some(Ok(Recheck::Unchanged)) => return Ok(Some(e)),
+                Some(Ok(Recheck::Listed(Some(now)))) => {
+                    if !version_allows(expected, &now) {
+                        return Err(changed_since(id, expected));
+                    }
+                    if let Some(v) = version_number(&now) {
+                        return Ok(Some(v));
+                    }
+                }
+                // A row without a version: read the record.
+                Some(Ok(Recheck::Listed(None))) | None => {}
+                Some(Err(e)) => return Err(e),
+            }
+        }
+        let current = self
+            .fetch(kind, n)
+            .await?
+            .ok_or_else(|| ProviderError::new(ErrorKind::NotFound, format!("raynet {id}")))?;
+        Self::check_expected(&current, expected)?;
+        Ok(current.row_info.version)
+    }
+
+    /// An update that changes the participants: the record is read first
+    /// (for the participant diff and the version check) and again after.
+    async fn update_with_attendees(
+        &self,
+        kind: ActivityKind,
+        n: u64,
+        item: &Event,
+        changed: FieldSet<EventField>,
+        expected: Option<&Version>,
+    ) -> Result<Written<Event>, ProviderError> {
+        let current = self.fetch(kind, n).await?.ok_or_else(|| {
+            ProviderError::new(ErrorKind::NotFound, format!("raynet {} {n}", kind.as_str()))
+        })?;
+        Self::check_expected(&current, expected)?;
+        let mut update = event_to_update(item, changed, &self.tz);
+        let persons = self.persons_for(item).await?;
+        let wanted: Vec<u64> = persons.iter().map(|(id, _)| *id).collect();
+        let changes = participant_changes(&current.participants, &wanted);
+        if !changes.is_empty() {
+            update.participants = Some(changes);
+        }
+        let company = current.company.as_ref().map(|c| c.id);
+        Self::link_company(&mut update, company, &persons);
+        if !update.is_empty() {
+            self.handler(kind).update(n, &update).await?;
+        }
+        self.written(kind, n).await
+    }
+}
+
+/// The number of a `_version` token (`v<n>`); `None` for a token made of a
+/// timestamp, a recovered item's token, or `v0` (what a row without either
+/// reads as).
+fn version_number(v: &Version) -> Option<u64> {
+    v.as_str()
+        .strip_prefix('v')
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+}
+
+/// Whether a record at version `now` may be written by a step that expects
+/// `expected`: the same version, or (both being `_version` numbers) an older
+/// one — versions only grow, so a record behind the expected version is one
+/// whose last write left it where a guess said it would not (see
+/// [`WriteSide::update`]); nobody else wrote it since.
+fn version_allows(expected: &Version, now: &Version) -> bool {
+    match (version_number(expected), version_number(now)) {
+        (Some(e), Some(n)) => n <= e,
+        _ => expected == now,
+    }
+}
+
+fn changed_since(id: &RemoteId, expected: &Version) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::PreconditionFailed,
+        format!("raynet activity {id} changed since version {expected}"),
+    )
 }
 
 /// The engine's id of a meeting (`m-<id>`) or an event (`e-<id>`).
@@ -670,6 +766,25 @@ impl WriteSide<Event> for RaynetCalendar {
         }
     }
 
+    /// Sends the changed fields in one partial update (`POST /meeting/{id}/`).
+    ///
+    /// RAYNET ignores `_version` on writes, so the expected version is
+    /// checked first: through the [`InstanceFeed`]'s shared listing when the
+    /// provider has one, else by reading the record. A record whose version
+    /// is newer than the expected one fails with
+    /// [`ErrorKind::PreconditionFailed`] and nothing is sent.
+    ///
+    /// The answer is not read back: the engine records what it sent, and the
+    /// version as the checked one plus one (`_version` increments on each
+    /// write, raynet-api.md §4; whether always by exactly one is unverified).
+    /// A wrong guess costs nothing: the written record's
+    /// `rowInfo.lastModifiedAt` moved, so the next read lists it, and the
+    /// engine, finding a version it did not record, compares the content with
+    /// what it sent and records the version read. Checks accept a version
+    /// older than the expected one (versions only grow, so only a guess can
+    /// be ahead of the record). A changed attendee list is the exception:
+    /// which attendees RAYNET can hold depends on its persons, so such an
+    /// update reads the record before (for the participant diff) and after.
     async fn update(
         &self,
         id: &RemoteId,
@@ -678,26 +793,26 @@ impl WriteSide<Event> for RaynetCalendar {
         expected: Option<&Version>,
     ) -> Result<Written<Event>, ProviderError> {
         let (kind, n) = Self::parse_id(id)?;
-        let current = self
-            .fetch(kind, n)
-            .await?
-            .ok_or_else(|| ProviderError::new(ErrorKind::NotFound, format!("raynet {id}")))?;
-        Self::check_expected(&current, expected)?;
-        let mut update = event_to_update(item, changed, &self.tz);
         if changed.contains(EventField::Attendees) {
-            let persons = self.persons_for(item).await?;
-            let wanted: Vec<u64> = persons.iter().map(|(id, _)| *id).collect();
-            let changes = participant_changes(&current.participants, &wanted);
-            if !changes.is_empty() {
-                update.participants = Some(changes);
-            }
-            let company = current.company.as_ref().map(|c| c.id);
-            Self::link_company(&mut update, company, &persons);
+            return self
+                .update_with_attendees(kind, n, item, changed, expected)
+                .await;
         }
-        if !update.is_empty() {
-            self.handler(kind).update(n, &update).await?;
+        let update = event_to_update(item, changed, &self.tz);
+        let over = self.check_version(kind, n, id, expected).await?;
+        if update.is_empty() {
+            // Nothing RAYNET holds changes: answer what is there.
+            return self.written(kind, n).await;
         }
-        self.written(kind, n).await
+        self.handler(kind).update(n, &update).await?;
+        match over.and_then(|v| Version::new(format!("v{}", v.saturating_add(1))).ok()) {
+            Some(version) => Ok(Written {
+                id: id.clone(),
+                version,
+                item: None,
+            }),
+            None => self.written(kind, n).await,
+        }
     }
 
     async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError> {
