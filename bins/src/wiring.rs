@@ -18,7 +18,8 @@ use crate::store::SqliteStore;
 /// (`X-Ratelimit-Limit`).
 pub const RAYNET_DAILY_QUOTA: u64 = 24_000;
 
-/// The two clients of one tenant, and what is kept between its rounds (the group's membership
+/// The two clients of one tenant, the packer of its batched Outlook writes (all members' writes
+/// share full `$batch` requests), and what is kept between its rounds (the group's membership
 /// for `sync.membership_refresh`, the cost of the last deletion scan). Keep one per tenant for
 /// the life of the process: clones share the cache.
 #[derive(Clone, Debug)]
@@ -27,6 +28,8 @@ pub struct TenantClients {
     pub raynet: raynet_client::Client,
     /// Microsoft Graph, app-only.
     pub graph: graph_client::Client,
+    /// Packs the batched Outlook writes of all members into full `$batch` requests.
+    packer: graph_client::BatchPacker,
     cache: Arc<Mutex<Kept>>,
 }
 
@@ -61,6 +64,7 @@ impl TenantClients {
             .with_context(|| format!("tenant `{}`: cannot build the Graph client", tenant.name))?;
         Ok(Self {
             raynet,
+            packer: graph_client::BatchPacker::new(graph.clone()),
             graph,
             cache: Arc::default(),
         })
@@ -351,7 +355,8 @@ async fn sync_member(
                 .with_feed(shared.feed.clone());
         let outlook =
             graph_client::adapter::GraphCalendar::new(clients.graph.clone(), m.user.id.clone())
-                .with_prefetch(shared.graph.clone());
+                .with_prefetch(shared.graph.clone())
+                .with_packer(clients.packer.clone());
         let runner = options.runner(scope(Collection::Calendar), policy);
         let store_dyn: &dyn StateStore<sync_core::Event> = store;
         match runner
@@ -373,7 +378,8 @@ async fn sync_member(
             m.user.id.clone(),
             tenant.sync.contacts_folder.clone(),
         )
-        .with_prefetch(shared.graph.clone());
+        .with_prefetch(shared.graph.clone())
+        .with_packer(clients.packer.clone());
         let runner = options.runner(scope(Collection::Contacts), policy);
         let store_dyn: &dyn StateStore<sync_core::Contact> = store;
         match runner.sync_contacts(&source, &target, store_dyn, now).await {

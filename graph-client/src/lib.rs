@@ -10,8 +10,10 @@
 //! - [`adapter`]: pure mappings between Graph's models and `sync_core`'s `Event` and
 //!   `Contact`, the classification of client errors for the engine, and the engine's sides:
 //!   [`GraphCalendar`] (one member's default calendar, two-way) and [`GraphContacts`] (one
-//!   member's dedicated contact folder, the target of the one-way contact sync). It is the only
-//!   module that knows `sync_core`; nothing under [`client`] does.
+//!   member's dedicated contact folder, the target of the one-way contact sync), with
+//!   [`BatchPacker`] to pack the batched writes of a tenant's sides into full `$batch`
+//!   requests across mailboxes. It is the only module that knows `sync_core`; nothing under
+//!   [`client`] does.
 //! - `fake` (cargo feature `fake`): a stateful simulator of the same endpoints over loopback
 //!   HTTP, with seed builders, counters, an invitation log and fault injection.
 //!
@@ -45,7 +47,7 @@ pub mod client;
 #[cfg(feature = "fake")]
 pub mod fake;
 
-pub use adapter::{DeltaPrefetch, GraphCalendar, GraphContacts, PrefetchStats};
+pub use adapter::{BatchPacker, DeltaPrefetch, GraphCalendar, GraphContacts, PrefetchStats};
 pub use client::{
     Client, ClientBuilder, Credentials, DeltaRound, Error, Page, Result, RetryConfig, Secret,
 };

@@ -23,3 +23,5 @@ mod histories;
 mod batching;
 // DeltaPrefetch: stored delta links' first pages in $batch, used by the sides' reads.
 mod prefetch;
+// BatchPacker: the batched writes of many sides packed into full $batch requests of 20.
+mod packing;

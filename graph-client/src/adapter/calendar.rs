@@ -61,13 +61,16 @@ const LATEST_YEAR: i32 = 2200;
 /// (an update that changes nothing Graph holds is one `GET`); [`WriteSide::create_many`] is
 /// one `$batch` per 20 creates and [`WriteSide::update_many`] one per 20 updates (plus one
 /// `GET` per update that changes nothing Graph holds), and a sub-request Graph throttles is
-/// sent again in a further `$batch` after its `Retry-After`; `get` and `find_by_key` are 1.
+/// sent again in a further `$batch` after its `Retry-After`; with a packer
+/// ([`GraphCalendar::with_packer`]) the batched writes of all the sides sharing it fill
+/// `$batch` requests of 20 together; `get` and `find_by_key` are 1.
 #[derive(Debug, Clone)]
 pub struct GraphCalendar {
     client: Client,
     user: String,
     property_id: String,
     prefetch: Option<super::DeltaPrefetch>,
+    packer: Option<super::BatchPacker>,
 }
 
 impl GraphCalendar {
@@ -79,6 +82,7 @@ impl GraphCalendar {
             user: user_id.into(),
             property_id: LINK_PROPERTY_ID.to_owned(),
             prefetch: None,
+            packer: None,
         }
     }
 
@@ -89,6 +93,18 @@ impl GraphCalendar {
     #[must_use]
     pub fn with_prefetch(mut self, prefetch: super::DeltaPrefetch) -> Self {
         self.prefetch = Some(prefetch);
+        self
+    }
+
+    /// Sends the writes of [`WriteSide::create_many`] and [`WriteSide::update_many`] through
+    /// `packer`, packed with the batched writes of the tenant's other sides (any mailbox) into
+    /// full `$batch` requests of 20, instead of cutting this call's own batches. Each write
+    /// gets the result it would get without the packer; a partly filled batch waits at most
+    /// the packer's linger for others' writes. The packer must send with this side's client
+    /// (a clone of it); a packer of another client is not used.
+    #[must_use]
+    pub fn with_packer(mut self, packer: super::BatchPacker) -> Self {
+        self.packer = Some(packer);
         self
     }
 
@@ -482,9 +498,9 @@ impl WriteSide<Event> for GraphCalendar {
         crate::client::MAX_BATCH_REQUESTS
     }
 
-    /// Creates the events in `$batch` requests of at most 20, each sub-request with
-    /// `transactionId` = the idempotency key and the key in the link property, as
-    /// [`WriteSide::create`] does. One result per item, in order; a lost batch answer makes
+    /// Creates the events in `$batch` requests of at most 20 (packed with other sides' writes
+    /// when the side has a packer), each sub-request with `transactionId` = the idempotency
+    /// key and the key in the link property, as [`WriteSide::create`] does. One result per item, in order; a lost batch answer makes
     /// every item of it [`ErrorKind::Interrupted`] (the engine then looks each up by its key).
     async fn create_many(
         &self,
@@ -511,6 +527,7 @@ impl WriteSide<Event> for GraphCalendar {
         }
         let answers = super::batch_write(
             &self.client,
+            self.packer.as_ref(),
             writes,
             "POST /users/{id}/events",
             super::WriteKind::Create,
@@ -556,8 +573,8 @@ impl WriteSide<Event> for GraphCalendar {
         }
     }
 
-    /// Updates the events in `$batch` requests of at most 20, each sub-request the `PATCH`
-    /// [`WriteSide::update`] sends: only the changed fields ([`event_patch`]: never the
+    /// Updates the events in `$batch` requests of at most 20 (packed with other sides' writes
+    /// when the side has a packer), each sub-request the `PATCH` [`WriteSide::update`] sends: only the changed fields ([`event_patch`]: never the
     /// attendees unless they changed), `If-Match` with the expected version (`*` without
     /// one), `Prefer: outlook.timezone="UTC"` (the batch adds `IdType="ImmutableId"`). An
     /// update that changes nothing Graph holds takes the single path (one `GET` that checks
@@ -593,6 +610,7 @@ impl WriteSide<Event> for GraphCalendar {
         }
         let answers = super::batch_write(
             &self.client,
+            self.packer.as_ref(),
             writes,
             "PATCH /users/{id}/events/{id}",
             super::WriteKind::Update,

@@ -164,7 +164,9 @@ fn contact_remote(
 /// ([`GraphContacts::with_prefetch`]: the stored delta links of up to 20 reads, calendar and
 /// contacts alike, cost one `$batch` together); a delta read spanning several pages costs one
 /// per further page; a full read is one per page; each write, `get` and `find_by_key` is 1;
-/// [`WriteSide::create_many`] and [`WriteSide::update_many`] are one `$batch` per 20.
+/// [`WriteSide::create_many`] and [`WriteSide::update_many`] are one `$batch` per 20, or, with a
+/// packer ([`GraphContacts::with_packer`]), share full `$batch` requests of 20 with the
+/// batched writes of all the sides using it.
 #[derive(Debug)]
 pub struct GraphContacts {
     client: Client,
@@ -173,6 +175,7 @@ pub struct GraphContacts {
     property_id: String,
     folder: Mutex<Option<String>>,
     prefetch: Option<super::DeltaPrefetch>,
+    packer: Option<super::BatchPacker>,
 }
 
 impl GraphContacts {
@@ -186,6 +189,7 @@ impl GraphContacts {
             property_id: LINK_PROPERTY_ID.to_owned(),
             folder: Mutex::new(None),
             prefetch: None,
+            packer: None,
         }
     }
 
@@ -197,6 +201,19 @@ impl GraphContacts {
     #[must_use]
     pub fn with_prefetch(mut self, prefetch: super::DeltaPrefetch) -> Self {
         self.prefetch = Some(prefetch);
+        self
+    }
+
+    /// Sends the writes of [`WriteSide::create_many`] and [`WriteSide::update_many`] through
+    /// `packer`, packed with the batched writes of the tenant's other sides (any mailbox) into
+    /// full `$batch` requests of 20, instead of cutting this call's own batches. Each write
+    /// gets the result it would get without the packer; a partly filled batch waits at most
+    /// the packer's linger for others' writes. Creates (no `transactionId`) are packed only
+    /// with other such creates. The packer must send with this side's client (a clone of
+    /// it); a packer of another client is not used.
+    #[must_use]
+    pub fn with_packer(mut self, packer: super::BatchPacker) -> Self {
+        self.packer = Some(packer);
         self
     }
 
@@ -434,9 +451,9 @@ impl WriteSide<Contact> for GraphContacts {
     }
 
     /// Creates the contacts in `$batch` requests of at most 20 (one per call of the engine,
-    /// which groups creates by [`WriteSide::max_batch`]). One result per item, in order; a
-    /// lost batch answer makes every item of it [`ErrorKind::Interrupted`] (the engine then
-    /// looks each up by its key).
+    /// which groups creates by [`WriteSide::max_batch`]; with a packer, packed with other
+    /// sides' contact creates). One result per item, in order; a lost batch answer makes every
+    /// item of it [`ErrorKind::Interrupted`] (the engine then looks each up by its key).
     async fn create_many(
         &self,
         items: &[(&Contact, &IdempotencyKey)],
@@ -479,6 +496,7 @@ impl WriteSide<Contact> for GraphContacts {
         }
         let answers = super::batch_write(
             &self.client,
+            self.packer.as_ref(),
             writes,
             "POST /users/{id}/contactFolders/{id}/contacts",
             super::WriteKind::Create,
@@ -508,8 +526,9 @@ impl WriteSide<Contact> for GraphContacts {
         }
     }
 
-    /// Updates the contacts in `$batch` requests of at most 20 (`PATCH` with `If-Match`, every
-    /// field written as [`WriteSide::update`] does). One result per item, in order; a failed
+    /// Updates the contacts in `$batch` requests of at most 20 (with a packer, packed with
+    /// other sides' writes; `PATCH` with `If-Match`, every field written as
+    /// [`WriteSide::update`] does). One result per item, in order; a failed
     /// sub-request fails its item as the single update would.
     async fn update_many(
         &self,
@@ -544,6 +563,7 @@ impl WriteSide<Contact> for GraphContacts {
         }
         let answers = super::batch_write(
             &self.client,
+            self.packer.as_ref(),
             writes,
             "PATCH /users/{id}/contacts/{id}",
             super::WriteKind::Update,

@@ -16,6 +16,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 pub use auth::{Credentials, Secret};
 pub use error::{Error, Result};
 pub use page::{DeltaRound, Page};
+pub(crate) use resources::retry_safe;
 pub use resources::{Contacts, DeleteOutcome, Events, Groups, MAX_BATCH_REQUESTS, Users};
 pub use transport::RetryConfig;
 
@@ -296,6 +297,11 @@ impl Client {
             });
         }
         Ok(link.to_owned())
+    }
+
+    /// Whether `other` is this client (a clone of it: same transport, tokens and limits).
+    pub(crate) fn is(&self, other: &Client) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     pub(crate) fn url(&self, path: &str) -> String {

@@ -6,6 +6,7 @@ mod directory;
 mod events;
 
 pub use batch::MAX_BATCH_REQUESTS;
+pub(crate) use batch::retry_safe;
 pub use contacts::Contacts;
 pub use directory::{Groups, Users};
 pub use events::Events;

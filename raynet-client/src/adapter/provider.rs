@@ -99,7 +99,10 @@ fn key_of(ext_ids: Option<&Vec<String>>) -> Option<IdempotencyKey> {
 /// spaces overlap). Participants' e-mails come from one `id[IN]` person read
 /// per 1000 persons. Creates leave the idempotency key as the external id
 /// `raynet-sync:<key>`. RAYNET ignores `_version` on writes, so `expected`
-/// versions are checked by reading the record first.
+/// versions are checked before writing: by reading the record, or with an
+/// [`InstanceFeed`] through its listing of the records changed this round,
+/// shared by all members' writes (see [`WriteSide::update`] for what an
+/// update sends).
 ///
 /// # Reads
 ///

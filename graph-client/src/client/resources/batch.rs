@@ -153,12 +153,7 @@ impl Client {
     async fn post_batch(&self, requests: &[BatchRequest]) -> Result<Vec<BatchResponse>> {
         let url = self.url("/$batch");
         // The envelope itself is retry-safe only when every request in it is.
-        let safe = requests.iter().all(|r| {
-            r.method != "POST"
-                || r.body
-                    .as_ref()
-                    .is_some_and(|b| b.get("transactionId").is_some())
-        });
+        let safe = requests.iter().all(retry_safe);
         let req = Request::new(Method::POST, url, "POST /$batch")
             .json(&BatchEnvelope { requests })?
             .retry_safe(safe);
@@ -176,6 +171,17 @@ impl Client {
         }
         Ok(answer.responses)
     }
+}
+
+/// Whether a sub-request may be sent twice without harm: anything but a `POST`, or a `POST`
+/// whose body carries a `transactionId` (Graph dedupes a repeat). A `$batch` envelope is sent
+/// again by the transport only when all of its sub-requests are.
+pub(crate) fn retry_safe(request: &BatchRequest) -> bool {
+    request.method != "POST"
+        || request
+            .body
+            .as_ref()
+            .is_some_and(|b| b.get("transactionId").is_some())
 }
 
 fn with_immutable_ids(mut request: BatchRequest) -> BatchRequest {
