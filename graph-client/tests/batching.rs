@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Duration;
 use graph_client::adapter::{GraphCalendar, GraphContacts};
 use graph_client::fake::{Fault, InvitationKind};
 use sync_core::{
@@ -14,7 +13,7 @@ use sync_core::{
     ReadRequest, ReadSide, RemoteId, Schedule, UpdateRequest, Version, WriteSide, Written,
 };
 
-use crate::util::{at, client, world};
+use crate::util::{at, client, meeting, world};
 
 fn key(k: &str) -> IdempotencyKey {
     IdempotencyKey::new(k).expect("valid key")
@@ -28,17 +27,6 @@ fn person(n: usize) -> Contact {
         company: "Firma".into(),
         ..Contact::default()
     }
-}
-
-fn meeting(n: u32) -> Event {
-    let start = at(2030, 1, 1 + n % 28, 9, 0);
-    Event::new(
-        format!("Meeting {n}"),
-        Schedule::Timed {
-            start,
-            end: start + Duration::hours(1),
-        },
-    )
 }
 
 fn people(n: usize) -> (Vec<Contact>, Vec<IdempotencyKey>) {

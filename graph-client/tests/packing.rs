@@ -11,10 +11,10 @@ use graph_client::adapter::{BatchPacker, GraphCalendar, GraphContacts};
 use graph_client::fake::{FakeGraph, UserSeed};
 use sync_core::{
     Contact, ContactField, Email, ErrorKind, Event, EventField, FieldSet, IdempotencyKey,
-    ProviderError, Schedule, UpdateRequest, WriteSide, Written,
+    ProviderError, UpdateRequest, WriteSide, Written,
 };
 
-use crate::util::{at, client};
+use crate::util::{client, meeting};
 
 /// Long enough that two writes queued in the same poll never miss each other, whatever the
 /// machine's speed (a test that waits it out is failing anyway).
@@ -39,17 +39,6 @@ fn person(who: &str, n: usize) -> Contact {
         emails: vec![Email::new(&format!("p{n}@{who}.test")).expect("address")],
         ..Contact::default()
     }
-}
-
-fn meeting(n: u32) -> Event {
-    let start = at(2030, 1, 1 + n % 28, 9, 0);
-    Event::new(
-        format!("Meeting {n}"),
-        Schedule::Timed {
-            start,
-            end: start + chrono::Duration::hours(1),
-        },
-    )
 }
 
 /// A fake with `names` as users (ids in order) and one client for all the sides.

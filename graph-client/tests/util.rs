@@ -14,6 +14,18 @@ pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
 }
 
 /// A window around January 2030.
+/// An hour-long "Meeting `n`" on day `n` (mod 28) of January 2030.
+pub fn meeting(n: u32) -> sync_core::Event {
+    let start = at(2030, 1, 1 + n % 28, 9, 0);
+    sync_core::Event::new(
+        format!("Meeting {n}"),
+        sync_core::Schedule::Timed {
+            start,
+            end: start + chrono::Duration::hours(1),
+        },
+    )
+}
+
 pub fn window() -> (DateTime<Utc>, DateTime<Utc>) {
     (at(2030, 1, 1, 0, 0), at(2030, 2, 1, 0, 0))
 }

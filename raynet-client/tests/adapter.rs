@@ -183,11 +183,11 @@ async fn create_is_idempotent_by_key_and_reads_back() {
     assert_eq!(ext, format!("{EXT_ID_PREFIX}{key}"));
 }
 
-#[tokio::test]
-async fn update_honours_expected_versions_and_changed_fields() {
-    let w = world().await;
-    let inst = w.fake.default_instance();
-    let id = inst
+/// A member's event "Old" in Praha: its id, the member's calendar, its engine id and as read.
+async fn event_in_praha(w: &World) -> (u64, RaynetCalendar, RemoteId, sync_core::Remote<Event>) {
+    let id = w
+        .fake
+        .default_instance()
         .add_event(
             ActivitySeed::new("Old", w.member)
                 .scheduled_local("2026-05-04 09:00", "2026-05-04 10:00")
@@ -197,6 +197,14 @@ async fn update_honours_expected_versions_and_changed_fields() {
     let cal = RaynetCalendar::new(w.fake.client(), w.member);
     let rid = RemoteId::new(format!("e-{id}")).unwrap();
     let current = cal.get(&rid).await.unwrap().unwrap();
+    (id, cal, rid, current)
+}
+
+#[tokio::test]
+async fn update_honours_expected_versions_and_changed_fields() {
+    let w = world().await;
+    let inst = w.fake.default_instance();
+    let (id, cal, rid, current) = event_in_praha(&w).await;
 
     let mut item = current.item.clone();
     item.title = "New".into();
@@ -249,16 +257,7 @@ async fn update_honours_expected_versions_and_changed_fields() {
 async fn an_update_alone_reads_the_record_once_and_guesses_the_next_version() {
     let w = world().await;
     let inst = w.fake.default_instance();
-    let id = inst
-        .add_event(
-            ActivitySeed::new("Old", w.member)
-                .scheduled_local("2026-05-04 09:00", "2026-05-04 10:00")
-                .meeting_place("Praha"),
-        )
-        .unwrap();
-    let cal = RaynetCalendar::new(w.fake.client(), w.member);
-    let rid = RemoteId::new(format!("e-{id}")).unwrap();
-    let current = cal.get(&rid).await.unwrap().unwrap();
+    let (id, cal, rid, current) = event_in_praha(&w).await;
     let mut item = current.item.clone();
     item.title = "New".into();
     item.location = "Brno".into();

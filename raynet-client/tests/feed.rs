@@ -577,16 +577,33 @@ fn touch_events(t: &Tenant) {
     }
 }
 
-#[tokio::test]
-async fn writes_check_versions_through_one_shared_listing_and_are_not_read_back() {
+/// A round in which every member's event changed in RAYNET: the tenant, the members' cursors
+/// and each member's provider (with a feed reusing its version listings for `recheck_age`)
+/// and event, as read through the feed.
+async fn round_with_changed_events(
+    recheck_age: std::time::Duration,
+) -> (
+    Tenant,
+    Vec<Cursor>,
+    Vec<(RaynetCalendar, sync_core::Remote<sync_core::Event>)>,
+) {
     let t = tenant().await;
     let cursors = first_reads(&t).await;
     touch_events(&t);
-    let feed = InstanceFeed::new(t.fake.client()).calendar(FeedPlan {
-        watermark: oldest(&cursors),
-        scan: false,
-    });
+    let feed = InstanceFeed::new(t.fake.client())
+        .calendar(FeedPlan {
+            watermark: oldest(&cursors),
+            scan: false,
+        })
+        .with_recheck_age(recheck_age);
     let read = read_events_through(&t, &feed, &cursors).await;
+    (t, cursors, read)
+}
+
+#[tokio::test]
+async fn writes_check_versions_through_one_shared_listing_and_are_not_read_back() {
+    let (t, cursors, read) =
+        round_with_changed_events(raynet_client::adapter::DEFAULT_RECHECK_AGE).await;
     t.fake.reset_counters();
     let mut written = Vec::new();
     for (cal, remote) in &read {
@@ -629,16 +646,7 @@ async fn writes_check_versions_through_one_shared_listing_and_are_not_read_back(
 
 #[tokio::test]
 async fn a_record_edited_after_the_read_is_not_written() {
-    let t = tenant().await;
-    let cursors = first_reads(&t).await;
-    touch_events(&t);
-    let feed = InstanceFeed::new(t.fake.client())
-        .calendar(FeedPlan {
-            watermark: oldest(&cursors),
-            scan: false,
-        })
-        .with_recheck_age(std::time::Duration::ZERO);
-    let read = read_events_through(&t, &feed, &cursors).await;
+    let (t, _, read) = round_with_changed_events(std::time::Duration::ZERO).await;
     let inst = t.fake.default_instance();
     let write = |i: usize| {
         let (cal, remote) = &read[i];
@@ -685,14 +693,7 @@ async fn a_record_edited_after_the_read_is_not_written() {
 
 #[tokio::test]
 async fn a_failed_version_listing_fails_the_write_and_sends_nothing() {
-    let t = tenant().await;
-    let cursors = first_reads(&t).await;
-    touch_events(&t);
-    let feed = InstanceFeed::new(t.fake.client()).calendar(FeedPlan {
-        watermark: oldest(&cursors),
-        scan: false,
-    });
-    let read = read_events_through(&t, &feed, &cursors).await;
+    let (t, _, read) = round_with_changed_events(raynet_client::adapter::DEFAULT_RECHECK_AGE).await;
     t.fake.inject(
         Fault::new(FaultKind::Status(500))
             .on("GET /event/")
