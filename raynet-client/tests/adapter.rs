@@ -276,13 +276,39 @@ async fn an_update_alone_reads_the_record_once_and_guesses_the_next_version() {
             .collect(),
         "the version check and the update; no read-back"
     );
-    assert!(written.item.is_none());
     let now = cal.get(&rid).await.unwrap().unwrap();
     assert_eq!(
         written.version, now.version,
         "the guessed version is RAYNET's"
     );
     assert_eq!(now.item, item.clone().normalized());
+    assert_eq!(written.item, Some(now.item), "what the engine records");
+
+    // What is recorded is what a read gives back, where that differs from what was sent: an
+    // empty title, a time with seconds (RAYNET holds minutes).
+    let mut odd = item.clone();
+    odd.title = "   ".into();
+    odd.schedule = Schedule::Timed {
+        start: utc("2026-05-04T07:15:42Z"),
+        end: utc("2026-05-04T08:00:00Z"),
+    };
+    let before = cal.get(&rid).await.unwrap().unwrap();
+    let written = cal
+        .update(
+            &rid,
+            &odd,
+            FieldSet::of(&[EventField::Title, EventField::Schedule]),
+            Some(&before.version),
+        )
+        .await
+        .unwrap();
+    let now = cal.get(&rid).await.unwrap().unwrap();
+    assert_ne!(
+        now.item,
+        odd.clone().normalized(),
+        "RAYNET changed what was sent"
+    );
+    assert_eq!(written.item, Some(now.item), "and that is what is recorded");
 
     // A guess ahead of the record (a write that did not move `_version`) does not block the
     // next write; a version newer than expected does.

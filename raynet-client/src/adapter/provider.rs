@@ -624,6 +624,39 @@ impl RaynetCalendar {
     }
 }
 
+impl RaynetCalendar {
+    /// What RAYNET holds of `item` after an update of `changed` without attendees: the fields
+    /// sent, as a read maps them back (an empty title reads as [`super::UNTITLED`], times in
+    /// the instance's zone, the description through HTML), the others as they were. `None`
+    /// when that cannot be told (the engine then records the item as sent).
+    fn held_after(
+        &self,
+        item: &Event,
+        changed: FieldSet<EventField>,
+        kind: ActivityKind,
+    ) -> Option<Event> {
+        const SENT: [EventField; 6] = [
+            EventField::Title,
+            EventField::Description,
+            EventField::Location,
+            EventField::Schedule,
+            EventField::Sensitivity,
+            EventField::Status,
+        ];
+        // The record as the update's fields make it: what a read of them gives.
+        let mut wire =
+            serde_json::to_value(event_to_update(item, FieldSet::of(&SENT), &self.tz)).ok()?;
+        wire.as_object_mut()?.insert("id".into(), 0.into());
+        let record: CalendarActivity = serde_json::from_value(wire).ok()?;
+        let read = super::activity_to_core(&record, kind, &self.tz, &EmailsByPerson::new()).ok()?;
+        let mut held = item.clone();
+        for field in SENT.iter().filter(|f| changed.contains(**f)) {
+            held.copy_field(&read, *field);
+        }
+        Some(held.normalized())
+    }
+}
+
 /// The number of a `_version` token (`v<n>`); `None` for a token made of a
 /// timestamp, a recovered item's token, or `v0` (what a row without either
 /// reads as).
@@ -777,8 +810,9 @@ impl WriteSide<Event> for RaynetCalendar {
     /// is newer than the expected one fails with
     /// [`ErrorKind::PreconditionFailed`] and nothing is sent.
     ///
-    /// The answer is not read back: the engine records what it sent, and the
-    /// version as the checked one plus one (`_version` increments on each
+    /// The answer is not read back: the engine records what it sent (as a
+    /// read would map it back: an empty title as "(no title)", times to the
+    /// minute in the instance's zone), and the version as the checked one plus one (`_version` increments on each
     /// write, raynet-api.md §4; whether always by exactly one is unverified).
     /// A wrong guess costs nothing: the written record's
     /// `rowInfo.lastModifiedAt` moved, so the next read lists it, and the
@@ -812,7 +846,7 @@ impl WriteSide<Event> for RaynetCalendar {
             Some(version) => Ok(Written {
                 id: id.clone(),
                 version,
-                item: None,
+                item: self.held_after(item, changed, kind),
             }),
             None => self.written(kind, n).await,
         }
