@@ -622,9 +622,7 @@ impl RaynetCalendar {
         }
         self.written(kind, n).await
     }
-}
 
-impl RaynetCalendar {
     /// What RAYNET holds of `item` after an update of `changed` without attendees: the fields
     /// sent, as a read maps them back (an empty title reads as [`super::UNTITLED`], times in
     /// the instance's zone, the description through HTML), the others as they were. `None`
@@ -812,8 +810,9 @@ impl WriteSide<Event> for RaynetCalendar {
     ///
     /// The answer is not read back: the engine records what it sent (as a
     /// read would map it back: an empty title as "(no title)", times to the
-    /// minute in the instance's zone), and the version as the checked one plus one (`_version` increments on each
-    /// write, raynet-api.md §4; whether always by exactly one is unverified).
+    /// minute in the instance's zone), and the version as the checked one
+    /// plus one (`_version` increments on each write, raynet-api.md §4;
+    /// whether always by exactly one is unverified).
     /// A wrong guess costs nothing: the written record's
     /// `rowInfo.lastModifiedAt` moved, so the next read lists it, and the
     /// engine, finding a version it did not record, compares the content with
