@@ -19,7 +19,8 @@ use crate::store::SqliteStore;
 pub const RAYNET_DAILY_QUOTA: u64 = 24_000;
 
 /// The two clients of one tenant, the packer of its batched Outlook writes (all members' writes
-/// share full `$batch` requests), and what is kept between its rounds (the group's membership
+/// share full `$batch` requests), what its Raynet writes taught (`InstanceFacts`), and what is
+/// kept between its rounds (the group's membership
 /// for `sync.membership_refresh`, the cost of the last deletion scan). Keep one per tenant for
 /// the life of the process: clones share the cache.
 #[derive(Clone, Debug)]
@@ -30,6 +31,8 @@ pub struct TenantClients {
     pub graph: graph_client::Client,
     /// Packs the batched Outlook writes of all members into full `$batch` requests.
     packer: graph_client::BatchPacker,
+    /// What the members' Raynet providers learn about the instance's API while writing.
+    raynet_facts: raynet_client::adapter::InstanceFacts,
     cache: Arc<Mutex<Kept>>,
 }
 
@@ -65,6 +68,7 @@ impl TenantClients {
         Ok(Self {
             raynet,
             packer: graph_client::BatchPacker::new(graph.clone()),
+            raynet_facts: raynet_client::adapter::InstanceFacts::new(),
             graph,
             cache: Arc::default(),
         })
@@ -352,7 +356,8 @@ async fn sync_member(
             raynet_client::adapter::RaynetCalendar::new(clients.raynet.clone(), m.person_id)
                 .with_time_zone(shared.tz)
                 .with_deletion_scan_every(shared.scan_every)
-                .with_feed(shared.feed.clone());
+                .with_feed(shared.feed.clone())
+                .with_facts(clients.raynet_facts.clone());
         let outlook =
             graph_client::adapter::GraphCalendar::new(clients.graph.clone(), m.user.id.clone())
                 .with_prefetch(shared.graph.clone())

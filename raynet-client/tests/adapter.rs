@@ -1,7 +1,7 @@
 //! The engine's provider traits on RAYNET, against the fake.
 
 use chrono::{DateTime, Utc};
-use raynet_client::adapter::{EXT_ID_PREFIX, RaynetCalendar, RaynetContacts};
+use raynet_client::adapter::{EXT_ID_PREFIX, InstanceFacts, RaynetCalendar, RaynetContacts};
 use raynet_client::fake::{ActivitySeed, CompanySeed, FakeRaynet, PersonSeed};
 use sync_core::{
     ActivityKind, Attendee, Completeness, Email, ErrorKind, Event, EventField, EventStatus,
@@ -453,6 +453,112 @@ async fn an_interrupted_create_is_found_by_its_key_and_completed() {
     assert_eq!(err.kind(), ErrorKind::Unavailable);
     assert_eq!(w.fake.default_instance().ids("meeting").len(), 1);
     assert_eq!(cal.find_by_key(&other).await.unwrap(), None);
+}
+
+/// An Outlook item to create in RAYNET: an event on 4 May 2026 at `hour` UTC, in Brno.
+fn new_event(title: &str, hour: u32) -> Event {
+    let mut item = Event::new(
+        title,
+        Schedule::Timed {
+            start: utc(&format!("2026-05-04T{hour:02}:00:00Z")),
+            end: utc(&format!("2026-05-04T{hour:02}:30:00Z")),
+        },
+    );
+    item.kind = Some(ActivityKind::Event);
+    item.location = "Brno".into();
+    item
+}
+
+fn outlook_key(n: u32) -> IdempotencyKey {
+    IdempotencyKey::for_source(Side::Outlook, &RemoteId::new(format!("AAMk-{n}")).unwrap())
+}
+
+#[tokio::test]
+async fn creates_skip_the_read_back_once_inserts_are_seen_keeping_their_key() {
+    let w = world().await;
+    let facts = InstanceFacts::new();
+    let cal = RaynetCalendar::new(w.fake.client(), w.member).with_facts(facts.clone());
+    let other = RaynetCalendar::new(w.fake.client(), w.other).with_facts(facts.clone());
+    let counts = |pairs: &[(&str, u64)]| -> std::collections::BTreeMap<String, u64> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    };
+
+    w.fake.reset_counters();
+    cal.create(&new_event("First", 8), &outlook_key(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        w.fake.request_counts(),
+        counts(&[
+            ("PUT /event/", 1),
+            ("POST /event/{id}/", 1),
+            ("GET /event/{id}/", 1)
+        ]),
+        "the first create is read back"
+    );
+    assert_eq!(facts.insert_keeps_ext_id(), Some(true));
+
+    // Another member's create (the facts are shared): insert and place, no read-back. What is
+    // recorded is what a read gives.
+    w.fake.reset_counters();
+    let mut untitled = new_event("", 9);
+    untitled.description = "Agenda:\n1. prices".into();
+    let written = other.create(&untitled, &outlook_key(2)).await.unwrap();
+    assert_eq!(
+        w.fake.request_counts(),
+        counts(&[("PUT /event/", 1), ("POST /event/{id}/", 1)])
+    );
+    let now = other.get(&written.id).await.unwrap().unwrap();
+    assert_eq!(written.version, now.version);
+    assert_eq!(written.item, Some(now.item));
+    assert_eq!(
+        other
+            .find_by_key(&outlook_key(2))
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        written.id,
+        "the key is there"
+    );
+
+    // With attendees, the record is read (the participant diff) and read back.
+    w.fake.reset_counters();
+    let mut invited = new_event("Invited", 10);
+    invited.attendees = vec![Attendee {
+        email: Email::new("karel.host@klient.cz").unwrap(),
+        name: String::new(),
+        response: Response::None,
+    }];
+    let written = cal.create(&invited, &outlook_key(3)).await.unwrap();
+    assert_eq!(w.fake.requests("GET /event/{id}/"), 2);
+    assert_eq!(written.item.unwrap().attendees.len(), 1);
+}
+
+#[tokio::test]
+async fn an_instance_dropping_the_inserts_key_has_every_create_read_back_and_keyed() {
+    let w = world().await;
+    w.fake.default_instance().set_insert_drops_ext_id(true);
+    let facts = InstanceFacts::new();
+    let cal = RaynetCalendar::new(w.fake.client(), w.member).with_facts(facts.clone());
+    for n in 1..=2 {
+        w.fake.reset_counters();
+        let written = cal
+            .create(&new_event(&format!("Event {n}"), 8 + n), &outlook_key(n))
+            .await
+            .unwrap();
+        assert_eq!(
+            w.fake.requests("GET /event/{id}/"),
+            2,
+            "read back, keyed, read"
+        );
+        assert_eq!(w.fake.requests("PUT /event/{id}/extId/"), 1);
+        assert_eq!(
+            cal.find_by_key(&outlook_key(n)).await.unwrap().unwrap().id,
+            written.id
+        );
+        assert_eq!(facts.insert_keeps_ext_id(), Some(false));
+    }
 }
 
 #[tokio::test]

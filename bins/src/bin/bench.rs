@@ -605,7 +605,7 @@ enum Strategy {
 }
 
 /// The daily quota the fake Raynet reports: the documented 24,000, or twice what a first round
-/// of a larger tenant needs (a create and a read-back per Outlook event, listings).
+/// of a larger tenant needs at most (a create and a read-back per Outlook event, listings).
 fn raynet_quota(args: &Args) -> u64 {
     let first_round = 2 * args.members * args.outlook_events
         + (args.meetings + args.persons) / 500

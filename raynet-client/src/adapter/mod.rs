@@ -31,6 +31,7 @@
 //! all-day on the same dates across DST changes.
 
 mod cursor;
+mod facts;
 mod feed;
 mod provider;
 
@@ -51,6 +52,7 @@ use crate::client::models::{
 };
 
 pub use cursor::CursorInfo;
+pub use facts::InstanceFacts;
 pub use feed::{DEFAULT_RECHECK_AGE, FeedPlan, InstanceFeed, PersonRoute};
 pub use provider::{EXT_ID_PREFIX, RaynetCalendar, RaynetContacts};
 

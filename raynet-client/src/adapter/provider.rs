@@ -10,6 +10,7 @@ use sync_core::{
 };
 
 use super::cursor::{Incremental, Watermark, window_key};
+use super::facts::InstanceFacts;
 use super::feed::{InstanceFeed, PersonRoute, Recheck};
 use super::{
     CompanyNames, DEFAULT_TIME_ZONE, EmailsByPerson, activity_to_core, classify,
@@ -131,6 +132,7 @@ pub struct RaynetCalendar {
     tz: Tz,
     incremental: Incremental,
     feed: Option<InstanceFeed>,
+    facts: InstanceFacts,
 }
 
 impl RaynetCalendar {
@@ -144,7 +146,17 @@ impl RaynetCalendar {
             tz: DEFAULT_TIME_ZONE,
             incremental: Incremental::default(),
             feed: None,
+            facts: InstanceFacts::new(),
         }
+    }
+
+    /// Shares what the providers of this instance learn while writing
+    /// ([`InstanceFacts`]: whether an insert keeps its `extId`, so that creates
+    /// can skip the read-back). Without it the provider learns alone.
+    #[must_use]
+    pub fn with_facts(mut self, facts: InstanceFacts) -> Self {
+        self.facts = facts;
+        self
     }
 
     /// Takes incremental reads from `feed` (one read of the whole instance per
@@ -474,12 +486,22 @@ impl RaynetCalendar {
 
     /// The writes after a create: what the insert DTO lacks (place, privacy,
     /// status, participants) and, when the create ignored it, the extId.
+    /// `key_sent`: the insert carried the key as its `extId`.
+    ///
+    /// The record is then read back — to see the key is there, and what
+    /// RAYNET made of the item — unless the instance is known to keep an
+    /// insert's `extId` ([`InstanceFacts`]) and the item has no attendees:
+    /// the engine then records the item as a read maps the fields sent, and
+    /// the version as 1 plus the follow-up update (a new record's `_version`
+    /// is 1 on the fake; unverified on RAYNET, and a wrong guess costs what
+    /// it costs after an update, see [`WriteSide::update`]).
     async fn finish_create(
         &self,
         kind: ActivityKind,
         id: u64,
         item: &Event,
         ext: &str,
+        key_sent: bool,
     ) -> Result<Written<Event>, ProviderError> {
         let mut rest = FieldSet::default();
         if !item.location.is_empty() {
@@ -512,9 +534,22 @@ impl RaynetCalendar {
             }
             Self::link_company(&mut update, company, &persons);
         }
-        if !update.is_empty() {
+        let followed_up = !update.is_empty();
+        if followed_up {
             self.handler(kind).update(id, &update).await?;
             current = None;
+        }
+        if key_sent && item.attendees.is_empty() && self.facts.insert_keeps_ext_id() == Some(true) {
+            let version = Version::new(format!("v{}", 1 + u64::from(followed_up)));
+            let held = self.held_after(item, FieldSet::of(&SENT), kind);
+            if let (Ok(version), Some(mut held)) = (version, held) {
+                held.kind = Some(kind);
+                return Ok(Written {
+                    id: Self::remote_id(kind, id)?,
+                    version,
+                    item: Some(held),
+                });
+            }
         }
         let record = match current {
             Some(a) => a,
@@ -527,6 +562,9 @@ impl RaynetCalendar {
             .ext_ids
             .as_ref()
             .is_some_and(|x| x.iter().any(|e| e == ext));
+        if key_sent {
+            self.facts.learn_insert_keeps_ext_id(has_key);
+        }
         if has_key {
             return self.written_of(&record, kind).await;
         }
@@ -633,14 +671,6 @@ impl RaynetCalendar {
         changed: FieldSet<EventField>,
         kind: ActivityKind,
     ) -> Option<Event> {
-        const SENT: [EventField; 6] = [
-            EventField::Title,
-            EventField::Description,
-            EventField::Location,
-            EventField::Schedule,
-            EventField::Sensitivity,
-            EventField::Status,
-        ];
         // The record as the update's fields make it: what a read of them gives.
         let mut wire =
             serde_json::to_value(event_to_update(item, FieldSet::of(&SENT), &self.tz)).ok()?;
@@ -654,6 +684,17 @@ impl RaynetCalendar {
         Some(held.normalized())
     }
 }
+
+/// The fields an update without attendees sends (all RAYNET holds but the
+/// kind, which a record keeps for life, and the participants).
+const SENT: [EventField; 6] = [
+    EventField::Title,
+    EventField::Description,
+    EventField::Location,
+    EventField::Schedule,
+    EventField::Sensitivity,
+    EventField::Status,
+];
 
 /// The number of a `_version` token (`v<n>`); `None` for a token made of a
 /// timestamp, a recovered item's token, or `v0` (what a row without either
@@ -782,7 +823,10 @@ impl WriteSide<Event> for RaynetCalendar {
             }
             Err(e) => return Err(e.into()),
         };
-        match self.finish_create(kind, id, item, &ext).await {
+        match self
+            .finish_create(kind, id, item, &ext, body.ext_id.is_some())
+            .await
+        {
             Ok(written) => Ok(written),
             Err(e) => {
                 // Never leave a half-made record behind (it would come back as

@@ -718,6 +718,15 @@ impl FakeInstance<'_> {
         });
     }
 
+    /// Makes inserts of meetings and events accept and drop the `extId` they are sent, as an
+    /// instance might (RAYNET documents `extId` in an insert body for companies only).
+    pub fn set_insert_drops_ext_id(&self, drops: bool) {
+        let _ = self.with(|i, _| {
+            i.insert_drops_ext_id = drops;
+            Ok(())
+        });
+    }
+
     /// Sets how many requests of today's quota are already used.
     pub fn set_quota_used(&self, used: u64) {
         let _ = self.with(|i, _| {

@@ -164,6 +164,9 @@ pub(crate) struct Instance {
     pub(crate) users: Vec<User>,
     tables: BTreeMap<Entity, Table>,
     next_participant_id: i64,
+    /// Inserts of meetings and events drop the `extId` they are sent (the API documents it
+    /// for companies only; an instance that ignores it is possible).
+    pub(crate) insert_drops_ext_id: bool,
 }
 
 fn fmt_utc(dt: DateTime<Utc>) -> String {
@@ -196,6 +199,7 @@ impl Instance {
             users: Vec::new(),
             tables,
             next_participant_id: 1,
+            insert_drops_ext_id: false,
         }
     }
 
@@ -384,7 +388,8 @@ impl Instance {
                 row.insert("participants".into(), Value::Array(parts));
             }
         }
-        if let Some(ext) = obj.get("extId").and_then(Value::as_str) {
+        let drops = self.insert_drops_ext_id && matches!(e, Entity::Meeting | Entity::Event);
+        if let Some(ext) = obj.get("extId").and_then(Value::as_str).filter(|_| !drops) {
             row.insert("extIds".into(), json!([ext]));
         }
         let table = self.table(e);
