@@ -568,6 +568,26 @@ async fn read_events_through(
     out
 }
 
+/// Writes a new title to `remote`, expecting the version it was read at (as
+/// the engine would after an Outlook edit); the write's answer and the item sent.
+async fn retitle(
+    cal: &RaynetCalendar,
+    remote: &sync_core::Remote<sync_core::Event>,
+    title: &str,
+) -> Result<(sync_core::Written<sync_core::Event>, sync_core::Event), sync_core::ProviderError> {
+    let mut item = remote.item.clone();
+    item.title = title.into();
+    let written = cal
+        .update(
+            &remote.id,
+            &item,
+            FieldSet::of(&[EventField::Title]),
+            Some(&remote.version),
+        )
+        .await?;
+    Ok((written, item))
+}
+
 /// Touches every member's event so that the next reads list it.
 fn touch_events(t: &Tenant) {
     let inst = t.fake.default_instance();
@@ -607,18 +627,8 @@ async fn writes_check_versions_through_one_shared_listing_and_are_not_read_back(
     t.fake.reset_counters();
     let mut written = Vec::new();
     for (cal, remote) in &read {
-        let mut item = remote.item.clone();
-        item.title = format!("{} (edited in Outlook)", item.title);
-        let w = cal
-            .update(
-                &remote.id,
-                &item,
-                FieldSet::of(&[EventField::Title]),
-                Some(&remote.version),
-            )
-            .await
-            .unwrap();
-        written.push((w, item));
+        let title = format!("{} (edited in Outlook)", remote.item.title);
+        written.push(retitle(cal, remote, &title).await.unwrap());
     }
     assert_eq!(
         t.fake.request_counts(),
@@ -647,17 +657,7 @@ async fn a_record_edited_after_the_read_is_not_written() {
     let inst = t.fake.default_instance();
     let write = |i: usize| {
         let (cal, remote) = &read[i];
-        let mut item = remote.item.clone();
-        item.title = "From Outlook".into();
-        async move {
-            cal.update(
-                &remote.id,
-                &item,
-                FieldSet::of(&[EventField::Title]),
-                Some(&remote.version),
-            )
-            .await
-        }
+        retitle(cal, remote, "From Outlook")
     };
     // The first member's write lists the versions; then a RAYNET user edits the second
     // member's event: with no reuse of listings, its write lists again and sees the edit.
@@ -698,17 +698,7 @@ async fn a_failed_version_listing_fails_the_write_and_sends_nothing() {
     );
     t.fake.reset_counters();
     let (cal, remote) = &read[0];
-    let mut item = remote.item.clone();
-    item.title = "From Outlook".into();
-    let err = cal
-        .update(
-            &remote.id,
-            &item,
-            FieldSet::of(&[EventField::Title]),
-            Some(&remote.version),
-        )
-        .await
-        .unwrap_err();
+    let err = retitle(cal, remote, "From Outlook").await.unwrap_err();
     assert_ne!(
         err.kind(),
         sync_core::ErrorKind::PreconditionFailed,

@@ -541,7 +541,7 @@ impl RaynetCalendar {
         }
         if key_sent && item.attendees.is_empty() && self.facts.insert_keeps_ext_id() == Some(true) {
             let version = Version::new(format!("v{}", 1 + u64::from(followed_up)));
-            let held = self.held_after(item, FieldSet::of(&SENT), kind);
+            let held = self.held_after(item, sent_fields(), kind);
             if let (Ok(version), Some(mut held)) = (version, held) {
                 held.kind = Some(kind);
                 return Ok(Written {
@@ -672,29 +672,26 @@ impl RaynetCalendar {
         kind: ActivityKind,
     ) -> Option<Event> {
         // The record as the update's fields make it: what a read of them gives.
-        let mut wire =
-            serde_json::to_value(event_to_update(item, FieldSet::of(&SENT), &self.tz)).ok()?;
+        let mut wire = serde_json::to_value(event_to_update(item, sent_fields(), &self.tz)).ok()?;
         wire.as_object_mut()?.insert("id".into(), 0.into());
         let record: CalendarActivity = serde_json::from_value(wire).ok()?;
         let read = super::activity_to_core(&record, kind, &self.tz, &EmailsByPerson::new()).ok()?;
         let mut held = item.clone();
-        for field in SENT.iter().filter(|f| changed.contains(**f)) {
-            held.copy_field(&read, *field);
+        for field in sent_fields().iter().filter(|f| changed.contains(*f)) {
+            held.copy_field(&read, field);
         }
         Some(held.normalized())
     }
 }
 
-/// The fields an update without attendees sends (all RAYNET holds but the
-/// kind, which a record keeps for life, and the participants).
-const SENT: [EventField; 6] = [
-    EventField::Title,
-    EventField::Description,
-    EventField::Location,
-    EventField::Schedule,
-    EventField::Sensitivity,
-    EventField::Status,
-];
+/// The fields an update without attendees sends: all RAYNET holds but the
+/// kind (a record keeps it for life) and the attendees (the participants).
+fn sent_fields() -> FieldSet<EventField> {
+    EventProfile::raynet()
+        .held
+        .without(EventField::Kind)
+        .without(EventField::Attendees)
+}
 
 /// The number of a `_version` token (`v<n>`); `None` for a token made of a
 /// timestamp, a recovered item's token, or `v0` (what a row without either
