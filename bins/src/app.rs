@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sync_core::{Policy, RoundReport, SideCounts};
+use serde::Deserialize as _;
+use sync_core::tenant::{RoundOptions, RoundSummary, TenantReport};
+use sync_core::{Policy, RoundReport};
 
 use crate::cli::{CheckArgs, Cli, Command, LogFormat, RunArgs, StatusArgs, exit};
 use crate::config::{Config, TenantConfig};
@@ -178,56 +180,13 @@ fn status_text(state_path: &Path, exists: bool, scopes: &[ScopeStatus]) -> Strin
 
 /// One line out of a summary made by [`round_summary`]; anything else is shown as JSON.
 fn describe_summary(v: &serde_json::Value) -> String {
-    let pair = |k: &str| -> Option<String> {
-        let c = v.get(k)?;
-        Some(format!(
-            "{}/{}",
-            c.get("raynet")?.as_u64()?,
-            c.get("outlook")?.as_u64()?
-        ))
-    };
-    let line = (|| {
-        Some(format!(
-            "created {} updated {} deleted {} (raynet/outlook), {} conflict(s), {} failure(s){}{}",
-            pair("created")?,
-            pair("updated")?,
-            pair("deleted")?,
-            v.get("conflicts")?.as_u64()?,
-            v.get("failures")?.as_array()?.len(),
-            if v.get("dry_run")?.as_bool()? {
-                ", dry run"
-            } else {
-                ""
-            },
-            v.get("guard")
-                .and_then(serde_json::Value::as_str)
-                .map(|g| format!(", STOPPED: {g}"))
-                .unwrap_or_default(),
-        ))
-    })();
-    line.unwrap_or_else(|| v.to_string())
+    RoundSummary::deserialize(v).map_or_else(|_| v.to_string(), |s| s.to_string())
 }
 
 /// The summary of a round, as recorded in the state store and printed by `run --json`.
 #[must_use]
 pub fn round_summary(report: &RoundReport) -> serde_json::Value {
-    let counts = |c: SideCounts| serde_json::json!({ "raynet": c.raynet, "outlook": c.outlook });
-    serde_json::json!({
-        "scope": report.scope.to_string(),
-        "dry_run": report.dry_run,
-        "clean": report.is_clean(),
-        "planned_writes": report.planned_writes,
-        "created": counts(report.created),
-        "updated": counts(report.updated),
-        "deleted": counts(report.deleted),
-        "recorded": report.recorded,
-        "recovered": report.recovered,
-        "conflicts": report.conflicts.len(),
-        "conflict_details": report.conflicts.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "skipped": report.skipped.len(),
-        "failures": report.failures.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "guard": report.guard.as_ref().map(ToString::to_string),
-    })
+    serde_json::to_value(RoundSummary::of(report)).unwrap_or_default()
 }
 
 /// The exit code for a run that produced `reports`: [`exit::PARTIAL_FAILURE`] when any round
@@ -258,7 +217,7 @@ async fn check(config: &Path, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let mut ok = true;
     for t in &tenants {
         let clients = crate::wiring::TenantClients::new(t)?;
-        match crate::wiring::discover_members(t, &clients).await {
+        match crate::wiring::discover_members(&clients).await {
             Ok(m) => {
                 println!(
                     "tenant `{}`: credentials ok (Graph and Raynet answered), group {} found, \
@@ -387,7 +346,7 @@ async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
                             println!("{}: note: {f}", tenant.name);
                         }
                     }
-                    for e in &round.member_errors {
+                    for e in &round.member_failures {
                         eprintln!("{}: error: {e}", tenant.name);
                         tenant_failed = true;
                     }
@@ -457,17 +416,17 @@ async fn sync_tenant(
     store: &SqliteStore,
     opts: &RunOptions,
     stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> anyhow::Result<crate::wiring::TenantRound> {
+) -> anyhow::Result<TenantReport> {
     let policy = policy_for(tenant, opts);
+    let progress = !opts.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     crate::wiring::sync_tenant(
-        tenant,
         clients,
         store,
         &policy,
-        crate::wiring::RoundOptions {
+        RoundOptions {
             dry_run: opts.dry_run,
             stop: Some(stop.clone()),
-            progress: !opts.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            progress: progress.then(crate::wiring::progress_bar),
         },
         chrono::Utc::now(),
     )
@@ -477,7 +436,7 @@ async fn sync_tenant(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sync_core::{Collection, Scope};
+    use sync_core::{Collection, Scope, SideCounts};
 
     fn report() -> RoundReport {
         RoundReport {

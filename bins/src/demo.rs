@@ -346,12 +346,12 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
         "rules: private_events = time-blocker, completed_events = sync, outlook_deletes = cancel, invited_events = skip\n"
     );
 
-    let show = |title: &str, round: &crate::wiring::TenantRound| {
+    let show = |title: &str, round: &crate::wiring::TenantReport| {
         println!("== {title}");
         for f in &round.findings {
             println!("  note: {f}");
         }
-        for e in &round.member_errors {
+        for e in &round.member_failures {
             println!("  error: {e}");
         }
         for r in &round.reports {
@@ -362,16 +362,7 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
         println!();
     };
 
-    let round = || {
-        sync_tenant(
-            &tenant,
-            &clients,
-            &store,
-            &policy,
-            RoundOptions::default(),
-            now,
-        )
-    };
+    let round = || sync_tenant(&clients, &store, &policy, RoundOptions::default(), now);
     let r1 = round().await?;
     clean &= r1.is_clean();
     show("round 1: first sync (everything new)", &r1);

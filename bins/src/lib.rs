@@ -9,7 +9,6 @@
 //! - [`store`] — [`store::SqliteStore`], the embedded [`sync_core::StateStore`]: one SQLite
 //!   file, atomic per call, refusing damaged or newer files.
 //! - [`cli`] — the command line as typed, and the [exit codes](cli::exit).
-//! - [`members`] — who is served: the group's members matched to Raynet users.
 //! - [`app`] — the commands: load the config, open the store, run, report.
 //!
 //! ## Flow of `raynet-sync run`
@@ -22,7 +21,6 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod members;
 pub mod store;
 pub mod wiring;
 

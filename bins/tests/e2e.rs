@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use raynet_sync::demo::{INSTANCE, Sandbox};
 use raynet_sync::store::SqliteStore;
-use raynet_sync::wiring::{RoundOptions, TenantClients, TenantRound, sync_tenant};
+use raynet_sync::wiring::{RoundOptions, TenantClients, TenantReport, sync_tenant};
 use serde_json::json;
 
 use crate::util::TempDir;
@@ -34,9 +34,8 @@ impl World {
         }
     }
 
-    async fn round(&self) -> TenantRound {
+    async fn round(&self) -> TenantReport {
         let round = sync_tenant(
-            &self.tenant,
             &self.clients,
             &self.store,
             &self.tenant.sync.policy,
@@ -51,7 +50,7 @@ impl World {
         round
     }
 
-    fn writes(round: &TenantRound) -> usize {
+    fn writes(round: &TenantReport) -> usize {
         round
             .reports
             .iter()
@@ -102,7 +101,7 @@ async fn first_round_copies_both_ways_and_contacts_one_way_then_goes_idle() {
     let w = World::new("").await;
     let d = w.sandbox.data.clone();
     let r1 = w.round().await;
-    assert!(r1.is_clean(), "{:?}", r1.member_errors);
+    assert!(r1.is_clean(), "{:?}", r1.member_failures);
     // Raynet → Outlook: Jana's meetings and events.
     let subjects = w.outlook_subjects(&d.jana);
     assert!(
@@ -262,7 +261,7 @@ async fn outlook_edits_reach_raynet_without_read_backs_and_do_not_echo() {
         }),
     );
     let r = w.round().await;
-    assert!(r.is_clean(), "{:?}", r.member_errors);
+    assert!(r.is_clean(), "{:?}", r.member_failures);
     let inst = w.sandbox.raynet.instance(INSTANCE);
     let call = inst
         .ids("event")
@@ -300,7 +299,7 @@ async fn a_meeting_reassigned_in_raynet_moves_to_the_new_owners_calendar() {
     inst.edit("meeting", d.meetings[0], &json!({"owner": d.petr_person}))
         .unwrap();
     let r = w.round().await;
-    assert!(r.is_clean(), "{:?}", r.member_errors);
+    assert!(r.is_clean(), "{:?}", r.member_failures);
     assert!(
         !w.outlook_subjects(&d.jana).iter().any(|s| s == title),
         "gone from Jana's calendar"
@@ -343,7 +342,7 @@ async fn edits_creates_and_deletes_propagate_both_ways() {
         graph_client::fake::EventSeed::new("New from Outlook", t, t + Duration::hours(1)),
     );
     let r = w.round().await;
-    assert!(r.is_clean(), "{:?}", r.member_errors);
+    assert!(r.is_clean(), "{:?}", r.member_failures);
     let events = w.sandbox.graph.events(&d.jana);
     let acme = events
         .iter()
@@ -431,10 +430,10 @@ async fn sync_modes_choose_what_is_synced() {
         let w = World::new("").await;
         let mut tenant = w.tenant.clone();
         tenant.sync.mode = mode;
+        let clients = TenantClients::new(&tenant).unwrap();
         let d = w.sandbox.data.clone();
         let round = sync_tenant(
-            &tenant,
-            &w.clients,
+            &clients,
             &w.store,
             &tenant.sync.policy,
             RoundOptions::default(),
@@ -474,7 +473,7 @@ async fn a_member_added_to_and_removed_from_the_group() {
         before
     );
     // Once it is read again, Petr is no longer synced.
-    w.clients.forget_membership();
+    w.clients.tenant.forget_membership();
     let t = Utc::now() + Duration::days(2);
     w.sandbox.graph.add_event(
         &d.petr,
@@ -496,7 +495,7 @@ async fn a_member_added_to_and_removed_from_the_group() {
     w.sandbox
         .graph
         .set_group_members("Raynet Sync", &[d.jana.as_str(), d.petr.as_str()]);
-    w.clients.forget_membership();
+    w.clients.tenant.forget_membership();
     let r = w.round().await;
     assert!(
         r.reports

@@ -22,7 +22,7 @@ use graph_client::fake::{EventSeed, InvitationKind, SeriesSeed};
 use raynet_client::fake::{ActivitySeed, FakeInstance, PersonSeed};
 use raynet_sync::demo::{INSTANCE, Sandbox};
 use raynet_sync::store::SqliteStore;
-use raynet_sync::wiring::{RoundOptions, TenantClients, TenantRound, sync_tenant};
+use raynet_sync::wiring::{RoundOptions, TenantClients, TenantReport, sync_tenant};
 use serde_json::{Value, json};
 
 use crate::util::TempDir;
@@ -147,14 +147,13 @@ impl World {
     }
 
     /// One clean round at the world's "now".
-    async fn round(&self) -> TenantRound {
+    async fn round(&self) -> TenantReport {
         self.round_at(self.now).await
     }
 
     /// One clean round at `now` (the window follows it).
-    async fn round_at(&self, now: DateTime<Utc>) -> TenantRound {
+    async fn round_at(&self, now: DateTime<Utc>) -> TenantReport {
         let round = sync_tenant(
-            &self.tenant,
             &self.clients,
             &self.store,
             &self.tenant.sync.policy,
@@ -166,7 +165,7 @@ impl World {
         for r in &round.reports {
             eprint!("{r}");
         }
-        assert!(round.is_clean(), "{:?}", round.member_errors);
+        assert!(round.is_clean(), "{:?}", round.member_failures);
         round
     }
 

@@ -32,11 +32,13 @@ mod calendar;
 mod contacts;
 mod packer;
 mod prefetch;
+mod tenant;
 
 pub use calendar::{GraphCalendar, event_patch};
 pub use contacts::{GraphContacts, contact_to_core};
 pub use packer::BatchPacker;
 pub use prefetch::{DeltaPrefetch, PrefetchStats};
+pub use tenant::GraphTenant;
 
 /// The single-value extended property (a named string property in our own property set) that
 /// holds the idempotency key on the events and contacts this crate creates.

@@ -199,3 +199,15 @@ pub enum SyncError {
     #[error("invalid policy")]
     Policy(#[source] ModelError),
 }
+
+/// An error and its causes on one line (`outer: inner: innermost`), for reports that keep text.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

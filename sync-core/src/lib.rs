@@ -56,6 +56,7 @@ pub mod policy;
 pub mod provider;
 pub mod runner;
 pub mod state;
+pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 

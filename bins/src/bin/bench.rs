@@ -450,7 +450,6 @@ struct RoundDone {
 /// One round of raynet-sync as it runs in production (`sync_tenant`).
 async fn ours_round(world: &World) -> anyhow::Result<RoundDone> {
     let round = sync_tenant(
-        &world.tenant,
         &world.clients,
         &world.store,
         &world.tenant.sync.policy,
@@ -458,11 +457,11 @@ async fn ours_round(world: &World) -> anyhow::Result<RoundDone> {
         Utc::now(),
     )
     .await?;
-    for e in &round.member_errors {
+    for e in &round.member_failures {
         eprintln!("  member error: {e}");
     }
     Ok(RoundDone {
-        errors: round.member_errors.len(),
+        errors: round.member_failures.len(),
         scan: round.raynet_scan_requests,
         reports: round.reports,
     })
@@ -517,7 +516,7 @@ impl<T: SyncItem, S: WriteSide<T>> WriteSide<T> for Naive<'_, S> {
 async fn naive_round(world: &World) -> anyhow::Result<RoundDone> {
     let tenant = &world.tenant;
     let clients = &world.clients;
-    let membership = discover_members(tenant, clients).await?;
+    let membership = discover_members(clients).await?;
     let served: std::collections::BTreeSet<sync_core::Email> = membership
         .served
         .iter()

@@ -34,6 +34,7 @@ mod cursor;
 mod facts;
 mod feed;
 mod provider;
+mod tenant;
 
 use std::collections::BTreeMap;
 
@@ -55,6 +56,7 @@ pub use cursor::CursorInfo;
 pub use facts::InstanceFacts;
 pub use feed::{DEFAULT_RECHECK_AGE, FeedPlan, InstanceFeed, PersonRoute};
 pub use provider::{EXT_ID_PREFIX, RaynetCalendar, RaynetContacts};
+pub use tenant::{PersonFilter, RAYNET_DAILY_QUOTA, RaynetTenant, SCAN_QUOTA_SHARE, ScanSchedule};
 
 /// The zone RAYNET times are in when nothing else is configured.
 pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Europe::Prague;

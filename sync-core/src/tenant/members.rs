@@ -6,10 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use sync_core::Email;
+use serde::Serialize;
+
+use crate::ids::Email;
 
 /// A member (or owner) of the Microsoft 365 group, as Graph lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GroupUser {
     /// The user's Graph id.
     pub id: String,
@@ -41,7 +43,7 @@ impl GroupUser {
 }
 
 /// A Raynet user account.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RaynetUser {
     /// The user account id.
     pub account_id: u64,
@@ -54,7 +56,7 @@ pub struct RaynetUser {
 }
 
 /// A member who will be synced.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ServedMember {
     /// The Graph user.
     pub user: GroupUser,
@@ -68,8 +70,20 @@ pub struct ServedMember {
     pub emails: BTreeSet<Email>,
 }
 
+/// The group's members matched to Raynet users, with everything worth reporting.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Membership {
+    /// The group's id.
+    pub group_id: String,
+    /// Who is served.
+    pub served: Vec<ServedMember>,
+    /// Who is not, and why; other things to look at.
+    pub findings: Vec<Finding>,
+}
+
 /// Why someone is not served, or something the operator should look at.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "finding", rename_all = "snake_case")]
 pub enum Finding {
     /// A group member with no Raynet user of the same address.
     NoRaynetUser {

@@ -1,0 +1,196 @@
+//! What the tenant round asks of each service: the traits the two API adapters implement.
+//!
+//! A tenant round calls each service once before its members' rounds
+//! ([`RaynetService::begin_round`], [`OutlookService::begin_round`]): that is where a service
+//! does the reads its members share (Raynet's instance feed and deletion scan, Graph's batched
+//! delta prefetch) and sets up what their writes share (Graph's batch packer). The
+//! [`RaynetRound`] / [`OutlookRound`] it returns hands each member their sides; its `finish`
+//! is called once after every member's round.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::error::TenantError;
+use super::members::{GroupUser, RaynetUser, ServedMember};
+use crate::contact::Contact;
+use crate::event::Event;
+use crate::ids::{Collection, Cursor, Scope, Side};
+use crate::policy::Policy;
+use crate::provider::{ReadSide, WriteSide};
+
+/// Which collections a tenant syncs (the config's `sync.mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Collections {
+    /// Meetings and events, two-way.
+    pub calendar: bool,
+    /// Persons → contacts, one-way.
+    pub contacts: bool,
+}
+
+impl Collections {
+    /// Both collections.
+    pub const BOTH: Self = Self {
+        calendar: true,
+        contacts: true,
+    };
+
+    /// Whether `collection` is synced.
+    #[must_use]
+    pub fn has(self, collection: Collection) -> bool {
+        match collection {
+            Collection::Calendar => self.calendar,
+            Collection::Contacts => self.contacts,
+        }
+    }
+}
+
+impl Default for Collections {
+    fn default() -> Self {
+        Self::BOTH
+    }
+}
+
+/// The Microsoft 365 group whose members are served.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Group {
+    /// The group's object id.
+    pub id: String,
+    /// Its members, transitively (users only).
+    pub members: Vec<GroupUser>,
+    /// Its owners (users only): owners who are not members are not served.
+    pub owners: Vec<GroupUser>,
+}
+
+/// What a service learns before its members' rounds start.
+#[derive(Clone, Copy, Debug)]
+pub struct RoundStart<'a> {
+    /// The tenant's name (the first part of every [`Scope`]).
+    pub tenant: &'a str,
+    /// Who is served this round.
+    pub served: &'a [ServedMember],
+    /// Every cursor the state store holds for the tenant's scopes (served or not: filter by
+    /// [`RoundStart::is_served`]); empty when the store could not say.
+    pub cursors: &'a [(Scope, Side, Cursor)],
+    /// How many pairs each of the tenant's scopes holds; empty when the store could not say.
+    pub pair_counts: &'a [(Scope, usize)],
+    /// Which collections are synced.
+    pub collections: Collections,
+    /// The round's policy (its calendar window, say).
+    pub policy: &'a Policy,
+    /// The round's clock.
+    pub now: DateTime<Utc>,
+}
+
+impl RoundStart<'_> {
+    /// Whether `scope` belongs to a member served this round.
+    #[must_use]
+    pub fn is_served(&self, scope: &Scope) -> bool {
+        self.served.iter().any(|m| m.email.as_str() == scope.member)
+    }
+
+    /// The stored cursors of `side` for the served members, with their scopes.
+    pub fn served_cursors(&self, side: Side) -> impl Iterator<Item = (&Scope, &Cursor)> {
+        let served: BTreeSet<&str> = self.served.iter().map(|m| m.email.as_str()).collect();
+        self.cursors
+            .iter()
+            .filter(move |(scope, s, _)| *s == side && served.contains(scope.member.as_str()))
+            .map(|(scope, _, cursor)| (scope, cursor))
+    }
+}
+
+/// What a service's shared work cost in one tenant round.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SharedCosts {
+    /// Requests Raynet's deletion scan took (0: no scan was due).
+    pub deletion_scan_requests: u64,
+}
+
+/// Raynet's part of a tenant: its user accounts (to match members) and each round's sides.
+///
+/// Note for implementors: `begin_round` never fails. A shared read that cannot be done is left
+/// to the members' own reads (dearer, never wrong).
+#[async_trait]
+pub trait RaynetService: Send + Sync {
+    /// The instance's user accounts.
+    ///
+    /// # Errors
+    /// [`TenantError::Directory`] when they cannot be listed.
+    async fn accounts(&self) -> Result<Vec<RaynetUser>, TenantError>;
+
+    /// Starts one tenant round: plans (or does) the reads the members share.
+    async fn begin_round(&self, start: &RoundStart<'_>) -> Box<dyn RaynetRound>;
+}
+
+/// One round of Raynet's part of a tenant: each member's sides.
+pub trait RaynetRound: Send + Sync {
+    /// The member's meetings and events (owned by `member.person_id`).
+    fn calendar(&self, member: &ServedMember) -> Arc<dyn WriteSide<Event>>;
+
+    /// The persons that become the member's contacts.
+    fn contacts(&self, member: &ServedMember) -> Arc<dyn ReadSide<Contact>>;
+
+    /// Called once after every member's round: what the shared reads cost. The service may
+    /// keep what it learned for its next round.
+    fn finish(&self) -> SharedCosts {
+        SharedCosts::default()
+    }
+}
+
+/// Microsoft 365's part of a tenant: the group and each round's sides.
+///
+/// Note for implementors: as for [`RaynetService`], `begin_round` never fails.
+#[async_trait]
+pub trait OutlookService: Send + Sync {
+    /// The group whose members are served, with its members and owners.
+    ///
+    /// # Errors
+    /// [`TenantError::GroupNotFound`] when there is no such group, [`TenantError::Directory`]
+    /// when a read fails.
+    async fn group(&self) -> Result<Group, TenantError>;
+
+    /// Starts one tenant round: does the reads the members share.
+    async fn begin_round(&self, start: &RoundStart<'_>) -> Box<dyn OutlookRound>;
+}
+
+/// One round of Microsoft 365's part of a tenant: each member's sides.
+pub trait OutlookRound: Send + Sync {
+    /// The member's default calendar.
+    fn calendar(&self, member: &ServedMember) -> Arc<dyn WriteSide<Event>>;
+
+    /// The member's dedicated contact folder.
+    fn contacts(&self, member: &ServedMember) -> Arc<dyn WriteSide<Contact>>;
+
+    /// Called once after every member's round: what the shared work cost.
+    fn finish(&self) -> SharedCosts {
+        SharedCosts::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(dead_code)]
+    fn object_safe(
+        _: &dyn RaynetService,
+        _: &dyn OutlookService,
+        _: &dyn RaynetRound,
+        _: &dyn OutlookRound,
+    ) {
+    }
+
+    #[test]
+    fn collections_say_what_is_synced() {
+        let only = Collections {
+            calendar: true,
+            contacts: false,
+        };
+        assert!(only.has(Collection::Calendar));
+        assert!(!only.has(Collection::Contacts));
+        assert!(Collections::default().has(Collection::Contacts));
+    }
+}
