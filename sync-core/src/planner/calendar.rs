@@ -1,0 +1,310 @@
+//! The two-way calendar round: [`plan_calendar`] and its [`CalendarInput`].
+//!
+//! The flow: every pair the store holds is planned ([`super::merge`]); the items no pair asked
+//! about are linked by their sync mark where they carry one ([`super::keys`]); the rest are new
+//! and get created on the other side, unless a calendar rule keeps them out
+//! ([`super::calendar_rules`]) or an earlier create is unconfirmed; last, the mass-deletion
+//! guard ([`super::guard`]) gives its verdict.
+
+use chrono::{DateTime, Utc};
+
+use crate::event::{Event, EventProfile, EventStatus};
+use crate::ids::{IdempotencyKey, RemoteId, Side};
+use crate::item::SyncItem;
+use crate::plan::{Outcome, Plan, Step, Write};
+use crate::policy::{Member, Policy};
+use crate::provider::SideRead;
+use crate::state::{PairRecord, SideRecord, StoredState};
+
+use super::calendar_rules::CalendarRules;
+use super::guard::apply_guard;
+use super::index::FastSet;
+use super::keys::{link_by_key, pending_targets};
+use super::merge::plan_calendar_pair;
+use super::read::{ReadIndex, skipped};
+
+/// Everything the calendar planner looks at.
+#[derive(Debug)]
+pub struct CalendarInput<'a> {
+    /// What the store knows of this scope.
+    pub state: &'a StoredState<Event>,
+    /// The Raynet side's read.
+    pub raynet: &'a SideRead<Event>,
+    /// The Outlook side's read.
+    pub outlook: &'a SideRead<Event>,
+    /// What Raynet can hold.
+    pub raynet_profile: &'a EventProfile,
+    /// What Outlook can hold.
+    pub outlook_profile: &'a EventProfile,
+    /// The rules.
+    pub policy: &'a Policy,
+    /// Whose calendar this is.
+    pub member: &'a Member,
+    /// The round's clock.
+    pub now: DateTime<Utc>,
+}
+
+/// Plans a two-way calendar round.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use sync_core::*;
+/// let now = Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap();
+/// let mut e = Event::new("Demo", Schedule::Timed { start: now, end: now + chrono::Duration::hours(1) });
+/// e.kind = Some(ActivityKind::Meeting);
+/// let raynet = SideRead::complete(vec![Remote {
+///     id: RemoteId::new("7").unwrap(), version: Version::new("v1").unwrap(), modified: None, item: e, key: None,
+/// }]);
+/// let outlook = SideRead::complete(vec![]);
+/// let state = StoredState::default();
+/// let plan = plan_calendar(&CalendarInput {
+///     state: &state, raynet: &raynet, outlook: &outlook,
+///     raynet_profile: &EventProfile::raynet(), outlook_profile: &EventProfile::outlook(),
+///     policy: &Policy::default(), member: &Member::default(), now,
+/// });
+/// assert_eq!(plan.write_count(), 1);
+/// assert!(plan.to_string().contains("create on outlook: \"Demo\" (key r-7)"));
+/// ```
+#[must_use]
+pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
+    let window = input.policy.window(input.now);
+    let rules = CalendarRules {
+        policy: input.policy,
+        member: input.member,
+        raynet_profile: input.raynet_profile,
+        outlook_profile: input.outlook_profile,
+    };
+    let rix = ReadIndex::new(input.raynet);
+    let oix = ReadIndex::new(input.outlook);
+    let mut plan = Plan::default();
+    for (pid, pair) in &input.state.pairs {
+        plan_calendar_pair(
+            *pid, pair, &rix, &oix, &rules, &window, input.now, &mut plan,
+        );
+    }
+
+    // Items our own unconfirmed creates may have made: never mirror them back this round.
+    let pending_on = pending_targets(input.state);
+
+    let unpaired_r = rix.unseen(&window);
+    let unpaired_o = oix.unseen(&window);
+    let (linked_r, linked_o) = link_by_key(&unpaired_r, &unpaired_o, &rules, &mut plan);
+    let paired_r: FastSet<&RemoteId> = linked_r.into_iter().collect();
+    let paired_o: FastSet<&RemoteId> = linked_o.into_iter().collect();
+
+    for r in &unpaired_r {
+        if paired_r.contains(&r.id) {
+            continue;
+        }
+        if let Err(e) = r.item.validate() {
+            plan.skipped
+                .push(skipped(Side::Raynet, r, format!("cannot be synced: {e}")));
+            continue;
+        }
+        if r.item.status == EventStatus::Cancelled {
+            // Outlook cannot hold a cancelled event of ours: nothing to show there.
+            plan.skipped.push(skipped(
+                Side::Raynet,
+                r,
+                "cancelled in Raynet before it was ever synced".into(),
+            ));
+            continue;
+        }
+        if pending_on.contains(&Side::Raynet) {
+            plan.skipped.push(skipped(
+                Side::Raynet,
+                r,
+                "deferred: an earlier create on raynet is not confirmed yet".into(),
+            ));
+            continue;
+        }
+        let item = rules.to_outlook(&r.item, Side::Raynet);
+        plan.steps.push(Step {
+            pair: None,
+            label: r.item.label(),
+            reason: "new in raynet".into(),
+            writes: vec![Write::Create {
+                side: Side::Outlook,
+                item,
+                key: IdempotencyKey::for_source(Side::Raynet, &r.id),
+            }],
+            outcome: Outcome::Record(PairRecord {
+                raynet: Some(SideRecord {
+                    id: r.id.clone(),
+                    version: r.version.clone(),
+                    base: r.item.clone(),
+                }),
+                outlook: None,
+                origin: Side::Raynet,
+            }),
+        });
+    }
+
+    for o in &unpaired_o {
+        if paired_o.contains(&o.id) {
+            continue;
+        }
+        if let Err(e) = o.item.validate() {
+            plan.skipped
+                .push(skipped(Side::Outlook, o, format!("cannot be synced: {e}")));
+            continue;
+        }
+        if let Some(reason) = rules.outlook_skip_reason(&o.item) {
+            plan.skipped.push(skipped(Side::Outlook, o, reason));
+            continue;
+        }
+        if pending_on.contains(&Side::Outlook) {
+            plan.skipped.push(skipped(
+                Side::Outlook,
+                o,
+                "deferred: an earlier create on outlook is not confirmed yet".into(),
+            ));
+            continue;
+        }
+        let masked = rules.masked(Side::Outlook, &o.item);
+        let mut source = o.item.clone();
+        source.kind = Some(rules.new_kind(&o.item));
+        let item = rules.to_raynet(&source, masked);
+        plan.steps.push(Step {
+            pair: None,
+            label: o.item.label(),
+            reason: if masked {
+                "new in outlook (private: time blocker)".into()
+            } else {
+                "new in outlook".into()
+            },
+            writes: vec![Write::Create {
+                side: Side::Raynet,
+                item,
+                key: IdempotencyKey::for_source(Side::Outlook, &o.id),
+            }],
+            outcome: Outcome::Record(PairRecord {
+                raynet: None,
+                outlook: Some(SideRecord {
+                    id: o.id.clone(),
+                    version: o.version.clone(),
+                    base: o.item.clone(),
+                }),
+                origin: Side::Outlook,
+            }),
+        });
+    }
+
+    apply_guard(&mut plan, input.state, input.policy);
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Schedule;
+    use crate::ids::{PairId, RemoteId};
+    use crate::planner::testutil::{creates, now, remote, side};
+
+    /// A timed event two hours from now.
+    fn review() -> Event {
+        let start = now() + chrono::Duration::hours(2);
+        Event::new(
+            "Review",
+            Schedule::Timed {
+                start,
+                end: start + chrono::Duration::hours(1),
+            },
+        )
+    }
+
+    /// The calendar plan under the default policy.
+    fn plan_default(
+        state: &StoredState<Event>,
+        raynet: &SideRead<Event>,
+        outlook: &SideRead<Event>,
+    ) -> Plan<Event> {
+        plan_calendar(&CalendarInput {
+            state,
+            raynet,
+            outlook,
+            raynet_profile: &EventProfile::raynet(),
+            outlook_profile: &EventProfile::outlook(),
+            policy: &Policy::default(),
+            member: &Member::default(),
+            now: now(),
+        })
+    }
+
+    #[test]
+    fn a_replayed_listing_is_planned_once_from_its_last_copy() {
+        let base = review();
+        let mut state = StoredState::default();
+        state.pairs.insert(
+            PairId::from_store(1),
+            PairRecord {
+                raynet: Some(side("1", base.clone())),
+                outlook: Some(side("A", base.project(&EventProfile::outlook()).item)),
+                origin: Side::Raynet,
+            },
+        );
+        let mut moved = base.clone();
+        moved.location = "Brno".into();
+        let raynet = SideRead::complete(vec![
+            remote("1", "v1", base.clone()),
+            remote("2", "v1", base.clone()),
+            remote("1", "v2", moved),
+            remote("2", "v1", base.clone()),
+        ]);
+        let outlook = SideRead::complete(vec![remote(
+            "A",
+            "v1",
+            base.project(&EventProfile::outlook()).item,
+        )]);
+        let plan = plan_default(&state, &raynet, &outlook);
+        assert_eq!(
+            creates(&plan),
+            1,
+            "an unpaired id listed twice is created once"
+        );
+        let updates: Vec<&Write<Event>> = plan
+            .steps
+            .iter()
+            .flat_map(|s| &s.writes)
+            .filter(|w| matches!(w, Write::Update { .. }))
+            .collect();
+        assert!(
+            matches!(updates.as_slice(), [Write::Update { item, .. }] if item.location == "Brno"),
+            "the last listing of a paired id is the one planned: {plan}"
+        );
+    }
+
+    #[test]
+    fn a_paired_event_listed_and_also_unreadable_is_left_alone_never_created_again() {
+        let base = review();
+        let outlook_base = base.project(&EventProfile::outlook()).item;
+        let mut state = StoredState::default();
+        state.pairs.insert(
+            PairId::from_store(1),
+            PairRecord {
+                raynet: Some(side("1", base.clone())),
+                outlook: Some(side("A", outlook_base.clone())),
+                origin: Side::Raynet,
+            },
+        );
+        let mut moved = base.clone();
+        moved.location = "Brno".into();
+        for (side_name, unreadable_on_raynet) in [("raynet", true), ("outlook", false)] {
+            let mut raynet = SideRead::complete(vec![remote("1", "v2", moved.clone())]);
+            let mut outlook = SideRead::complete(vec![remote("A", "v2", outlook_base.clone())]);
+            let (read, id) = if unreadable_on_raynet {
+                (&mut raynet, "1")
+            } else {
+                (&mut outlook, "A")
+            };
+            read.unreadable
+                .push((RemoteId::new(id).unwrap(), "cannot be mapped".into()));
+            let plan = plan_default(&state, &raynet, &outlook);
+            assert_eq!(
+                creates(&plan),
+                0,
+                "{side_name}: never a second copy: {plan}"
+            );
+        }
+    }
+}

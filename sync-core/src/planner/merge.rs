@@ -1,0 +1,469 @@
+//! The three-way merge and conflict policy (DESIGN §3): how each pair is planned.
+//!
+//! - [`plan_calendar_pair`] — by which sides a pair holds: a detached item (one side only), a
+//!   linked pair, an empty record;
+//! - `plan_linked_event` — the three-way decision over how both sides stand this round
+//!   (present, unchanged, unknown, deleted, left the window): deletions against edits (by default
+//!   the edit wins and the item is re-created), gone on both sides, or a merge;
+//! - `merge_event_pair` — the field-level merge against the base: a field changed on one side
+//!   takes that side's value, a field changed on both to different values is a conflict decided
+//!   by `decide_conflict` (`latest`, `raynet`, `outlook`) and reported.
+//!
+//! The calendar rules the decisions consult (private events, completed events, Outlook
+//! deletions, participant lists) are in [`super::calendar_rules`].
+
+use chrono::{DateTime, Utc};
+
+use crate::event::{Event, EventField, EventStatus};
+use crate::ids::{PairId, Side, Version};
+use crate::item::{Field, FieldSet, SyncItem};
+use crate::plan::{Conflict, Outcome, Plan, Skipped, Step, Write};
+use crate::policy::{ConflictPolicy, DeleteEditPolicy};
+use crate::provider::Window;
+use crate::state::{PairRecord, SideRecord};
+
+use super::calendar_rules::{
+    CalendarRules, event_in_window, outlook_status_ignored, outside_stays_outside,
+};
+use super::keys::recreate_key;
+use super::read::{ReadIndex, SideNow, current, modified, untouched, version_now};
+
+/// Builds a step for the pair at hand.
+type StepFn<'s> = dyn Fn(&str, Vec<Write<Event>>, Outcome<Event>) -> Step<Event> + 's;
+
+/// Decides who wins a field both sides changed to different values.
+fn decide_conflict(
+    policy: ConflictPolicy,
+    raynet_modified: Option<DateTime<Utc>>,
+    outlook_modified: Option<DateTime<Utc>>,
+) -> (Side, &'static str) {
+    match policy {
+        ConflictPolicy::Raynet => (Side::Raynet, "raynet"),
+        ConflictPolicy::Outlook => (Side::Outlook, "outlook"),
+        ConflictPolicy::Latest => match (raynet_modified, outlook_modified) {
+            (Some(r), Some(o)) if o > r => (Side::Outlook, "latest"),
+            (Some(r), Some(o)) if r > o => (Side::Raynet, "latest"),
+            (Some(_) | None, Some(_) | None) => (Side::Raynet, "latest (tie)"),
+        },
+    }
+}
+
+/// Plans one pair of a calendar round.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn plan_calendar_pair(
+    pid: PairId,
+    pair: &PairRecord<Event>,
+    rix: &ReadIndex<'_, Event>,
+    oix: &ReadIndex<'_, Event>,
+    rules: &CalendarRules<'_>,
+    window: &Window,
+    now: DateTime<Utc>,
+    plan: &mut Plan<Event>,
+) {
+    let step = |reason: &str, writes: Vec<Write<Event>>, outcome: Outcome<Event>| Step {
+        pair: Some(pid),
+        label: pair
+            .raynet
+            .as_ref()
+            .or(pair.outlook.as_ref())
+            .map(|r| r.base.label())
+            .unwrap_or_default(),
+        reason: reason.to_owned(),
+        writes,
+        outcome,
+    };
+    match (&pair.raynet, &pair.outlook) {
+        // A detached Raynet item: its deletion is forgotten; a cancelled one that is reopened
+        // in Raynet comes back to Outlook; anything else stays in Raynet only.
+        (Some(r), None) => match rix.state_of(r, event_in_window(&r.base, window)) {
+            SideNow::Deleted => plan.steps.push(step(
+                "deleted in raynet (detached)",
+                vec![],
+                Outcome::Forget,
+            )),
+            SideNow::Present(cur)
+                if r.base.status == EventStatus::Cancelled
+                    && cur.item.status != EventStatus::Cancelled =>
+            {
+                plan.steps.push(step(
+                    "reopened in raynet: back to outlook",
+                    vec![Write::Create {
+                        side: Side::Outlook,
+                        item: rules.to_outlook(&cur.item, pair.origin),
+                        key: recreate_key(Side::Raynet, &r.id, now),
+                    }],
+                    Outcome::Record(PairRecord {
+                        raynet: Some(SideRecord {
+                            id: r.id.clone(),
+                            version: cur.version.clone(),
+                            base: cur.item.clone(),
+                        }),
+                        outlook: None,
+                        origin: pair.origin,
+                    }),
+                ));
+            }
+            SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown | SideNow::LeftWindow => {}
+        },
+        // A detached Outlook item: only its deletion matters.
+        (None, Some(o)) => {
+            if matches!(
+                oix.state_of(o, event_in_window(&o.base, window)),
+                SideNow::Deleted
+            ) {
+                plan.steps.push(step(
+                    "deleted in outlook (detached)",
+                    vec![],
+                    Outcome::Forget,
+                ));
+            }
+        }
+        // A linked pair.
+        (Some(r), Some(o)) => {
+            let rn =
+                outside_stays_outside(rix.state_of(r, event_in_window(&r.base, window)), r, window);
+            let on =
+                outside_stays_outside(oix.state_of(o, event_in_window(&o.base, window)), o, window);
+            plan_linked_event(pid, pair, r, o, rn, on, rules, now, plan, &step);
+        }
+        // A record with no side is meaningless: forget it.
+        (None, None) => plan
+            .steps
+            .push(step("empty record", vec![], Outcome::Forget)),
+    }
+}
+
+/// Plans a pair linked on both sides: the three-way decision over how each side stands.
+#[allow(clippy::too_many_arguments)]
+fn plan_linked_event<'a>(
+    pid: PairId,
+    pair: &PairRecord<Event>,
+    r: &'a SideRecord<Event>,
+    o: &'a SideRecord<Event>,
+    rn: SideNow<'a, Event>,
+    on: SideNow<'a, Event>,
+    rules: &CalendarRules<'_>,
+    now: DateTime<Utc>,
+    plan: &mut Plan<Event>,
+    step: &StepFn<'_>,
+) {
+    let policy = rules.policy;
+    let r_cur = current(&rn, r);
+    let o_cur = current(&on, o);
+    let masked_before = rules.masked(pair.origin, &o.base);
+    // Worked out only where needed: diffing every pair's items up front took ~30 % of the time
+    // to plan 100,000 unchanged pairs.
+    let r_changed = || !r_cur.diff(&r.base).is_empty();
+    let o_changed = || !o_cur.diff(&o.base).is_empty();
+
+    // A private Outlook item with private_events = "skip" stays out of Raynet entirely.
+    if rules.keeps_out_private(pair.origin, o_cur) && !matches!(rn, SideNow::Deleted) {
+        if o_changed() || r_changed() {
+            plan.skipped.push(Skipped {
+                side: Side::Outlook,
+                id: o.id.clone(),
+                label: o_cur.label(),
+                reason: "private event (private_events = \"skip\")".into(),
+            });
+        }
+        return;
+    }
+
+    let delete = |side: Side, rec: &SideRecord<Event>, version: &Version| Write::Delete {
+        side,
+        id: rec.id.clone(),
+        expected: Some(version.clone()),
+    };
+
+    match (rn, on) {
+        // Gone on both sides (or one gone and the other left the window): forget the pair.
+        (SideNow::Deleted, SideNow::Deleted | SideNow::LeftWindow)
+        | (SideNow::LeftWindow, SideNow::Deleted) => {
+            plan.steps
+                .push(step("deleted on both sides", vec![], Outcome::Forget));
+        }
+        // Deleted in Raynet.
+        (SideNow::Deleted, SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown) => {
+            // A cancelled copy is not worth bringing back.
+            let keep = o_changed() && o_cur.status != EventStatus::Cancelled;
+            if keep && policy.delete_vs_edit == DeleteEditPolicy::KeepEdit {
+                // Edited in Outlook: the edit wins, Raynet gets the item again.
+                let masked = rules.masked(pair.origin, o_cur);
+                let mut source = o_cur.clone();
+                source.kind = r.base.kind;
+                plan.steps.push(step(
+                    "deleted in raynet, edited in outlook: re-created in raynet",
+                    vec![Write::Create {
+                        side: Side::Raynet,
+                        item: rules.to_raynet(&source, masked),
+                        key: recreate_key(Side::Outlook, &o.id, now),
+                    }],
+                    Outcome::Record(PairRecord {
+                        raynet: None,
+                        outlook: Some(SideRecord {
+                            id: o.id.clone(),
+                            version: version_now(&on, o).clone(),
+                            base: o_cur.clone(),
+                        }),
+                        origin: pair.origin,
+                    }),
+                ));
+            } else {
+                plan.steps.push(step(
+                    "deleted in raynet",
+                    vec![delete(Side::Outlook, o, version_now(&on, o))],
+                    Outcome::Forget,
+                ));
+            }
+        }
+        // Deleted in Outlook.
+        (SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown, SideNow::Deleted) => {
+            // A cancelled copy is not worth bringing back (Outlook cannot hold it either).
+            let r_edited =
+                !r_cur.diff(&r.base).is_empty() && r_cur.status != EventStatus::Cancelled;
+            if r_edited && policy.delete_vs_edit == DeleteEditPolicy::KeepEdit {
+                // Edited in Raynet: the edit wins, Outlook gets the item again.
+                plan.steps.push(step(
+                    "deleted in outlook, edited in raynet: re-created in outlook",
+                    vec![Write::Create {
+                        side: Side::Outlook,
+                        item: rules.to_outlook(r_cur, pair.origin),
+                        key: recreate_key(Side::Raynet, &r.id, now),
+                    }],
+                    Outcome::Record(PairRecord {
+                        raynet: Some(SideRecord {
+                            id: r.id.clone(),
+                            version: version_now(&rn, r).clone(),
+                            base: r_cur.clone(),
+                        }),
+                        outlook: None,
+                        origin: pair.origin,
+                    }),
+                ));
+                return;
+            }
+            let (reason, writes, outcome) =
+                rules.outlook_deletion(r, r_cur, version_now(&rn, r), pair.origin);
+            plan.steps.push(step(reason, writes, outcome));
+        }
+        // One or both sides left the window: leave both alone.
+        (
+            SideNow::LeftWindow,
+            SideNow::LeftWindow | SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown,
+        )
+        | (SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown, SideNow::LeftWindow) => {}
+        // Both exist: three-way merge, field by field.
+        (
+            SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown,
+            SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown,
+        ) => {
+            merge_event_pair(pid, pair, r, o, &rn, &on, rules, masked_before, plan, step);
+        }
+    }
+}
+
+/// Merges a pair present on both sides, field by field against the base.
+#[allow(clippy::too_many_arguments)]
+fn merge_event_pair(
+    pid: PairId,
+    pair: &PairRecord<Event>,
+    r: &SideRecord<Event>,
+    o: &SideRecord<Event>,
+    rn: &SideNow<'_, Event>,
+    on: &SideNow<'_, Event>,
+    rules: &CalendarRules<'_>,
+    masked_before: bool,
+    plan: &mut Plan<Event>,
+    step: &StepFn<'_>,
+) {
+    // The common case first: neither side moved since the last round.
+    if untouched(rn, r) && untouched(on, o) {
+        return;
+    }
+    let policy = rules.policy;
+    let r_cur = current(rn, r);
+    let o_cur = current(on, o);
+    let masked_now = rules.masked(pair.origin, o_cur);
+    let r_held_before = rules.raynet_held(masked_before);
+    let r_held_now = rules.raynet_held(masked_now);
+    let o_held = rules.outlook_held(pair.origin);
+
+    let mut r_changes = FieldSet::empty();
+    let mut o_changes = FieldSet::empty();
+    for f in EventField::ALL {
+        if r_held_before.contains(*f) && !r_cur.field_eq(&r.base, *f) {
+            r_changes.insert(*f);
+        }
+        if o_held.contains(*f) && !o_cur.field_eq(&o.base, *f) {
+            o_changes.insert(*f);
+        }
+    }
+    // A meeting completed in Raynet: with completed_events = "stop" its later Raynet changes
+    // no longer reach Outlook; and no Outlook edit ever reopens or re-states it.
+    let frozen = rules.frozen(&r.base, r_cur);
+    if outlook_status_ignored(&r.base, r_cur, o_cur) {
+        // Outlook cannot say "completed": its "scheduled" never reopens the meeting. A
+        // cancellation in Outlook still cancels it.
+        o_changes.remove(EventField::Status);
+    }
+
+    let mut to_outlook = o_cur.clone();
+    let mut to_raynet = r_cur.clone();
+    let mut reasons: Vec<&str> = Vec::new();
+    for f in EventField::ALL {
+        let in_r = r_changes.contains(*f);
+        let in_o = o_changes.contains(*f);
+        let winner = match (in_r, in_o) {
+            // Neither side changed it.
+            (false, false) => None,
+            // Only Raynet changed it (after completion with "stop": it stays in Raynet).
+            (true, false) => (!frozen).then_some(Side::Raynet),
+            // Only Outlook changed it; but a completed meeting whose Raynet value moved away
+            // from Outlook's (notes written after completion) keeps its Raynet value.
+            (false, true) => {
+                let diverged = !rules.to_outlook(r_cur, pair.origin).field_eq(&o.base, *f);
+                if frozen && diverged {
+                    plan.conflicts.push(Conflict {
+                        pair: pid,
+                        label: r_cur.label(),
+                        field: f.name(),
+                        winner: Side::Raynet,
+                        rule: "completed",
+                    });
+                    None
+                } else {
+                    Some(Side::Outlook)
+                }
+            }
+            // Both changed it: the same value is no conflict; different values are.
+            (true, true) => {
+                let agree = r_cur.field_eq(o_cur, *f)
+                    || rules.to_raynet(o_cur, masked_now).field_eq(r_cur, *f)
+                    || rules.to_outlook(r_cur, pair.origin).field_eq(o_cur, *f);
+                if agree {
+                    None
+                } else if frozen {
+                    // A completed meeting's Raynet notes are never overwritten from Outlook.
+                    plan.conflicts.push(Conflict {
+                        pair: pid,
+                        label: r_cur.label(),
+                        field: f.name(),
+                        winner: Side::Raynet,
+                        rule: "completed",
+                    });
+                    None
+                } else {
+                    let (winner, rule) =
+                        decide_conflict(policy.conflict, modified(rn), modified(on));
+                    plan.conflicts.push(Conflict {
+                        pair: pid,
+                        label: r_cur.label(),
+                        field: f.name(),
+                        winner,
+                        rule,
+                    });
+                    Some(winner)
+                }
+            }
+        };
+        match winner {
+            Some(Side::Raynet) => {
+                // Listed participants never become attendees of an Outlook item.
+                if rules.carries_to_outlook(*f, pair.origin) {
+                    to_outlook.copy_field(r_cur, *f);
+                }
+            }
+            Some(Side::Outlook) => to_raynet.copy_field(o_cur, *f),
+            None => {
+                // A field Raynet starts holding (a time blocker turned public): fill it in.
+                if r_held_now.contains(*f) && !r_held_before.contains(*f) {
+                    to_raynet.copy_field(o_cur, *f);
+                }
+            }
+        }
+    }
+    if !r_changes.is_empty() && !frozen {
+        reasons.push("changed in raynet");
+    }
+    if !r_changes.is_empty() && frozen {
+        reasons.push("changed in raynet after completion (completed_events = \"stop\")");
+    }
+    if !o_changes.is_empty() {
+        reasons.push("changed in outlook");
+    }
+    if rules.lists_participants(pair.origin) {
+        // The participant list in the body is built from the Raynet participants.
+        to_outlook.attendees.clone_from(&to_raynet.attendees);
+    }
+    let new_r = rules.to_raynet(&to_raynet, masked_now);
+    let new_o = rules.to_outlook(&to_outlook, pair.origin);
+    let mut writes = Vec::new();
+    let r_diff = new_r.diff(r_cur);
+    if !r_diff.is_empty() {
+        writes.push(Write::Update {
+            side: Side::Raynet,
+            id: r.id.clone(),
+            item: new_r.clone(),
+            changed: r_diff,
+            expected: version_now(rn, r).clone(),
+        });
+    }
+    let o_diff = new_o.diff(o_cur);
+    if new_o.status == EventStatus::Cancelled && o_cur.status != EventStatus::Cancelled {
+        // Outlook cannot be told "cancelled" by an update (cancelling is Outlook's own action,
+        // which removes the event): the Outlook event is deleted, the Raynet record kept as
+        // cancelled and detached.
+        writes.push(Write::Delete {
+            side: Side::Outlook,
+            id: o.id.clone(),
+            expected: Some(version_now(on, o).clone()),
+        });
+        let record = PairRecord {
+            raynet: Some(SideRecord {
+                id: r.id.clone(),
+                version: version_now(rn, r).clone(),
+                base: new_r,
+            }),
+            outlook: None,
+            origin: pair.origin,
+        };
+        plan.steps.push(step(
+            "cancelled in raynet: the outlook event is removed",
+            writes,
+            Outcome::Record(record),
+        ));
+        return;
+    }
+    if !o_diff.is_empty() {
+        writes.push(Write::Update {
+            side: Side::Outlook,
+            id: o.id.clone(),
+            item: new_o.clone(),
+            changed: o_diff,
+            expected: version_now(on, o).clone(),
+        });
+    }
+    let record = PairRecord {
+        raynet: Some(SideRecord {
+            id: r.id.clone(),
+            version: version_now(rn, r).clone(),
+            base: new_r,
+        }),
+        outlook: Some(SideRecord {
+            id: o.id.clone(),
+            version: version_now(on, o).clone(),
+            base: new_o,
+        }),
+        origin: pair.origin,
+    };
+    if writes.is_empty() && &record == pair {
+        return;
+    }
+    let reason = if writes.is_empty() {
+        "versions moved, content agrees".to_owned()
+    } else {
+        reasons.join(", ")
+    };
+    plan.steps
+        .push(step(&reason, writes, Outcome::Record(record)));
+}

@@ -1,0 +1,219 @@
+//! What a round tells its caller: the [`RoundReport`] (counts per side in [`SideCounts`],
+//! conflicts, skipped items, each [`Failure`]), and the [`Progress`] callback told how far the
+//! execution is.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::{ErrorKind, ProviderError};
+use crate::ids::{Scope, Side};
+use crate::plan::{Conflict, GuardTrip, Skipped};
+
+/// Counts per side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SideCounts {
+    /// On the Raynet side.
+    pub raynet: usize,
+    /// On the Outlook side.
+    pub outlook: usize,
+}
+
+impl SideCounts {
+    /// Counts one more on `side`.
+    pub(super) fn bump(&mut self, side: Side) {
+        match side {
+            Side::Raynet => self.raynet += 1,
+            Side::Outlook => self.outlook += 1,
+        }
+    }
+
+    /// The count for `side`.
+    #[must_use]
+    pub fn get(&self, side: Side) -> usize {
+        match side {
+            Side::Raynet => self.raynet,
+            Side::Outlook => self.outlook,
+        }
+    }
+}
+
+/// Something that failed this round; it is retried next round.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The side the failing call went to.
+    pub side: Option<Side>,
+    /// What was being done ("read", "update ...", "resolve pending create ...").
+    pub action: String,
+    /// The item's label, when about one item.
+    pub item: Option<String>,
+    /// What went wrong (never a secret).
+    pub error: String,
+    /// The error's kind, when a provider said.
+    pub kind: Option<ErrorKind>,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(side) = self.side {
+            write!(f, "{side}: ")?;
+        }
+        write!(f, "{}", self.action)?;
+        if let Some(item) = &self.item {
+            write!(f, " {item:?}")?;
+        }
+        write!(f, ": {}", self.error)
+    }
+}
+
+/// What one round did, for one scope.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoundReport {
+    /// The scope.
+    pub scope: Scope,
+    /// Whether this was a dry run (nothing written, nothing recorded).
+    pub dry_run: bool,
+    /// Writes the plan held.
+    pub planned_writes: usize,
+    /// Items created, per side.
+    pub created: SideCounts,
+    /// Items updated, per side.
+    pub updated: SideCounts,
+    /// Items deleted, per side.
+    pub deleted: SideCounts,
+    /// Pair records written without a remote write (versions moved, content agreed).
+    pub recorded: usize,
+    /// Creates left pending by an earlier crash that were found and recorded.
+    pub recovered: usize,
+    /// Conflicts and how each was decided.
+    pub conflicts: Vec<Conflict>,
+    /// Items left alone on purpose.
+    pub skipped: Vec<Skipped>,
+    /// What failed (retried next round).
+    pub failures: Vec<Failure>,
+    /// Set when the mass-deletion guard stopped the round.
+    pub guard: Option<GuardTrip>,
+    /// The plan as text (dry runs only).
+    pub plan: Option<String>,
+}
+
+impl RoundReport {
+    /// An empty report for `scope`.
+    pub(super) fn new(scope: Scope, dry_run: bool) -> Self {
+        Self {
+            scope,
+            dry_run,
+            planned_writes: 0,
+            created: SideCounts::default(),
+            updated: SideCounts::default(),
+            deleted: SideCounts::default(),
+            recorded: 0,
+            recovered: 0,
+            conflicts: Vec::new(),
+            skipped: Vec::new(),
+            failures: Vec::new(),
+            guard: None,
+            plan: None,
+        }
+    }
+
+    /// Items created on `side`.
+    #[must_use]
+    pub fn created(&self, side: Side) -> usize {
+        self.created.get(side)
+    }
+
+    /// Writes done (creates, updates and deletes on both sides).
+    #[must_use]
+    pub fn writes(&self) -> usize {
+        [self.created, self.updated, self.deleted]
+            .iter()
+            .map(|c| c.raynet + c.outlook)
+            .sum()
+    }
+
+    /// Whether everything planned was done (no failure, no guard stop).
+    #[must_use]
+    pub fn is_clean(&self) -> bool {
+        self.failures.is_empty() && self.guard.is_none()
+    }
+
+    /// Records a provider failure (and logs it).
+    pub(super) fn fail(
+        &mut self,
+        side: Option<Side>,
+        action: String,
+        item: Option<String>,
+        e: &ProviderError,
+    ) {
+        tracing::warn!(scope = %self.scope, ?side, %action, error = %e, "sync step failed");
+        self.failures.push(Failure {
+            side,
+            action,
+            item,
+            error: error_chain(e),
+            kind: Some(e.kind()),
+        });
+    }
+}
+
+impl fmt::Display for RoundReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}{}: created {}/{} updated {}/{} deleted {}/{} (raynet/outlook), {} conflict(s), \
+             {} skipped, {} failure(s)",
+            self.scope,
+            if self.dry_run { " (dry run)" } else { "" },
+            self.created.raynet,
+            self.created.outlook,
+            self.updated.raynet,
+            self.updated.outlook,
+            self.deleted.raynet,
+            self.deleted.outlook,
+            self.conflicts.len(),
+            self.skipped.len(),
+            self.failures.len()
+        )?;
+        if let Some(g) = &self.guard {
+            writeln!(f, "  STOPPED: {g}")?;
+        }
+        for c in &self.conflicts {
+            writeln!(f, "  {c}")?;
+        }
+        for s in &self.skipped {
+            writeln!(f, "  {s}")?;
+        }
+        for x in &self.failures {
+            writeln!(f, "  failed: {x}")?;
+        }
+        if let Some(p) = &self.plan {
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An error and its sources, joined with ": ".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// The function behind [`Progress`]: `(scope, steps done, steps planned)`.
+pub type ProgressFn = dyn Fn(&Scope, usize, usize) + Send + Sync;
+
+/// A callback told how far a round's execution is.
+#[derive(Clone)]
+pub struct Progress(pub Arc<ProgressFn>);
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
