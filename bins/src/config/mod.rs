@@ -26,17 +26,20 @@
 //!
 //! ## Files
 //!
-//! | file               | holds                                                                     |
-//! |--------------------|---------------------------------------------------------------------------|
-//! | `load.rs`          | the entry points [`Config::load`], [`Config::from_toml`], [`Config::state_path_of`], [`Config::example`]; the tests of the whole loading |
-//! | `raw.rs`           | the file as written: the serde structs (unknown keys refused), a secret's reference (literal, `{ env }`, `{ file }`), the parse and its key-naming errors |
-//! | `resolve.rs`       | checking and resolving: tenants, `[tenant.raynet]`, `[tenant.microsoft]`, secrets read from the environment or files, URLs |
-//! | `policy.rs`        | `[tenant.sync]` as written → [`SyncConfig`] and its [`sync_core::Policy`] |
-//! | `settings.rs`      | the checked values: [`Config`], [`TenantConfig`], [`RaynetConfig`], [`MicrosoftConfig`]; [`Config::select`] |
-//! | `sync_settings.rs` | the checked `[tenant.sync]`: [`SyncConfig`], [`SyncMode`], [`ContactsFilter`], [`ScanSchedule`] |
-//! | `error.rs`         | [`ConfigError`], naming the file and the key                             |
-//! | `defaults.rs`      | the defaults of optional keys and the limits of numeric ones             |
-//! | `formats.rs`       | format checks: IANA zone names, GUIDs, domains                           |
+//! | file               | holds                                                            |
+//! |--------------------|------------------------------------------------------------------|
+//! | `load.rs`          | [`Config::load`], [`Config::from_toml`], [`Config::example`], …  |
+//! | `raw.rs`           | the file as written: serde structs, secret references, the parse |
+//! | `resolve.rs`       | checking and resolving the tables, secrets (env, file), URLs     |
+//! | `policy.rs`        | `[tenant.sync]` → [`SyncConfig`] and its [`sync_core::Policy`]    |
+//! | `settings.rs`      | [`Config`], [`TenantConfig`], [`RaynetConfig`], [`MicrosoftConfig`] |
+//! | `sync_settings.rs` | [`SyncConfig`], [`SyncMode`], [`ContactsFilter`], [`ScanSchedule`] |
+//! | `error.rs`         | [`ConfigError`], naming the file and the key                      |
+//! | `defaults.rs`      | the defaults of optional keys, the limits of numeric ones         |
+//! | `formats.rs`       | format checks: IANA zone names, GUIDs, domains                    |
+//!
+//! `load.rs` also holds the tests of the whole loading (text in, [`Config`] or [`ConfigError`]
+//! out); a test of one file's code alone sits in that file.
 //!
 //! Dependencies run one way: `load` → `resolve` → `policy` → `raw` → `sync_settings`;
 //! `settings`, `error`, `defaults` and `formats` are used by those above them.
