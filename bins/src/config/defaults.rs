@@ -1,0 +1,27 @@
+//! The defaults of the optional keys, and the limits of the numeric ones.
+
+/// The default Raynet API base URL.
+pub const DEFAULT_RAYNET_BASE_URL: &str = "https://app.raynet.cz/api/v2/";
+/// The default time zone of a Raynet instance.
+pub const DEFAULT_TIME_ZONE: &str = "Europe/Prague";
+/// The default Microsoft Graph base URL.
+pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com/v1.0/";
+/// The default Microsoft identity platform authority.
+pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/";
+/// The default name of the Outlook contact folder the contacts go to.
+pub const DEFAULT_CONTACTS_FOLDER: &str = "Raynet";
+/// The default state file, relative to the config file's directory.
+pub const DEFAULT_STATE_PATH: &str = "raynet-sync.db";
+/// The default pause between two rounds of `run --watch`, in seconds.
+pub const DEFAULT_INTERVAL_SECONDS: u64 = 900;
+/// The default number of members synced at the same time.
+pub const DEFAULT_MAX_PARALLEL_MEMBERS: usize = 4;
+
+/// Shortest allowed `sync.interval_seconds`.
+pub(super) const MIN_INTERVAL_SECONDS: u64 = 10;
+/// Longest allowed `sync.interval_seconds` (one week).
+pub(super) const MAX_INTERVAL_SECONDS: u64 = 7 * 24 * 3600;
+/// Default `sync.membership_refresh_seconds` (an hour).
+pub const DEFAULT_MEMBERSHIP_REFRESH_SECONDS: u64 = 3600;
+/// Largest allowed `sync.max_parallel_members`.
+pub(super) const MAX_PARALLEL_MEMBERS: usize = 64;

@@ -1,0 +1,93 @@
+//! The configuration, checked and with its secrets resolved: [`Config`], one [`TenantConfig`]
+//! per organisation, its `[tenant.raynet]` and `[tenant.microsoft]` tables. (The
+//! `[tenant.sync]` table is in `sync_settings.rs`; reading a file into these is `load.rs`.)
+
+use std::path::PathBuf;
+
+use sync_core::Email;
+use sync_secret::Secret;
+use url::Url;
+
+use super::error::ConfigError;
+use super::sync_settings::SyncConfig;
+
+/// The whole configuration, checked and with its secrets resolved.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file it was read from (used in messages).
+    pub source: PathBuf,
+    /// The SQLite state file (`state_path`, resolved against the config file's directory).
+    pub state_path: PathBuf,
+    /// The tenants, in file order; at least one, with unique names.
+    pub tenants: Vec<TenantConfig>,
+}
+
+/// One organisation served: a Raynet instance and a Microsoft 365 group.
+#[derive(Clone, Debug)]
+pub struct TenantConfig {
+    /// The tenant's name (unique in the file; part of every state-store scope).
+    pub name: String,
+    /// The Raynet side.
+    pub raynet: RaynetConfig,
+    /// The Microsoft 365 side.
+    pub microsoft: MicrosoftConfig,
+    /// What is synced, and the rules.
+    pub sync: SyncConfig,
+}
+
+/// The `[tenant.raynet]` table.
+#[derive(Clone, Debug)]
+pub struct RaynetConfig {
+    /// The instance name (the path segment after `app.raynet.cz`).
+    pub instance: String,
+    /// The integration user's login e-mail.
+    pub user: Email,
+    /// The integration user's API key.
+    pub api_key: Secret,
+    /// The API base URL, ending in `/`.
+    pub base_url: Url,
+    /// The instance's IANA time zone (Raynet times are local times of it).
+    pub time_zone: String,
+}
+
+/// The `[tenant.microsoft]` table.
+#[derive(Clone, Debug)]
+pub struct MicrosoftConfig {
+    /// The Microsoft 365 tenant: a GUID or a domain (`contoso.onmicrosoft.com`).
+    pub tenant_id: String,
+    /// The app registration's (client) id, a GUID.
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: Secret,
+    /// The group whose members are served: its display name or object id.
+    pub group: String,
+    /// The Graph base URL, ending in `/`.
+    pub graph_base_url: Url,
+    /// The identity platform authority, ending in `/`.
+    pub authority: Url,
+}
+
+impl Config {
+    /// The tenants to work on: all of them, or the one named `name`.
+    ///
+    /// # Errors
+    /// [`ConfigError::UnknownTenant`] when no tenant is called `name`.
+    pub fn select(&self, name: Option<&str>) -> Result<Vec<&TenantConfig>, ConfigError> {
+        let Some(name) = name else {
+            return Ok(self.tenants.iter().collect());
+        };
+        match self.tenants.iter().find(|t| t.name == name) {
+            Some(t) => Ok(vec![t]),
+            None => Err(ConfigError::UnknownTenant {
+                file: self.source.clone(),
+                name: name.to_owned(),
+                known: self
+                    .tenants
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+}
