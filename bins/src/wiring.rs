@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use raynet_client::adapter::{PersonFilter, RaynetTenant};
-use sync_core::tenant::{Collections, Membership, Tenant};
+use raynet_client::adapter::RaynetTenant;
+use sync_core::tenant::{Membership, Tenant};
 pub use sync_core::tenant::{RoundOptions, TenantReport};
 use sync_core::{Policy, Progress, Scope};
 
-use crate::config::{ContactsFilter, TenantConfig};
+use crate::config::TenantConfig;
 use crate::store::SqliteStore;
 
 /// One tenant for the life of the process: its two clients and the library's [`Tenant`] (which
@@ -56,34 +56,22 @@ impl TenantClients {
                 tenant.raynet.time_zone
             )
         })?;
-        let persons = match &tenant.sync.contacts_filter {
-            ContactsFilter::All => PersonFilter::All,
-            ContactsFilter::Owned => PersonFilter::Owned,
-            ContactsFilter::Tag(tag) => PersonFilter::Tag(tag.clone()),
-        };
         let raynet_side = RaynetTenant::new(raynet.clone())
             .with_time_zone(tz)
-            .with_persons(persons)
-            .with_scan_schedule(
-                scan_schedule(tenant.sync.deletion_scan_every),
-                tenant.sync.interval,
-            );
+            .with_persons(tenant.sync.contacts_filter.clone())
+            .with_scan_schedule(tenant.sync.deletion_scan_every, tenant.sync.interval);
         let graph_side = graph_client::adapter::GraphTenant::new(
             graph.clone(),
             &tenant.microsoft.group,
             &tenant.sync.contacts_folder,
         );
-        let collections = Collections {
-            calendar: tenant.sync.mode.meetings(),
-            contacts: tenant.sync.mode.contacts(),
-        };
         let library = Tenant::new(
             &tenant.name,
             tenant.raynet.user.clone(),
             Arc::new(raynet_side),
             Arc::new(graph_side),
         )
-        .collections(collections)
+        .collections(tenant.sync.mode.collections())
         .max_parallel_members(tenant.sync.max_parallel_members)
         .membership_max_age(tenant.sync.membership_refresh);
         Ok(Self {
@@ -91,14 +79,6 @@ impl TenantClients {
             graph,
             tenant: Arc::new(library),
         })
-    }
-}
-
-/// The config's scan schedule as the adapter's (until the config uses the adapter's type).
-fn scan_schedule(s: crate::config::ScanSchedule) -> raynet_client::adapter::ScanSchedule {
-    match s {
-        crate::config::ScanSchedule::Auto => raynet_client::adapter::ScanSchedule::Auto,
-        crate::config::ScanSchedule::Every(n) => raynet_client::adapter::ScanSchedule::Every(n),
     }
 }
 
@@ -144,38 +124,5 @@ fn progress_line(scope: &Scope, done: usize, total: usize) {
     );
     if done == total {
         eprintln!();
-    }
-}
-
-/// The SQLite store answers the tenant-wide reads with one query each.
-#[async_trait::async_trait]
-impl sync_core::tenant::TenantStore for SqliteStore {
-    async fn cursors(
-        &self,
-        tenant: &str,
-    ) -> Result<Vec<(Scope, sync_core::Side, sync_core::Cursor)>, sync_core::StoreError> {
-        self.cursors_of(tenant)
-    }
-
-    async fn pair_counts(
-        &self,
-        tenant: &str,
-    ) -> Result<Vec<(Scope, usize)>, sync_core::StoreError> {
-        Ok(self
-            .status()?
-            .into_iter()
-            .filter(|s| s.scope.tenant == tenant)
-            .map(|s| (s.scope, usize::try_from(s.pairs).unwrap_or(usize::MAX)))
-            .collect())
-    }
-
-    async fn record_round(
-        &self,
-        scope: &Scope,
-        summary: &sync_core::tenant::RoundSummary,
-    ) -> Result<(), sync_core::StoreError> {
-        let json = serde_json::to_value(summary)
-            .map_err(|e| sync_core::StoreError::with_source("record a round", e))?;
-        SqliteStore::record_round(self, scope, &json, Utc::now())
     }
 }

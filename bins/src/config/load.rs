@@ -89,7 +89,8 @@ mod tests {
     };
     use crate::config::error::ConfigError;
     use crate::config::settings::Config;
-    use crate::config::sync_settings::{ContactsFilter, ScanSchedule, SyncMode};
+    use crate::config::sync_settings::SyncMode;
+    use raynet_client::adapter::{PersonFilter, ScanSchedule};
 
     const LITERAL_KEY: &str = "rk-LITERAL-7f3a9c";
     const ENV_SECRET: &str = "cs-FROM-ENV-51d2";
@@ -186,7 +187,7 @@ group = "Raynet sync"
         assert_eq!(t.microsoft.graph_base_url.as_str(), DEFAULT_GRAPH_BASE_URL);
         assert_eq!(t.microsoft.authority.as_str(), DEFAULT_AUTHORITY);
         assert_eq!(t.sync.max_parallel_members, DEFAULT_MAX_PARALLEL_MEMBERS);
-        assert_eq!(t.sync.contacts_filter, ContactsFilter::All);
+        assert_eq!(t.sync.contacts_filter, PersonFilter::All);
         assert_eq!(t.raynet.api_key.expose(), LITERAL_KEY);
         assert_eq!(t.microsoft.client_secret.expose(), ENV_SECRET);
         assert_eq!(c.state_path, Path::new("/etc/raynet-sync/raynet-sync.db"));
@@ -228,7 +229,7 @@ max_parallel_members = 2"#,
         assert!((p.delete_guard.max_share - 0.5).abs() < f64::EPSILON);
         assert!(!p.delete_guard.allow);
         assert_eq!(s.contacts_folder, "CRM");
-        assert_eq!(s.contacts_filter, ContactsFilter::Tag("vip".into()));
+        assert_eq!(s.contacts_filter, PersonFilter::Tag("vip".into()));
         assert_eq!(s.interval, Duration::from_secs(60));
         assert_eq!(s.max_parallel_members, 2);
     }

@@ -33,7 +33,7 @@
 //! | `resolve.rs`       | checking and resolving the tables, secrets (env, file), URLs     |
 //! | `policy.rs`        | `[tenant.sync]` → [`SyncConfig`] and its [`sync_core::Policy`]    |
 //! | `settings.rs`      | [`Config`], [`TenantConfig`], [`RaynetConfig`], [`MicrosoftConfig`] |
-//! | `sync_settings.rs` | [`SyncConfig`], [`SyncMode`], [`ContactsFilter`], [`ScanSchedule`] |
+//! | `sync_settings.rs` | [`SyncConfig`], [`SyncMode`] (and it uses the Raynet adapter's [`PersonFilter`], [`ScanSchedule`]) |
 //! | `error.rs`         | [`ConfigError`], naming the file and the key                      |
 //! | `defaults.rs`      | the defaults of optional keys, the limits of numeric ones         |
 //! | `formats.rs`       | format checks: IANA zone names, GUIDs, domains                    |
@@ -60,6 +60,7 @@ pub use defaults::{
     DEFAULT_STATE_PATH, DEFAULT_TIME_ZONE,
 };
 pub use error::ConfigError;
+pub use raynet_client::adapter::{PersonFilter, SCAN_QUOTA_SHARE, ScanSchedule};
 pub use settings::{Config, MicrosoftConfig, RaynetConfig, TenantConfig};
 pub use sync_secret::Secret;
-pub use sync_settings::{ContactsFilter, SCAN_QUOTA_SHARE, ScanSchedule, SyncConfig, SyncMode};
+pub use sync_settings::{SyncConfig, SyncMode};

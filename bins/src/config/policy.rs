@@ -14,7 +14,9 @@ use super::defaults::{
 };
 use super::error::ConfigError;
 use super::raw::{RawScanEvery, RawSync};
-use super::sync_settings::{ScanSchedule, SyncConfig};
+use raynet_client::adapter::ScanSchedule;
+
+use super::sync_settings::SyncConfig;
 
 /// Checks the `[tenant.sync]` table at `prefix` of `file` and maps it onto [`SyncConfig`] and
 /// its [`Policy`]; a missing key takes its default.

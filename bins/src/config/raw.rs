@@ -16,7 +16,9 @@ use sync_core::{
 
 use super::defaults::{MAX_INTERVAL_SECONDS, MAX_PARALLEL_MEMBERS, MIN_INTERVAL_SECONDS};
 use super::error::ConfigError;
-use super::sync_settings::{ContactsFilter, SyncMode};
+use raynet_client::adapter::PersonFilter;
+
+use super::sync_settings::SyncMode;
 
 /// The whole file.
 #[derive(Deserialize)]
@@ -78,7 +80,7 @@ pub(super) struct RawSync {
     pub(super) window_days_ahead: Option<u32>,
     pub(super) max_delete_share: Option<f64>,
     pub(super) contacts_folder: Option<String>,
-    pub(super) contacts_filter: Option<ContactsFilter>,
+    pub(super) contacts_filter: Option<PersonFilter>,
     pub(super) interval_seconds: Option<u64>,
     pub(super) max_parallel_members: Option<usize>,
     pub(super) deletion_scan_every: Option<RawScanEvery>,

@@ -39,14 +39,16 @@
 //! | `schema.rs`      | [`SCHEMA_VERSION`], the migrations, the probe of a file's version  |
 //! | `state_store.rs` | the [`StateStore`] impl: pairs, cursors, pending creates           |
 //! | `status.rs`      | [`RoundRecord`], [`ScopeStatus`], [`SqliteStore::cursors_of`]      |
+//! | `tenant_store.rs`| the [`TenantStore`] impl: a tenant's cursors and pair counts, rounds |
 //! | `rows.rs`        | values ↔ rows: scope row ids, collections and sides, JSON records  |
 //! | `error.rs`       | [`StateFileError`]; SQLite's errors as [`StoreError`]s             |
 //!
-//! Dependencies run one way: `state_store` → `status` → `open` → `schema` → `error`; `rows`
+//! Dependencies run one way: `tenant_store`, `state_store` → `status` → `open` → `schema` → `error`; `rows`
 //! and `error` are used by those above them.
 //!
 //! [`StoreError`]: sync_core::StoreError
 //! [`StateStore`]: sync_core::StateStore
+//! [`TenantStore`]: sync_core::tenant::TenantStore
 //! [`StateStore::resolve_pending`]: sync_core::StateStore::resolve_pending
 //! [`Scope`]: sync_core::Scope
 //! [`PairRecord`]: sync_core::PairRecord
@@ -58,6 +60,7 @@ mod rows;
 mod schema;
 mod state_store;
 mod status;
+mod tenant_store;
 
 pub use error::StateFileError;
 pub use open::SqliteStore;

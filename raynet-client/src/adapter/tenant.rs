@@ -2,11 +2,14 @@
 //! accounts, the instance feed a round's members share (one incremental read per resource from
 //! the oldest watermark), the deletion scan's schedule, and each member's sides.
 
+use std::fmt;
+use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono_tz::Tz;
+use serde::Deserialize;
 use sync_core::tenant::{
     RaynetRound, RaynetService, RaynetUser, RoundStart, ServedMember, SharedCosts, TenantError,
 };
@@ -69,16 +72,67 @@ impl ScanSchedule {
     }
 }
 
-/// Which Raynet persons become a member's contacts.
+/// Which Raynet persons become a member's contacts. Written `"all"`, `"owned"` or
+/// `"tag:<name>"` (its `Display`, `FromStr` and serde form).
+///
+/// ```
+/// use raynet_client::adapter::PersonFilter;
+/// assert_eq!("tag:vip".parse::<PersonFilter>().unwrap(), PersonFilter::Tag("vip".into()));
+/// assert_eq!(PersonFilter::Owned.to_string(), "owned");
+/// assert!("mine".parse::<PersonFilter>().is_err());
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum PersonFilter {
-    /// Every person the integration user can see.
+    /// Every person the integration user can see (`"all"`, the default).
     #[default]
     All,
-    /// The persons owned by the member.
+    /// Only the persons owned by the member (`"owned"`).
     Owned,
-    /// The persons with this tag.
+    /// Only the persons with this tag (`"tag:<name>"`).
     Tag(String),
+}
+
+impl fmt::Display for PersonFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::All => f.write_str("all"),
+            Self::Owned => f.write_str("owned"),
+            Self::Tag(t) => write!(f, "tag:{t}"),
+        }
+    }
+}
+
+impl FromStr for PersonFilter {
+    type Err = String;
+
+    /// Case-insensitive `all` / `owned`, or `tag:` and a name without control characters.
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let v = raw.trim();
+        if v.eq_ignore_ascii_case("all") {
+            return Ok(Self::All);
+        }
+        if v.eq_ignore_ascii_case("owned") {
+            return Ok(Self::Owned);
+        }
+        if let Some(tag) = v.strip_prefix("tag:") {
+            let tag = tag.trim();
+            if !tag.is_empty() && !tag.chars().any(char::is_control) {
+                return Ok(Self::Tag(tag.to_owned()));
+            }
+        }
+        Err(format!(
+            "unknown value {:?} (allowed: \"all\", \"owned\", \"tag:<name>\")",
+            raw.chars().take(80).collect::<String>()
+        ))
+    }
+}
+
+impl<'de> Deserialize<'de> for PersonFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 impl PersonFilter {
@@ -315,6 +369,63 @@ mod tests {
         assert_eq!(
             PersonFilter::Tag("vip".into()).for_member(7).1,
             PersonRoute::Everyone
+        );
+    }
+
+    /// The README's table of how long a Raynet deletion takes to reach Outlook.
+    #[test]
+    fn readme_deletion_latency_table() {
+        let quarter = Duration::from_secs(900);
+        let five = Duration::from_secs(300);
+        // (meetings, events, persons) → scan requests → rounds between scans.
+        let scan = |m: u64, e: u64, p: u64| m.div_ceil(1000) + e.div_ceil(1000) + p.div_ceil(1000);
+        let rows = [
+            (scan(250, 250, 200), quarter, 3, 1),
+            (scan(2_500, 2_500, 2_000), quarter, 8, 1),
+            (scan(12_500, 12_500, 5_050), quarter, 32, 3),
+            (scan(12_500, 12_500, 5_050), five, 32, 8),
+            (scan(50_000, 50_000, 20_000), quarter, 120, 10),
+        ];
+        for (requests, interval, want_requests, want_every) in rows {
+            assert_eq!(requests, want_requests);
+            assert_eq!(
+                ScanSchedule::Auto.every(requests, interval, 24_000),
+                want_every,
+                "{requests} requests at {interval:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn auto_scan_schedule_keeps_scans_under_five_percent_of_the_quota() {
+        let quarter = Duration::from_secs(900);
+        for requests in [1_u64, 5, 12, 13, 25, 400, 12_000] {
+            let every = ScanSchedule::Auto.every(requests, quarter, 24_000);
+            let daily = requests as f64 * 96.0 / f64::from(every);
+            assert!(
+                daily <= 1_200.0 + 1e-9,
+                "{requests}: every {every} → {daily}/day"
+            );
+            if every > 1 && every < 1000 {
+                let one_more_often = requests as f64 * 96.0 / f64::from(every - 1);
+                assert!(
+                    one_more_often > 1_200.0,
+                    "{requests}: every {every} is not the fewest"
+                );
+            }
+        }
+        assert_eq!(ScanSchedule::Auto.every(12, quarter, 24_000), 1);
+        assert_eq!(ScanSchedule::Auto.every(13, quarter, 24_000), 2);
+        assert_eq!(
+            ScanSchedule::Auto.every(100_000, quarter, 24_000),
+            1000,
+            "capped"
+        );
+        assert_eq!(ScanSchedule::Auto.every(0, quarter, 24_000), 1);
+        assert_eq!(
+            ScanSchedule::Auto.every(5, quarter, 0),
+            1000,
+            "no quota known: rarely"
         );
     }
 }

@@ -5,12 +5,14 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::{ErrorKind, ProviderError};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ErrorKind, ProviderError, error_chain};
 use crate::ids::{Scope, Side};
 use crate::plan::{Conflict, GuardTrip, Skipped};
 
 /// Counts per side.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SideCounts {
     /// On the Raynet side.
     pub raynet: usize,
@@ -191,18 +193,6 @@ impl fmt::Display for RoundReport {
         }
         Ok(())
     }
-}
-
-/// An error and its sources, joined with ": ".
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// The function behind [`Progress`]: `(scope, steps done, steps planned)`.

@@ -59,7 +59,7 @@ mod store;
 pub use claims::{claimed_elsewhere, members_at_once};
 pub use error::TenantError;
 pub use members::{Finding, GroupUser, Membership, RaynetUser, ServedMember, match_members};
-pub use report::{MemberError, MemberFailure, RoundSummary, SideTotals, TenantReport};
+pub use report::{MemberError, MemberFailure, RoundSummary, TenantReport};
 pub use round::{RoundOptions, Tenant};
 pub use service::{
     Collections, Group, OutlookRound, OutlookService, RaynetRound, RaynetService, RoundStart,

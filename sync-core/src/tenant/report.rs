@@ -8,16 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::members::Finding;
 use crate::error::{StoreError, SyncError, error_chain};
 use crate::ids::{Collection, Email};
-use crate::runner::RoundReport;
-
-/// Writes per side, as a summary holds them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SideTotals {
-    /// On the Raynet side.
-    pub raynet: usize,
-    /// On the Outlook side.
-    pub outlook: usize,
-}
+use crate::runner::{RoundReport, SideCounts};
 
 /// The summary of one member's round of one collection: what the state store records and
 /// `run --json` prints. Plain data; its JSON shape is stable (the SQLite store keeps it). A
@@ -36,11 +27,11 @@ pub struct RoundSummary {
     #[serde(default)]
     pub planned_writes: usize,
     /// Items created per side.
-    pub created: SideTotals,
+    pub created: SideCounts,
     /// Items updated per side.
-    pub updated: SideTotals,
+    pub updated: SideCounts,
     /// Items deleted per side.
-    pub deleted: SideTotals,
+    pub deleted: SideCounts,
     /// Pair records written without a remote write.
     #[serde(default)]
     pub recorded: usize,
@@ -65,18 +56,14 @@ impl RoundSummary {
     /// The summary of `report`.
     #[must_use]
     pub fn of(report: &RoundReport) -> Self {
-        let totals = |c: crate::runner::SideCounts| SideTotals {
-            raynet: c.raynet,
-            outlook: c.outlook,
-        };
         Self {
             scope: report.scope.to_string(),
             dry_run: report.dry_run,
             clean: report.is_clean(),
             planned_writes: report.planned_writes,
-            created: totals(report.created),
-            updated: totals(report.updated),
-            deleted: totals(report.deleted),
+            created: report.created,
+            updated: report.updated,
+            deleted: report.deleted,
             recorded: report.recorded,
             recovered: report.recovered,
             conflicts: report.conflicts.len(),
@@ -90,7 +77,7 @@ impl RoundSummary {
 
 impl fmt::Display for RoundSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pair = |c: SideTotals| format!("{}/{}", c.raynet, c.outlook);
+        let pair = |c: SideCounts| format!("{}/{}", c.raynet, c.outlook);
         write!(
             f,
             "created {} updated {} deleted {} (raynet/outlook), {} conflict(s), {} failure(s){}",

@@ -1,0 +1,32 @@
+//! [`TenantStore`] for [`SqliteStore`]: the tenant-wide reads a round plans its shared work
+//! from, one query each, and the log of finished rounds (`status` shows the last).
+
+use async_trait::async_trait;
+use chrono::Utc;
+use sync_core::tenant::{RoundSummary, TenantStore};
+use sync_core::{Cursor, Scope, Side, StoreError};
+
+use super::open::SqliteStore;
+
+/// The SQLite store answers the tenant-wide reads with one query each.
+#[async_trait]
+impl TenantStore for SqliteStore {
+    async fn cursors(&self, tenant: &str) -> Result<Vec<(Scope, Side, Cursor)>, StoreError> {
+        self.cursors_of(tenant)
+    }
+
+    async fn pair_counts(&self, tenant: &str) -> Result<Vec<(Scope, usize)>, StoreError> {
+        Ok(self
+            .status()?
+            .into_iter()
+            .filter(|s| s.scope.tenant == tenant)
+            .map(|s| (s.scope, usize::try_from(s.pairs).unwrap_or(usize::MAX)))
+            .collect())
+    }
+
+    async fn record_round(&self, scope: &Scope, summary: &RoundSummary) -> Result<(), StoreError> {
+        let json = serde_json::to_value(summary)
+            .map_err(|e| StoreError::with_source("record a round", e))?;
+        SqliteStore::record_round(self, scope, &json, Utc::now())
+    }
+}
