@@ -52,12 +52,16 @@ pub mod adapter;
 pub mod client;
 #[cfg(feature = "fake")]
 pub mod fake;
+#[cfg(test)]
+mod testutil;
 
+pub use client::auth::Credentials;
 pub use client::error::Error;
 pub use client::html::{html_to_text, text_to_html};
 pub use client::models;
-pub use client::models::{CalendarActivity, Company, Person, UserAccount};
+pub use client::models::{CalendarActivity, Company, EntityName, Person, UserAccount};
 pub use client::page::Page;
 pub use client::query::{FilterValue, ListQuery, Op, SortDirection};
-pub use client::transport::{RateLimit, RetryPolicy};
-pub use client::{Client, ClientBuilder, Credentials, DEFAULT_BASE_URL, EntityName};
+pub use client::transport::{RateLimit, RetryConfig};
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use sync_secret::Secret;

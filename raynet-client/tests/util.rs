@@ -1,6 +1,6 @@
 //! Shared test helpers.
 
-use raynet_client::{Client, RetryPolicy};
+use raynet_client::{Client, RetryConfig};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -51,7 +51,7 @@ pub fn client_for(server: &MockServer) -> Client {
         .base_url(format!("{}/api/v2/", server.uri()))
         .instance(INSTANCE)
         .credentials(USER, KEY)
-        .retry_policy(RetryPolicy::fast())
+        .retry_config(RetryConfig::fast())
         .build()
         .unwrap()
 }

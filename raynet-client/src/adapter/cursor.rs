@@ -7,10 +7,11 @@
 //! window (it moves once a day) starts over with a complete listing: items
 //! that entered the window unchanged would be missed by a delta. Anything
 //! that does not parse is no cursor at all (a full read follows), never an
-//! error.
+//! error. [`parse_cursor`] reads a request's cursor and [`next_cursor`] makes
+//! the one a read leaves, for both providers.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sync_core::{Cursor, Window};
+use sync_core::{Cursor, ReadRequest, Window};
 
 /// How a side reads incrementally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +123,46 @@ impl Watermark {
             window,
         })
     }
+}
+
+/// The cursor a read leaves: the server's clock at its first answer, else the
+/// newest change it saw, never before the previous watermark. `None` when
+/// nothing is known (the next read is a full one).
+pub(crate) fn next_cursor(
+    previous: Option<&Watermark>,
+    server_time: Option<DateTime<Utc>>,
+    newest_seen: Option<DateTime<Utc>>,
+    since_scan: u32,
+    window: Option<(i64, i64)>,
+) -> Option<Cursor> {
+    let at = server_time
+        .or(newest_seen)
+        .into_iter()
+        .chain(previous.map(|p| p.at))
+        .max()?;
+    Watermark {
+        at,
+        since_scan,
+        window,
+    }
+    .encode()
+}
+
+/// The cursor of `request`, when it is ours, readable and for this window.
+pub(crate) fn parse_cursor(request: &ReadRequest, window: Option<(i64, i64)>) -> Option<Watermark> {
+    let raw = request.cursor.as_ref()?;
+    let Some(w) = Watermark::parse(raw.as_str()) else {
+        tracing::info!(
+            cursor = raw.as_str(),
+            "unreadable raynet cursor; reading in full"
+        );
+        return None;
+    };
+    if w.window != window {
+        tracing::debug!("the window moved; reading in full");
+        return None;
+    }
+    Some(w)
 }
 
 #[cfg(test)]

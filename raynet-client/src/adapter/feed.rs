@@ -34,7 +34,7 @@
 //! [`RaynetCalendar`]: super::RaynetCalendar
 //! [`RaynetContacts`]: super::RaynetContacts
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,10 +45,12 @@ use sync_core::{ActivityKind, ErrorKind, ProviderError, RemoteId, Version, Windo
 use tokio::sync::{Mutex, OnceCell};
 
 use super::cursor::window_key;
-use super::{CompanyNames, DEFAULT_TIME_ZONE, EmailsByPerson};
+use super::lookup::{CompanyNames, EmailsByPerson, company_names, emails_for};
+use super::rows::{activity_id, modified, owner_of, person_id, version_of, window_query};
+use super::time::DEFAULT_TIME_ZONE;
+use crate::client::Client;
 use crate::client::models::{CalendarActivity, Person};
-use crate::client::query::{FilterValue, ListQuery, Op, SortDirection};
-use crate::client::{Client, error::Error};
+use crate::client::query::{ListQuery, SortDirection};
 
 /// How long one version listing serves the members' version checks
 /// ([`InstanceFeed::with_recheck_age`]).
@@ -395,7 +397,7 @@ impl InstanceFeed {
                 at,
                 versions: rows
                     .iter()
-                    .map(|a| (a.id, super::version_of(&a.row_info)))
+                    .map(|a| (a.id, version_of(&a.row_info)))
                     .collect(),
             });
             *cached = Some(listing.clone());
@@ -424,7 +426,7 @@ impl InstanceFeed {
             server_time,
             newest: all
                 .iter()
-                .filter_map(|a| super::provider::modified(&a.row_info, self.inner.tz))
+                .filter_map(|a| modified(&a.row_info, self.inner.tz))
                 .max(),
             unroutable: all.iter().any(|a| owner_of(a).is_none()),
             ..CalendarRows::default()
@@ -436,8 +438,7 @@ impl InstanceFeed {
             );
         }
         if plan.scan {
-            let ids = super::provider::window_query(ListQuery::new(), window)
-                .sort("id", SortDirection::Asc);
+            let ids = window_query(ListQuery::new(), window).sort("id", SortDirection::Asc);
             let mut listed = Vec::new();
             for kind in [ActivityKind::Meeting, ActivityKind::Event] {
                 let handler = match kind {
@@ -447,7 +448,7 @@ impl InstanceFeed {
                 let found = handler.row_summaries(&ids).await?;
                 self.count_scan(found.len());
                 for row in found {
-                    listed.push(super::provider::activity_id(kind, row.id)?);
+                    listed.push(activity_id(kind, row.id)?);
                 }
             }
             rows.listed = Some(Listed {
@@ -486,7 +487,7 @@ impl InstanceFeed {
             server_time,
             newest: persons
                 .iter()
-                .filter_map(|p| super::provider::modified(&p.row_info, self.inner.tz))
+                .filter_map(|p| modified(&p.row_info, self.inner.tz))
                 .max(),
             some_without_owner: persons.iter().any(|p| p.owner.is_none()),
             ..PersonRows::default()
@@ -499,7 +500,7 @@ impl InstanceFeed {
             rows.listed = Some(
                 found
                     .iter()
-                    .map(|r| super::provider::person_id(r.id))
+                    .map(|r| person_id(r.id))
                     .collect::<Result<_, _>>()?,
             );
         }
@@ -512,67 +513,4 @@ impl InstanceFeed {
         let pages = rows.div_ceil(1000).max(1) as u64;
         self.inner.scan_requests.fetch_add(pages, Ordering::Relaxed);
     }
-}
-
-/// The person id of a meeting's or event's owner: `owner` where the row has
-/// it (detail answers), else the participant flagged `owner: true` (list rows
-/// show the owner only that way, raynet-api.md §4).
-pub(super) fn owner_of(a: &CalendarActivity) -> Option<u64> {
-    a.owner.as_ref().map(|o| o.id).or_else(|| {
-        a.participants
-            .iter()
-            .find(|p| p.owner == Some(true))
-            .and_then(|p| p.person.as_ref())
-            .map(|p| p.id)
-    })
-}
-
-/// E-mail addresses of the non-owner participants of `rows`: one `id[IN]`
-/// person listing per 1000 persons.
-pub(super) async fn emails_for(
-    client: &Client,
-    rows: &[&CalendarActivity],
-) -> Result<EmailsByPerson, Error> {
-    let ids: BTreeSet<u64> = rows
-        .iter()
-        .flat_map(|a| a.participants.iter())
-        .filter(|p| p.owner != Some(true))
-        .filter_map(|p| p.person.as_ref().map(|r| r.id))
-        .collect();
-    let ids: Vec<u64> = ids.into_iter().collect();
-    let mut out = EmailsByPerson::new();
-    for chunk in ids.chunks(1000) {
-        let q = ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()));
-        for p in client.persons().list_all(&q).await? {
-            if let Some(email) = super::provider::person_email(&p) {
-                out.insert(p.id, email);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Names of the companies `persons` name by id only: one `id[IN]` listing per
-/// 1000 companies, each company once.
-pub(super) async fn company_names(
-    client: &Client,
-    persons: &[Person],
-) -> Result<CompanyNames, Error> {
-    let ids: BTreeSet<u64> = persons
-        .iter()
-        .filter_map(|p| p.primary_relationship.as_ref()?.company.as_ref())
-        .filter(|c| c.label().is_none_or(|l| l.trim().is_empty()))
-        .map(|c| c.id)
-        .collect();
-    let ids: Vec<u64> = ids.into_iter().collect();
-    let mut names = CompanyNames::new();
-    for chunk in ids.chunks(1000) {
-        let q = ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()));
-        for c in client.companies().list_all(&q).await? {
-            if let Some(name) = c.name.filter(|n| !n.trim().is_empty()) {
-                names.insert(c.id, name);
-            }
-        }
-    }
-    Ok(names)
 }

@@ -47,7 +47,7 @@ pub enum Error {
         endpoint: String,
     },
     /// The instance's daily request quota is spent and waiting for the reset
-    /// would take longer than [`RetryPolicy::max_quota_wait`](crate::RetryPolicy).
+    /// would take longer than [`RetryConfig::max_quota_wait`](crate::RetryConfig).
     #[error("daily raynet quota spent until {until}")]
     QuotaExhausted {
         /// When the quota resets (the `X-Ratelimit-Reset` header).

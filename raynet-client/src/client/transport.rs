@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 use url::Url;
 
-use super::Credentials;
+use super::auth::Credentials;
 use super::error::{Error, Result};
 use super::models::{ErrorEnvelope, ListEnvelope};
 use super::page::Page;
@@ -33,7 +33,7 @@ const MAX_QUOTA_WAITS: u32 = 2;
 /// The defaults suit production; tests shrink the backoff to milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct RetryPolicy {
+pub struct RetryConfig {
     /// Retries of a safe (GET) request after a 5xx or network error.
     pub max_retries: u32,
     /// Retries after a 429 caused by too many concurrent connections.
@@ -53,9 +53,9 @@ pub struct RetryPolicy {
     pub max_in_flight: usize,
 }
 
-impl Default for RetryPolicy {
+impl Default for RetryConfig {
     fn default() -> Self {
-        RetryPolicy {
+        RetryConfig {
             max_retries: 4,
             max_rate_limit_retries: 6,
             initial_backoff: Duration::from_millis(500),
@@ -67,15 +67,15 @@ impl Default for RetryPolicy {
     }
 }
 
-impl RetryPolicy {
+impl RetryConfig {
     /// Fast timings for tests: 1 ms initial backoff, 20 ms cap, 5 s timeout.
     #[must_use]
     pub fn fast() -> Self {
-        RetryPolicy {
+        RetryConfig {
             initial_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(20),
             request_timeout: Duration::from_secs(5),
-            ..RetryPolicy::default()
+            ..RetryConfig::default()
         }
     }
 
@@ -151,7 +151,7 @@ pub(crate) struct Transport {
     pub(crate) base: Url,
     pub(crate) instance: String,
     pub(crate) credentials: Credentials,
-    pub(crate) policy: RetryPolicy,
+    pub(crate) retry: RetryConfig,
     permits: Arc<Semaphore>,
     breaker: AtomicBool,
     rate: Mutex<Option<RateLimit>>,
@@ -163,15 +163,15 @@ impl Transport {
         base: Url,
         instance: String,
         credentials: Credentials,
-        policy: RetryPolicy,
+        retry: RetryConfig,
     ) -> Self {
-        let permits = shared_permits(&base, &instance, policy.max_in_flight.max(1));
+        let permits = shared_permits(&base, &instance, retry.max_in_flight.max(1));
         Transport {
             http,
             base,
             instance,
             credentials,
-            policy,
+            retry,
             permits,
             breaker: AtomicBool::new(false),
             rate: Mutex::new(None),
@@ -209,7 +209,7 @@ impl Transport {
     /// Waits for the quota reset if it is near, or fails if it is too far.
     async fn wait_for_quota(&self, endpoint: &str, until: DateTime<Utc>) -> Result<()> {
         let wait = (until - Utc::now()).to_std().unwrap_or_default();
-        if wait > self.policy.max_quota_wait {
+        if wait > self.retry.max_quota_wait {
             return Err(Error::QuotaExhausted {
                 until,
                 endpoint: endpoint.to_owned(),
@@ -316,7 +316,7 @@ impl Transport {
                     Some(self.credentials.api_key.expose()),
                 )
                 .header("X-Instance-Name", &self.instance)
-                .timeout(self.policy.request_timeout);
+                .timeout(self.retry.request_timeout);
             if let Some(b) = &body {
                 req = req
                     .header(CONTENT_TYPE, "application/json; charset=UTF-8")
@@ -335,9 +335,9 @@ impl Transport {
             let (status, bytes, date) = match sent {
                 Ok(ok) => ok,
                 Err(e) => {
-                    if safe && retries < self.policy.max_retries {
+                    if safe && retries < self.retry.max_retries {
                         tracing::debug!(error = %e, "network error; retrying");
-                        tokio::time::sleep(self.policy.backoff(retries)).await;
+                        tokio::time::sleep(self.retry.backoff(retries)).await;
                         retries += 1;
                         continue;
                     }
@@ -398,9 +398,9 @@ impl Transport {
                         self.wait_for_quota(endpoint, until).await?;
                         continue;
                     }
-                    if rate_retries < self.policy.max_rate_limit_retries {
+                    if rate_retries < self.retry.max_rate_limit_retries {
                         tracing::debug!("429 (connection cap); backing off");
-                        tokio::time::sleep(self.policy.backoff(rate_retries)).await;
+                        tokio::time::sleep(self.retry.backoff(rate_retries)).await;
                         rate_retries += 1;
                         continue;
                     }
@@ -408,9 +408,9 @@ impl Transport {
                         endpoint: endpoint.to_owned(),
                     });
                 }
-                500..=599 if safe && retries < self.policy.max_retries => {
+                500..=599 if safe && retries < self.retry.max_retries => {
                     tracing::debug!(status, "server error; retrying");
-                    tokio::time::sleep(self.policy.backoff(retries)).await;
+                    tokio::time::sleep(self.retry.backoff(retries)).await;
                     retries += 1;
                 }
                 _ => return Err(api_error(endpoint, status, &bytes)),
@@ -571,10 +571,10 @@ mod tests {
 
     #[test]
     fn backoff_is_capped_and_jittered() {
-        let p = RetryPolicy {
+        let p = RetryConfig {
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(1),
-            ..RetryPolicy::default()
+            ..RetryConfig::default()
         };
         for attempt in 0..30 {
             let d = p.backoff(attempt);

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::common::{ApiDateTime, Ref, RowInfo, de, ser};
+use super::macros::open_enum;
 
 open_enum! {
     /// Activity status (`status`).

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::common::{Ref, RowInfo, de};
+use super::macros::open_enum;
 use super::person::{Address, ContactInfo};
 
 open_enum! {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::common::{Ref, RowInfo, de};
+use super::macros::open_enum;
 
 open_enum! {
     /// Gender.

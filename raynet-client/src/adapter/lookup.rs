@@ -1,0 +1,72 @@
+//! The look-ups the mappings need: participants' e-mail addresses and the
+//! names of companies that person rows name by id only, each fetched once per
+//! read for all rows (one `id[IN]` listing per 1000 ids). The providers and the
+//! feed share them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sync_core::Email;
+
+use super::rows::person_email;
+use crate::client::Client;
+use crate::client::error::Error;
+use crate::client::models::{CalendarActivity, Person};
+use crate::client::query::{FilterValue, ListQuery, Op};
+
+/// E-mail addresses of persons, by person id: participants are persons, and the
+/// engine knows attendees by address.
+pub type EmailsByPerson = BTreeMap<u64, Email>;
+
+/// Company names by company id, for persons whose rows name their company by
+/// id only.
+pub type CompanyNames = BTreeMap<u64, String>;
+
+/// E-mail addresses of the non-owner participants of `rows`: one `id[IN]`
+/// person listing per 1000 persons.
+pub(super) async fn emails_for(
+    client: &Client,
+    rows: &[&CalendarActivity],
+) -> Result<EmailsByPerson, Error> {
+    let ids: BTreeSet<u64> = rows
+        .iter()
+        .flat_map(|a| a.participants.iter())
+        .filter(|p| p.owner != Some(true))
+        .filter_map(|p| p.person.as_ref().map(|r| r.id))
+        .collect();
+    let ids: Vec<u64> = ids.into_iter().collect();
+    let mut out = EmailsByPerson::new();
+    for chunk in ids.chunks(1000) {
+        let q = ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()));
+        for p in client.persons().list_all(&q).await? {
+            if let Some(email) = person_email(&p) {
+                out.insert(p.id, email);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Names of the companies `persons` name by id only: one `id[IN]` listing per
+/// 1000 companies, each company once.
+pub(super) async fn company_names(
+    client: &Client,
+    persons: &[Person],
+) -> Result<CompanyNames, Error> {
+    let ids: BTreeSet<u64> = persons
+        .iter()
+        .filter_map(|p| p.primary_relationship.as_ref()?.company.as_ref())
+        .filter(|c| c.label().is_none_or(|l| l.trim().is_empty()))
+        .map(|c| c.id)
+        .collect();
+    let ids: Vec<u64> = ids.into_iter().collect();
+    let mut names = CompanyNames::new();
+    for chunk in ids.chunks(1000) {
+        let q = ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()));
+        for c in client.companies().list_all(&q).await? {
+            if let Some(name) = c.name.filter(|n| !n.trim().is_empty()) {
+                names.insert(c.id, name);
+            }
+        }
+    }
+    Ok(names)
+}
