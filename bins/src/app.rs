@@ -26,6 +26,7 @@ use crate::store::{SCHEMA_VERSION, ScopeStatus, SqliteStore};
 /// error chain and exits with [`exit::CONFIG_ERROR`].
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        #[cfg(feature = "fake")]
         Command::Demo => {
             let dir = std::env::temp_dir().join(format!("raynet-sync-demo-{}", std::process::id()));
             let clean = crate::demo::run_demo(&dir).await?;
@@ -35,7 +36,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 exit::PARTIAL_FAILURE
             }))
         }
-        Command::Sandbox(args) => sandbox(&args).await,
+        #[cfg(feature = "fake")]
+        Command::Sandbox(args) => crate::demo::serve_sandbox(&args, shutdown_signal()).await,
         Command::Status(args) => status(&cli.config, &args),
         Command::Check(args) => check(&cli.config, &args).await,
         Command::Run(args) => run_rounds(&cli.config, &args).await,
@@ -54,42 +56,6 @@ pub fn error_exit_code(e: &anyhow::Error) -> u8 {
     } else {
         exit::FAILURE
     }
-}
-
-/// `sandbox`: both fakes with the sample data on fixed loopback ports, until Ctrl-C.
-async fn sandbox(args: &crate::cli::SandboxArgs) -> anyhow::Result<ExitCode> {
-    let sandbox =
-        crate::demo::Sandbox::start_on(args.raynet_port, args.graph_port, chrono::Utc::now())
-            .await?;
-    let state = std::path::PathBuf::from("raynet-sync-sandbox.db");
-    let config = sandbox.config_toml(&state, "");
-    if let Some(path) = &args.write_config {
-        std::fs::write(path, &config)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        println!("# config written to {}", path.display());
-    }
-    println!("# fake Raynet: {}", sandbox.raynet.base_url());
-    println!(
-        "# fake Graph:  {} (token endpoint under {})",
-        sandbox.graph.base_url(),
-        sandbox.graph.authority_url()
-    );
-    println!("# the secrets of the sample config (fake values, safe to show):");
-    println!(
-        "export {}={}",
-        crate::demo::API_KEY_VAR,
-        raynet_client::fake::DEFAULT_API_KEY
-    );
-    println!(
-        "export {}={}",
-        crate::demo::CLIENT_SECRET_VAR,
-        graph_client::fake::FakeGraph::CLIENT_SECRET
-    );
-    println!("# save the config below as raynet-sync.toml, then: raynet-sync run / check / status");
-    println!("{config}");
-    println!("# serving until Ctrl-C");
-    shutdown_signal().await;
-    Ok(ExitCode::from(exit::SUCCESS))
 }
 
 /// Starts logging to standard error: `human` or `json` lines, at `info` (`-v` debug, `-vv`

@@ -35,8 +35,9 @@ pub mod exit {
     version,
     about,
     long_about = None,
-    after_help = "Exit codes: 0 success; 1 some items or members failed (retried next round); \
-                  2 bad configuration or could not run."
+    after_help = "Exit codes: 0 success; 1 could not run (services unreachable); 2 some items \
+                  or members failed (retried next round) or the mass-deletion guard stopped a \
+                  round; 64 bad command line; 78 bad configuration or unusable state file."
 )]
 pub struct Cli {
     /// The config file (TOML).
@@ -75,8 +76,10 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Runs a full sync against built-in fake servers with sample data (no config needed).
+    #[cfg(feature = "fake")]
     Demo,
     /// Starts the fake Raynet and Graph servers on loopback, to point a config at.
+    #[cfg(feature = "fake")]
     Sandbox(SandboxArgs),
     /// Runs one sync round for every tenant (or keeps going with --watch).
     Run(RunArgs),

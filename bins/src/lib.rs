@@ -10,6 +10,10 @@
 //!   file, atomic per call, refusing damaged or newer files.
 //! - [`cli`] — the command line as typed, and the [exit codes](cli::exit).
 //! - [`app`] — the commands: load the config, open the store, run, report.
+//! - [`wiring`] — a tenant's config → the two API clients → [`sync_core::tenant::Tenant`]
+//!   (whose round is library code: membership, shared reads, claims, reports).
+//! - `demo` (feature `fake`, on by default) — `demo` and `sandbox`: the fake servers and all
+//!   the sample data. `cargo build -p raynet-sync --no-default-features` leaves them out.
 //!
 //! ## Flow of `raynet-sync run`
 //! parse the command line → load and check the config (secrets resolved) → open the state
@@ -20,6 +24,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+#[cfg(feature = "fake")]
 pub mod demo;
 pub mod store;
 pub mod wiring;

@@ -9,7 +9,8 @@
 //! - `e2e` — the wiring against both fake servers over loopback: both directions, edits,
 //!   deletes, conflicts, idle rounds, sync modes, members joining and leaving;
 //! - `kill` — the real binary killed mid-round and restarted leaves no duplicate;
-//! - `rules` — one scenario per calendar and contact rule (DESIGN §4–§6).
+//! - `rules` — one scenario per calendar and contact rule (DESIGN §4–§6);
+//! - `sample` — the sample data as the APIs show it.
 
 #![allow(clippy::unwrap_used)]
 
@@ -17,5 +18,6 @@ mod config_errors;
 mod e2e;
 mod kill;
 mod rules;
+mod sample;
 mod status;
 mod util;

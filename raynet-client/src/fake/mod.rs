@@ -26,7 +26,6 @@
 //! | `mod.rs` | [`FakeRaynet`]: start, clients, counters, clock, faults |
 //! | `instance.rs` | [`FakeInstance`]: seeding and inspection of one instance |
 //! | `seed.rs` | the seed builders [`PersonSeed`], [`CompanySeed`], [`ActivitySeed`] |
-//! | `demo.rs` | [`FakeInstance::seed_demo`]: the demo data set ([`DemoSeed`]) |
 //! | `fault.rs` | [`Fault`], [`FaultKind`] |
 //! | `defaults.rs` | [`DEFAULT_INSTANCE`], [`DEFAULT_USER`], [`DEFAULT_API_KEY`] and the limits |
 //! | `error.rs` | [`FakeError`] |
@@ -47,7 +46,6 @@
 //! ```
 
 mod defaults;
-mod demo;
 mod error;
 mod fault;
 mod instance;
@@ -58,7 +56,6 @@ mod state;
 pub use defaults::{
     BAD_LOGIN_LIMIT, DEFAULT_API_KEY, DEFAULT_CONCURRENCY_LIMIT, DEFAULT_INSTANCE, DEFAULT_USER,
 };
-pub use demo::DemoSeed;
 pub use error::FakeError;
 pub use fault::{Fault, FaultKind};
 pub use instance::{FakeInstance, SeededUser};
