@@ -11,3 +11,5 @@ mod contacts;
 mod runner;
 // Property tests over random histories (DESIGN §3 invariants).
 mod properties;
+// A whole tenant's round: membership, claims, isolation, reports (sync_core::tenant).
+mod tenant;
