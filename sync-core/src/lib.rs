@@ -28,6 +28,34 @@
 //!    One failing item is reported and retried next round; only a store failure stops the
 //!    round. See [`Runner`].
 //!
+//! ## A tenant
+//! [`tenant::Tenant`] runs one round per member and collection for a whole Microsoft 365
+//! group: membership (§6), the reads and writes members share, the claims that keep one
+//! outside meeting one record (§4), bounded concurrency with per-member isolation, and a
+//! serialisable [`tenant::TenantReport`]. It works over two small traits the API adapters
+//! implement ([`tenant::RaynetService`], [`tenant::OutlookService`]) and any
+//! [`tenant::TenantStore`]; see the [`tenant`] module for an embedder's example.
+//!
+//! ## Map: which file holds which rule
+//! | DESIGN | rule | file |
+//! |---|---|---|
+//! | §3 | the model: events, contacts, what each side can hold (profiles) | `event.rs`, `contact.rs`, `item.rs` |
+//! | §3 | pairs, bases, cursors, pending creates; the store trait | `state.rs` |
+//! | §3 | three-way field merge, conflicts and their policy, deletions vs edits | `planner/merge.rs`, `policy.rs` |
+//! | §4 | private and completed events, invited events, Outlook deletions, new-item type, attendees, window | `planner/calendar_rules.rs` |
+//! | §4 | one outside meeting is one Raynet record (claims, one member at a time) | `tenant/claims.rs` |
+//! | §5 | contacts one-way | `planner/replicate.rs` |
+//! | §6 | who is served: members matched to Raynet users, findings | `tenant/members.rs` |
+//! | §7 | a failed or partial read is never a deletion | `planner/read.rs`, `runner/read.rs` |
+//! | §7 | the mass-deletion guard | `planner/guard.rs` |
+//! | §7 | no duplicates after a crash (idempotency keys, pending creates) | `planner/keys.rs`, `runner/prepare.rs` |
+//! | §7 | per-item isolation, reports | `runner/execute.rs`, `runner/report.rs` |
+//! | §7 | per-member isolation, typed member failures, the tenant report | `tenant/round.rs`, `tenant/report.rs` |
+//! | — | ids and version tokens (validated newtypes) | `ids.rs` |
+//! | — | the provider traits and the errors the engine classifies | `provider.rs`, `error.rs` |
+//! | — | the plan as data (`Display` per action) | `plan.rs` |
+//! | — | in-memory sides, store and organisation; random histories | `testing/` |
+//!
 //! ## Example: two in-memory sides
 //! ```
 //! use sync_core::{testing::MemorySide, *};
