@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use sync_secret::Secret;
 
-pub use auth::{Credentials, Secret};
+pub use auth::Credentials;
 pub use error::{Error, Result};
 pub use page::{DeltaRound, Page};
 pub(crate) use resources::retry_safe;

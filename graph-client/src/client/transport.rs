@@ -12,7 +12,9 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-use super::auth::{Secret, TokenCache};
+use sync_secret::Secret;
+
+use super::auth::TokenCache;
 use super::error::{Error, Result};
 
 type Bytes = Vec<u8>;

@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 
-use super::DeleteOutcome;
+use super::outcome::DeleteOutcome;
 use crate::client::error::Error;
 use crate::client::models::{Contact, ContactFolder};
 use crate::client::page::{DeltaRound, Page};

@@ -3,7 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Method;
 
-use super::DeleteOutcome;
+use super::outcome::DeleteOutcome;
 use crate::client::error::Error;
 use crate::client::models::{BatchRequest, Event};
 use crate::client::page::{DeltaRound, Page};
