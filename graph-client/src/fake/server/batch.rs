@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::admit::{Admitted, Flight, admit, classify, record};
 use super::dispatch::process;
-use super::request::{Req, Resp};
+use super::request::{Req, Resp, path_segments};
 use crate::fake::state::State;
 
 pub(super) fn batch(st: &mut State, req: &Req) -> Resp {
@@ -115,15 +115,7 @@ pub(super) fn run_sub(
         .strip_prefix("https://graph.microsoft.com/v1.0")
         .unwrap_or(url);
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
-    let segs: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let segs = path_segments(path);
     let query: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();

@@ -5,8 +5,8 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::odata::{
-    apply_select, enc, parse_eq_filter, parse_ext_expand, parse_ext_filter, parse_ext_props,
-    query_string, upsert_ext,
+    apply_select, enc, ext_expand, ext_filter, has_ext_value, next_skip_query, parse_eq_filter,
+    parse_ext_props, top_and_skip, upsert_ext,
 };
 use super::request::{Req, Resp, check_if_match, not_found_or_malformed};
 use crate::client::models::property_ids_match as prop_id_matches;
@@ -184,37 +184,36 @@ pub(super) fn folder_create(st: &mut State, req: &Req, user: &str) -> Resp {
     folder_get(st, user, &id).with_status(201)
 }
 
-pub(super) fn contacts_list(st: &mut State, req: &Req, user: &str, folder: Option<&str>) -> Resp {
+/// The folder a contacts request names (its mailbox's root folder without one), or a 404 (or
+/// 400) when the mailbox has no such folder.
+fn contacts_folder(st: &mut State, user: &str, folder: Option<&str>) -> Result<String, Resp> {
     let folder = folder.map_or_else(|| st.mailbox(user).root_folder.clone(), str::to_owned);
     if folder != st.mailbox(user).root_folder
         && !st.mailbox(user).folders.iter().any(|f| f.id == folder)
     {
-        return not_found_or_malformed(&folder);
+        return Err(not_found_or_malformed(&folder));
     }
-    let filter = match req.q("$filter") {
-        None => None,
-        Some(f) => match parse_ext_filter(f) {
-            Some(p) => Some(p),
-            None => {
-                return Resp::error(
-                    400,
-                    "ErrorInvalidUrlQueryFilter",
-                    "The query filter contains one or more invalid nodes.",
-                );
-            }
-        },
+    Ok(folder)
+}
+
+/// The checks of a contact write's body (Graph's caps), and its extended properties.
+fn checked_write(body: &Map<String, Value>) -> Result<Vec<(String, String)>, Resp> {
+    check_contact_caps(body)?;
+    parse_ext_props(body.get("singleValueExtendedProperties"))
+}
+
+pub(super) fn contacts_list(st: &mut State, req: &Req, user: &str, folder: Option<&str>) -> Resp {
+    let folder = match contacts_folder(st, user, folder) {
+        Ok(f) => f,
+        Err(r) => return r,
     };
-    let top = req
-        .q("$top")
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(10)
-        .clamp(1, 1000);
-    let skip = req
-        .q("$skip")
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(0);
+    let filter = match ext_filter(req) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let (top, skip) = top_and_skip(req);
     let select = req.select();
-    let expand = match contact_expand(req) {
+    let expand = match ext_expand(req) {
         Ok(e) => e,
         Err(r) => return r,
     };
@@ -223,13 +222,7 @@ pub(super) fn contacts_list(st: &mut State, req: &Req, user: &str, folder: Optio
         .contacts
         .values()
         .filter(|c| c.folder == folder)
-        .filter(|c| {
-            filter.as_ref().is_none_or(|(pid, pv)| {
-                c.ext
-                    .iter()
-                    .any(|(id, v)| prop_id_matches(id, pid) && v.eq_ignore_ascii_case(pv))
-            })
-        })
+        .filter(|c| filter.as_ref().is_none_or(|f| has_ext_value(&c.ext, f)))
         .map(|c| {
             contact_ext(
                 c,
@@ -241,19 +234,12 @@ pub(super) fn contacts_list(st: &mut State, req: &Req, user: &str, folder: Optio
     let page: Vec<Value> = all.iter().skip(skip).take(top).cloned().collect();
     let mut body = json!({"value": page});
     if skip + top < all.len() {
-        let mut pairs: Vec<(String, String)> = req
-            .query
-            .iter()
-            .filter(|(k, _)| k != "$skip")
-            .cloned()
-            .collect();
-        pairs.push(("$skip".into(), (skip + top).to_string()));
         body["@odata.nextLink"] = json!(format!(
             "{}/users/{}/contactFolders/{}/contacts{}",
             st.base_url,
             enc(user),
             enc(&folder),
-            query_string(&pairs)
+            next_skip_query(req, skip + top)
         ));
     }
     Resp::json(200, body)
@@ -264,16 +250,11 @@ pub(super) fn contact_create(st: &mut State, req: &Req, user: &str, folder: Opti
         Ok(b) => b,
         Err(r) => return r,
     };
-    let folder = folder.map_or_else(|| st.mailbox(user).root_folder.clone(), str::to_owned);
-    if folder != st.mailbox(user).root_folder
-        && !st.mailbox(user).folders.iter().any(|f| f.id == folder)
-    {
-        return not_found_or_malformed(&folder);
-    }
-    if let Err(r) = check_contact_caps(&body) {
-        return r;
-    }
-    let ext = match parse_ext_props(body.get("singleValueExtendedProperties")) {
+    let folder = match contacts_folder(st, user, folder) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let ext = match checked_write(&body) {
         Ok(e) => e,
         Err(r) => return r,
     };
@@ -333,23 +314,9 @@ pub(super) fn contact_ext(c: &StoredContact, expand: Option<&str>, mut v: Value)
     v
 }
 
-/// The property of a `$expand=singleValueExtendedProperties($filter=id eq '..')`, or a 400.
-pub(super) fn contact_expand(req: &Req) -> Result<Option<String>, Resp> {
-    match req.q("$expand") {
-        None => Ok(None),
-        Some(e) => parse_ext_expand(e).map(Some).ok_or_else(|| {
-            Resp::error(
-                400,
-                "ErrorInvalidUrlQuery",
-                "The $expand option is not supported.",
-            )
-        }),
-    }
-}
-
 pub(super) fn contact_get(st: &mut State, req: &Req, user: &str, id: &str) -> Resp {
     let select = req.select();
-    let expand = match contact_expand(req) {
+    let expand = match ext_expand(req) {
         Ok(e) => e,
         Err(r) => return r,
     };
@@ -371,22 +338,11 @@ pub(super) fn contact_patch(st: &mut State, req: &Req, user: &str, id: &str) -> 
         Ok(b) => b,
         Err(r) => return r,
     };
-    if let Err(r) = check_contact_caps(&body) {
-        return r;
-    }
-    let ext = match parse_ext_props(body.get("singleValueExtendedProperties")) {
+    let ext = match checked_write(&body) {
         Ok(e) => e,
         Err(r) => return r,
     };
-    let Some(current) = st
-        .mailbox(user)
-        .contacts
-        .get(id)
-        .map(|c| format!("W/\"{}\"", c.change_key))
-    else {
-        return not_found_or_malformed(id);
-    };
-    if let Err(r) = check_if_match(req, &current) {
+    if let Err(r) = check_contact_if_match(st, req, user, id) {
         return r;
     }
     patch_contact(st, user, id, &body, ext);
@@ -426,16 +382,22 @@ pub(super) fn patch_contact(
     true
 }
 
-pub(super) fn contact_delete(st: &mut State, req: &Req, user: &str, id: &str) -> Resp {
+/// The contact's `If-Match` check: a 404 (or 400) when there is no such contact, a 412 when
+/// the request's ETag is not the contact's.
+fn check_contact_if_match(st: &mut State, req: &Req, user: &str, id: &str) -> Result<(), Resp> {
     let Some(current) = st
         .mailbox(user)
         .contacts
         .get(id)
         .map(|c| format!("W/\"{}\"", c.change_key))
     else {
-        return not_found_or_malformed(id);
+        return Err(not_found_or_malformed(id));
     };
-    if let Err(r) = check_if_match(req, &current) {
+    check_if_match(req, &current)
+}
+
+pub(super) fn contact_delete(st: &mut State, req: &Req, user: &str, id: &str) -> Resp {
+    if let Err(r) = check_contact_if_match(st, req, user, id) {
         return r;
     }
     remove_contact(st, user, id);

@@ -19,39 +19,70 @@ pub(super) fn expired() -> Resp {
     )
 }
 
-pub(super) fn calendar_delta(st: &mut State, req: &Req, user: &str) -> Resp {
-    for option in ["$select", "$filter", "$expand", "$orderby", "$search"] {
-        if req.q(option).is_some() {
-            return Resp::error(
-                400,
-                "ErrorInvalidUrlQuery",
-                &format!(
-                    "The following parameters are not supported with change tracking over the 'CalendarView' resource: '{option}'."
-                ),
-            );
+/// A 400 for the first of the `unsupported` query options the request holds (`resource`: the
+/// resource as Graph names it in the message, e.g. `CalendarView`).
+fn refuse_options(req: &Req, unsupported: &[&str], resource: &str) -> Result<(), Resp> {
+    match unsupported.iter().find(|option| req.q(option).is_some()) {
+        Some(option) => Err(Resp::error(
+            400,
+            "ErrorInvalidUrlQuery",
+            &format!(
+                "The following parameters are not supported with change tracking over the '{resource}' resource: '{option}'."
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The skip token of the page to serve: the request's `$skiptoken`; else the first page of a
+/// new round, from the request's `$deltatoken` (of this mailbox and a scope `of_kind`; any
+/// other is expired) or, without one, a full round over the scope `full` gives.
+fn page_token(
+    st: &mut State,
+    req: &Req,
+    user: &str,
+    page_size: usize,
+    of_kind: impl Fn(&Scope) -> bool,
+    full: impl FnOnce() -> Result<Scope, Resp>,
+) -> Result<String, Resp> {
+    if let Some(skip) = req.q("$skiptoken") {
+        return Ok(skip.to_owned());
+    }
+    let (scope, known) = if let Some(token) = req.q("$deltatoken") {
+        match st.delta.get(token) {
+            Some(DeltaEntry::Token {
+                mailbox,
+                scope,
+                known,
+            }) if mailbox == user && of_kind(scope) => (scope.clone(), Some(known.clone())),
+            _ => return Err(expired()),
         }
+    } else {
+        (full()?, None)
+    };
+    Ok(start_round(st, user, scope, known.as_ref(), page_size))
+}
+
+pub(super) fn calendar_delta(st: &mut State, req: &Req, user: &str) -> Resp {
+    if let Err(r) = refuse_options(
+        req,
+        &["$select", "$filter", "$expand", "$orderby", "$search"],
+        "CalendarView",
+    ) {
+        return r;
     }
     let prefs = req.prefer();
     let page_size = prefs.max_page_size.unwrap_or(st.default_page_size).max(1);
-    let skip = if let Some(skip) = req.q("$skiptoken") {
-        skip.to_owned()
-    } else {
-        let (scope, known) = if let Some(token) = req.q("$deltatoken") {
-            match st.delta.get(token) {
-                Some(DeltaEntry::Token {
-                    mailbox,
-                    scope: scope @ Scope::Calendar { .. },
-                    known,
-                }) if mailbox == user => (scope.clone(), Some(known.clone())),
-                _ => return expired(),
-            }
-        } else {
-            match window_of(req) {
-                Ok((start, end)) => (Scope::Calendar { start, end }, None),
-                Err(r) => return r,
-            }
-        };
-        start_round(st, user, scope, known.as_ref(), page_size)
+    let skip = match page_token(
+        st,
+        req,
+        user,
+        page_size,
+        |scope| matches!(scope, Scope::Calendar { .. }),
+        || window_of(req).map(|(start, end)| Scope::Calendar { start, end }),
+    ) {
+        Ok(skip) => skip,
+        Err(r) => return r,
     };
     serve_page(st, req, user, &skip, "calendarView/delta")
 }
@@ -63,16 +94,12 @@ pub(super) fn contacts_delta(st: &mut State, req: &Req, user: &str, folder: &str
     if !st.mailbox(user).folders.iter().any(|f| f.id == folder) {
         return not_found_or_malformed(folder);
     }
-    for option in ["$filter", "$expand", "$orderby", "$search"] {
-        if req.q(option).is_some() {
-            return Resp::error(
-                400,
-                "ErrorInvalidUrlQuery",
-                &format!(
-                    "The following parameters are not supported with change tracking over the 'Contacts' resource: '{option}'."
-                ),
-            );
-        }
+    if let Err(r) = refuse_options(
+        req,
+        &["$filter", "$expand", "$orderby", "$search"],
+        "Contacts",
+    ) {
+        return r;
     }
     let prefs = req.prefer();
     // Graph serves at most 200 contacts per delta page whatever is asked (Microsoft Q&A
@@ -81,28 +108,21 @@ pub(super) fn contacts_delta(st: &mut State, req: &Req, user: &str, folder: &str
         .max_page_size
         .unwrap_or(st.default_page_size)
         .clamp(1, MAX_CONTACTS_DELTA_PAGE);
-    let skip = if let Some(skip) = req.q("$skiptoken") {
-        skip.to_owned()
-    } else {
-        let (scope, known) = if let Some(token) = req.q("$deltatoken") {
-            match st.delta.get(token) {
-                Some(DeltaEntry::Token {
-                    mailbox,
-                    scope: scope @ Scope::Contacts { .. },
-                    known,
-                }) if mailbox == user => (scope.clone(), Some(known.clone())),
-                _ => return expired(),
-            }
-        } else {
-            (
-                Scope::Contacts {
-                    folder: folder.to_owned(),
-                    select: req.select(),
-                },
-                None,
-            )
-        };
-        start_round(st, user, scope, known.as_ref(), page_size)
+    let skip = match page_token(
+        st,
+        req,
+        user,
+        page_size,
+        |scope| matches!(scope, Scope::Contacts { .. }),
+        || {
+            Ok(Scope::Contacts {
+                folder: folder.to_owned(),
+                select: req.select(),
+            })
+        },
+    ) {
+        Ok(skip) => skip,
+        Err(r) => return r,
     };
     serve_page(
         st,

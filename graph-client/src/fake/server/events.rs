@@ -11,11 +11,10 @@ use super::instances::{
     render_event,
 };
 use super::odata::{
-    applied, enc, parse_ext_expand, parse_ext_filter, parse_ext_props, query_string, read_zone,
-    upsert_ext,
+    applied, enc, ext_expand, ext_filter, has_ext_value, next_skip_query, parse_ext_props,
+    read_zone, top_and_skip, upsert_ext,
 };
-use super::request::{Req, Resp, check_if_match, not_found_or_malformed};
-use crate::client::models::property_ids_match as prop_id_matches;
+use super::request::{Prefs, Req, Resp, check_if_match, not_found_or_malformed};
 use crate::fake::records::{Invitation, InvitationKind};
 use crate::fake::state::{Exception, State, StoredEvent, Tombstone};
 use crate::fake::time::Recurrence;
@@ -47,6 +46,11 @@ pub(super) const EVENT_READ_ONLY: &[&str] = &[
     "originalEndTimeZone",
     "locations",
 ];
+
+/// The `iCalUId` of the `n`th event made (a fixed Outlook prefix and the number in hex).
+pub(super) fn ical_uid(n: u64) -> String {
+    format!("040000008200E00074C5B7101A82E0080000000000000000000000000000{n:08X}")
+}
 
 pub(super) fn writable_fields(body: &Map<String, Value>) -> Map<String, Value> {
     body.iter()
@@ -86,21 +90,18 @@ pub(super) fn event_create(st: &mut State, req: &Req, user: &str) -> Resp {
         Err(r) => return r,
     };
     let prefs = req.prefer();
-    let (zone, label, zone_applied) = read_zone(&prefs);
     let render = |st: &State, id: &str| {
-        let inst = find_instance(st, user, id);
-        let r = Render {
-            zone,
-            label: &label,
-            sparse: false,
-            ext: None,
-            select: None,
-            body_text: prefs.body_text,
-        };
-        inst.map_or_else(
-            || Resp::error(500, "generalException", "lost"),
-            |i| Resp::json(201, render_event(&i, &r)),
-        )
+        if let Some(inst) = find_instance(st, user, id) {
+            answer_event(&inst, 201, &prefs, None, None)
+        } else {
+            let (_, label, zone_applied) = read_zone(&prefs);
+            applied(
+                Resp::error(500, "generalException", "lost"),
+                &prefs,
+                zone_applied,
+                &label,
+            )
+        }
     };
     let transaction = body
         .get("transactionId")
@@ -109,7 +110,7 @@ pub(super) fn event_create(st: &mut State, req: &Req, user: &str) -> Resp {
     if let Some(t) = &transaction {
         if let Some(existing) = st.mailbox(user).transactions.get(t).cloned() {
             if st.mailbox(user).events.contains_key(&existing) {
-                return applied(render(st, &existing), &prefs, zone_applied, &label);
+                return render(st, &existing);
             }
         }
     }
@@ -152,7 +153,7 @@ pub(super) fn event_create(st: &mut State, req: &Req, user: &str) -> Resp {
         modified: now,
         ext,
         transaction_id: transaction.clone(),
-        ical_uid: format!("040000008200E00074C5B7101A82E0080000000000000000000000000000{n:08X}"),
+        ical_uid: ical_uid(n),
         organizer,
         is_organizer: true,
     };
@@ -170,43 +171,44 @@ pub(super) fn event_create(st: &mut State, req: &Req, user: &str) -> Resp {
         subject.as_ref(),
         attendees,
     );
-    applied(render(st, &id), &prefs, zone_applied, &label)
+    render(st, &id)
+}
+
+/// An event as a read or a write answers it: in the zone and body type the request prefers,
+/// with `Preference-Applied`.
+fn answer_event(
+    inst: &Instance,
+    status: u16,
+    prefs: &Prefs,
+    ext: Option<&str>,
+    select: Option<&[String]>,
+) -> Resp {
+    let (zone, label, zone_applied) = read_zone(prefs);
+    let r = Render {
+        zone,
+        label: &label,
+        sparse: false,
+        ext,
+        select,
+        body_text: prefs.body_text,
+    };
+    applied(
+        Resp::json(status, render_event(inst, &r)),
+        prefs,
+        zone_applied,
+        &label,
+    )
 }
 
 pub(super) fn event_get(st: &mut State, req: &Req, user: &str, id: &str) -> Resp {
     let prefs = req.prefer();
-    let (zone, label, zone_applied) = read_zone(&prefs);
-    let ext = match req.q("$expand") {
-        None => None,
-        Some(e) => match parse_ext_expand(e) {
-            Some(p) => Some(p),
-            None => {
-                return Resp::error(
-                    400,
-                    "ErrorInvalidUrlQuery",
-                    "The $expand option is not supported.",
-                );
-            }
-        },
+    let ext = match ext_expand(req) {
+        Ok(e) => e,
+        Err(r) => return r,
     };
     let select = req.select();
     match find_instance(st, user, id) {
-        Some(inst) => {
-            let r = Render {
-                zone,
-                label: &label,
-                sparse: false,
-                ext: ext.as_deref(),
-                select: select.as_deref(),
-                body_text: prefs.body_text,
-            };
-            applied(
-                Resp::json(200, render_event(&inst, &r)),
-                &prefs,
-                zone_applied,
-                &label,
-            )
-        }
+        Some(inst) => answer_event(&inst, 200, &prefs, ext.as_deref(), select.as_deref()),
         None => not_found_or_malformed(id),
     }
 }
@@ -375,24 +377,8 @@ pub(super) fn event_patch(st: &mut State, req: &Req, user: &str, id: &str, via_a
         }
     }
     let prefs = req.prefer();
-    let (zone, label, zone_applied) = read_zone(&prefs);
     match find_instance(st, user, id) {
-        Some(inst) => {
-            let r = Render {
-                zone,
-                label: &label,
-                sparse: false,
-                ext: None,
-                select: None,
-                body_text: prefs.body_text,
-            };
-            applied(
-                Resp::json(200, render_event(&inst, &r)),
-                &prefs,
-                zone_applied,
-                &label,
-            )
-        }
+        Some(inst) => answer_event(&inst, 200, &prefs, None, None),
         None => Resp::error(500, "generalException", "The event was lost."),
     }
 }
@@ -463,53 +449,21 @@ pub(super) fn event_delete(st: &mut State, req: &Req, user: &str, id: &str) -> R
 pub(super) fn events_list(st: &mut State, req: &Req, user: &str) -> Resp {
     let prefs = req.prefer();
     let (zone, label, zone_applied) = read_zone(&prefs);
-    let filter = match req.q("$filter") {
-        None => None,
-        Some(f) => match parse_ext_filter(f) {
-            Some(p) => Some(p),
-            None => {
-                return Resp::error(
-                    400,
-                    "ErrorInvalidUrlQueryFilter",
-                    "The query filter contains one or more invalid nodes.",
-                );
-            }
-        },
+    let filter = match ext_filter(req) {
+        Ok(f) => f,
+        Err(r) => return r,
     };
-    let ext = match req.q("$expand") {
-        None => None,
-        Some(e) => match parse_ext_expand(e) {
-            Some(p) => Some(p),
-            None => {
-                return Resp::error(
-                    400,
-                    "ErrorInvalidUrlQuery",
-                    "The $expand option is not supported.",
-                );
-            }
-        },
+    let ext = match ext_expand(req) {
+        Ok(e) => e,
+        Err(r) => return r,
     };
-    let top = req
-        .q("$top")
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(10)
-        .clamp(1, 1000);
-    let skip = req
-        .q("$skip")
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(0);
+    let (top, skip) = top_and_skip(req);
     let select = req.select();
     let mb = st.mailbox(user);
     let matching: Vec<Instance> = mb
         .events
         .values()
-        .filter(|ev| {
-            filter.as_ref().is_none_or(|(pid, pval)| {
-                ev.ext
-                    .iter()
-                    .any(|(id, v)| prop_id_matches(id, pid) && v.eq_ignore_ascii_case(pval))
-            })
-        })
+        .filter(|ev| filter.as_ref().is_none_or(|f| has_ext_value(&ev.ext, f)))
         .map(master_instance)
         .collect();
     let r = Render {
@@ -528,18 +482,11 @@ pub(super) fn events_list(st: &mut State, req: &Req, user: &str) -> Resp {
         .collect();
     let mut body = json!({"@odata.context": format!("{}/$metadata#users('{}')/events", st.base_url, user), "value": page});
     if skip + top < matching.len() {
-        let mut pairs: Vec<(String, String)> = req
-            .query
-            .iter()
-            .filter(|(k, _)| k != "$skip")
-            .cloned()
-            .collect();
-        pairs.push(("$skip".into(), (skip + top).to_string()));
         body["@odata.nextLink"] = json!(format!(
             "{}/users/{}/events{}",
             st.base_url,
             enc(user),
-            query_string(&pairs)
+            next_skip_query(req, skip + top)
         ));
     }
     applied(Resp::json(200, body), &prefs, zone_applied, &label)

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::request::{Prefs, Resp};
+use super::request::{Prefs, Req, Resp};
 use crate::client::models::property_ids_match as prop_id_matches;
 use crate::fake::time::{self, Zone};
 
@@ -98,6 +98,72 @@ pub(super) fn parse_ext_expand(expand: &str) -> Option<String> {
     }
     let inner = e.get(head.len()..)?.strip_suffix(')')?;
     parse_eq_filter(inner, "id")
+}
+
+/// The `$filter` of a list, on one extended property's value (`None` without a filter), or a
+/// 400 for any other filter.
+pub(super) fn ext_filter(req: &Req) -> Result<Option<(String, String)>, Resp> {
+    match req.q("$filter") {
+        None => Ok(None),
+        Some(f) => parse_ext_filter(f).map(Some).ok_or_else(|| {
+            Resp::error(
+                400,
+                "ErrorInvalidUrlQueryFilter",
+                "The query filter contains one or more invalid nodes.",
+            )
+        }),
+    }
+}
+
+/// The property of a `$expand=singleValueExtendedProperties($filter=id eq '..')` (`None`
+/// without an `$expand`), or a 400 for any other `$expand`.
+pub(super) fn ext_expand(req: &Req) -> Result<Option<String>, Resp> {
+    match req.q("$expand") {
+        None => Ok(None),
+        Some(e) => parse_ext_expand(e).map(Some).ok_or_else(|| {
+            Resp::error(
+                400,
+                "ErrorInvalidUrlQuery",
+                "The $expand option is not supported.",
+            )
+        }),
+    }
+}
+
+/// Whether an item's extended properties hold the `(property id, value)` of an [`ext_filter`]
+/// (the value compared case-insensitively).
+pub(super) fn has_ext_value(
+    ext: &[(String, String)],
+    (property, value): &(String, String),
+) -> bool {
+    ext.iter()
+        .any(|(id, v)| prop_id_matches(id, property) && v.eq_ignore_ascii_case(value))
+}
+
+/// The `$top` (default 10, clamped to 1..=1000) and `$skip` (default 0) of a list.
+pub(super) fn top_and_skip(req: &Req) -> (usize, usize) {
+    let top = req
+        .q("$top")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(10)
+        .clamp(1, 1000);
+    let skip = req
+        .q("$skip")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(0);
+    (top, skip)
+}
+
+/// The query of a list's next page: the request's own query with `$skip` set to `skip`.
+pub(super) fn next_skip_query(req: &Req, skip: usize) -> String {
+    let mut pairs: Vec<(String, String)> = req
+        .query
+        .iter()
+        .filter(|(k, _)| k != "$skip")
+        .cloned()
+        .collect();
+    pairs.push(("$skip".into(), skip.to_string()));
+    query_string(&pairs)
 }
 
 pub(super) fn parse_ext_props(v: Option<&Value>) -> Result<Vec<(String, String)>, Resp> {

@@ -133,6 +133,18 @@ impl Resp {
     }
 }
 
+/// The percent-decoded, non-empty segments of a path.
+pub(super) fn path_segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
 pub(super) fn looks_like_outlook_id(id: &str) -> bool {
     id.starts_with("AAMk") && id.len() > 12
 }

@@ -13,7 +13,7 @@ use super::admit::{Flight, admit, classify, record};
 use super::auth::{check_auth, token_endpoint};
 use super::batch::batch;
 use super::dispatch::process;
-use super::request::{Req, Resp};
+use super::request::{Req, Resp, path_segments};
 use crate::fake::records::RequestRecord;
 use crate::fake::state::State;
 
@@ -76,15 +76,7 @@ pub(super) async fn handle(
         };
         return into_response(&resp, false);
     };
-    let segs: Vec<String> = rest
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let segs = path_segments(rest);
     let req = Req {
         method: method.to_string(),
         segs,

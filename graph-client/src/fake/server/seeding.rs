@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::contacts::{insert_contact, patch_contact, remove_contact, render_contact};
-use super::events::{event_patch, remove_event, user_address};
+use super::events::{event_patch, ical_uid, remove_event, user_address};
 use super::instances::{Render, find_instance, instances, overlaps, render_event};
 use super::odata::parse_ext_props;
 use super::request::Req;
@@ -53,9 +53,7 @@ pub(crate) fn seed_event(st: &mut State, user: &str, seed: EventSeed) -> String 
             modified: now,
             ext: seed.ext,
             transaction_id: None,
-            ical_uid: format!(
-                "040000008200E00074C5B7101A82E0080000000000000000000000000000{n:08X}"
-            ),
+            ical_uid: ical_uid(n),
             organizer,
             is_organizer,
         },
