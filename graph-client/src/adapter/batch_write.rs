@@ -32,7 +32,7 @@ pub(crate) struct BatchWrite {
 /// - an unreadable answer body is [`ErrorKind::Invalid`] for an update (as a direct answer
 ///   that cannot be decoded), [`ErrorKind::Interrupted`] for a create;
 /// - a failed batch fails each of its writes with its error: classified through
-///   [`classify`] for updates; for creates a lost or unreadable batch answer is
+///   [`classify`](super::error::classify) for updates; for creates a lost or unreadable batch answer is
 ///   [`ErrorKind::Interrupted`] (the items may exist).
 pub(crate) async fn batch_write<M: serde::de::DeserializeOwned>(
     client: &crate::client::Client,

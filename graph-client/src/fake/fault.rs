@@ -73,7 +73,7 @@ impl Fault {
         fault
     }
 
-    /// Only on this endpoint (see [`FakeGraph::request_count`] for the names); `events.write`
+    /// Only on this endpoint (see [`FakeGraph::request_count`](super::FakeGraph::request_count) for the names); `events.write`
     /// and `contacts.write` stand for every create, update and delete of the resource.
     pub fn on(mut self, endpoint: &str) -> Self {
         self.endpoint = Some(endpoint.to_owned());

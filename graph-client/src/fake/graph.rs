@@ -82,7 +82,7 @@ impl FakeGraph {
 
     /// A client builder pointed at this fake with valid credentials and fast retries.
     pub fn client_builder(&self) -> ClientBuilder {
-        crate::Client::builder()
+        crate::client::Client::builder()
             .graph_base_url(self.base_url())
             .authority_base_url(self.authority_url())
             .credentials(Self::TENANT, Self::CLIENT_ID, Self::CLIENT_SECRET)
