@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::fake::time;
 
+/// A request as the handlers see it: an HTTP request, or a `$batch` sub-request.
 #[derive(Debug, Clone)]
 pub(super) struct Req {
     pub(super) method: String,
@@ -77,6 +78,7 @@ impl Req {
     }
 }
 
+/// What a request's `Prefer` header asks for.
 #[derive(Debug, Default)]
 pub(super) struct Prefs {
     pub(super) timezone: Option<String>,
@@ -85,6 +87,7 @@ pub(super) struct Prefs {
     pub(super) body_text: bool,
 }
 
+/// An answer: status, headers and a JSON body.
 #[derive(Debug, Clone)]
 pub(crate) struct Resp {
     pub(super) status: u16,
