@@ -8,6 +8,8 @@ use sync_secret::Secret;
 use tokio::sync::Mutex;
 
 use super::error::{Error, Result};
+use super::retry::RetryConfig;
+use super::url::encode_segment;
 
 /// The scope of every app-only Graph token.
 pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -65,7 +67,7 @@ pub(crate) struct TokenCache {
     token_url: String,
     credentials: Credentials,
     margin: Duration,
-    retry: super::RetryConfig,
+    retry: RetryConfig,
     cached: Mutex<Option<Cached>>,
 }
 
@@ -84,9 +86,9 @@ impl TokenCache {
         authority_base_url: &str,
         credentials: Credentials,
         margin: Duration,
-        retry: super::RetryConfig,
+        retry: RetryConfig,
     ) -> Self {
-        let tenant = super::encode_segment(&credentials.tenant);
+        let tenant = encode_segment(&credentials.tenant);
         let token_url = format!(
             "{}/{tenant}/oauth2/v2.0/token",
             authority_base_url.trim_end_matches('/')
