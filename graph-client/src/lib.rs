@@ -49,5 +49,5 @@ pub mod fake;
 
 pub use adapter::{BatchPacker, DeltaPrefetch, GraphCalendar, GraphContacts, PrefetchStats};
 pub use client::{
-    Client, ClientBuilder, Credentials, DeltaRound, Error, Page, Result, RetryConfig, Secret,
+    Client, ClientBuilder, Credentials, DeltaRound, Error, Page, Result, RetryConfig,
 };

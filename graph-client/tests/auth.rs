@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use graph_client::fake::FakeGraph;
-use graph_client::{Client, Credentials, Error, Secret};
+use graph_client::{Client, Credentials, Error};
+use sync_secret::Secret;
 
 use crate::util::{client, world};
 

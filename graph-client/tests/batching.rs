@@ -115,7 +115,7 @@ async fn a_throttled_contact_is_retried_alone_without_a_duplicate() {
 }
 
 #[tokio::test]
-async fn a_failed_sub_request_maps_through_error_kind() {
+async fn a_failed_sub_request_maps_through_classify() {
     let w = world().await;
     let side = GraphContacts::new(client(&w.fake), w.alice.clone(), "Raynet");
     side.folder_id().await.expect("folder");

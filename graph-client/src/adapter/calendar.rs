@@ -10,10 +10,16 @@ use sync_core::{
     Version, Window, WriteSide, Written,
 };
 
-use super::{
-    LINK_PROPERTY_ID, MapError, event_from_core, event_remote, fill_from_master, graph_error,
-    if_match, link_property,
+use super::batch_send::WriteKind;
+use super::batch_write::{BatchWrite, batch_results, batch_write};
+use super::error::{MapError, graph_error, maybe_landed};
+use super::event_map::{
+    event_from_core, event_patch, event_remote, fill_from_master, patch_is_empty,
 };
+use super::keys::{LINK_PROPERTY_ID, if_match, link_property, version_of};
+use super::packer::BatchPacker;
+use super::prefetch::DeltaPrefetch;
+use super::time::instant;
 use crate::client::models::{self, EventType};
 use crate::client::{Client, DeltaRound, Error, Page};
 
@@ -48,7 +54,7 @@ const LATEST_YEAR: i32 = 2200;
 ///   UTC. [`WriteSide::create_many`] and [`WriteSide::update_many`] send the same requests as
 ///   `$batch` sub-requests (same body, `If-Match` and `Prefer` headers) and give each item
 ///   the result its single write would.
-/// - **Errors** map through [`super::error_kind`]; a user without an Exchange Online mailbox
+/// - **Errors** map through [`super::classify`]; a user without an Exchange Online mailbox
 ///   is [`ErrorKind::Unsupported`] ("mailbox not enabled for REST") and one outside the
 ///   application access policy [`ErrorKind::Unauthorized`] ("outside the app's access
 ///   policy"): report the member as not syncable.
@@ -69,8 +75,8 @@ pub struct GraphCalendar {
     client: Client,
     user: String,
     property_id: String,
-    prefetch: Option<super::DeltaPrefetch>,
-    packer: Option<super::BatchPacker>,
+    prefetch: Option<DeltaPrefetch>,
+    packer: Option<BatchPacker>,
 }
 
 impl GraphCalendar {
@@ -91,7 +97,7 @@ impl GraphCalendar {
     /// direct answer (a malformed one fails the read) and the round goes on with its next
     /// links. A link the prefetch does not hold is requested as usual.
     #[must_use]
-    pub fn with_prefetch(mut self, prefetch: super::DeltaPrefetch) -> Self {
+    pub fn with_prefetch(mut self, prefetch: DeltaPrefetch) -> Self {
         self.prefetch = Some(prefetch);
         self
     }
@@ -103,13 +109,13 @@ impl GraphCalendar {
     /// the packer's linger for others' writes. The packer must send with this side's client
     /// (a clone of it); a packer of another client is not used.
     #[must_use]
-    pub fn with_packer(mut self, packer: super::BatchPacker) -> Self {
+    pub fn with_packer(mut self, packer: BatchPacker) -> Self {
         self.packer = Some(packer);
         self
     }
 
     /// The delta link a read with `cursor` over `window` (the [`ReadRequest`]'s) resumes from,
-    /// to prefetch it ([`super::DeltaPrefetch`]); `None` when the read would not resume from
+    /// to prefetch it ([`DeltaPrefetch`]); `None` when the read would not resume from
     /// the cursor (not ours, or for another window: the read is then a full one).
     #[must_use]
     pub fn resume_link(cursor: &Cursor, window: &Window) -> Option<String> {
@@ -238,7 +244,7 @@ impl GraphCalendar {
             ev.original_start = ev
                 .start
                 .as_ref()
-                .and_then(|s| super::instant("start", s).ok())
+                .and_then(|s| instant("start", s).ok())
                 .map(|s| s.to_rfc3339_opts(SecondsFormat::Secs, true));
         }
         if ev.subject.is_some() {
@@ -278,8 +284,8 @@ impl GraphCalendar {
                         e,
                     )
                 })?;
-                let version = super::version_of(ev.change_key.as_deref(), ev.etag.as_deref())
-                    .ok_or_else(|| {
+                let version =
+                    version_of(ev.change_key.as_deref(), ev.etag.as_deref()).ok_or_else(|| {
                         ProviderError::new(
                             ErrorKind::Invalid,
                             "graph answered a write without a version",
@@ -364,47 +370,9 @@ fn resume_from(cursor: Option<&Cursor>, window: &Window) -> Option<String> {
         .map(|(_, link)| link)
 }
 
-/// The body of a `PATCH` that writes only the `changed` fields (attendees only when they
-/// changed: writing them mails every attendee).
-#[must_use]
-pub fn event_patch(item: &Event, changed: FieldSet<EventField>) -> models::Event {
-    let full = event_from_core(item, changed.contains(EventField::Attendees));
-    let mut patch = models::Event::default();
-    for field in changed.iter() {
-        match field {
-            EventField::Title => patch.subject.clone_from(&full.subject),
-            EventField::Description => patch.body.clone_from(&full.body),
-            EventField::Location => patch.location.clone_from(&full.location),
-            EventField::Schedule => {
-                patch.start.clone_from(&full.start);
-                patch.end.clone_from(&full.end);
-                patch.is_all_day = full.is_all_day;
-            }
-            EventField::Sensitivity => patch.sensitivity.clone_from(&full.sensitivity),
-            EventField::Attendees => patch.attendees.clone_from(&full.attendees),
-            EventField::Categories => patch.categories.clone_from(&full.categories),
-            // Written in UTC; the zone is Outlook's own.
-            EventField::TimeZone
-            // `isCancelled` is read-only (cancelling is a separate action that mails).
-            | EventField::Status
-            // Not held by Outlook.
-            | EventField::Kind
-            // Read-only in Graph.
-            | EventField::Organizer
-            | EventField::Series
-            | EventField::GlobalId => {}
-        }
-    }
-    patch
-}
-
 /// The `If-Match` of an update: the expected version, or `*` (any) without one.
 fn update_etag(expected: Option<&Version>) -> String {
     expected.map_or_else(|| "*".to_owned(), |v| if_match(v.as_str()))
-}
-
-fn patch_is_empty(p: &models::Event) -> bool {
-    *p == models::Event::default()
 }
 
 #[async_trait]
@@ -482,7 +450,7 @@ impl WriteSide<Event> for GraphCalendar {
             .await
         {
             Ok(created) => self.written(&created, item),
-            Err(e) if super::maybe_landed(&e) => Err(ProviderError::with_source(
+            Err(e) if maybe_landed(&e) => Err(ProviderError::with_source(
                 ErrorKind::Interrupted,
                 format!(
                     "creating an event (mailbox {}): no answer, it may exist",
@@ -516,7 +484,7 @@ impl WriteSide<Event> for GraphCalendar {
                 Some(vec![link_property(&self.property_id, key)]);
             match events.create_in_batch("", &body, key.as_str()) {
                 Ok(request) => {
-                    writes.push(super::BatchWrite {
+                    writes.push(BatchWrite {
                         request,
                         context: context.clone(),
                     });
@@ -525,15 +493,15 @@ impl WriteSide<Event> for GraphCalendar {
                 Err(e) => settled.push(Some(Err(self.error("creating an event", e)))),
             }
         }
-        let answers = super::batch_write(
+        let answers = batch_write(
             &self.client,
             self.packer.as_ref(),
             writes,
             "POST /users/{id}/events",
-            super::WriteKind::Create,
+            WriteKind::Create,
         )
         .await;
-        super::batch_results(settled, answers, |i, ev: models::Event| {
+        batch_results(settled, answers, |i, ev: models::Event| {
             self.written(&ev, items[i].0)
         })
     }
@@ -599,7 +567,7 @@ impl WriteSide<Event> for GraphCalendar {
             let context = format!("updating event {}", u.id);
             match events.update_in_batch("", u.id.as_str(), &patch, &update_etag(u.expected)) {
                 Ok(request) => {
-                    writes.push(super::BatchWrite {
+                    writes.push(BatchWrite {
                         request,
                         context: format!("{context} (mailbox {})", self.user),
                     });
@@ -608,15 +576,15 @@ impl WriteSide<Event> for GraphCalendar {
                 Err(e) => settled.push(Some(Err(self.error(&context, e)))),
             }
         }
-        let answers = super::batch_write(
+        let answers = batch_write(
             &self.client,
             self.packer.as_ref(),
             writes,
             "PATCH /users/{id}/events/{id}",
-            super::WriteKind::Update,
+            WriteKind::Update,
         )
         .await;
-        super::batch_results(settled, answers, |i, ev: models::Event| {
+        batch_results(settled, answers, |i, ev: models::Event| {
             self.written(&ev, items[i].item)
         })
     }
@@ -727,35 +695,5 @@ mod tests {
     fn open_windows_are_clamped() {
         let w = effective_window(None);
         assert!(w.start.timestamp() < 0 && w.end > w.start);
-    }
-
-    #[test]
-    fn patches_hold_only_changed_fields() {
-        let start = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
-        let mut e = Event::new(
-            "x",
-            sync_core::Schedule::Timed {
-                start,
-                end: start + chrono::Duration::hours(1),
-            },
-        );
-        e.attendees.push(sync_core::Attendee {
-            email: sync_core::Email::new("a@b.cz").unwrap(),
-            name: String::new(),
-            response: sync_core::Response::None,
-        });
-        let p = event_patch(&e, FieldSet::of(&[EventField::Title, EventField::Status]));
-        assert_eq!(p.subject.as_deref(), Some("x"));
-        assert!(
-            p.attendees.is_none(),
-            "unchanged attendees are never written"
-        );
-        assert!(p.start.is_none() && p.body.is_none());
-        let p = event_patch(&e, FieldSet::of(&[EventField::Attendees]));
-        assert_eq!(p.attendees.map(|a| a.len()), Some(1));
-        assert!(patch_is_empty(&event_patch(
-            &e,
-            FieldSet::of(&[EventField::TimeZone])
-        )));
     }
 }

@@ -1,106 +1,26 @@
 //! [`GraphContacts`]: one member's dedicated contact folder as the engine's Outlook side of
-//! the one-way contact sync, and [`contact_to_core`].
+//! the one-way contact sync.
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
 use sync_core::{
     Completeness, Contact, ContactField, ContactProfile, Cursor, ErrorKind, FieldSet,
-    IdempotencyKey, ProviderError, ReadRequest, ReadSide, Remote, RemoteId, SideRead, SyncItem,
+    IdempotencyKey, ProviderError, ReadRequest, ReadSide, Remote, RemoteId, SideRead,
     UpdateRequest, Version, WriteSide, Written,
 };
 use tokio::sync::Mutex;
 
-use super::{
-    LINK_PROPERTY_ID, MapError, contact_from_core, graph_error, if_match, link_property, version_of,
-};
+use super::batch_send::WriteKind;
+use super::batch_write::{BatchWrite, batch_results, batch_write};
+use super::contact_map::{contact_from_core, contact_remote};
+use super::error::{graph_error, maybe_landed};
+use super::keys::{LINK_PROPERTY_ID, if_match, link_property};
+use super::packer::BatchPacker;
+use super::prefetch::DeltaPrefetch;
 use crate::client::models::{self, BatchRequest};
 use crate::client::{Client, DeltaRound, Error, Page};
 
 /// Version tag of the cursor encoding (`gc1c;<folder id>;<deltaLink>`).
 const CURSOR_TAG: &str = "gc1c";
-
-/// A Graph contact as the engine's [`Contact`]: the reverse of [`super::contact_from_core`],
-/// over the fields it writes. The title after the name is read back from the display name
-/// (`"Ing. Jana Nováková, Ph.D."`); phones come business first, then mobile, then home.
-/// Addresses that are not e-mail addresses are left out.
-#[must_use]
-pub fn contact_to_core(contact: &models::Contact) -> Contact {
-    use sync_core::{Phone, PhoneKind};
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let mut out = Contact {
-        given_name: text(&contact.given_name),
-        middle_name: text(&contact.middle_name),
-        surname: text(&contact.surname),
-        title_before: text(&contact.title),
-        company: text(&contact.company_name),
-        job_title: text(&contact.job_title),
-        notes: text(&contact.personal_notes),
-        ..Contact::default()
-    };
-    let name = [
-        out.title_before.as_str(),
-        &out.given_name,
-        &out.middle_name,
-        &out.surname,
-    ]
-    .into_iter()
-    .filter(|s| !s.is_empty())
-    .collect::<Vec<_>>()
-    .join(" ");
-    if let Some(after) = contact
-        .display_name
-        .as_deref()
-        .and_then(|d| d.strip_prefix(name.as_str()))
-        .and_then(|rest| rest.strip_prefix(", "))
-    {
-        after.clone_into(&mut out.title_after);
-    }
-    out.emails = contact
-        .email_addresses
-        .iter()
-        .flatten()
-        .filter_map(|e| sync_core::Email::new(e.address.as_deref()?).ok())
-        .collect();
-    let phone = |kind: PhoneKind, number: &String| Phone {
-        kind,
-        number: number.clone(),
-    };
-    out.phones = contact
-        .business_phones
-        .iter()
-        .flatten()
-        .map(|n| phone(PhoneKind::Business, n))
-        .chain(
-            contact
-                .mobile_phone
-                .iter()
-                .map(|n| phone(PhoneKind::Mobile, n)),
-        )
-        .chain(
-            contact
-                .home_phones
-                .iter()
-                .flatten()
-                .map(|n| phone(PhoneKind::Home, n)),
-        )
-        .filter(|p| !p.number.trim().is_empty())
-        .collect();
-    if let Some(a) = &contact.business_address {
-        out.business_address = sync_core::Address {
-            street: text(&a.street),
-            city: text(&a.city),
-            postal_code: text(&a.postal_code),
-            region: text(&a.state),
-            country: text(&a.country_or_region),
-        };
-    }
-    out.birthday = contact
-        .birthday
-        .as_deref()
-        .and_then(|b| b.get(..10))
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    out.normalized()
-}
 
 /// The folder id of a cursor of ours (`gc1c;<folder id>;<deltaLink>`).
 fn cursor_folder(cursor: &Cursor) -> Option<String> {
@@ -123,29 +43,6 @@ fn decode_cursor(cursor: &Cursor) -> Option<(String, String)> {
     Some((folder, link.to_owned()))
 }
 
-/// A Graph contact as an engine [`Remote`].
-fn contact_remote(
-    contact: &models::Contact,
-    property_id: &str,
-) -> Result<Remote<Contact>, MapError> {
-    let id = RemoteId::new(contact.id.clone().ok_or(MapError::Missing("id"))?)?;
-    let version = version_of(contact.change_key.as_deref(), contact.etag.as_deref())
-        .ok_or(MapError::Missing("changeKey"))?;
-    Ok(Remote {
-        id,
-        version: Version::new(version)?,
-        modified: contact
-            .last_modified_date_time
-            .as_deref()
-            .and_then(|m| DateTime::parse_from_rfc3339(m).ok())
-            .map(|d| d.with_timezone(&Utc)),
-        item: contact_to_core(contact),
-        key: contact
-            .extended_property(property_id)
-            .and_then(|k| IdempotencyKey::new(k).ok()),
-    })
-}
-
 /// One member's dedicated Outlook contact folder, as the target of the one-way contact sync
 /// ([`ReadSide`] + [`WriteSide`] of [`Contact`]).
 ///
@@ -157,7 +54,7 @@ fn contact_remote(
 /// `transactionId`: a create leaves the idempotency key in the extended property
 /// [`LINK_PROPERTY_ID`], and [`WriteSide::find_by_key`] filters the folder on it. Updates and
 /// deletes send `If-Match`. Graph's caps (3 e-mail addresses, 2 business phones) are applied by
-/// [`super::contact_from_core`]; the engine reports what did not fit.
+/// [`contact_from_core`]; the engine reports what did not fit.
 ///
 /// Requests: the first use costs 1 (folder found) or 2 (created), unless the cursor names the
 /// folder; an idle read is 1, or 0 when its first page was prefetched
@@ -174,8 +71,8 @@ pub struct GraphContacts {
     folder_name: String,
     property_id: String,
     folder: Mutex<Option<String>>,
-    prefetch: Option<super::DeltaPrefetch>,
-    packer: Option<super::BatchPacker>,
+    prefetch: Option<DeltaPrefetch>,
+    packer: Option<BatchPacker>,
 }
 
 impl GraphContacts {
@@ -199,7 +96,7 @@ impl GraphContacts {
     /// links. A link the prefetch does not hold is requested as usual (an expired token, a
     /// folder gone: handled as without a prefetch).
     #[must_use]
-    pub fn with_prefetch(mut self, prefetch: super::DeltaPrefetch) -> Self {
+    pub fn with_prefetch(mut self, prefetch: DeltaPrefetch) -> Self {
         self.prefetch = Some(prefetch);
         self
     }
@@ -212,13 +109,13 @@ impl GraphContacts {
     /// with other such creates. The packer must send with this side's client (a clone of
     /// it); a packer of another client is not used.
     #[must_use]
-    pub fn with_packer(mut self, packer: super::BatchPacker) -> Self {
+    pub fn with_packer(mut self, packer: BatchPacker) -> Self {
         self.packer = Some(packer);
         self
     }
 
     /// The delta link a read with `cursor` resumes from, to prefetch it
-    /// ([`super::DeltaPrefetch`]); `None` for a cursor that is not ours (the read is then a
+    /// ([`DeltaPrefetch`]); `None` for a cursor that is not ours (the read is then a
     /// full one). The cursor names the folder, which a new side adopts; a side that already
     /// knows another folder (it was found again since) reads that one in full instead.
     #[must_use]
@@ -434,7 +331,7 @@ impl WriteSide<Contact> for GraphContacts {
             .await
         {
             Ok(c) => self.written(&c),
-            Err(e) if super::maybe_landed(&e) => Err(ProviderError::with_source(
+            Err(e) if maybe_landed(&e) => Err(ProviderError::with_source(
                 ErrorKind::Interrupted,
                 format!(
                     "creating a contact (mailbox {}): no answer, it may exist",
@@ -481,7 +378,7 @@ impl WriteSide<Contact> for GraphContacts {
                 Some(vec![link_property(&self.property_id, key)]);
             match serde_json::to_value(&body) {
                 Ok(v) => {
-                    writes.push(super::BatchWrite {
+                    writes.push(BatchWrite {
                         request: BatchRequest::new("", "POST", url.clone()).with_json(v),
                         context: context.clone(),
                     });
@@ -494,15 +391,15 @@ impl WriteSide<Contact> for GraphContacts {
                 )))),
             }
         }
-        let answers = super::batch_write(
+        let answers = batch_write(
             &self.client,
             self.packer.as_ref(),
             writes,
             "POST /users/{id}/contactFolders/{id}/contacts",
-            super::WriteKind::Create,
+            WriteKind::Create,
         )
         .await;
-        super::batch_results(settled, answers, |_, c: models::Contact| self.written(&c))
+        batch_results(settled, answers, |_, c: models::Contact| self.written(&c))
     }
 
     async fn update(
@@ -548,7 +445,7 @@ impl WriteSide<Contact> for GraphContacts {
                     if let Some(v) = u.expected {
                         request = request.with_header("If-Match", &if_match(v.as_str()));
                     }
-                    writes.push(super::BatchWrite {
+                    writes.push(BatchWrite {
                         request,
                         context: format!("updating contact {} (mailbox {})", u.id, self.user),
                     });
@@ -561,15 +458,15 @@ impl WriteSide<Contact> for GraphContacts {
                 )))),
             }
         }
-        let answers = super::batch_write(
+        let answers = batch_write(
             &self.client,
             self.packer.as_ref(),
             writes,
             "PATCH /users/{id}/contacts/{id}",
-            super::WriteKind::Update,
+            WriteKind::Update,
         )
         .await;
-        super::batch_results(settled, answers, |_, c: models::Contact| self.written(&c))
+        batch_results(settled, answers, |_, c: models::Contact| self.written(&c))
     }
 
     async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError> {
@@ -611,47 +508,6 @@ impl WriteSide<Contact> for GraphContacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sync_core::{Email, Phone, PhoneKind};
-
-    fn sample() -> Contact {
-        Contact {
-            given_name: "Jana".into(),
-            middle_name: "Marie".into(),
-            surname: "Nováková".into(),
-            title_before: "Ing.".into(),
-            title_after: "Ph.D.".into(),
-            emails: vec![
-                Email::new("jana@firma.cz").unwrap(),
-                Email::new("j@home.cz").unwrap(),
-            ],
-            phones: vec![
-                Phone {
-                    kind: PhoneKind::Business,
-                    number: "+420 1".into(),
-                },
-                Phone {
-                    kind: PhoneKind::Mobile,
-                    number: "+420 2".into(),
-                },
-                Phone {
-                    kind: PhoneKind::Home,
-                    number: "+420 3".into(),
-                },
-            ],
-            company: "Firma s.r.o.".into(),
-            job_title: "CFO".into(),
-            business_address: sync_core::Address {
-                street: "Hlavní 1".into(),
-                city: "Brno".into(),
-                postal_code: "602 00".into(),
-                region: "JMK".into(),
-                country: "CZ".into(),
-            },
-            birthday: NaiveDate::from_ymd_opt(1980, 2, 29),
-            notes: "line 1\nline 2".into(),
-        }
-        .normalized()
-    }
 
     #[test]
     fn reads_resume_only_from_cursors_of_ours() {
@@ -669,35 +525,5 @@ mod tests {
             let c = Cursor::new(foreign.clone()).unwrap();
             assert_eq!(GraphContacts::resume_link(&c), None, "{foreign}");
         }
-    }
-
-    #[test]
-    fn contacts_round_trip_through_graph() {
-        let c = sample();
-        let graph = contact_from_core(&c).contact;
-        // As Graph answers it (JSON round trip).
-        let json = serde_json::to_value(&graph).unwrap();
-        let back: models::Contact = serde_json::from_value(json).unwrap();
-        assert_eq!(contact_to_core(&back), c);
-    }
-
-    #[test]
-    fn empty_graph_fields_read_as_empty() {
-        let g: models::Contact = serde_json::from_value(serde_json::json!({
-            "id": "C1", "changeKey": "ck", "displayName": "Petr", "givenName": "Petr",
-            "surname": null, "mobilePhone": null, "businessPhones": [], "emailAddresses": [
-                {"name": "x", "address": "not an address"}, {"address": "petr@firma.cz"}
-            ], "businessAddress": {}, "birthday": null
-        }))
-        .unwrap();
-        let c = contact_to_core(&g);
-        assert_eq!(c.given_name, "Petr");
-        assert_eq!(c.title_after, "");
-        assert!(c.phones.is_empty());
-        assert_eq!(c.emails.len(), 1, "unusable addresses are left out");
-        assert!(c.business_address.is_empty());
-        let r = contact_remote(&g, LINK_PROPERTY_ID).unwrap();
-        assert_eq!(r.version.as_str(), "ck");
-        assert_eq!(r.key, None);
     }
 }

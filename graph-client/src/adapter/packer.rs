@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
-use super::{BatchFailure, BatchOutcome, WriteKind, send_chunk};
+use super::batch_send::{BatchFailure, BatchOutcome, WriteKind, send_chunk};
 use crate::client::models::BatchRequest;
 use crate::client::{Client, MAX_BATCH_REQUESTS};
 

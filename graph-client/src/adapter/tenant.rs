@@ -11,7 +11,11 @@ use sync_core::tenant::{
 };
 use sync_core::{Collection, Contact, Event, Side, WriteSide};
 
-use super::{BatchPacker, DeltaPrefetch, GraphCalendar, GraphContacts, provider_error};
+use super::calendar::GraphCalendar;
+use super::contacts::GraphContacts;
+use super::error::provider_error;
+use super::packer::BatchPacker;
+use super::prefetch::DeltaPrefetch;
 use crate::client::Client;
 use crate::client::models::DirectoryObject;
 

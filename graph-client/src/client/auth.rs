@@ -4,47 +4,15 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use sync_secret::Secret;
 use tokio::sync::Mutex;
 
 use super::error::{Error, Result};
+use super::retry::RetryConfig;
+use super::url::encode_segment;
 
 /// The scope of every app-only Graph token.
 pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
-
-/// A secret string: `Debug` prints `***` and there is no `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself; only the token request reads it.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Self(value.to_owned())
-    }
-}
 
 /// Tenant, application (client) id and client secret.
 #[derive(Clone, Debug)]
@@ -99,7 +67,7 @@ pub(crate) struct TokenCache {
     token_url: String,
     credentials: Credentials,
     margin: Duration,
-    retry: super::RetryConfig,
+    retry: RetryConfig,
     cached: Mutex<Option<Cached>>,
 }
 
@@ -118,9 +86,9 @@ impl TokenCache {
         authority_base_url: &str,
         credentials: Credentials,
         margin: Duration,
-        retry: super::RetryConfig,
+        retry: RetryConfig,
     ) -> Self {
-        let tenant = super::encode_segment(&credentials.tenant);
+        let tenant = encode_segment(&credentials.tenant);
         let token_url = format!(
             "{}/{tenant}/oauth2/v2.0/token",
             authority_base_url.trim_end_matches('/')
@@ -230,7 +198,7 @@ impl TokenCache {
         };
         tracing::debug!(lifetime_secs = lifetime.as_secs(), "fetched app-only token");
         Ok(Cached {
-            token: Secret(parsed.access_token),
+            token: Secret::new(parsed.access_token),
             refresh_at: started + lifetime.saturating_sub(margin),
         })
     }

@@ -7,8 +7,10 @@ use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
+use super::fault::Fault;
+use super::records::{Invitation, RequestRecord};
+use super::seed::MailboxAccess;
 use super::time::{Recurrence, When};
-use super::{Fault, Invitation, MailboxAccess, RequestRecord};
 
 #[derive(Debug, Clone)]
 pub(crate) struct FakeUser {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::open_enum;
+use super::open_enum::open_enum;
 
 /// Graph's error envelope: `{"error": {"code", "message", "innerError"}}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -6,7 +6,7 @@ use super::common::{
     DateTimeTimeZone, EmailAddress, ItemBody, PhysicalAddress, Recipient, Removed,
     SingleValueExtendedProperty,
 };
-use super::open_enum;
+use super::open_enum::open_enum;
 
 open_enum! {
     /// `event.type`.

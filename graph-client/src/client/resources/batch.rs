@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use crate::client::error::Error;
+use crate::client::error::{Error, Result};
+use crate::client::http::Client;
 use crate::client::models::batch::{BatchAnswer, BatchEnvelope};
 use crate::client::models::{BatchRequest, BatchResponse};
-use crate::client::transport::{Request, parse_retry_after};
-use crate::client::{Client, Result};
+use crate::client::retry::parse_retry_after;
+use crate::client::transport::Request;
 
 /// Graph's limit of requests in one batch.
 pub const MAX_BATCH_REQUESTS: usize = 20;

@@ -2,17 +2,26 @@
 
 use reqwest::Method;
 
-use super::DeleteOutcome;
-use crate::client::error::Error;
+use super::outcome::DeleteOutcome;
+use crate::client::error::{Error, Result};
+use crate::client::http::Client;
 use crate::client::models::{Contact, ContactFolder};
 use crate::client::page::{DeltaRound, Page};
 use crate::client::transport::Request;
-use crate::client::{Client, Result, encode_segment, odata_string, query};
+use crate::client::url::{encode_segment, link_property_query, odata_string, query};
 
 /// The preferences of every contacts delta request besides `IdType` (sent directly or inside
 /// a `$batch`, where the batch adds `IdType`): the page size.
 pub(crate) fn delta_preferences(client: &Client) -> Vec<String> {
     vec![format!("odata.maxpagesize={}", client.page_size())]
+}
+
+impl Client {
+    /// Contact endpoints of one mailbox.
+    #[must_use]
+    pub fn contacts<'a>(&'a self, user_id: &'a str) -> Contacts<'a> {
+        Contacts::new(self, user_id)
+    }
 }
 
 /// Contact endpoints of one mailbox.
@@ -152,7 +161,7 @@ impl<'a> Contacts<'a> {
         property_id: &str,
         value: &str,
     ) -> Result<Vec<Contact>> {
-        let (filter, expand) = crate::client::link_property_query(property_id, value);
+        let (filter, expand) = link_property_query(property_id, value);
         let url = format!(
             "{}/contactFolders/{}/contacts{}",
             self.base(),

@@ -2,12 +2,28 @@
 
 use reqwest::Method;
 
+use crate::client::error::Result;
+use crate::client::http::Client;
 use crate::client::models::{DirectoryObject, Group, User};
 use crate::client::page::Page;
 use crate::client::transport::Request;
-use crate::client::{Client, Result, encode_segment, odata_string, query};
+use crate::client::url::{encode_segment, odata_string, query};
 
 const MEMBER_SELECT: &str = "id,displayName,mail,userPrincipalName";
+
+impl Client {
+    /// Group endpoints.
+    #[must_use]
+    pub fn groups(&self) -> Groups<'_> {
+        Groups::new(self)
+    }
+
+    /// User endpoints.
+    #[must_use]
+    pub fn users(&self) -> Users<'_> {
+        Users::new(self)
+    }
+}
 
 /// Group endpoints (`/groups`).
 #[derive(Debug, Clone, Copy)]

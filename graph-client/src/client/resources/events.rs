@@ -3,12 +3,13 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Method;
 
-use super::DeleteOutcome;
-use crate::client::error::Error;
+use super::outcome::DeleteOutcome;
+use crate::client::error::{Error, Result};
+use crate::client::http::Client;
 use crate::client::models::{BatchRequest, Event};
 use crate::client::page::{DeltaRound, Page};
 use crate::client::transport::Request;
-use crate::client::{Client, Result, encode_segment, odata_string, query};
+use crate::client::url::{encode_segment, link_property_query, odata_string, query};
 
 /// Asks Graph for start/end in UTC.
 pub(crate) const PREFER_UTC: &str = r#"outlook.timezone="UTC""#;
@@ -26,6 +27,14 @@ pub(crate) fn delta_preferences(client: &Client) -> Vec<String> {
 fn to_json(body: &Event) -> Result<serde_json::Value> {
     serde_json::to_value(body)
         .map_err(|e| Error::InvalidRequest(format!("body could not be serialized: {e}")))
+}
+
+impl Client {
+    /// Event endpoints of one mailbox (`user_id` is the user's object id).
+    #[must_use]
+    pub fn events<'a>(&'a self, user_id: &'a str) -> Events<'a> {
+        Events::new(self, user_id)
+    }
 }
 
 /// Event endpoints of one mailbox.
@@ -189,7 +198,7 @@ impl<'a> Events<'a> {
         property_id: &str,
         value: &str,
     ) -> Result<Vec<Event>> {
-        let (filter, expand) = crate::client::link_property_query(property_id, value);
+        let (filter, expand) = link_property_query(property_id, value);
         let url = format!(
             "{}/events{}",
             self.base(),

@@ -1,0 +1,92 @@
+//! [`Client`]: the cheap-to-clone handle the resource handlers send through (Graph base URL,
+//! page size and the shared transport). It is built by `ClientBuilder`
+//! (`builder.rs`); its endpoint groups (`groups()`, `users()`, `events()`, `contacts()`,
+//! `batch()`) are `impl Client` blocks in `resources/`.
+
+use std::sync::Arc;
+
+use super::error::{Error, Result};
+use super::transport::Transport;
+
+#[derive(Debug)]
+struct Inner {
+    transport: Transport,
+    base: String,
+    page_size: u32,
+}
+
+/// An app-only Microsoft Graph client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl Client {
+    /// A client over `transport`, for the Graph base URL `base` (without a trailing `/`).
+    pub(super) fn new(transport: Transport, base: String, page_size: u32) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                transport,
+                base,
+                page_size,
+            }),
+        }
+    }
+
+    /// The Graph base URL.
+    #[must_use]
+    pub fn graph_base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Checks that `link` (a next or delta link) points at our Graph host, so the token is
+    /// never sent elsewhere.
+    pub(crate) fn check_link(&self, link: &str) -> Result<String> {
+        let base = url::Url::parse(&self.inner.base).map_err(|e| Error::Config(e.to_string()))?;
+        let target = url::Url::parse(link).map_err(|_| Error::Shape {
+            endpoint: "paging".into(),
+            detail: "next or delta link is not a url".into(),
+        })?;
+        if target.origin() != base.origin() {
+            return Err(Error::Shape {
+                endpoint: "paging".into(),
+                detail: "next or delta link points at another host".into(),
+            });
+        }
+        Ok(link.to_owned())
+    }
+
+    /// Whether `other` is this client (a clone of it: same transport, tokens and limits).
+    pub(crate) fn is(&self, other: &Client) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.inner.base)
+    }
+
+    pub(crate) fn page_size(&self) -> u32 {
+        self.inner.page_size
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::models;
+    use crate::client::page::Page;
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Client>();
+        check::<Error>();
+        check::<models::Event>();
+        check::<models::Contact>();
+        check::<Page<models::Event>>();
+    }
+}

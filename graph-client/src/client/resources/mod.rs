@@ -1,0 +1,23 @@
+//! Resource handlers: one method per endpoint. Each file also holds the `impl Client` block
+//! that hands its handler out (`client.groups()`, `client.events(user)`, ...).
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `directory.rs` | [`Groups`] and [`Users`] (`Client::groups`, `Client::users`): groups, (transitive) members, owners, users |
+//! | `events.rs` | [`Events`] (`Client::events`): one mailbox's events and its calendar-view delta |
+//! | `contacts.rs` | [`Contacts`] (`Client::contacts`): one mailbox's contact folders, contacts and contacts delta |
+//! | `batch.rs` | `Client::batch` (JSON `$batch`, at most [`MAX_BATCH_REQUESTS`]) |
+//! | `outcome.rs` | [`DeleteOutcome`] |
+
+mod batch;
+mod contacts;
+mod directory;
+mod events;
+mod outcome;
+
+pub use batch::MAX_BATCH_REQUESTS;
+pub(crate) use batch::retry_safe;
+pub use contacts::Contacts;
+pub use directory::{Groups, Users};
+pub use events::Events;
+pub use outcome::DeleteOutcome;

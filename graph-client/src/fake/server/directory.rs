@@ -1,0 +1,200 @@
+//! Directory endpoints: groups, their (transitive) members and owners, users.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::odata::{apply_select, enc, parse_eq_filter, query_string};
+use super::request::{Req, Resp};
+use crate::fake::state::{FakeGroup, FakeUser, State};
+
+pub(super) fn group_json(g: &FakeGroup) -> Value {
+    json!({"id": g.id, "displayName": g.display_name, "mail": format!("{}@contoso.test", g.display_name.to_ascii_lowercase().replace(' ', "")),
+        "groupTypes": ["Unified"], "mailEnabled": true, "securityEnabled": false})
+}
+
+pub(super) fn user_json(u: &FakeUser) -> Value {
+    json!({"@odata.type": "#microsoft.graph.user", "id": u.id, "displayName": u.display_name, "mail": u.mail,
+        "userPrincipalName": u.upn, "accountEnabled": true, "givenName": null, "surname": null, "jobTitle": null})
+}
+
+pub(super) fn groups_list(st: &State, req: &Req) -> Resp {
+    let groups: Vec<Value> = match req.q("$filter") {
+        None => st.groups.iter().map(group_json).collect(),
+        Some(filter) => match parse_eq_filter(filter, "displayName") {
+            Some(name) => st
+                .groups
+                .iter()
+                .filter(|g| g.display_name == name)
+                .map(group_json)
+                .collect(),
+            None => return Resp::error(400, "Request_UnsupportedQuery", "Unsupported query."),
+        },
+    };
+    Resp::json(
+        200,
+        json!({"@odata.context": format!("{}/$metadata#groups", st.base_url), "value": groups}),
+    )
+}
+
+pub(super) fn is_guid(s: &str) -> bool {
+    s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+pub(super) fn group_get(st: &State, id: &str) -> Resp {
+    if !is_guid(id) {
+        return Resp::error(
+            400,
+            "Request_BadRequest",
+            &format!("Invalid object identifier '{id}'."),
+        );
+    }
+    match st.groups.iter().find(|g| g.id == id) {
+        Some(g) => Resp::json(200, group_json(g)),
+        None => Resp::error(
+            404,
+            "Request_ResourceNotFound",
+            &format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        ),
+    }
+}
+
+pub(super) fn directory_object(st: &State, id: &str) -> Option<Value> {
+    if let Some(u) = st.users.iter().find(|u| u.id == id) {
+        return Some(user_json(u));
+    }
+    if let Some(g) = st.groups.iter().find(|g| g.id == id) {
+        let mut v = group_json(g);
+        if let Value::Object(m) = &mut v {
+            m.insert("@odata.type".into(), json!("#microsoft.graph.group"));
+        }
+        return Some(v);
+    }
+    st.devices.iter().find(|(d, _)| d == id).map(
+        |(d, name)| json!({"@odata.type": "#microsoft.graph.device", "id": d, "displayName": name}),
+    )
+}
+
+pub(super) fn transitive(
+    st: &State,
+    group: &str,
+    out: &mut Vec<String>,
+    seen: &mut BTreeSet<String>,
+) {
+    let Some(g) = st.groups.iter().find(|g| g.id == group) else {
+        return;
+    };
+    for m in &g.members {
+        if seen.insert(m.clone()) {
+            out.push(m.clone());
+            if st.groups.iter().any(|x| &x.id == m) {
+                transitive(st, m, out, seen);
+            }
+        }
+    }
+}
+
+pub(super) fn group_relation(
+    st: &State,
+    req: &Req,
+    group: &str,
+    relation: &str,
+    rest: &[&str],
+) -> Resp {
+    let Some(g) = st.groups.iter().find(|g| g.id == group) else {
+        return group_get(st, group);
+    };
+    let ids: Vec<String> = match relation {
+        "members" => g.members.clone(),
+        "owners" => g.owners.clone(),
+        _ => {
+            let mut out = Vec::new();
+            transitive(st, group, &mut out, &mut BTreeSet::new());
+            out
+        }
+    };
+    let mut objects: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| directory_object(st, id))
+        .collect();
+    match rest {
+        [] => {}
+        ["microsoft.graph.user"] => {
+            let eventual = req
+                .header("consistencylevel")
+                .is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
+            if !eventual || req.q("$count") != Some("true") {
+                return Resp::error(
+                    400,
+                    "Request_UnsupportedQuery",
+                    "The specified filter to the reference property query is currently not supported.",
+                );
+            }
+            objects.retain(|o| o["@odata.type"] == "#microsoft.graph.user");
+        }
+        _ => return Resp::error(400, "BadRequest", "Resource not found for the segment."),
+    }
+    let top = match req.q("$top").map(str::parse::<usize>) {
+        None => st.directory_page_size,
+        Some(Ok(n)) if (1..=999).contains(&n) => n,
+        Some(_) => {
+            return Resp::error(
+                400,
+                "Request_UnsupportedQuery",
+                "Invalid page size specified.",
+            );
+        }
+    };
+    let skip: usize = req
+        .q("$skiptoken")
+        .and_then(|t| t.strip_prefix("RFNwdAIAAQAAA"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let select = req.select();
+    let page: Vec<Value> = objects
+        .iter()
+        .skip(skip)
+        .take(top)
+        .cloned()
+        .map(|o| apply_select(o, select.as_deref(), &["id"]))
+        .collect();
+    let mut body = json!({"@odata.context": format!("{}/$metadata#directoryObjects", st.base_url), "value": page});
+    if skip + top < objects.len() {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        if let Some(sel) = req.q("$select") {
+            pairs.push(("$select".into(), sel.into()));
+        }
+        pairs.push(("$top".into(), top.to_string()));
+        pairs.push(("$skiptoken".into(), format!("RFNwdAIAAQAAA{}", skip + top)));
+        let suffix = if rest.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", rest.join("/"))
+        };
+        body["@odata.nextLink"] = json!(format!(
+            "{}/groups/{}/{relation}{suffix}{}",
+            st.base_url,
+            enc(group),
+            query_string(&pairs)
+        ));
+    }
+    Resp::json(200, body)
+}
+
+pub(super) fn user_get(st: &State, req: &Req, key: &str) -> Resp {
+    match st.user(key) {
+        Some(u) => Resp::json(
+            200,
+            apply_select(user_json(u), req.select().as_deref(), &["id"]),
+        ),
+        None => Resp::error(
+            404,
+            "Request_ResourceNotFound",
+            &format!(
+                "Resource '{key}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        ),
+    }
+}

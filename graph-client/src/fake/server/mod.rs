@@ -1,0 +1,47 @@
+//! Request handling of the fake: routing, admission (auth, faults, throttling) and endpoints.
+//!
+//! A request goes `router` → `auth` (token) → `admit` (faults, limits) → `dispatch` (mailbox
+//! gate, REST ids) → the resource's handler; a `$batch` (`batch`) admits and dispatches each
+//! sub-request the same way.
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `router.rs` | the axum router and the entry point: read, admit, dispatch, answer |
+//! | `request.rs` | `Req`, `Prefs`, `Resp`, and answers shared by endpoints (404/400 on ids, 412) |
+//! | `auth.rs` | the token endpoint and the check of a request's bearer token |
+//! | `admit.rs` | endpoint names, injected faults, rate and concurrency limits, the request log |
+//! | `dispatch.rs` | endpoint → handler, the mailbox gate, REST ids ⇄ immutable ids |
+//! | `odata.rs` | `$select`, `$filter`/`$expand` on extended properties, paging links, `Prefer` |
+//! | `directory.rs` | groups, members, transitive members, owners, users |
+//! | `instances.rs` | event instances (single, master, occurrence, exception) and their rendering |
+//! | `event_times.rs` | `start`/`end`/`isAllDay` and `recurrence` of an event write |
+//! | `events.rs` | event create, get, update, delete, list; the invitation log |
+//! | `calendar_view.rs` | calendar view over a window |
+//! | `delta.rs` | calendar-view and contacts delta rounds and pages |
+//! | `contacts.rs` | contact folders and contacts |
+//! | `batch.rs` | `$batch` |
+//! | `seeding.rs` | seeding and inspection for `FakeGraph` (a user's edits in Outlook) |
+
+mod admit;
+mod auth;
+mod batch;
+mod calendar_view;
+mod contacts;
+mod delta;
+mod directory;
+mod dispatch;
+mod event_times;
+mod events;
+mod instances;
+mod odata;
+mod request;
+mod router;
+mod seeding;
+
+pub(crate) use contacts::seed_folder;
+pub(crate) use dispatch::move_between_folders;
+pub(crate) use router::router;
+pub(crate) use seeding::{
+    inspect_contacts, inspect_event, inspect_events, occurrence_ids, seed_contact, seed_event,
+    seed_series, user_delete_contact, user_delete_event, user_patch_contact, user_patch_event,
+};

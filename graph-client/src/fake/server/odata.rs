@@ -1,0 +1,270 @@
+//! OData plumbing shared by the endpoints: `$select`, `$filter` and `$expand` on extended
+//! properties, next links, `Prefer: outlook.timezone` and `Preference-Applied`.
+
+use serde_json::Value;
+
+use super::request::{Prefs, Req, Resp};
+use crate::client::models::property_ids_match as prop_id_matches;
+use crate::fake::time::{self, Zone};
+
+pub(super) fn apply_select(mut v: Value, select: Option<&[String]>, keep: &[&str]) -> Value {
+    if let (Some(fields), Value::Object(map)) = (select, &mut v) {
+        map.retain(|k, _| {
+            keep.contains(&k.as_str()) || k.starts_with("@odata") || fields.iter().any(|f| f == k)
+        });
+    }
+    v
+}
+
+pub(super) fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+pub(super) fn query_string(pairs: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(k);
+        out.push('=');
+        out.push_str(&enc(v));
+    }
+    out
+}
+
+/// Reads an OData string literal at the start of `s`; returns it and the rest.
+pub(super) fn literal(s: &str) -> Option<(String, &str)> {
+    let s = s.trim_start().strip_prefix('\'')?;
+    let mut out = String::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' {
+            if chars.peek().is_some_and(|(_, n)| *n == '\'') {
+                out.push('\'');
+                chars.next();
+            } else {
+                return Some((out, &s[i + 1..]));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    None
+}
+
+/// `{field} eq '{value}'`.
+pub(super) fn parse_eq_filter(filter: &str, field: &str) -> Option<String> {
+    let rest = filter
+        .trim()
+        .strip_prefix(field)?
+        .trim_start()
+        .strip_prefix("eq")?;
+    let (value, rest) = literal(rest)?;
+    rest.trim().is_empty().then_some(value)
+}
+
+/// `singleValueExtendedProperties/Any(ep: ep/id eq '{id}' and ep/value eq '{value}')`.
+pub(super) fn parse_ext_filter(filter: &str) -> Option<(String, String)> {
+    let f = filter.trim();
+    let head = "singlevalueextendedproperties/any(";
+    if !f.get(..head.len())?.eq_ignore_ascii_case(head) {
+        return None;
+    }
+    let rest = f.get(head.len()..)?;
+    let (var, rest) = rest.split_once(':')?;
+    let var = var.trim();
+    let rest = rest
+        .trim_start()
+        .strip_prefix(&format!("{var}/id"))?
+        .trim_start()
+        .strip_prefix("eq")?;
+    let (id, rest) = literal(rest)?;
+    let rest = rest
+        .trim_start()
+        .strip_prefix("and")?
+        .trim_start()
+        .strip_prefix(&format!("{var}/value"))?
+        .trim_start()
+        .strip_prefix("eq")?;
+    let (value, rest) = literal(rest)?;
+    (rest.trim() == ")").then_some((id, value))
+}
+
+/// `singleValueExtendedProperties($filter=id eq '{id}')`.
+pub(super) fn parse_ext_expand(expand: &str) -> Option<String> {
+    let e = expand.trim();
+    let head = "singlevalueextendedproperties($filter=";
+    if !e.get(..head.len())?.eq_ignore_ascii_case(head) {
+        return None;
+    }
+    let inner = e.get(head.len()..)?.strip_suffix(')')?;
+    parse_eq_filter(inner, "id")
+}
+
+/// The `$filter` of a list, on one extended property's value (`None` without a filter), or a
+/// 400 for any other filter.
+pub(super) fn ext_filter(req: &Req) -> Result<Option<(String, String)>, Resp> {
+    match req.q("$filter") {
+        None => Ok(None),
+        Some(f) => parse_ext_filter(f).map(Some).ok_or_else(|| {
+            Resp::error(
+                400,
+                "ErrorInvalidUrlQueryFilter",
+                "The query filter contains one or more invalid nodes.",
+            )
+        }),
+    }
+}
+
+/// The property of a `$expand=singleValueExtendedProperties($filter=id eq '..')` (`None`
+/// without an `$expand`), or a 400 for any other `$expand`.
+pub(super) fn ext_expand(req: &Req) -> Result<Option<String>, Resp> {
+    match req.q("$expand") {
+        None => Ok(None),
+        Some(e) => parse_ext_expand(e).map(Some).ok_or_else(|| {
+            Resp::error(
+                400,
+                "ErrorInvalidUrlQuery",
+                "The $expand option is not supported.",
+            )
+        }),
+    }
+}
+
+/// Whether an item's extended properties hold the `(property id, value)` of an [`ext_filter`]
+/// (the value compared case-insensitively).
+pub(super) fn has_ext_value(
+    ext: &[(String, String)],
+    (property, value): &(String, String),
+) -> bool {
+    ext.iter()
+        .any(|(id, v)| prop_id_matches(id, property) && v.eq_ignore_ascii_case(value))
+}
+
+/// The `$top` (default 10, clamped to 1..=1000) and `$skip` (default 0) of a list.
+pub(super) fn top_and_skip(req: &Req) -> (usize, usize) {
+    let top = req
+        .q("$top")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(10)
+        .clamp(1, 1000);
+    let skip = req
+        .q("$skip")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(0);
+    (top, skip)
+}
+
+/// The query of a list's next page: the request's own query with `$skip` set to `skip`.
+pub(super) fn next_skip_query(req: &Req, skip: usize) -> String {
+    let mut pairs: Vec<(String, String)> = req
+        .query
+        .iter()
+        .filter(|(k, _)| k != "$skip")
+        .cloned()
+        .collect();
+    pairs.push(("$skip".into(), skip.to_string()));
+    query_string(&pairs)
+}
+
+pub(super) fn parse_ext_props(v: Option<&Value>) -> Result<Vec<(String, String)>, Resp> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    let Some(arr) = v.as_array() else {
+        return Err(Resp::error(
+            400,
+            "RequestBodyRead",
+            "singleValueExtendedProperties must be an array.",
+        ));
+    };
+    arr.iter()
+        .map(|p| {
+            match (
+                p.get("id").and_then(Value::as_str),
+                p.get("value").and_then(Value::as_str),
+            ) {
+                (Some(id), Some(value))
+                    if id.starts_with("String ")
+                        || id.contains(" Name ")
+                        || id.contains(" Id ") =>
+                {
+                    Ok((id.to_owned(), value.to_owned()))
+                }
+                _ => Err(Resp::error(
+                    400,
+                    "ErrorInvalidProperty",
+                    "The extended property id or value is invalid.",
+                )),
+            }
+        })
+        .collect()
+}
+
+pub(super) fn upsert_ext(ext: &mut Vec<(String, String)>, new: Vec<(String, String)>) {
+    for (id, value) in new {
+        match ext.iter_mut().find(|(e, _)| prop_id_matches(e, &id)) {
+            Some(slot) => slot.1 = value,
+            None => ext.push((id, value)),
+        }
+    }
+}
+
+pub(super) fn read_zone(prefs: &Prefs) -> (Zone, String, bool) {
+    match prefs
+        .timezone
+        .as_deref()
+        .and_then(|z| time::parse_zone(z).map(|p| (p, z.to_owned())))
+    {
+        Some((zone, label)) => (zone, label, true),
+        None => (Zone::Utc, "UTC".to_owned(), false),
+    }
+}
+
+pub(super) fn applied(resp: Resp, prefs: &Prefs, zone_applied: bool, label: &str) -> Resp {
+    let mut parts = Vec::new();
+    if zone_applied {
+        parts.push(format!("outlook.timezone=\"{label}\""));
+    }
+    if let Some(id_type) = &prefs.id_type {
+        parts.push(format!("IdType=\"{id_type}\""));
+    }
+    if parts.is_empty() {
+        resp
+    } else {
+        resp.with_header("Preference-Applied", &parts.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extended_property_filters_parse() {
+        let (id, value) = parse_ext_filter(
+            "singleValueExtendedProperties/Any(ep: ep/id eq 'String {x} Name RaynetId' and ep/value eq 'it''s')",
+        )
+        .expect("parses");
+        assert_eq!(id, "String {x} Name RaynetId");
+        assert_eq!(value, "it's");
+        assert!(parse_ext_filter("subject eq 'x'").is_none());
+        assert!(
+            parse_ext_filter("žžžžžžžžžžžžžžžžžžžžžžžžžžžžžžžž").is_none(),
+            "no panic on multibyte input"
+        );
+        assert_eq!(
+            parse_ext_expand(
+                "singleValueExtendedProperties($filter=id eq 'String {x} Name RaynetId')"
+            )
+            .as_deref(),
+            Some("String {x} Name RaynetId")
+        );
+        assert!(parse_ext_expand("ééééééééééééééééééééééééééééééé").is_none());
+        assert!(prop_id_matches(
+            "String {ABC} Name RaynetId",
+            "string {abc} Name RaynetId"
+        ));
+        assert!(!prop_id_matches(
+            "String {abc} Name RaynetId",
+            "String {abc} Name raynetid"
+        ));
+    }
+}
