@@ -16,6 +16,16 @@
 //!   [`client`] does.
 //! - `fake` (cargo feature `fake`): a stateful simulator of the same endpoints over loopback
 //!   HTTP, with seed builders, counters, an invitation log and fault injection.
+
+//! # Map
+//!
+//! The same shape as `raynet-client`; each folder's `mod.rs` has a table of its files.
+//!
+//! | folder | files |
+//! |---|---|
+//! | `client/` | `http.rs` the [`Client`], `builder.rs`, `transport.rs` (retries, limits, spans), `retry.rs` ([`RetryConfig`]), `auth.rs` ([`Credentials`], tokens), `resources/` one file per resource (directory, events, contacts, `$batch`), `models/`, `page.rs` ([`Page`], [`DeltaRound`]), `error.rs` (the one [`Error`]) |
+//! | `adapter/` | `error.rs` ([`adapter::classify`]: every error → the engine's kind), `event_map.rs` and `contact_map.rs` (the mappings per item type), `calendar.rs` and `contacts.rs` (one side per collection), `packer.rs` and `prefetch.rs` (what a tenant's members share), `tenant.rs` ([`adapter::GraphTenant`]: Microsoft 365's part of a tenant round) |
+//! | `fake/` | `graph.rs` (the handle), `state.rs`, `seed.rs` (seed builders), `fault.rs`, `server/` (the HTTP server, one file per resource) |
 //!
 //! # Glossary
 //!
@@ -47,7 +57,9 @@ pub mod client;
 #[cfg(feature = "fake")]
 pub mod fake;
 
-pub use adapter::{BatchPacker, DeltaPrefetch, GraphCalendar, GraphContacts, PrefetchStats};
+pub use adapter::{
+    BatchPacker, DeltaPrefetch, GraphCalendar, GraphContacts, GraphTenant, PrefetchStats,
+};
 pub use client::{
     Client, ClientBuilder, Credentials, DeltaRound, Error, Page, Result, RetryConfig,
 };
