@@ -79,9 +79,7 @@ pub use facts::InstanceFacts;
 pub use feed::{DEFAULT_RECHECK_AGE, FeedPlan, InstanceFeed, PersonRoute};
 pub use lookup::{CompanyNames, EmailsByPerson};
 pub use rows::{EXT_ID_PREFIX, version_of};
-pub use tenant::{
-    PersonFilter, RAYNET_DAILY_QUOTA, RaynetTenant, SCAN_QUOTA_SHARE, ScanSchedule,
-};
+pub use tenant::{PersonFilter, RAYNET_DAILY_QUOTA, RaynetTenant, SCAN_QUOTA_SHARE, ScanSchedule};
 pub use time::{
     DEFAULT_TIME_ZONE, last_day, local_time_to_utc, schedule_from_core, schedule_to_core,
     time_zone_from_code,
