@@ -64,7 +64,7 @@ async fn errors_never_carry_the_key() {
         .base_url("http://127.0.0.1:9/api/v2/")
         .instance("acme")
         .credentials("api@acme.test", key)
-        .retry_config(raynet_client::RetryConfig::fast())
+        .retry(raynet_client::RetryConfig::fast())
         .max_retries(0)
         .build()
         .unwrap();

@@ -51,7 +51,7 @@ pub fn client_for(server: &MockServer) -> Client {
         .base_url(format!("{}/api/v2/", server.uri()))
         .instance(INSTANCE)
         .credentials(USER, KEY)
-        .retry_config(RetryConfig::fast())
+        .retry(RetryConfig::fast())
         .build()
         .unwrap()
 }

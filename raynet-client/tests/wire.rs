@@ -524,7 +524,7 @@ async fn a_spent_quota_resetting_soon_is_waited_for() {
         .base_url(format!("{}/api/v2/", server.uri()))
         .instance(INSTANCE)
         .credentials(crate::util::USER, crate::util::KEY)
-        .retry_config(raynet_client::RetryConfig::fast())
+        .retry(raynet_client::RetryConfig::fast())
         .max_quota_wait(std::time::Duration::from_secs(10))
         .build()
         .unwrap();

@@ -185,7 +185,7 @@ mod tests {
             .base_url(format!("http://{addr}/api/v2/"))
             .instance("acme")
             .credentials("u@x.cz", "k")
-            .retry_config(crate::RetryConfig::fast())
+            .retry(crate::RetryConfig::fast())
             .build()
             .unwrap();
         let err = client

@@ -184,7 +184,7 @@ impl FakeRaynet {
             .base_url(self.base_url.clone())
             .instance(DEFAULT_INSTANCE)
             .credentials(DEFAULT_USER, DEFAULT_API_KEY)
-            .retry_config(RetryConfig::fast())
+            .retry(RetryConfig::fast())
     }
 
     /// A client for the default instance and user.

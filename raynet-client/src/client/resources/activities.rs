@@ -3,8 +3,8 @@
 use reqwest::Method;
 
 use super::path::segment;
-use crate::client::Client;
 use crate::client::error::Result;
+use crate::client::http::Client;
 use crate::client::models::{
     ActivityUpdate, CalendarActivity, EntityName, NewActivity, RowSummary,
 };

@@ -1,8 +1,8 @@
 //! Companies (`/company/`): [`Companies`].
 
 use super::path::segment;
-use crate::client::Client;
 use crate::client::error::Result;
+use crate::client::http::Client;
 use crate::client::models::Company;
 use crate::client::page::Page;
 use crate::client::query::ListQuery;

@@ -1,8 +1,8 @@
 //! Persons (`/person/`): [`Persons`].
 
 use super::path::segment;
-use crate::client::Client;
 use crate::client::error::Result;
+use crate::client::http::Client;
 use crate::client::models::{Person, RowSummary};
 use crate::client::page::Page;
 use crate::client::query::{self, ListQuery};

@@ -1,7 +1,7 @@
 //! User accounts (`/userAccount/`): [`UserAccounts`].
 
-use crate::client::Client;
 use crate::client::error::Result;
+use crate::client::http::Client;
 use crate::client::models::UserAccount;
 use crate::client::page::Page;
 use crate::client::query::ListQuery;
