@@ -16,6 +16,17 @@
 //!   server (axum on `127.0.0.1:0`) for tests and demos, with fault injection
 //!   and request counters.
 //!
+//! # Map
+//!
+//! The same shape as `graph-client`; each folder's `mod.rs` has a table of its
+//! files.
+//!
+//! | folder | files |
+//! |---|---|
+//! | `client/` | `http.rs` the [`Client`], `builder.rs`, `transport.rs` (retries, 429s, the quota, the in-flight cap, the authentication breaker, spans), `retry.rs` ([`RetryConfig`]), `auth.rs` ([`Credentials`]), `resources/` one file per resource (activities, persons, companies, user accounts, extIds), `models/`, `page.rs` ([`Page`]), `query.rs` ([`ListQuery`]), `html.rs`, `error.rs` (the one [`Error`]) |
+//! | `adapter/` | `error.rs` ([`adapter::classify`]: every error → the engine's kind), `event_map.rs` and `contact_map.rs` (the mappings per item type), `time.rs`, `calendar.rs` + `calendar_write.rs` and `contacts.rs` (one side per collection), `feed.rs`, `facts.rs`, `cursor.rs` (what a tenant's members share), `tenant.rs` ([`adapter::RaynetTenant`]: Raynet's part of a tenant round, the deletion scan's [`adapter::ScanSchedule`]) |
+//! | `fake/` | `mod.rs` (the handle), `instance.rs`, `seed.rs` (seed builders), `fault.rs`, `state/` (the API's semantics), `server/` (the HTTP server, one file per resource) |
+//!
 //! # Glossary
 //!
 //! * **instance** — one RAYNET tenant, named by the `X-Instance-Name` header.
@@ -64,4 +75,3 @@ pub use client::page::Page;
 pub use client::query::{FilterValue, ListQuery, Op, SortDirection};
 pub use client::transport::{RateLimit, RetryConfig};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
-pub use sync_secret::Secret;

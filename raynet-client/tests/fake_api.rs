@@ -320,7 +320,7 @@ async fn instances_are_separate() {
         .base_url(fake.base_url())
         .instance("beta")
         .credentials("api@beta.test", "crm-beta")
-        .retry_config(raynet_client::RetryConfig::fast())
+        .retry(raynet_client::RetryConfig::fast())
         .build()
         .unwrap();
     assert_eq!(

@@ -62,13 +62,6 @@ impl ClientBuilder {
         self
     }
 
-    /// The former name of [`ClientBuilder::retry`], kept only until the last
-    /// caller (`tests/fake_api.rs`) is renamed; do not use.
-    #[doc(hidden)]
-    pub fn retry_config(self, retry: RetryConfig) -> Self {
-        self.retry(retry)
-    }
-
     /// Retries of safe requests after 5xx / network errors.
     pub fn max_retries(mut self, n: u32) -> Self {
         self.retry.max_retries = n;
