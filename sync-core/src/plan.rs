@@ -101,6 +101,31 @@ pub struct Step<T: SyncItem> {
     pub outcome: Outcome<T>,
 }
 
+impl<T: SyncItem> Step<T> {
+    /// A step on the existing pair `id`, labelled after its Raynet item (else its Outlook one).
+    #[must_use]
+    pub fn on_pair(
+        id: PairId,
+        pair: &PairRecord<T>,
+        reason: &str,
+        writes: Vec<Write<T>>,
+        outcome: Outcome<T>,
+    ) -> Self {
+        Self {
+            pair: Some(id),
+            label: pair
+                .raynet
+                .as_ref()
+                .or(pair.outlook.as_ref())
+                .map(|r| r.base.label())
+                .unwrap_or_default(),
+            reason: reason.to_owned(),
+            writes,
+            outcome,
+        }
+    }
+}
+
 impl<T: SyncItem> fmt::Display for Step<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pair = self

@@ -60,17 +60,8 @@ pub(super) fn plan_calendar_pair(
     now: DateTime<Utc>,
     plan: &mut Plan<Event>,
 ) {
-    let step = |reason: &str, writes: Vec<Write<Event>>, outcome: Outcome<Event>| Step {
-        pair: Some(pid),
-        label: pair
-            .raynet
-            .as_ref()
-            .or(pair.outlook.as_ref())
-            .map(|r| r.base.label())
-            .unwrap_or_default(),
-        reason: reason.to_owned(),
-        writes,
-        outcome,
+    let step = |reason: &str, writes: Vec<Write<Event>>, outcome: Outcome<Event>| {
+        Step::on_pair(pid, pair, reason, writes, outcome)
     };
     match (&pair.raynet, &pair.outlook) {
         // A detached Raynet item: its deletion is forgotten; a cancelled one that is reopened
@@ -313,6 +304,16 @@ fn merge_event_pair(
     for f in EventField::ALL {
         let in_r = r_changes.contains(*f);
         let in_o = o_changes.contains(*f);
+        // Every field changed on both sides (or frozen by completion) is reported as decided.
+        let conflict = |plan: &mut Plan<Event>, winner: Side, rule: &'static str| {
+            plan.conflicts.push(Conflict {
+                pair: pid,
+                label: r_cur.label(),
+                field: f.name(),
+                winner,
+                rule,
+            });
+        };
         let winner = match (in_r, in_o) {
             // Neither side changed it.
             (false, false) => None,
@@ -323,13 +324,7 @@ fn merge_event_pair(
             (false, true) => {
                 let diverged = !rules.to_outlook(r_cur, pair.origin).field_eq(&o.base, *f);
                 if frozen && diverged {
-                    plan.conflicts.push(Conflict {
-                        pair: pid,
-                        label: r_cur.label(),
-                        field: f.name(),
-                        winner: Side::Raynet,
-                        rule: "completed",
-                    });
+                    conflict(plan, Side::Raynet, "completed");
                     None
                 } else {
                     Some(Side::Outlook)
@@ -344,24 +339,12 @@ fn merge_event_pair(
                     None
                 } else if frozen {
                     // A completed meeting's Raynet notes are never overwritten from Outlook.
-                    plan.conflicts.push(Conflict {
-                        pair: pid,
-                        label: r_cur.label(),
-                        field: f.name(),
-                        winner: Side::Raynet,
-                        rule: "completed",
-                    });
+                    conflict(plan, Side::Raynet, "completed");
                     None
                 } else {
                     let (winner, rule) =
                         decide_conflict(policy.conflict, modified(rn), modified(on));
-                    plan.conflicts.push(Conflict {
-                        pair: pid,
-                        label: r_cur.label(),
-                        field: f.name(),
-                        winner,
-                        rule,
-                    });
+                    conflict(plan, winner, rule);
                     Some(winner)
                 }
             }

@@ -51,17 +51,8 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
     // "new" whatever state they are in.
     for (pid, pair) in &input.state.pairs {
         // The label is only worked out for a pair that gets a step.
-        let mk = |reason: &str, writes: Vec<Write<T>>, outcome: Outcome<T>| Step {
-            pair: Some(*pid),
-            label: pair
-                .raynet
-                .as_ref()
-                .or(pair.outlook.as_ref())
-                .map(|r| r.base.label())
-                .unwrap_or_default(),
-            reason: reason.to_owned(),
-            writes,
-            outcome,
+        let mk = |reason: &str, writes: Vec<Write<T>>, outcome: Outcome<T>| {
+            Step::on_pair(*pid, pair, reason, writes, outcome)
         };
         let Some(s) = &pair.raynet else {
             // No source: the target copy is an orphan of ours; forget the record.

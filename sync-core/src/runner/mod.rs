@@ -26,8 +26,8 @@ use crate::item::SyncItem;
 use crate::plan::Plan;
 use crate::planner::{CalendarInput, ReplicateInput, plan_calendar, plan_replicate};
 use crate::policy::{Member, Policy};
-use crate::provider::{Completeness, ReadSide, SideRead, WriteSide};
-use crate::state::StateStore;
+use crate::provider::{Completeness, ReadSide, SideRead, Window, WriteSide};
+use crate::state::{StateStore, StoredState};
 
 mod execute;
 mod prepare;
@@ -138,11 +138,9 @@ impl Runner {
         };
         let state = prepare(&self.scope, self.dry_run, &sides, store, &mut report).await?;
         let window = Some(self.policy.window(now));
-        let mut r_read = read(raynet, &state, Side::Raynet, window, &mut report).await;
-        let mut o_read = read(outlook, &state, Side::Outlook, window, &mut report).await;
-        let limit = verify_budget(&self.policy, self.verify_limit, &state);
-        confirm_absences(raynet, &mut r_read, &state, Side::Raynet, limit, window).await;
-        confirm_absences(outlook, &mut o_read, &state, Side::Outlook, limit, window).await;
+        let (r_read, o_read) = self
+            .read_both(raynet, outlook, &state, window, &mut report)
+            .await;
         let plan = plan_calendar(&CalendarInput {
             state: &state,
             raynet: &r_read,
@@ -189,11 +187,9 @@ impl Runner {
             outlook: target,
         };
         let state = prepare(&self.scope, self.dry_run, &sides, store, &mut report).await?;
-        let mut s_read = read(source, &state, Side::Raynet, None, &mut report).await;
-        let mut t_read = read(target, &state, Side::Outlook, None, &mut report).await;
-        let limit = verify_budget(&self.policy, self.verify_limit, &state);
-        confirm_absences(source, &mut s_read, &state, Side::Raynet, limit, None).await;
-        confirm_absences(target, &mut t_read, &state, Side::Outlook, limit, None).await;
+        let (s_read, t_read) = self
+            .read_both(source, target, &state, None, &mut report)
+            .await;
         let plan = plan_replicate(&ReplicateInput {
             state: &state,
             source: &s_read,
@@ -204,6 +200,24 @@ impl Runner {
         });
         self.finish(plan, &sides, store, [&s_read, &t_read], report)
             .await
+    }
+
+    /// Reads both sides (Raynet's first), then double-checks, within the verification budget,
+    /// the absences that would count as deletions.
+    async fn read_both<T: SyncItem>(
+        &self,
+        raynet: &dyn ReadSide<T>,
+        outlook: &dyn ReadSide<T>,
+        state: &StoredState<T>,
+        window: Option<Window>,
+        report: &mut RoundReport,
+    ) -> (SideRead<T>, SideRead<T>) {
+        let mut r_read = read(raynet, state, Side::Raynet, window, report).await;
+        let mut o_read = read(outlook, state, Side::Outlook, window, report).await;
+        let limit = verify_budget(&self.policy, self.verify_limit, state);
+        confirm_absences(raynet, &mut r_read, state, Side::Raynet, limit, window).await;
+        confirm_absences(outlook, &mut o_read, state, Side::Outlook, limit, window).await;
+        (r_read, o_read)
     }
 
     /// Reports the plan, then executes it (unless this is a dry run or the guard tripped) and

@@ -99,8 +99,10 @@ pub struct RoundReport {
 }
 
 impl RoundReport {
-    /// An empty report for `scope`.
-    pub(super) fn new(scope: Scope, dry_run: bool) -> Self {
+    /// An empty report for `scope` (the runner fills it; embedders' and tests' own reports
+    /// start here too).
+    #[must_use]
+    pub fn new(scope: Scope, dry_run: bool) -> Self {
         Self {
             scope,
             dry_run,

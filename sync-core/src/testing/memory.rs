@@ -184,18 +184,29 @@ impl<T: SyncItem> MemorySide<T> {
         let item = item.project(&self.profile).item;
         let modified = self.clock.tick();
         let mut inner = self.lock();
-        let id = self.new_id(&mut inner);
-        let version = Self::touch(&mut inner, &id);
+        self.add_new(&mut inner, item, modified, None).0
+    }
+
+    /// Stores a new item under a fresh id; returns the id and the item's version.
+    fn add_new(
+        &self,
+        inner: &mut Inner<T>,
+        item: T,
+        modified: DateTime<Utc>,
+        key: Option<IdempotencyKey>,
+    ) -> (RemoteId, u64) {
+        let id = self.new_id(inner);
+        let version = Self::touch(inner, &id);
         inner.items.insert(
             id.clone(),
             Stored {
                 version,
                 modified,
                 item,
-                key: None,
+                key,
             },
         );
-        id
+        (id, version)
     }
 
     /// A user edits an item directly on this side; returns whether it existed.
@@ -342,6 +353,29 @@ fn unreachable_version() -> Version {
     Version::new("v").unwrap_or_else(|_| unreachable!("\"v\" is a valid version"))
 }
 
+/// The stored item `id`, if it is there and still at the `expected` version.
+fn checked<'a, T>(
+    inner: &'a Inner<T>,
+    id: &RemoteId,
+    expected: Option<&Version>,
+) -> Result<&'a Stored<T>, ProviderError> {
+    let Some(current) = inner.items.get(id) else {
+        return Err(ProviderError::new(
+            ErrorKind::NotFound,
+            format!("item {id}"),
+        ));
+    };
+    if let Some(expected) = expected {
+        if &version_token(current.version) != expected {
+            return Err(ProviderError::new(
+                ErrorKind::PreconditionFailed,
+                format!("item {id} changed since version {expected}"),
+            ));
+        }
+    }
+    Ok(current)
+}
+
 fn interrupted(what: &str) -> ProviderError {
     ProviderError::new(
         ErrorKind::Interrupted,
@@ -462,17 +496,8 @@ impl<T: SyncItem> WriteSide<T> for MemorySide<T> {
             });
         }
         let stored_item = item.project(&self.profile).item;
-        let id = self.new_id(&mut inner);
-        let version = Self::touch(&mut inner, &id);
-        inner.items.insert(
-            id.clone(),
-            Stored {
-                version,
-                modified,
-                item: stored_item.clone(),
-                key: Some(key.clone()),
-            },
-        );
+        let (id, version) =
+            self.add_new(&mut inner, stored_item.clone(), modified, Some(key.clone()));
         if interrupt {
             return Err(interrupted("create"));
         }
@@ -493,20 +518,7 @@ impl<T: SyncItem> WriteSide<T> for MemorySide<T> {
         let modified = self.clock.tick();
         let mut inner = self.lock();
         let interrupt = Self::write_fault(&mut inner, "update")?;
-        let Some(current) = inner.items.get(id).cloned() else {
-            return Err(ProviderError::new(
-                ErrorKind::NotFound,
-                format!("item {id}"),
-            ));
-        };
-        if let Some(expected) = expected {
-            if &version_token(current.version) != expected {
-                return Err(ProviderError::new(
-                    ErrorKind::PreconditionFailed,
-                    format!("item {id} changed since version {expected}"),
-                ));
-            }
-        }
+        let current = checked(&inner, id, expected)?.clone();
         // Like the real APIs (a Graph PATCH, a Raynet partial update), only the changed
         // fields are written: whatever else the item holds now stays.
         let mut patched = current.item.clone();
@@ -537,20 +549,7 @@ impl<T: SyncItem> WriteSide<T> for MemorySide<T> {
     async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError> {
         let mut inner = self.lock();
         let interrupt = Self::write_fault(&mut inner, "delete")?;
-        let Some(current) = inner.items.get(id) else {
-            return Err(ProviderError::new(
-                ErrorKind::NotFound,
-                format!("item {id}"),
-            ));
-        };
-        if let Some(expected) = expected {
-            if &version_token(current.version) != expected {
-                return Err(ProviderError::new(
-                    ErrorKind::PreconditionFailed,
-                    format!("item {id} changed since version {expected}"),
-                ));
-            }
-        }
+        checked(&inner, id, expected)?;
         inner.items.remove(id);
         Self::touch(&mut inner, id);
         if interrupt {
