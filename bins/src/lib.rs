@@ -3,22 +3,22 @@
 //! The thin library behind the `raynet-sync` binary: everything the binary needs that is not
 //! sync logic (which lives in [`sync_core`]).
 //!
-//! - [`config`] — the TOML config file: tenants, credentials ([`config::Secret`], never
-//!   printed) and the sync rules, mapped onto [`sync_core::Policy`]; every error names the
-//!   file and the key.
-//! - [`store`] — [`store::SqliteStore`], the embedded [`sync_core::StateStore`]: one SQLite
-//!   file, atomic per call, refusing damaged or newer files.
-//! - [`cli`] — the command line as typed, and the [exit codes](cli::exit).
-//! - [`app`] — the commands: load the config, open the store, run, report.
-//! - [`wiring`] — a tenant's config → the two API clients → [`sync_core::tenant::Tenant`]
-//!   (whose round is library code: membership, shared reads, claims, reports).
-//! - `demo` (feature `fake`, on by default) — `demo` and `sandbox`: the fake servers and all
-//!   the sample data. `cargo build -p raynet-sync --no-default-features` leaves them out.
+//! | module | files | holds |
+//! |---|---|---|
+//! | [`cli`] | `cli.rs` | the command line as typed, and the [exit codes](cli::exit) |
+//! | [`config`] | `config/`: `raw.rs` → `resolve.rs`/`load.rs` → `settings.rs`, `sync_settings.rs`, `policy.rs`; `error.rs` | the TOML file by phase: as written (unknown keys refused, secret references), checked settings (secrets resolved as [`config::Secret`], never printed; the rules mapped onto [`sync_core::Policy`]), and errors naming the file and the key; the example config is `bins/raynet-sync.example.toml` |
+//! | [`store`] | `store/`: `open.rs`, `schema.rs`, `state_store.rs`, `tenant_store.rs`, `status.rs` | [`store::SqliteStore`], the embedded [`sync_core::StateStore`] and [`sync_core::tenant::TenantStore`]: one SQLite file, atomic per call, refusing damaged or newer files |
+//! | [`wiring`] | `wiring.rs` | a tenant's config → the two API clients → [`sync_core::tenant::Tenant`] (whose round is library code: membership, shared reads, claims, reports) |
+//! | [`app`] | `app/`: `run.rs`, `check.rs`, `status.rs`, `report.rs`, `setup.rs` | the commands: load the config, open the store, run, report, choose the exit code |
+//! | `demo` | `demo/`: `sample.rs`, `sandbox.rs`, `tour.rs` | `demo` and `sandbox` and **all** the sample data (feature `fake`, on by default; `cargo build -p raynet-sync --no-default-features` leaves them out) |
+//!
+//! The tenant benchmark is `benches/tenant/` (`cargo bench -p raynet-sync --bench tenant`).
 //!
 //! ## Flow of `raynet-sync run`
 //! parse the command line → load and check the config (secrets resolved) → open the state
-//! file → for each tenant and member: `sync_core::Runner` reads both sides, plans, executes
-//! and records each write in the store → print the reports → exit with a code of
+//! file → for each tenant: [`sync_core::tenant::Tenant::round`] reads the membership and the
+//! shared reads, then for each member and collection `sync_core::Runner` reads both sides,
+//! plans, executes and records each write in the store → print the reports → exit with a code of
 //! [`cli::exit`]: 0 clean, 2 some items or members failed, 78 bad config or state file.
 
 pub mod app;
