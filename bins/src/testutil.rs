@@ -29,3 +29,10 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A fresh [`TempDir`] labelled `label` and the path of a state file (not created) in it.
+pub fn state_file(label: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new(label);
+    let path = dir.path().join("s.db");
+    (dir, path)
+}

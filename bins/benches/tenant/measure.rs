@@ -8,22 +8,23 @@ use sync_core::RoundReport;
 
 use crate::world::World;
 
-/// Peak resident memory (VmHWM) in KiB.
-fn peak_rss_kib() -> Option<u64> {
+/// The value in KiB of the line `field:` of `/proc/self/status`.
+fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Peak resident memory (VmHWM) in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM")
 }
 
 /// Current resident memory (VmRSS) in KiB.
 fn rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status_kib("VmRSS")
 }
 
 /// Resets VmHWM to the current RSS; whether that worked.

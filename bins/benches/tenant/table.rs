@@ -2,6 +2,7 @@
 //! inside `$batch`, 429 answers), writes, failures, wall time and peak memory, ours next to
 //! the naive strategy with their ratio.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::measure::Measured;
@@ -27,6 +28,14 @@ fn fmt_kib(k: Option<u64>) -> String {
     k.map_or_else(|| "n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
 }
 
+/// The endpoints counted in ours or naive, sorted, each once.
+fn endpoints<'a>(
+    ours: impl Iterator<Item = &'a String>,
+    naive: Option<impl Iterator<Item = &'a String>>,
+) -> BTreeSet<&'a String> {
+    ours.chain(naive.into_iter().flatten()).collect()
+}
+
 /// The table of one scenario, titled `title`; `changed` adds the writes per changed pair.
 pub(crate) fn table(
     title: &str,
@@ -36,9 +45,11 @@ pub(crate) fn table(
     members: usize,
 ) -> String {
     let mut rows: Vec<(String, String, String, String)> = Vec::new();
-    let n = |f: &dyn Fn(&Measured) -> f64| naive.map(f);
-    let mut row = |label: &str, o: f64, nv: Option<f64>, digits: usize| {
+    // One row: `value` of ours and of naive, with `digits` decimals, and their ratio.
+    let mut row = |label: &str, value: &dyn Fn(&Measured) -> f64, digits: usize| {
         let fmt = |v: f64| format!("{v:.digits$}");
+        let o = value(ours);
+        let nv = naive.map(value);
         rows.push((
             label.to_owned(),
             fmt(o),
@@ -46,99 +57,54 @@ pub(crate) fn table(
             nv.map_or_else(|| "-".into(), |v| ratio(o, v)),
         ));
     };
-    row(
-        "Raynet requests",
-        ours.raynet_total() as f64,
-        n(&|m| m.raynet_total() as f64),
-        0,
-    );
+    row("Raynet requests", &|m| m.raynet_total() as f64, 0);
     if ours.raynet_scan > 0 {
         row(
             "  (of which the deletion scan)",
-            ours.raynet_scan as f64,
-            n(&|m| m.raynet_scan as f64),
+            &|m| m.raynet_scan as f64,
             0,
         );
     }
-    let mut endpoints: Vec<&String> = ours.raynet.keys().collect();
-    if let Some(nv) = naive {
-        endpoints.extend(nv.raynet.keys());
-    }
-    endpoints.sort();
-    endpoints.dedup();
-    for e in endpoints {
+    for e in endpoints(ours.raynet.keys(), naive.map(|m| m.raynet.keys())) {
         let get = |m: &Measured| m.raynet.get(e).copied().unwrap_or(0) as f64;
-        row(&format!("  {e}"), get(ours), n(&|m| get(m)), 0);
+        row(&format!("  {e}"), &get, 0);
     }
-    row(
-        "Raynet 429 (concurrency)",
-        ours.raynet_429 as f64,
-        n(&|m| m.raynet_429 as f64),
-        0,
-    );
-    row(
-        "Graph HTTP requests",
-        ours.graph_total() as f64,
-        n(&|m| m.graph_total() as f64),
-        0,
-    );
-    let mut endpoints: Vec<&String> = ours.graph_http.keys().collect();
-    if let Some(nv) = naive {
-        endpoints.extend(nv.graph_http.keys());
-    }
-    endpoints.sort();
-    endpoints.dedup();
-    for e in endpoints {
+    row("Raynet 429 (concurrency)", &|m| m.raynet_429 as f64, 0);
+    row("Graph HTTP requests", &|m| m.graph_total() as f64, 0);
+    for e in endpoints(ours.graph_http.keys(), naive.map(|m| m.graph_http.keys())) {
         let get = |m: &Measured| m.graph_http.get(e).copied().unwrap_or(0) as f64;
-        row(&format!("  {e}"), get(ours), n(&|m| get(m)), 0);
+        row(&format!("  {e}"), &get, 0);
     }
     row(
         "Graph requests inside $batch",
-        ours.graph_sub_total() as f64,
-        n(&|m| m.graph_sub_total() as f64),
+        &|m| m.graph_sub_total() as f64,
         0,
     );
-    let mut endpoints: Vec<&String> = ours.graph_sub.keys().collect();
-    if let Some(nv) = naive {
-        endpoints.extend(nv.graph_sub.keys());
-    }
-    endpoints.sort();
-    endpoints.dedup();
-    for e in endpoints {
+    for e in endpoints(ours.graph_sub.keys(), naive.map(|m| m.graph_sub.keys())) {
         let get = |m: &Measured| m.graph_sub.get(e).copied().unwrap_or(0) as f64;
-        row(&format!("  (batched) {e}"), get(ours), n(&|m| get(m)), 0);
+        row(&format!("  (batched) {e}"), &get, 0);
     }
+    row("Graph 429 answers", &|m| m.graph_429 as f64, 0);
     row(
-        "Graph 429 answers",
-        ours.graph_429 as f64,
-        n(&|m| m.graph_429 as f64),
+        "All HTTP requests",
+        &|m| m.raynet_total() as f64 + m.graph_total() as f64,
         0,
     );
-    let all = |m: &Measured| m.raynet_total() as f64 + m.graph_total() as f64;
-    row("All HTTP requests", all(ours), n(&all), 0);
     row(
         "Graph HTTP requests per member",
-        ours.graph_total() as f64 / members as f64,
-        n(&|m| m.graph_total() as f64 / members as f64),
+        &|m| m.graph_total() as f64 / members as f64,
         2,
     );
-    row("Writes", ours.writes as f64, n(&|m| m.writes as f64), 0);
+    row("Writes", &|m| m.writes as f64, 0);
     if let Some(c) = changed {
-        let per = |m: &Measured| m.writes as f64 / c.max(1) as f64;
-        row("Writes per changed pair", per(ours), n(&per), 3);
+        row(
+            "Writes per changed pair",
+            &|m| m.writes as f64 / c.max(1) as f64,
+            3,
+        );
     }
-    row(
-        "Failures reported",
-        ours.failures as f64,
-        n(&|m| m.failures as f64),
-        0,
-    );
-    row(
-        "Wall time (s)",
-        ours.wall.as_secs_f64(),
-        n(&|m| m.wall.as_secs_f64()),
-        2,
-    );
+    row("Failures reported", &|m| m.failures as f64, 0);
+    row("Wall time (s)", &|m| m.wall.as_secs_f64(), 2);
     let mut out = String::new();
     let _ = writeln!(out, "\n### {title}\n");
     let w0 = rows

@@ -166,72 +166,83 @@ pub async fn serve_sandbox(
 pub fn describe_calendars(sandbox: &Sandbox, person_id: u64, graph_user: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "  Raynet (owner person {person_id}):");
-    let mut rows: Vec<String> = Vec::new();
+    let raynet = owned_activities(sandbox, person_id);
+    push_sorted(
+        &mut out,
+        raynet.iter().map(|(entity, rec)| {
+            format!(
+                "    {entity:<7} {:<34} {:<16} {:<10} {}",
+                text(rec, "/title"),
+                to_the_minute(rec, "/scheduledFrom"),
+                text(rec, "/status"),
+                flag(rec, "/personal", "private")
+            )
+        }),
+    );
+    let _ = writeln!(out, "  Outlook ({graph_user}):");
+    let outlook = sandbox.graph.events(graph_user);
+    push_sorted(
+        &mut out,
+        outlook
+            .iter()
+            .filter(|e| text(e, "/type") != "seriesMaster")
+            .map(|e| {
+                format!(
+                    "    {:<42} {:<16} {:<12} {}",
+                    text(e, "/subject"),
+                    to_the_minute(e, "/start/dateTime"),
+                    text(e, "/sensitivity"),
+                    flag(e, "/isCancelled", "cancelled")
+                )
+            }),
+    );
+    out
+}
+
+/// Appends `rows` to `out`, sorted, one a line.
+fn push_sorted(out: &mut String, rows: impl Iterator<Item = String>) {
+    let mut rows: Vec<String> = rows.collect();
+    rows.sort();
+    out.push_str(&rows.join("\n"));
+    out.push('\n');
+}
+
+/// The date and time at `pointer` in `v` to the minute (its first 16 characters).
+fn to_the_minute(v: &serde_json::Value, pointer: &str) -> String {
+    text(v, pointer).chars().take(16).collect()
+}
+
+/// `word` when the value at `pointer` in `v` is `true`, else "".
+fn flag<'a>(v: &serde_json::Value, pointer: &str, word: &'a str) -> &'a str {
+    if v.pointer(pointer).and_then(serde_json::Value::as_bool) == Some(true) {
+        word
+    } else {
+        ""
+    }
+}
+
+/// The Raynet meetings and events (entity, record) whose owner is the person `person_id`.
+pub(super) fn owned_activities(
+    sandbox: &Sandbox,
+    person_id: u64,
+) -> Vec<(&'static str, serde_json::Value)> {
+    let inst = sandbox.raynet.instance(INSTANCE);
+    let mut records = Vec::new();
     for entity in ["meeting", "event"] {
-        for id in sandbox.raynet.instance(INSTANCE).ids(entity) {
-            let Some(rec) = sandbox.raynet.instance(INSTANCE).record(entity, id) else {
+        for id in inst.ids(entity) {
+            let Some(rec) = inst.record(entity, id) else {
                 continue;
             };
             let owner = rec
                 .pointer("/owner/id")
                 .and_then(serde_json::Value::as_u64)
                 .unwrap_or_default();
-            if owner != person_id {
-                continue;
+            if owner == person_id {
+                records.push((entity, rec));
             }
-            rows.push(format!(
-                "    {entity:<7} {:<34} {:<16} {:<10} {}",
-                text(&rec, "/title"),
-                text(&rec, "/scheduledFrom")
-                    .chars()
-                    .take(16)
-                    .collect::<String>(),
-                text(&rec, "/status"),
-                if rec
-                    .pointer("/personal")
-                    .and_then(serde_json::Value::as_bool)
-                    == Some(true)
-                {
-                    "private"
-                } else {
-                    ""
-                }
-            ));
         }
     }
-    rows.sort();
-    out.push_str(&rows.join("\n"));
-    out.push('\n');
-    let _ = writeln!(out, "  Outlook ({graph_user}):");
-    let mut rows: Vec<String> = sandbox
-        .graph
-        .events(graph_user)
-        .iter()
-        .filter(|e| text(e, "/type") != "seriesMaster")
-        .map(|e| {
-            format!(
-                "    {:<42} {:<16} {:<12} {}",
-                text(e, "/subject"),
-                text(e, "/start/dateTime")
-                    .chars()
-                    .take(16)
-                    .collect::<String>(),
-                text(e, "/sensitivity"),
-                if e.pointer("/isCancelled")
-                    .and_then(serde_json::Value::as_bool)
-                    == Some(true)
-                {
-                    "cancelled"
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect();
-    rows.sort();
-    out.push_str(&rows.join("\n"));
-    out.push('\n');
-    out
+    records
 }
 
 /// The text at `pointer` in `v` ("" when absent or null).

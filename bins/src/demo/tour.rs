@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use graph_client::fake::EventSeed;
 
 use super::sample::INSTANCE;
-use super::sandbox::{Sandbox, describe_calendars, text};
+use super::sandbox::{Sandbox, describe_calendars, owned_activities, text};
 
 /// Runs the demo: sync rounds against the seeded fakes, with edits on both sides in between,
 /// printing what happened. Returns whether every round was clean.
@@ -60,13 +60,16 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
     };
 
     let round = || sync_tenant(&clients, &store, &policy, RoundOptions::default(), now);
+    let calendars_after = |round: u32| {
+        println!(
+            "Jana's calendars after round {round}:\n{}",
+            describe_calendars(&sandbox, d.jana_person, &d.jana)
+        );
+    };
     let r1 = round().await?;
     clean &= r1.is_clean();
     show("round 1: first sync (everything new)", &r1);
-    println!(
-        "Jana's calendars after round 1:\n{}",
-        describe_calendars(&sandbox, d.jana_person, &d.jana)
-    );
+    calendars_after(1);
 
     println!("== edits between rounds");
     let inst = sandbox.raynet.instance(INSTANCE);
@@ -119,10 +122,7 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
     let r2 = round().await?;
     clean &= r2.is_clean();
     show("round 2: the edits cross over", &r2);
-    println!(
-        "Jana's calendars after round 2:\n{}",
-        describe_calendars(&sandbox, d.jana_person, &d.jana)
-    );
+    calendars_after(2);
 
     println!("{}", rules_at_work(&sandbox));
 
@@ -142,18 +142,7 @@ pub async fn run_demo(state_dir: &Path) -> anyhow::Result<bool> {
 /// What the rules did, read back from both fakes (so the demo reports what really happened).
 fn rules_at_work(sandbox: &Sandbox) -> String {
     let d = &sandbox.data;
-    let inst = sandbox.raynet.instance(INSTANCE);
-    let mut records: Vec<(String, serde_json::Value)> = Vec::new();
-    for entity in ["meeting", "event"] {
-        for id in inst.ids(entity) {
-            if let Some(r) = inst.record(entity, id) {
-                if r.pointer("/owner/id").and_then(serde_json::Value::as_u64) == Some(d.jana_person)
-                {
-                    records.push((entity.to_owned(), r));
-                }
-            }
-        }
-    }
+    let records = owned_activities(sandbox, d.jana_person);
     let outlook = sandbox.graph.events(&d.jana);
     let in_outlook = |subject: &str| outlook.iter().any(|e| text(e, "/subject") == subject);
     let mut out = String::from("== the rules at work (read back from both servers)\n");

@@ -108,12 +108,17 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::TempDir;
+    use crate::testutil::state_file;
+
+    /// Runs `sql` on the file at `path` through a connection of its own, then closes it.
+    fn execute_raw(path: &Path, sql: &str) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute(sql, []).unwrap();
+    }
 
     #[test]
     fn garbage_file_is_refused_and_left_untouched() {
-        let dir = TempDir::new("store-garbage");
-        let path = dir.path().join("s.db");
+        let (_dir, path) = state_file("store-garbage");
         let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 31 % 251) as u8).collect();
         std::fs::write(&path, &garbage).unwrap();
         let err = SqliteStore::open(&path).unwrap_err();
@@ -124,14 +129,9 @@ mod tests {
 
     #[test]
     fn newer_schema_is_refused_and_left_untouched() {
-        let dir = TempDir::new("store-newer");
-        let path = dir.path().join("s.db");
+        let (_dir, path) = state_file("store-newer");
         drop(SqliteStore::open(&path).unwrap());
-        {
-            let conn = Connection::open(&path).unwrap();
-            conn.execute("UPDATE schema_version SET version = 999", [])
-                .unwrap();
-        }
+        execute_raw(&path, "UPDATE schema_version SET version = 999");
         let before = std::fs::read(&path).unwrap();
         let err = SqliteStore::open(&path).unwrap_err();
         assert!(
@@ -144,21 +144,16 @@ mod tests {
 
     #[test]
     fn foreign_database_is_refused() {
-        let dir = TempDir::new("store-foreign");
-        let path = dir.path().join("s.db");
-        {
-            let conn = Connection::open(&path).unwrap();
-            conn.execute("CREATE TABLE photos (id INTEGER)", [])
-                .unwrap();
-        }
+        let (_dir, path) = state_file("store-foreign");
+        execute_raw(&path, "CREATE TABLE photos (id INTEGER)");
         let err = SqliteStore::open(&path).unwrap_err();
         assert!(matches!(err, StateFileError::Foreign { .. }), "{err}");
     }
 
     #[test]
     fn file_is_in_wal_mode_with_a_schema_version() {
-        let dir = TempDir::new("store-wal");
-        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let (_dir, path) = state_file("store-wal");
+        let store = SqliteStore::open(&path).unwrap();
         let conn = store.lock();
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))

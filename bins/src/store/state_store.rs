@@ -197,7 +197,7 @@ impl<T: SyncItem> StateStore<T> for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     use chrono::{TimeZone, Utc};
     use sync_core::{Collection, Event, RemoteId, Schedule, SideRecord, Version};
@@ -205,7 +205,7 @@ mod tests {
     use super::*;
     use crate::store::error::StateFileError;
     use crate::store::status::{ROUNDS_KEPT, ScopeStatus};
-    use crate::testutil::TempDir;
+    use crate::testutil::{TempDir, state_file};
 
     fn scope() -> Scope {
         Scope::new("acme", "jana@acme.cz", Collection::Calendar)
@@ -256,12 +256,29 @@ mod tests {
         StateStore::<Event>::load(store, &scope()).await.unwrap()
     }
 
+    /// A store on a fresh state file: the directory (removed on drop), the file, the store.
+    fn fresh_store(label: &str) -> (TempDir, PathBuf, SqliteStore) {
+        let (dir, path) = state_file(label);
+        let store = SqliteStore::open(&path).unwrap();
+        (dir, path, store)
+    }
+
+    /// Resolves the pending create `key` of [`scope`] by storing `pair` as a new pair.
+    async fn resolve(
+        store: &SqliteStore,
+        key: &str,
+        pair: &PairRecord<Event>,
+    ) -> Result<Option<PairId>, StoreError> {
+        let key = IdempotencyKey::new(key).unwrap();
+        store
+            .resolve_pending(&scope(), &key, None, Some(pair))
+            .await
+    }
+
     #[test]
     fn every_method_round_trips_and_survives_reopen() {
         block_on(async {
-            let dir = TempDir::new("store-roundtrip");
-            let path = dir.path().join("state.db");
-            let store = SqliteStore::open(&path).unwrap();
+            let (_dir, path, store) = fresh_store("store-roundtrip");
             assert_eq!(load(&store).await, StoredState::default());
             assert!(
                 StateStore::<Event>::scopes(&store)
@@ -328,9 +345,7 @@ mod tests {
                 vec![scope()]
             );
 
-            let key = IdempotencyKey::new("r-2").unwrap();
-            let c = store
-                .resolve_pending(&scope(), &key, None, Some(&pair("3", "C")))
+            let c = resolve(&store, "r-2", &pair("3", "C"))
                 .await
                 .unwrap()
                 .unwrap();
@@ -355,8 +370,7 @@ mod tests {
     #[test]
     fn scopes_are_kept_apart() {
         block_on(async {
-            let dir = TempDir::new("store-scopes");
-            let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+            let (_dir, _, store) = fresh_store("store-scopes");
             let other = Scope::new("acme", "petr@acme.cz", Collection::Calendar);
             let a = store
                 .put_pair(&scope(), None, &pair("1", "A"))
@@ -379,17 +393,12 @@ mod tests {
     #[test]
     fn a_crash_inside_resolve_pending_leaves_the_old_state() {
         block_on(async {
-            let dir = TempDir::new("store-crash");
-            let path = dir.path().join("s.db");
-            let store = SqliteStore::open(&path).unwrap();
+            let (_dir, path, store) = fresh_store("store-crash");
             store.add_pending(&scope(), &pending("r-42")).await.unwrap();
             store
                 .crash_in_resolve
                 .store(true, std::sync::atomic::Ordering::SeqCst);
-            let key = IdempotencyKey::new("r-42").unwrap();
-            let res = store
-                .resolve_pending(&scope(), &key, None, Some(&pair("42", "X")))
-                .await;
+            let res = resolve(&store, "r-42", &pair("42", "X")).await;
             assert!(res.is_err());
             drop(store);
 
@@ -397,10 +406,7 @@ mod tests {
             let s = load(&store).await;
             assert_eq!(s.pending.len(), 1, "the pending create is still there");
             assert!(s.pairs.is_empty(), "and no pair was stored");
-            store
-                .resolve_pending(&scope(), &key, None, Some(&pair("42", "X")))
-                .await
-                .unwrap();
+            resolve(&store, "r-42", &pair("42", "X")).await.unwrap();
             let s = load(&store).await;
             assert!(s.pending.is_empty());
             assert_eq!(s.pairs.len(), 1, "exactly one pair after the retry");
@@ -410,9 +416,7 @@ mod tests {
     #[test]
     fn a_connection_dropped_mid_transaction_leaves_old_or_new_never_both() {
         block_on(async {
-            let dir = TempDir::new("store-kill");
-            let path = dir.path().join("s.db");
-            let store = SqliteStore::open(&path).unwrap();
+            let (_dir, path, store) = fresh_store("store-kill");
             store.add_pending(&scope(), &pending("r-7")).await.unwrap();
             drop(store);
 
@@ -430,11 +434,7 @@ mod tests {
             let store = SqliteStore::open(&path).unwrap();
             let s = load(&store).await;
             assert_eq!((s.pending.len(), s.pairs.len()), (1, 0), "old state");
-            let key = IdempotencyKey::new("r-7").unwrap();
-            store
-                .resolve_pending(&scope(), &key, None, Some(&pair("7", "G")))
-                .await
-                .unwrap();
+            resolve(&store, "r-7", &pair("7", "G")).await.unwrap();
             drop(store);
             let store = SqliteStore::open(&path).unwrap();
             let s = load(&store).await;
@@ -445,8 +445,7 @@ mod tests {
     #[test]
     fn cursors_of_lists_one_tenants_cursors() {
         block_on(async {
-            let dir = TempDir::new("store-cursors");
-            let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+            let (_dir, _, store) = fresh_store("store-cursors");
             assert!(store.cursors_of("acme").unwrap().is_empty());
             let put = |tenant: &str, member: &str, c: Collection, side: Side, v: &str| {
                 let scope = Scope::new(tenant, member, c);
@@ -516,8 +515,7 @@ mod tests {
     #[test]
     fn status_counts_and_last_rounds() {
         block_on(async {
-            let dir = TempDir::new("store-status");
-            let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+            let (_dir, _, store) = fresh_store("store-status");
             assert!(store.status().unwrap().is_empty());
             store
                 .put_pair(&scope(), None, &pair("1", "A"))
@@ -568,9 +566,7 @@ mod tests {
     #[test]
     fn two_processes_can_share_the_file() {
         block_on(async {
-            let dir = TempDir::new("store-shared");
-            let path = dir.path().join("s.db");
-            let one = SqliteStore::open(&path).unwrap();
+            let (_dir, path, one) = fresh_store("store-shared");
             let two = SqliteStore::open(&path).unwrap();
             one.put_pair(&scope(), None, &pair("1", "A")).await.unwrap();
             two.put_pair(&scope(), None, &pair("2", "B")).await.unwrap();
