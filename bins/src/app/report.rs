@@ -35,24 +35,16 @@ mod tests {
     use sync_core::{Collection, Scope, SideCounts};
 
     fn report() -> RoundReport {
-        RoundReport {
-            scope: Scope::new("acme", "jana@acme.cz", Collection::Calendar),
-            dry_run: false,
-            planned_writes: 3,
-            created: SideCounts {
-                raynet: 1,
-                outlook: 2,
-            },
-            updated: SideCounts::default(),
-            deleted: SideCounts::default(),
-            recorded: 0,
-            recovered: 0,
-            conflicts: Vec::new(),
-            skipped: Vec::new(),
-            failures: Vec::new(),
-            guard: None,
-            plan: None,
-        }
+        let mut r = RoundReport::new(
+            Scope::new("acme", "jana@acme.cz", Collection::Calendar),
+            false,
+        );
+        r.planned_writes = 3;
+        r.created = SideCounts {
+            raynet: 1,
+            outlook: 2,
+        };
+        r
     }
 
     #[test]
