@@ -95,32 +95,33 @@ impl<'de> Deserialize<'de> for Ref {
 /// The audit block every record carries, read from flat dotted keys
 /// (`"rowInfo.createdAt"`, …) and `_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct RowInfo {
     /// `rowInfo.createdAt`.
-    #[serde(rename = "rowInfo.createdAt", default)]
+    #[serde(rename = "rowInfo.createdAt")]
     pub created_at: Option<ApiDateTime>,
     /// `rowInfo.updatedAt`.
-    #[serde(rename = "rowInfo.updatedAt", default)]
+    #[serde(rename = "rowInfo.updatedAt")]
     pub updated_at: Option<ApiDateTime>,
     /// `rowInfo.lastModifiedAt` (created or updated): the incremental-sync
     /// watermark.
-    #[serde(rename = "rowInfo.lastModifiedAt", default)]
+    #[serde(rename = "rowInfo.lastModifiedAt")]
     pub last_modified_at: Option<ApiDateTime>,
     /// `rowInfo.createdBy`: login of the creating user.
-    #[serde(rename = "rowInfo.createdBy", default)]
+    #[serde(rename = "rowInfo.createdBy")]
     pub created_by: Option<String>,
     /// `rowInfo.updatedBy`: login of the last updating user.
-    #[serde(rename = "rowInfo.updatedBy", default)]
+    #[serde(rename = "rowInfo.updatedBy")]
     pub updated_by: Option<String>,
     /// `rowInfo.rowAccess` (`INVALID` marks an invalidated record).
-    #[serde(rename = "rowInfo.rowAccess", default)]
+    #[serde(rename = "rowInfo.rowAccess")]
     pub row_access: Option<String>,
     /// `rowInfo.rowState` (undocumented values).
-    #[serde(rename = "rowInfo.rowState", default)]
+    #[serde(rename = "rowInfo.rowState")]
     pub row_state: Option<String>,
     /// `_version`, incremented on every change.
-    #[serde(rename = "_version", default, deserialize_with = "de::opt_u64_lenient")]
+    #[serde(rename = "_version", deserialize_with = "de::opt_u64_lenient")]
     pub version: Option<u64>,
 }
 
