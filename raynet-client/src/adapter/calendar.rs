@@ -11,14 +11,16 @@ use sync_core::{
     ReadSide, Remote, RemoteId, SideRead, SyncItem, Window,
 };
 
-use super::cursor::{Incremental, Watermark, next_cursor, parse_cursor, window_key};
+use super::cursor::{
+    Incremental, Watermark, incremental_setters, next_cursor, parse_cursor, window_key,
+};
 use super::error::invalid;
 use super::event_map::activity_to_core;
 use super::facts::InstanceFacts;
 use super::feed::InstanceFeed;
 use super::lookup::{EmailsByPerson, emails_for};
 use super::rows::{
-    activity_id, key_of, modified, newest, owner_of, version_or_default, window_query,
+    activities, activity_id, key_of, modified, newest, owner_of, version_or_default, window_query,
 };
 use super::time::DEFAULT_TIME_ZONE;
 use crate::client::Client;
@@ -113,25 +115,7 @@ impl RaynetCalendar {
         self
     }
 
-    /// How far before the watermark an incremental read starts (default 2
-    /// minutes): offset paging over a moving set and clock skew can miss
-    /// rows, and re-read rows cost nothing but bandwidth.
-    #[must_use]
-    pub fn with_overlap(mut self, overlap: chrono::Duration) -> Self {
-        self.incremental.overlap = overlap;
-        self
-    }
-
-    /// Runs the deletion scan (one `view=rowInfo` request per 1000 ids of
-    /// each entity) on every `n`-th incremental read (default 1: every read);
-    /// reads in between return no [`SideRead::listed_ids`], so deletions wait
-    /// for the next scan. `0` never scans in incremental reads (deletions are
-    /// then seen by the next full read only, e.g. when the window moves).
-    #[must_use]
-    pub fn with_deletion_scan_every(mut self, n: u32) -> Self {
-        self.incremental.scan_every = n;
-        self
-    }
+    incremental_setters!("ids of each entity");
 
     fn owner_query(&self) -> ListQuery {
         ListQuery::new().filter("owner-id", Op::Eq, self.owner)
@@ -232,14 +216,11 @@ impl RaynetCalendar {
             .listed
             .as_ref()
             .filter(|l| l.window == window_key(window));
-        let since_scan = match listed {
-            Some(l) => {
-                // The whole instance's ids: the engine looks only for its own pairs in it.
-                read.listed_ids = Some(l.ids.clone());
-                0
-            }
-            None => mark.since_scan.saturating_add(1),
-        };
+        if let Some(l) = listed {
+            // The whole instance's ids: the engine looks only for its own pairs in it.
+            read.listed_ids = Some(l.ids.clone());
+        }
+        let since_scan = mark.since_scan_after(listed.is_some());
         read.cursor = next_cursor(
             Some(mark),
             rows.server_time,
@@ -279,20 +260,13 @@ impl RaynetCalendar {
             read.listed_ids = Some(listed);
         }
         let seen = newest(meetings.iter().chain(&events).map(|a| &a.row_info), self.tz);
-        let since_scan = if scan {
-            0
-        } else {
-            mark.since_scan.saturating_add(1)
-        };
+        let since_scan = mark.since_scan_after(scan);
         read.cursor = next_cursor(Some(mark), server_time, seen, since_scan, mark.window);
         Ok(read)
     }
 
     pub(super) fn handler(&self, kind: ActivityKind) -> Activities<'_> {
-        match kind {
-            ActivityKind::Meeting => self.client.meetings(),
-            ActivityKind::Event => self.client.events(),
-        }
+        activities(&self.client, kind)
     }
 
     pub(super) fn remote_id(kind: ActivityKind, id: u64) -> Result<RemoteId, ProviderError> {

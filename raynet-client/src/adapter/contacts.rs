@@ -9,7 +9,7 @@ use sync_core::{
 };
 
 use super::contact_map::person_to_contact_with;
-use super::cursor::{Incremental, Watermark, next_cursor, parse_cursor};
+use super::cursor::{Incremental, Watermark, incremental_setters, next_cursor, parse_cursor};
 use super::error::invalid;
 use super::feed::{InstanceFeed, PersonRoute};
 use super::lookup::{CompanyNames, company_names};
@@ -75,26 +75,7 @@ impl RaynetContacts {
         self
     }
 
-    /// How far before the watermark an incremental read starts (default 2
-    /// minutes); see [`RaynetCalendar::with_overlap`].
-    ///
-    /// [`RaynetCalendar::with_overlap`]: crate::adapter::RaynetCalendar::with_overlap
-    #[must_use]
-    pub fn with_overlap(mut self, overlap: chrono::Duration) -> Self {
-        self.incremental.overlap = overlap;
-        self
-    }
-
-    /// Runs the deletion scan (one `view=rowInfo` request per 1000 persons)
-    /// on every `n`-th incremental read (default 1; `0`: never); see
-    /// [`RaynetCalendar::with_deletion_scan_every`].
-    ///
-    /// [`RaynetCalendar::with_deletion_scan_every`]: crate::adapter::RaynetCalendar::with_deletion_scan_every
-    #[must_use]
-    pub fn with_deletion_scan_every(mut self, n: u32) -> Self {
-        self.incremental.scan_every = n;
-        self
-    }
+    incremental_setters!("persons");
 
     fn remote_id(id: u64) -> Result<RemoteId, ProviderError> {
         person_id(id)
@@ -194,13 +175,10 @@ impl RaynetContacts {
                 Err(e) => return Some(Err(e)),
             }
         }
-        let since_scan = match &rows.listed {
-            Some(ids) => {
-                read.listed_ids = Some(ids.clone());
-                0
-            }
-            None => mark.since_scan.saturating_add(1),
-        };
+        if let Some(ids) = &rows.listed {
+            read.listed_ids = Some(ids.clone());
+        }
+        let since_scan = mark.since_scan_after(rows.listed.is_some());
         read.cursor = next_cursor(Some(mark), rows.server_time, rows.newest, since_scan, None);
         Some(Ok(read))
     }
@@ -226,11 +204,7 @@ impl RaynetContacts {
             );
         }
         let seen = newest(persons.iter().map(|p| &p.row_info), self.tz);
-        let since_scan = if scan {
-            0
-        } else {
-            mark.since_scan.saturating_add(1)
-        };
+        let since_scan = mark.since_scan_after(scan);
         read.cursor = next_cursor(Some(mark), server_time, seen, since_scan, None);
         Ok(read)
     }

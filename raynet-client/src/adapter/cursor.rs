@@ -40,6 +40,36 @@ impl Incremental {
     }
 }
 
+/// The builder methods of a side's [`Incremental`] settings (its field
+/// `incremental`): `with_overlap` and `with_deletion_scan_every`. `$scan` says
+/// what one request of the deletion scan lists 1000 of.
+macro_rules! incremental_setters {
+    ($scan:literal) => {
+        /// How far before the watermark an incremental read starts (default 2
+        /// minutes): offset paging over a moving set and clock skew can miss
+        /// rows, and re-read rows cost nothing but bandwidth.
+        #[must_use]
+        pub fn with_overlap(mut self, overlap: chrono::Duration) -> Self {
+            self.incremental.overlap = overlap;
+            self
+        }
+
+        #[doc = concat!("Runs the deletion scan (one `view=rowInfo` request per 1000 ", $scan, ")")]
+        /// on every `n`-th incremental read (default 1: every read); reads in
+        /// between return no [`SideRead::listed_ids`], so deletions wait for
+        /// the next scan. `0` never scans in incremental reads (deletions are
+        /// then seen by the next full read only).
+        ///
+        /// [`SideRead::listed_ids`]: sync_core::SideRead::listed_ids
+        #[must_use]
+        pub fn with_deletion_scan_every(mut self, n: u32) -> Self {
+            self.incremental.scan_every = n;
+            self
+        }
+    };
+}
+pub(crate) use incremental_setters;
+
 /// A decoded cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Watermark {
@@ -86,6 +116,16 @@ pub(crate) fn window_key(window: Option<&Window>) -> Option<(i64, i64)> {
 }
 
 impl Watermark {
+    /// The reads since the last deletion scan once the read from this
+    /// watermark is done: 0 when it `scanned`, else one more.
+    pub(crate) fn since_scan_after(&self, scanned: bool) -> u32 {
+        if scanned {
+            0
+        } else {
+            self.since_scan.saturating_add(1)
+        }
+    }
+
     pub(crate) fn encode(&self) -> Option<Cursor> {
         let window = self
             .window

@@ -226,51 +226,45 @@ mod tests {
         }
     }
 
+    /// The UTC span of a meeting from and till naive local times.
+    fn local_span(from: &str, till: &str) -> (DateTime<Utc>, DateTime<Utc>) {
+        timed(&meeting(local(from), local(till)))
+    }
+
     #[test]
     fn local_times_become_utc_on_both_sides_of_the_march_switch() {
-        // 28 March: CET (+01:00); 29 March: CEST (+02:00).
-        let (s, e) = timed(&meeting(
-            local("2026-03-28 10:00"),
-            local("2026-03-28 11:00"),
-        ));
-        assert_eq!(
-            (s, e),
-            (utc("2026-03-28T09:00:00Z"), utc("2026-03-28T10:00:00Z"))
-        );
-        let (s, e) = timed(&meeting(
-            local("2026-03-29 10:00"),
-            local("2026-03-29 11:00"),
-        ));
-        assert_eq!(
-            (s, e),
-            (utc("2026-03-29T08:00:00Z"), utc("2026-03-29T09:00:00Z"))
-        );
-        // Across the switch: 01:30 CET → 03:30 CEST is one hour.
-        let (s, e) = timed(&meeting(
-            local("2026-03-29 01:30"),
-            local("2026-03-29 03:30"),
-        ));
-        assert_eq!(
-            (s, e),
-            (utc("2026-03-29T00:30:00Z"), utc("2026-03-29T01:30:00Z"))
-        );
+        for ((from, till), (start, end)) in [
+            // 28 March: CET (+01:00); 29 March: CEST (+02:00).
+            (
+                ("2026-03-28 10:00", "2026-03-28 11:00"),
+                ("2026-03-28T09:00:00Z", "2026-03-28T10:00:00Z"),
+            ),
+            (
+                ("2026-03-29 10:00", "2026-03-29 11:00"),
+                ("2026-03-29T08:00:00Z", "2026-03-29T09:00:00Z"),
+            ),
+            // Across the switch: 01:30 CET → 03:30 CEST is one hour.
+            (
+                ("2026-03-29 01:30", "2026-03-29 03:30"),
+                ("2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z"),
+            ),
+        ] {
+            assert_eq!(
+                local_span(from, till),
+                (utc(start), utc(end)),
+                "{from} – {till}"
+            );
+        }
         // 02:30 does not exist on 29 March: moved forward to 03:00 CEST.
-        let (s, _) = timed(&meeting(
-            local("2026-03-29 02:30"),
-            local("2026-03-29 04:00"),
-        ));
+        let (s, _) = local_span("2026-03-29 02:30", "2026-03-29 04:00");
         assert_eq!(s, utc("2026-03-29T01:00:00Z"));
     }
 
     #[test]
     fn local_times_become_utc_on_both_sides_of_the_october_switch() {
         // 02:30 happens twice on 25 October: the earlier (CEST) is taken.
-        let (s, e) = timed(&meeting(
-            local("2026-10-25 02:30"),
-            local("2026-10-25 03:00"),
-        ));
         assert_eq!(
-            (s, e),
+            local_span("2026-10-25 02:30", "2026-10-25 03:00"),
             (utc("2026-10-25T00:30:00Z"), utc("2026-10-25T02:00:00Z"))
         );
         // With offsets (dateFormat=ISO8601) both 02:30s are distinct.
@@ -279,10 +273,7 @@ mod tests {
             zoned("2026-10-25T02:30:00+01:00"),
         ));
         assert_eq!(e - s, Duration::hours(1));
-        let (s, _) = timed(&meeting(
-            local("2026-10-26 10:00"),
-            local("2026-10-26 11:00"),
-        ));
+        let (s, _) = local_span("2026-10-26 10:00", "2026-10-26 11:00");
         assert_eq!(s, utc("2026-10-26T09:00:00Z"));
     }
 

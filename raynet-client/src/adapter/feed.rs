@@ -46,7 +46,7 @@ use tokio::sync::{Mutex, OnceCell};
 
 use super::cursor::window_key;
 use super::lookup::{CompanyNames, EmailsByPerson, company_names, emails_for};
-use super::rows::{activity_id, modified, owner_of, person_id, version_of, window_query};
+use super::rows::{activities, activity_id, newest, owner_of, person_id, version_of, window_query};
 use super::time::DEFAULT_TIME_ZONE;
 use crate::client::Client;
 use crate::client::models::{CalendarActivity, Person};
@@ -306,24 +306,15 @@ impl InstanceFeed {
         window: Option<&Window>,
     ) -> Option<Result<Arc<CalendarRows>, ProviderError>> {
         let plan = self.inner.calendar?;
-        if plan.watermark - self.inner.overlap > from {
+        if self.start(plan) > from {
             return None;
         }
-        let loaded = self
-            .inner
-            .calendar_rows
-            .get_or_init(|| async {
-                self.load_calendar(plan, window)
-                    .await
-                    .map(Arc::new)
-                    .map_err(|e| Failure::of(&e))
-            })
-            .await;
-        match loaded {
-            Ok(rows) if rows.unroutable => None,
-            Ok(rows) => Some(Ok(rows.clone())),
-            Err(f) => Some(Err(f.to_error())),
-        }
+        load_once(
+            &self.inner.calendar_rows,
+            self.load_calendar(plan, window),
+            |rows| !rows.unroutable,
+        )
+        .await
     }
 
     /// The feed's persons for a member whose reads start at `from` and whose
@@ -335,29 +326,24 @@ impl InstanceFeed {
         filter: &ListQuery,
     ) -> Option<Result<Arc<PersonRows>, ProviderError>> {
         let (plan, feed_filter) = self.inner.persons.as_ref()?;
-        if plan.watermark - self.inner.overlap > from {
+        if self.start(*plan) > from {
             return None;
         }
         if route == PersonRoute::Everyone && feed_filter.to_pairs() != filter.to_pairs() {
             tracing::debug!("the member's person filter differs from the feed's; reading alone");
             return None;
         }
-        let plan = *plan;
-        let loaded = self
-            .inner
-            .person_rows
-            .get_or_init(|| async {
-                self.load_persons(plan, feed_filter)
-                    .await
-                    .map(Arc::new)
-                    .map_err(|e| Failure::of(&e))
-            })
-            .await;
-        match loaded {
-            Ok(rows) if matches!(route, PersonRoute::OwnedBy(_)) && rows.some_without_owner => None,
-            Ok(rows) => Some(Ok(rows.clone())),
-            Err(f) => Some(Err(f.to_error())),
-        }
+        load_once(
+            &self.inner.person_rows,
+            self.load_persons(*plan, feed_filter),
+            |rows| !(matches!(route, PersonRoute::OwnedBy(_)) && rows.some_without_owner),
+        )
+        .await
+    }
+
+    /// Where the feed's reads of `plan` start: its watermark less the overlap.
+    fn start(&self, plan: FeedPlan) -> DateTime<Utc> {
+        plan.watermark - self.inner.overlap
     }
 
     /// Whether the meeting or event `id` changed since the feed's start, for
@@ -383,13 +369,8 @@ impl InstanceFeed {
             l
         } else {
             let at = tokio::time::Instant::now();
-            let since = plan.watermark - self.inner.overlap;
-            let query = ListQuery::new().modified_since(&since);
-            let handler = match kind {
-                ActivityKind::Meeting => self.inner.client.meetings(),
-                ActivityKind::Event => self.inner.client.events(),
-            };
-            let rows = match handler.list_all(&query).await {
+            let query = ListQuery::new().modified_since(&self.start(plan));
+            let rows = match activities(&self.inner.client, kind).list_all(&query).await {
                 Ok(rows) => rows,
                 Err(e) => return Some(Err(e.into())),
             };
@@ -416,18 +397,14 @@ impl InstanceFeed {
         window: Option<&Window>,
     ) -> Result<CalendarRows, ProviderError> {
         let client = &self.inner.client;
-        let since = plan.watermark - self.inner.overlap;
-        let query = ListQuery::new().modified_since(&since);
+        let query = ListQuery::new().modified_since(&self.start(plan));
         let (meetings, server_time) = client.meetings().list_all_timed(&query).await?;
         let events = client.events().list_all(&query).await?;
         let all: Vec<&CalendarActivity> = meetings.iter().chain(&events).collect();
         let mut rows = CalendarRows {
             emails: emails_for(client, &all).await?,
             server_time,
-            newest: all
-                .iter()
-                .filter_map(|a| modified(&a.row_info, self.inner.tz))
-                .max(),
+            newest: newest(all.iter().map(|a| &a.row_info), self.inner.tz),
             unroutable: all.iter().any(|a| owner_of(a).is_none()),
             ..CalendarRows::default()
         };
@@ -441,11 +418,7 @@ impl InstanceFeed {
             let ids = window_query(ListQuery::new(), window).sort("id", SortDirection::Asc);
             let mut listed = Vec::new();
             for kind in [ActivityKind::Meeting, ActivityKind::Event] {
-                let handler = match kind {
-                    ActivityKind::Meeting => client.meetings(),
-                    ActivityKind::Event => client.events(),
-                };
-                let found = handler.row_summaries(&ids).await?;
+                let found = activities(client, kind).row_summaries(&ids).await?;
                 self.count_scan(found.len());
                 for row in found {
                     listed.push(activity_id(kind, row.id)?);
@@ -479,16 +452,12 @@ impl InstanceFeed {
         filter: &ListQuery,
     ) -> Result<PersonRows, ProviderError> {
         let client = &self.inner.client;
-        let since = plan.watermark - self.inner.overlap;
-        let query = filter.clone().modified_since(&since);
+        let query = filter.clone().modified_since(&self.start(plan));
         let (persons, server_time) = client.persons().list_all_timed(&query).await?;
         let mut rows = PersonRows {
             companies: company_names(client, &persons).await?,
             server_time,
-            newest: persons
-                .iter()
-                .filter_map(|p| modified(&p.row_info, self.inner.tz))
-                .max(),
+            newest: newest(persons.iter().map(|p| &p.row_info), self.inner.tz),
             some_without_owner: persons.iter().any(|p| p.owner.is_none()),
             ..PersonRows::default()
         };
@@ -512,5 +481,22 @@ impl InstanceFeed {
     fn count_scan(&self, rows: usize) {
         let pages = rows.div_ceil(1000).max(1) as u64;
         self.inner.scan_requests.fetch_add(pages, Ordering::Relaxed);
+    }
+}
+
+/// The rows in `cell`, read by `load` on the first call (a failure is kept
+/// and reported to every caller); `None` when they are not `usable`.
+async fn load_once<T>(
+    cell: &OnceCell<Result<Arc<T>, Failure>>,
+    load: impl Future<Output = Result<T, ProviderError>>,
+    usable: impl FnOnce(&T) -> bool,
+) -> Option<Result<Arc<T>, ProviderError>> {
+    let loaded = cell
+        .get_or_init(|| async { load.await.map(Arc::new).map_err(|e| Failure::of(&e)) })
+        .await;
+    match loaded {
+        Ok(rows) if !usable(rows) => None,
+        Ok(rows) => Some(Ok(rows.clone())),
+        Err(f) => Some(Err(f.to_error())),
     }
 }

@@ -33,10 +33,8 @@ pub(super) async fn emails_for(
         .filter(|p| p.owner != Some(true))
         .filter_map(|p| p.person.as_ref().map(|r| r.id))
         .collect();
-    let ids: Vec<u64> = ids.into_iter().collect();
     let mut out = EmailsByPerson::new();
-    for chunk in ids.chunks(1000) {
-        let q = ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()));
+    for q in id_queries(ids) {
         for p in client.persons().list_all(&q).await? {
             if let Some(email) = person_email(&p) {
                 out.insert(p.id, email);
@@ -58,10 +56,8 @@ pub(super) async fn company_names(
         .filter(|c| c.label().is_none_or(|l| l.trim().is_empty()))
         .map(|c| c.id)
         .collect();
-    let ids: Vec<u64> = ids.into_iter().collect();
     let mut names = CompanyNames::new();
-    for chunk in ids.chunks(1000) {
-        let q = ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()));
+    for q in id_queries(ids) {
         for c in client.companies().list_all(&q).await? {
             if let Some(name) = c.name.filter(|n| !n.trim().is_empty()) {
                 names.insert(c.id, name);
@@ -69,4 +65,14 @@ pub(super) async fn company_names(
         }
     }
     Ok(names)
+}
+
+/// The `id[IN]` listings of `ids`, 1000 ids per listing.
+fn id_queries(ids: BTreeSet<u64>) -> Vec<ListQuery> {
+    let ids: Vec<u64> = ids.into_iter().collect();
+    ids.chunks(1000)
+        .map(|chunk| {
+            ListQuery::new().filter("id", Op::In, FilterValue::list(chunk.iter().copied()))
+        })
+        .collect()
 }

@@ -1,14 +1,17 @@
 //! What the providers and the feed read off RAYNET rows: the engine's ids,
 //! versions and modification times, the owner, the idempotency key, a
-//! person's e-mail, and the window filter of activity listings.
+//! person's e-mail, the window filter of activity listings, and the handler
+//! of an activity kind.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sync_core::{ActivityKind, IdempotencyKey, ProviderError, RemoteId, Version, Window};
 
 use super::error::invalid;
+use crate::client::Client;
 use crate::client::models::{CalendarActivity, Person, RowInfo};
 use crate::client::query::{ListQuery, Op};
+use crate::client::resources::Activities;
 
 /// Prefix of the external ids this crate leaves on RAYNET records it creates
 /// (`raynet-sync:<idempotency key>`), following the documented `system:value`
@@ -53,6 +56,14 @@ pub(super) fn key_of(ext_ids: Option<&Vec<String>>) -> Option<IdempotencyKey> {
         .iter()
         .find_map(|x| x.strip_prefix(EXT_ID_PREFIX))
         .and_then(|k| IdempotencyKey::new(k).ok())
+}
+
+/// The handler of `kind`'s records: `client.meetings()` or `client.events()`.
+pub(super) fn activities(client: &Client, kind: ActivityKind) -> Activities<'_> {
+    match kind {
+        ActivityKind::Meeting => client.meetings(),
+        ActivityKind::Event => client.events(),
+    }
 }
 
 /// The engine's id of a meeting (`m-<id>`) or an event (`e-<id>`).

@@ -123,6 +123,22 @@ mod tests {
     use super::*;
     use crate::testutil::{PRAGUE, local, utc};
 
+    /// The RFC 3339 times `schedule` is written as in Prague.
+    fn written(schedule: &Schedule) -> [String; 2] {
+        let (from, till) = schedule_from_core(schedule, &PRAGUE);
+        [from.to_rfc3339(), till.to_rfc3339()]
+    }
+
+    /// The schedule read back from written times with offsets.
+    fn zoned_back(from: DateTime<FixedOffset>, till: DateTime<FixedOffset>) -> Schedule {
+        schedule_to_core(
+            Some(&ApiDateTime::Zoned(from)),
+            Some(&ApiDateTime::Zoned(till)),
+            &PRAGUE,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn timed_events_round_trip_across_dst() {
         for (a, b) in [
@@ -136,23 +152,16 @@ mod tests {
                 end: utc(b),
             };
             let (from, till) = schedule_from_core(&sched, &PRAGUE);
-            let back = schedule_to_core(
-                Some(&ApiDateTime::Zoned(from)),
-                Some(&ApiDateTime::Zoned(till)),
-                &PRAGUE,
-            )
-            .unwrap();
-            assert_eq!(back, sched, "round trip of {a} – {b}");
+            assert_eq!(zoned_back(from, till), sched, "round trip of {a} – {b}");
         }
-        let (from, till) = schedule_from_core(
-            &Schedule::Timed {
-                start: utc("2026-10-25T00:30:00Z"),
-                end: utc("2026-10-25T01:30:00Z"),
-            },
-            &PRAGUE,
+        let sched = Schedule::Timed {
+            start: utc("2026-10-25T00:30:00Z"),
+            end: utc("2026-10-25T01:30:00Z"),
+        };
+        assert_eq!(
+            written(&sched),
+            ["2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+01:00"]
         );
-        assert_eq!(from.to_rfc3339(), "2026-10-25T02:30:00+02:00");
-        assert_eq!(till.to_rfc3339(), "2026-10-25T02:30:00+01:00");
     }
 
     #[test]
@@ -171,31 +180,24 @@ mod tests {
             assert_eq!(from.time(), NaiveTime::MIN, "local midnight");
             assert_eq!(till.time(), NaiveTime::MIN);
             // Read back with offsets and as naive local times alike.
-            let zoned_back = schedule_to_core(
-                Some(&ApiDateTime::Zoned(from)),
-                Some(&ApiDateTime::Zoned(till)),
-                &PRAGUE,
-            )
-            .unwrap();
             let naive_back = schedule_to_core(
                 Some(&ApiDateTime::Local(from.naive_local())),
                 Some(&ApiDateTime::Local(till.naive_local())),
                 &PRAGUE,
             )
             .unwrap();
-            assert_eq!(zoned_back, sched);
+            assert_eq!(zoned_back(from, till), sched);
             assert_eq!(naive_back, sched);
             assert_eq!(last_day(&sched), Some(d(end) - Duration::days(1)));
         }
-        let (from, till) = schedule_from_core(
-            &Schedule::AllDay {
-                start: d("2026-03-29"),
-                end: d("2026-03-30"),
-            },
-            &PRAGUE,
+        let sched = Schedule::AllDay {
+            start: d("2026-03-29"),
+            end: d("2026-03-30"),
+        };
+        assert_eq!(
+            written(&sched),
+            ["2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00"]
         );
-        assert_eq!(from.to_rfc3339(), "2026-03-29T00:00:00+01:00");
-        assert_eq!(till.to_rfc3339(), "2026-03-30T00:00:00+02:00");
         // 00:00–23:59 also reads as all-day.
         let s = schedule_to_core(
             Some(&local("2026-10-25 00:00")),

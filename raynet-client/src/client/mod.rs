@@ -37,4 +37,4 @@ pub use auth::Credentials;
 pub use builder::{ClientBuilder, DEFAULT_BASE_URL};
 pub use http::Client;
 pub use models::EntityName;
-pub use resources::{Activities, Companies, ExtIds, Persons, UserAccounts};
+pub use resources::{Activities, Companies, ExtIds, Persons, Records, UserAccounts};

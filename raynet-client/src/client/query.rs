@@ -1,7 +1,7 @@
 //! A typed builder for list queries: filters (`field[OP]=value`), sorting,
 //! paging and the other list parameters.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone};
 
 use super::models::ser::ISO_FORMAT;
 
@@ -130,39 +130,24 @@ impl FilterValue {
     }
 }
 
-impl From<&str> for FilterValue {
-    fn from(s: &str) -> Self {
-        FilterValue(s.to_owned())
-    }
+/// `From<T> for FilterValue` for types whose `Display` is the wire spelling.
+macro_rules! filter_value_from_display {
+    ($($t:ty),* $(,)?) => {
+        $(
+            impl From<$t> for FilterValue {
+                fn from(v: $t) -> Self {
+                    FilterValue(v.to_string())
+                }
+            }
+        )*
+    };
 }
+
+filter_value_from_display!(&str, &String, u64, i64, u32, bool);
+
 impl From<String> for FilterValue {
     fn from(s: String) -> Self {
         FilterValue(s)
-    }
-}
-impl From<&String> for FilterValue {
-    fn from(s: &String) -> Self {
-        FilterValue(s.clone())
-    }
-}
-impl From<u64> for FilterValue {
-    fn from(v: u64) -> Self {
-        FilterValue(v.to_string())
-    }
-}
-impl From<i64> for FilterValue {
-    fn from(v: i64) -> Self {
-        FilterValue(v.to_string())
-    }
-}
-impl From<u32> for FilterValue {
-    fn from(v: u32) -> Self {
-        FilterValue(v.to_string())
-    }
-}
-impl From<bool> for FilterValue {
-    fn from(v: bool) -> Self {
-        FilterValue(v.to_string())
     }
 }
 impl From<NaiveDate> for FilterValue {
@@ -170,18 +155,9 @@ impl From<NaiveDate> for FilterValue {
         FilterValue(d.format("%Y-%m-%d").to_string())
     }
 }
-impl From<DateTime<FixedOffset>> for FilterValue {
-    fn from(dt: DateTime<FixedOffset>) -> Self {
-        FilterValue(dt.format(ISO_FORMAT).to_string())
-    }
-}
-impl From<DateTime<Utc>> for FilterValue {
-    fn from(dt: DateTime<Utc>) -> Self {
-        FilterValue(dt.fixed_offset().format(ISO_FORMAT).to_string())
-    }
-}
-impl From<DateTime<chrono_tz::Tz>> for FilterValue {
-    fn from(dt: DateTime<chrono_tz::Tz>) -> Self {
+/// ISO 8601 with milliseconds and the datetime's own offset.
+impl<Tz: TimeZone> From<DateTime<Tz>> for FilterValue {
+    fn from(dt: DateTime<Tz>) -> Self {
         FilterValue(dt.fixed_offset().format(ISO_FORMAT).to_string())
     }
 }
@@ -224,12 +200,8 @@ impl ListQuery {
     /// ascending: the documented incremental read.
     #[must_use]
     pub fn modified_since<Tz: TimeZone>(self, since: &DateTime<Tz>) -> Self {
-        self.filter(
-            "rowInfo.lastModifiedAt",
-            Op::Ge,
-            FilterValue(since.fixed_offset().format(ISO_FORMAT).to_string()),
-        )
-        .sort("rowInfo.lastModifiedAt", SortDirection::Asc)
+        self.filter("rowInfo.lastModifiedAt", Op::Ge, since.clone())
+            .sort("rowInfo.lastModifiedAt", SortDirection::Asc)
     }
 
     /// Adds a parameter without an operator (`personFilter=12`, `tags=a,b`).

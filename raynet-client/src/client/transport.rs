@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -115,8 +115,12 @@ impl Transport {
     }
 
     pub(crate) fn rate_limit(&self) -> Option<RateLimit> {
-        *self
-            .rate
+        *self.rate()
+    }
+
+    /// The last reported rate-limit state, locked (a poisoned lock still holds it).
+    fn rate(&self) -> MutexGuard<'_, Option<RateLimit>> {
+        self.rate
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -125,12 +129,19 @@ impl Transport {
         self.breaker.load(Ordering::SeqCst)
     }
 
+    /// Fails when the authentication breaker is open.
+    fn check_breaker(&self, endpoint: &str) -> Result<()> {
+        if self.is_stopped() {
+            return Err(Error::AuthBreakerOpen {
+                endpoint: endpoint.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
     fn record_rate(&self, headers: &HeaderMap) {
         if let Some(rl) = RateLimit::from_headers(headers) {
-            *self
-                .rate
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(rl);
+            *self.rate() = Some(rl);
         }
     }
 
@@ -142,27 +153,35 @@ impl Transport {
         (reset > Utc::now()).then_some(reset)
     }
 
-    /// Waits for the quota reset if it is near, or fails if it is too far.
-    async fn wait_for_quota(&self, endpoint: &str, until: DateTime<Utc>) -> Result<()> {
+    /// Waits for the quota reset if it is near, or fails if it is too far or
+    /// the request has already waited [`MAX_QUOTA_WAITS`] times (`waits`).
+    async fn wait_for_quota(
+        &self,
+        endpoint: &str,
+        until: DateTime<Utc>,
+        waits: &mut u32,
+    ) -> Result<()> {
         let wait = (until - Utc::now()).to_std().unwrap_or_default();
-        if wait > self.retry.max_quota_wait {
+        if *waits >= MAX_QUOTA_WAITS || wait > self.retry.max_quota_wait {
             return Err(Error::QuotaExhausted {
                 until,
                 endpoint: endpoint.to_owned(),
             });
         }
+        *waits += 1;
         tracing::warn!(?wait, "raynet daily quota spent; waiting for the reset");
         tokio::time::sleep(wait + Duration::from_millis(50)).await;
         // Forget the spent state: the next answer brings fresh headers.
-        if let Some(rl) = self
-            .rate
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .as_mut()
-        {
+        if let Some(rl) = self.rate().as_mut() {
             rl.remaining = None;
         }
         Ok(())
+    }
+
+    /// Sleeps the backoff of retry number `*tries` and counts it.
+    async fn back_off(&self, tries: &mut u32) {
+        tokio::time::sleep(self.retry.backoff(*tries)).await;
+        *tries += 1;
     }
 
     /// Sends one logical request (with retries) and returns the successful answer.
@@ -217,31 +236,17 @@ impl Transport {
         let mut quota_waits = 0u32;
         let mut attempts = 0u32;
         loop {
-            if self.is_stopped() {
-                return Err(Error::AuthBreakerOpen {
-                    endpoint: endpoint.to_owned(),
-                });
-            }
+            self.check_breaker(endpoint)?;
             if let Some(until) = self.quota_spent_until() {
-                if quota_waits >= MAX_QUOTA_WAITS {
-                    return Err(Error::QuotaExhausted {
-                        until,
-                        endpoint: endpoint.to_owned(),
-                    });
-                }
-                quota_waits += 1;
-                self.wait_for_quota(endpoint, until).await?;
+                self.wait_for_quota(endpoint, until, &mut quota_waits)
+                    .await?;
             }
             let permit = self
                 .permits
                 .acquire()
                 .await
                 .expect("the semaphore is never closed");
-            if self.is_stopped() {
-                return Err(Error::AuthBreakerOpen {
-                    endpoint: endpoint.to_owned(),
-                });
-            }
+            self.check_breaker(endpoint)?;
             attempts += 1;
             span.record("attempts", attempts);
             let mut req = self
@@ -273,8 +278,7 @@ impl Transport {
                 Err(e) => {
                     if safe && retries < self.retry.max_retries {
                         tracing::debug!(error = %e, "network error; retrying");
-                        tokio::time::sleep(self.retry.backoff(retries)).await;
-                        retries += 1;
+                        self.back_off(&mut retries).await;
                         continue;
                     }
                     return Err(if e.is_timeout() {
@@ -324,20 +328,13 @@ impl Transport {
                         (quota_body && !headers_known).then(next_utc_midnight)
                     });
                     if let Some(until) = until {
-                        if quota_waits >= MAX_QUOTA_WAITS {
-                            return Err(Error::QuotaExhausted {
-                                until,
-                                endpoint: endpoint.to_owned(),
-                            });
-                        }
-                        quota_waits += 1;
-                        self.wait_for_quota(endpoint, until).await?;
+                        self.wait_for_quota(endpoint, until, &mut quota_waits)
+                            .await?;
                         continue;
                     }
                     if rate_retries < self.retry.max_rate_limit_retries {
                         tracing::debug!("429 (connection cap); backing off");
-                        tokio::time::sleep(self.retry.backoff(rate_retries)).await;
-                        rate_retries += 1;
+                        self.back_off(&mut rate_retries).await;
                         continue;
                     }
                     return Err(Error::RateLimited {
@@ -346,8 +343,7 @@ impl Transport {
                 }
                 500..=599 if safe && retries < self.retry.max_retries => {
                     tracing::debug!(status, "server error; retrying");
-                    tokio::time::sleep(self.retry.backoff(retries)).await;
-                    retries += 1;
+                    self.back_off(&mut retries).await;
                 }
                 _ => return Err(api_error(endpoint, status, &bytes)),
             }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::error::FakeError;
 use super::seed::{ActivitySeed, CompanySeed, PersonSeed};
@@ -58,6 +58,20 @@ impl FakeInstance<'_> {
         format!("ui@{}.test", self.name)
     }
 
+    /// Creates a record of `e` from a seed's body, as a UI user would.
+    fn create(&self, e: Entity, body: Map<String, Value>) -> Result<u64, FakeError> {
+        let user = self.system_user();
+        self.with(|i, now| i.create(e, &Value::Object(body), &user, now))
+    }
+
+    /// Changes a setting of the instance (nothing happens when it is gone).
+    fn set(&self, f: impl FnOnce(&mut Instance)) {
+        let _ = self.with(|i, _| {
+            f(i);
+            Ok(())
+        });
+    }
+
     /// Adds a user: a person and a user account (role `ADMIN`), whose login
     /// and key are accepted by the API.
     pub fn add_user(
@@ -76,14 +90,12 @@ impl FakeInstance<'_> {
 
     /// Adds a company.
     pub fn add_company(&self, seed: CompanySeed) -> Result<u64, FakeError> {
-        let user = self.system_user();
-        self.with(|i, now| i.create(Entity::Company, &Value::Object(seed.body), &user, now))
+        self.create(Entity::Company, seed.body)
     }
 
     /// Adds a person.
     pub fn add_person(&self, seed: PersonSeed) -> Result<u64, FakeError> {
-        let user = self.system_user();
-        self.with(|i, now| i.create(Entity::Person, &Value::Object(seed.body), &user, now))
+        self.create(Entity::Person, seed.body)
     }
 
     /// Adds `n` persons named `Person 0001`, `Person 0002`, …
@@ -101,14 +113,12 @@ impl FakeInstance<'_> {
 
     /// Adds a meeting.
     pub fn add_meeting(&self, seed: ActivitySeed) -> Result<u64, FakeError> {
-        let user = self.system_user();
-        self.with(|i, now| i.create(Entity::Meeting, &Value::Object(seed.body), &user, now))
+        self.create(Entity::Meeting, seed.body)
     }
 
     /// Adds an event ("událost").
     pub fn add_event(&self, seed: ActivitySeed) -> Result<u64, FakeError> {
-        let user = self.system_user();
-        self.with(|i, now| i.create(Entity::Event, &Value::Object(seed.body), &user, now))
+        self.create(Entity::Event, seed.body)
     }
 
     /// Edits a record as a UI user would (partial, bumps stamps and `_version`).
@@ -142,27 +152,18 @@ impl FakeInstance<'_> {
 
     /// Sets the daily quota (default 24 000).
     pub fn set_quota(&self, limit: u64) {
-        let _ = self.with(|i, _| {
-            i.quota = limit;
-            Ok(())
-        });
+        self.set(|i| i.quota = limit);
     }
 
     /// Makes inserts of meetings and events accept and drop the `extId` they are sent, as an
     /// instance might (RAYNET documents `extId` in an insert body for companies only).
     pub fn set_insert_drops_ext_id(&self, drops: bool) {
-        let _ = self.with(|i, _| {
-            i.insert_drops_ext_id = drops;
-            Ok(())
-        });
+        self.set(|i| i.insert_drops_ext_id = drops);
     }
 
     /// Sets how many requests of today's quota are already used.
     pub fn set_quota_used(&self, used: u64) {
-        let _ = self.with(|i, _| {
-            i.used = used;
-            Ok(())
-        });
+        self.set(|i| i.used = used);
     }
 
     /// Requests left in today's window.
@@ -173,9 +174,6 @@ impl FakeInstance<'_> {
 
     /// Sets the instance's (and API user's) time zone.
     pub fn set_time_zone(&self, tz: Tz) {
-        let _ = self.with(|i, _| {
-            i.tz = tz;
-            Ok(())
-        });
+        self.set(|i| i.tz = tz);
     }
 }

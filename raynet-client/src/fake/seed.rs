@@ -16,13 +16,23 @@ macro_rules! seed_setters {
     };
 }
 
-/// `field(key, value)`: any other field of a seed, in the API's write shape.
-macro_rules! seed_field {
-    () => {
-        /// Any other field, in the API's write shape.
-        pub fn field(mut self, key: &str, value: Value) -> Self {
-            self.body.insert(key.into(), value);
-            self
+/// A seed type: a record body in the API's write shape, with
+/// `field(key, value)` for any field its setters do not cover.
+macro_rules! seed_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default)]
+        #[must_use]
+        pub struct $name {
+            pub(super) body: Map<String, Value>,
+        }
+
+        impl $name {
+            /// Any other field, in the API's write shape.
+            pub fn field(mut self, key: &str, value: Value) -> Self {
+                self.body.insert(key.into(), value);
+                self
+            }
         }
     };
 }
@@ -38,19 +48,15 @@ macro_rules! seed_tags {
     };
 }
 
-/// Seed data for a person.
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct PersonSeed {
-    pub(super) body: Map<String, Value>,
+seed_type! {
+    /// Seed data for a person.
+    PersonSeed
 }
 
 impl PersonSeed {
     /// A person with a last name (the only required field).
     pub fn new(last_name: &str) -> Self {
-        let mut body = Map::new();
-        body.insert("lastName".into(), json!(last_name));
-        PersonSeed { body }
+        PersonSeed::default().field("lastName", json!(last_name))
     }
 
     seed_setters! {
@@ -134,26 +140,21 @@ impl PersonSeed {
         );
         self
     }
-
-    seed_field!();
 }
 
-/// Seed data for a company.
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct CompanySeed {
-    pub(super) body: Map<String, Value>,
+seed_type! {
+    /// Seed data for a company.
+    CompanySeed
 }
 
 impl CompanySeed {
     /// A company with a name (state/role/rating get defaults).
     pub fn new(name: &str) -> Self {
-        let mut body = Map::new();
-        body.insert("name".into(), json!(name));
-        body.insert("state".into(), json!("B_ACTUAL"));
-        body.insert("role".into(), json!("A_SUBSCRIBER"));
-        body.insert("rating".into(), json!("A"));
-        CompanySeed { body }
+        CompanySeed::default()
+            .field("name", json!(name))
+            .field("state", json!("B_ACTUAL"))
+            .field("role", json!("A_SUBSCRIBER"))
+            .field("rating", json!("A"))
     }
 
     seed_setters! {
@@ -171,25 +172,20 @@ impl CompanySeed {
         );
         self
     }
-
-    seed_field!();
 }
 
-/// Seed data for a meeting or an event.
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct ActivitySeed {
-    pub(super) body: Map<String, Value>,
+seed_type! {
+    /// Seed data for a meeting or an event.
+    ActivitySeed
 }
 
 impl ActivitySeed {
     /// An activity with its required fields (priority `DEFAULT`).
     pub fn new(title: &str, owner_person_id: u64) -> Self {
-        let mut body = Map::new();
-        body.insert("title".into(), json!(title));
-        body.insert("priority".into(), json!("DEFAULT"));
-        body.insert("owner".into(), json!(owner_person_id));
-        ActivitySeed { body }
+        ActivitySeed::default()
+            .field("title", json!(title))
+            .field("priority", json!("DEFAULT"))
+            .field("owner", json!(owner_person_id))
     }
 
     /// Start and end with offsets.
@@ -237,6 +233,4 @@ impl ActivitySeed {
     }
 
     seed_tags!();
-
-    seed_field!();
 }

@@ -165,32 +165,26 @@ impl CalendarActivity {
 
 /// One participant of an activity.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct Participant {
     /// Participant row id (detail only).
-    #[serde(default, deserialize_with = "de::opt_i64_lenient")]
+    #[serde(deserialize_with = "de::opt_i64_lenient")]
     pub id: Option<i64>,
     /// Whether this participant owns the activity.
-    #[serde(default, deserialize_with = "de::opt_bool_lenient")]
+    #[serde(deserialize_with = "de::opt_bool_lenient")]
     pub owner: Option<bool>,
     /// Role.
-    #[serde(default)]
     pub role: Option<ParticipantRole>,
     /// Display name.
-    #[serde(default)]
     pub name: Option<String>,
     /// The participating person.
-    #[serde(default)]
     pub person: Option<Ref>,
     /// The participating company.
-    #[serde(default)]
     pub company: Option<Ref>,
     /// The participating lead.
-    #[serde(default)]
     pub lead: Option<Ref>,
     /// E-mail (seen only in a 2021 model; unconfirmed).
-    #[serde(default)]
     pub email: Option<String>,
 }
 

@@ -95,32 +95,33 @@ impl<'de> Deserialize<'de> for Ref {
 /// The audit block every record carries, read from flat dotted keys
 /// (`"rowInfo.createdAt"`, …) and `_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct RowInfo {
     /// `rowInfo.createdAt`.
-    #[serde(rename = "rowInfo.createdAt", default)]
+    #[serde(rename = "rowInfo.createdAt")]
     pub created_at: Option<ApiDateTime>,
     /// `rowInfo.updatedAt`.
-    #[serde(rename = "rowInfo.updatedAt", default)]
+    #[serde(rename = "rowInfo.updatedAt")]
     pub updated_at: Option<ApiDateTime>,
     /// `rowInfo.lastModifiedAt` (created or updated): the incremental-sync
     /// watermark.
-    #[serde(rename = "rowInfo.lastModifiedAt", default)]
+    #[serde(rename = "rowInfo.lastModifiedAt")]
     pub last_modified_at: Option<ApiDateTime>,
     /// `rowInfo.createdBy`: login of the creating user.
-    #[serde(rename = "rowInfo.createdBy", default)]
+    #[serde(rename = "rowInfo.createdBy")]
     pub created_by: Option<String>,
     /// `rowInfo.updatedBy`: login of the last updating user.
-    #[serde(rename = "rowInfo.updatedBy", default)]
+    #[serde(rename = "rowInfo.updatedBy")]
     pub updated_by: Option<String>,
     /// `rowInfo.rowAccess` (`INVALID` marks an invalidated record).
-    #[serde(rename = "rowInfo.rowAccess", default)]
+    #[serde(rename = "rowInfo.rowAccess")]
     pub row_access: Option<String>,
     /// `rowInfo.rowState` (undocumented values).
-    #[serde(rename = "rowInfo.rowState", default)]
+    #[serde(rename = "rowInfo.rowState")]
     pub row_state: Option<String>,
     /// `_version`, incremented on every change.
-    #[serde(rename = "_version", default, deserialize_with = "de::opt_u64_lenient")]
+    #[serde(rename = "_version", deserialize_with = "de::opt_u64_lenient")]
     pub version: Option<u64>,
 }
 
@@ -328,7 +329,7 @@ pub(crate) struct ErrorEnvelope {
 /// Lenient deserialisers.
 pub(crate) mod de {
     use serde::{Deserialize, Deserializer, de::Error as _};
-    use serde_json::Value;
+    use serde_json::{Number, Value};
 
     /// `true/on/yes/1` and `false/off/no/0`, as bool, string or number.
     pub(crate) fn bool_from_value(v: &Value) -> Option<bool> {
@@ -361,42 +362,39 @@ pub(crate) mod de {
         opt_u64_lenient(d)?.ok_or_else(|| D::Error::custom("missing number"))
     }
 
+    /// A number, or a decimal string (an empty one is `None`); null → `None`.
     pub(crate) fn opt_u64_lenient<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<u64>, D::Error> {
-        let v = Option::<Value>::deserialize(d)?;
-        match v {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| D::Error::custom(format!("invalid number `{n}`"))),
+        match Option::<Value>::deserialize(d)? {
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| D::Error::custom(format!("invalid number `{s}`"))),
-            Some(other) => Err(D::Error::custom(format!("invalid number `{other}`"))),
+            v => number_lenient(v, Number::as_u64),
         }
     }
 
+    /// A number or a decimal string; null → `None`.
     pub(crate) fn opt_i64_lenient<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<i64>, D::Error> {
-        let v = Option::<Value>::deserialize(d)?;
+        number_lenient(Option::<Value>::deserialize(d)?, Number::as_i64)
+    }
+
+    /// `v` as a `T`: a JSON number that `as_t` accepts, or a string that parses.
+    fn number_lenient<T: std::str::FromStr, E: serde::de::Error>(
+        v: Option<Value>,
+        as_t: fn(&Number) -> Option<T>,
+    ) -> Result<Option<T>, E> {
         match v {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
+            Some(Value::Number(n)) => as_t(&n)
                 .map(Some)
-                .ok_or_else(|| D::Error::custom(format!("invalid number `{n}`"))),
+                .ok_or_else(|| E::custom(format!("invalid number `{n}`"))),
             Some(Value::String(s)) => s
                 .trim()
                 .parse()
                 .map(Some)
-                .map_err(|_| D::Error::custom(format!("invalid number `{s}`"))),
-            Some(other) => Err(D::Error::custom(format!("invalid number `{other}`"))),
+                .map_err(|_| E::custom(format!("invalid number `{s}`"))),
+            Some(other) => Err(E::custom(format!("invalid number `{other}`"))),
         }
     }
 
@@ -482,15 +480,13 @@ pub(crate) mod ser {
         }
     }
 
+    /// Like [`iso_opt`]; `Some(None)` is written as `null`.
     #[allow(clippy::ref_option, clippy::option_option)]
     pub(crate) fn iso_opt_opt<S: Serializer>(
         v: &Option<Option<DateTime<FixedOffset>>>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(Some(dt)) => s.collect_str(&dt.format(ISO_FORMAT)),
-            _ => s.serialize_none(),
-        }
+        iso_opt(&v.flatten(), s)
     }
 
     #[allow(clippy::ref_option)]

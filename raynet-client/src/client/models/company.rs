@@ -88,22 +88,19 @@ pub struct Company {
 
 /// One company address entry.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct AddressEntry {
     /// Entry id.
-    #[serde(default, deserialize_with = "de::opt_u64_lenient")]
+    #[serde(deserialize_with = "de::opt_u64_lenient")]
     pub id: Option<u64>,
     /// Whether this is the primary address.
-    #[serde(default, deserialize_with = "de::opt_bool_lenient")]
+    #[serde(deserialize_with = "de::opt_bool_lenient")]
     pub primary: Option<bool>,
     /// The address.
-    #[serde(default)]
     pub address: Option<Address>,
     /// Contacts at this address.
-    #[serde(default)]
     pub contact_info: Option<ContactInfo>,
     /// Territory.
-    #[serde(default)]
     pub territory: Option<Ref>,
 }

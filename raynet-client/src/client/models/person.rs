@@ -127,110 +127,89 @@ impl Person {
 
 /// A person ↔ company link.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct Relationship {
     /// Relationship row id.
-    #[serde(default, deserialize_with = "de::opt_u64_lenient")]
+    #[serde(deserialize_with = "de::opt_u64_lenient")]
     pub id: Option<u64>,
     /// Position / job title ("Pozice").
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub position: Option<String>,
     /// The company.
-    #[serde(default)]
     pub company: Option<Ref>,
     /// The company address used.
-    #[serde(default)]
     pub company_address: Option<Ref>,
     /// Note.
-    #[serde(default)]
     pub notice: Option<String>,
     /// Whether this is the primary link.
-    #[serde(default, deserialize_with = "de::opt_bool_lenient")]
+    #[serde(deserialize_with = "de::opt_bool_lenient")]
     pub primary: Option<bool>,
 }
 
 /// The business address block of a person list row.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct CompanyAddress {
     /// The address.
-    #[serde(default)]
     pub address: Option<Address>,
     /// Territory.
-    #[serde(default)]
     pub territory: Option<Ref>,
 }
 
 /// A postal address.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct Address {
     /// Address id.
-    #[serde(default, deserialize_with = "de::opt_u64_lenient")]
+    #[serde(deserialize_with = "de::opt_u64_lenient")]
     pub id: Option<u64>,
     /// Address name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Street and number.
-    #[serde(default)]
     pub street: Option<String>,
     /// City.
-    #[serde(default)]
     pub city: Option<String>,
     /// Province / region.
-    #[serde(default)]
     pub province: Option<String>,
     /// Postal code.
-    #[serde(default, deserialize_with = "de::opt_string_lenient")]
+    #[serde(deserialize_with = "de::opt_string_lenient")]
     pub zip_code: Option<String>,
     /// Country (name or ISO code).
-    #[serde(default)]
     pub country: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
-    #[serde(default)]
     pub country_code: Option<String>,
 }
 
 /// Contact details.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct ContactInfo {
     /// Primary e-mail.
-    #[serde(default)]
     pub email: Option<String>,
     /// Second e-mail.
-    #[serde(default)]
     pub email2: Option<String>,
     /// First phone.
-    #[serde(default, deserialize_with = "de::opt_string_lenient")]
+    #[serde(deserialize_with = "de::opt_string_lenient")]
     pub tel1: Option<String>,
     /// Type of the first phone (free text, e.g. `mobil`).
-    #[serde(default)]
     pub tel1_type: Option<String>,
     /// Second phone.
-    #[serde(default, deserialize_with = "de::opt_string_lenient")]
+    #[serde(deserialize_with = "de::opt_string_lenient")]
     pub tel2: Option<String>,
     /// Type of the second phone.
-    #[serde(default)]
     pub tel2_type: Option<String>,
     /// Web site.
-    #[serde(default)]
     pub www: Option<String>,
     /// Fax.
-    #[serde(default, deserialize_with = "de::opt_string_lenient")]
+    #[serde(deserialize_with = "de::opt_string_lenient")]
     pub fax: Option<String>,
     /// Other contact.
-    #[serde(default)]
     pub other_contact: Option<String>,
     /// Do-not-send-mass-mail flag.
-    #[serde(
-        rename = "doNotSendMM",
-        default,
-        deserialize_with = "de::opt_bool_lenient"
-    )]
+    #[serde(rename = "doNotSendMM", deserialize_with = "de::opt_bool_lenient")]
     pub do_not_send_mm: Option<bool>,
 }

@@ -1,24 +1,19 @@
-//! One handler per resource, each in its own file, with the [`Client`](super::Client)
-//! method that returns it.
+//! One handler per resource, with the [`Client`](super::Client) method that
+//! returns it. Every resource's handler is a [`Records`] (the list and detail
+//! endpoints every entity has, generic over the record type); activities add
+//! their writes.
 //!
 //! | File | Handler | Paths |
 //! |---|---|---|
-//! | `activities.rs` | [`Activities`]: `client.meetings()`, `client.events()` | `/meeting/`, `/event/` |
-//! | `persons.rs` | [`Persons`]: `client.persons()` | `/person/` |
-//! | `companies.rs` | [`Companies`]: `client.companies()` | `/company/` |
-//! | `user_accounts.rs` | [`UserAccounts`]: `client.user_accounts()` | `/userAccount/` |
+//! | `records.rs` | [`Records`] and its instances with their `impl Client` accessors: [`Activities`] (`client.meetings()`, `client.events()`), [`Persons`] (`client.persons()`), [`Companies`] (`client.companies()`), [`UserAccounts`] (`client.user_accounts()`) | `/{entity}/`, `/{entity}/{id}/`, `/{entity}/ext/{extId}/` |
+//! | `activities.rs` | the writes of [`Activities`]: create, update, delete | `/meeting/`, `/event/` |
 //! | `ext_ids.rs` | [`ExtIds`]: `client.ext_ids(entity, id)` | `/{entity}/{id}/extId/` |
 //! | `path.rs` | the escaping of extIds in paths | |
 
 mod activities;
-mod companies;
 mod ext_ids;
 mod path;
-mod persons;
-mod user_accounts;
+mod records;
 
-pub use activities::Activities;
-pub use companies::Companies;
 pub use ext_ids::ExtIds;
-pub use persons::Persons;
-pub use user_accounts::UserAccounts;
+pub use records::{Activities, Companies, Persons, Records, UserAccounts};
