@@ -36,6 +36,25 @@ fn check_token(kind: &'static str, value: &str) -> Result<(), ModelError> {
     Ok(())
 }
 
+/// Serde for a validated string newtype: written as its text, read through its constructor
+/// (so a stored value is validated like a new one).
+macro_rules! validated_serde {
+    ($name:ident, $new:expr) => {
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                ($new)(raw).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 macro_rules! token_type {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
@@ -90,18 +109,7 @@ macro_rules! token_type {
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(d)?;
-                Self::new(raw).map_err(serde::de::Error::custom)
-            }
-        }
+        validated_serde!($name, |raw: String| $name::new(raw));
     };
 }
 
@@ -210,18 +218,7 @@ impl fmt::Display for IdempotencyKey {
     }
 }
 
-impl Serialize for IdempotencyKey {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for IdempotencyKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::new(raw).map_err(serde::de::Error::custom)
-    }
-}
+validated_serde!(IdempotencyKey, |raw: String| IdempotencyKey::new(raw));
 
 /// A 128-bit FNV-1a-style digest in hex: two 64-bit FNV-1a lanes with different offsets.
 /// Not cryptographic; it only has to keep distinct ids apart.
@@ -331,18 +328,7 @@ impl FromStr for Email {
     }
 }
 
-impl Serialize for Email {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Email {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::new(&raw).map_err(serde::de::Error::custom)
-    }
-}
+validated_serde!(Email, |raw: String| Email::new(&raw));
 
 /// What one sync run is about: a tenant, a member's mailbox and a collection. The state store
 /// keeps pairs, cursors and pending creates per scope.

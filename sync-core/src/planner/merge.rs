@@ -381,15 +381,19 @@ fn merge_event_pair(
     let new_r = rules.to_raynet(&to_raynet, masked_now);
     let new_o = rules.to_outlook(&to_outlook, pair.origin);
     let mut writes = Vec::new();
+    let update =
+        |side, rec: &SideRecord<Event>, item: &Event, changed, now: &SideNow<'_, Event>| {
+            Write::Update {
+                side,
+                id: rec.id.clone(),
+                item: item.clone(),
+                changed,
+                expected: version_now(now, rec).clone(),
+            }
+        };
     let r_diff = new_r.diff(r_cur);
     if !r_diff.is_empty() {
-        writes.push(Write::Update {
-            side: Side::Raynet,
-            id: r.id.clone(),
-            item: new_r.clone(),
-            changed: r_diff,
-            expected: version_now(rn, r).clone(),
-        });
+        writes.push(update(Side::Raynet, r, &new_r, r_diff, rn));
     }
     let o_diff = new_o.diff(o_cur);
     if new_o.status == EventStatus::Cancelled && o_cur.status != EventStatus::Cancelled {
@@ -418,13 +422,7 @@ fn merge_event_pair(
         return;
     }
     if !o_diff.is_empty() {
-        writes.push(Write::Update {
-            side: Side::Outlook,
-            id: o.id.clone(),
-            item: new_o.clone(),
-            changed: o_diff,
-            expected: version_now(on, o).clone(),
-        });
+        writes.push(update(Side::Outlook, o, &new_o, o_diff, on));
     }
     let record = PairRecord {
         raynet: Some(SideRecord {

@@ -9,7 +9,7 @@ use crate::error::{ErrorKind, ProviderError, SyncError};
 use crate::ids::{IdempotencyKey, PairId, RemoteId, Scope, Side, Version};
 use crate::item::SyncItem;
 use crate::plan::{Outcome, Plan, Step, Write};
-use crate::provider::UpdateRequest;
+use crate::provider::{UpdateRequest, WriteSide};
 use crate::state::{PairRecord, PendingCreate, SideRecord, StateStore};
 
 use super::report::{Failure, Progress, RoundReport};
@@ -113,10 +113,14 @@ impl Executor<'_> {
         store: &dyn StateStore<T>,
         report: &mut RoundReport,
     ) -> Result<bool, SyncError> {
+        let Some(target) = sides.get(side) else {
+            return Ok(false);
+        };
+        let to = (side, target);
         if slot < 2 {
-            self.create_batch(batch, side, sides, store, report).await
+            self.create_batch(batch, to, store, report).await
         } else {
-            self.update_batch(batch, side, sides, store, report).await
+            self.update_batch(batch, to, store, report).await
         }
     }
 
@@ -125,14 +129,10 @@ impl Executor<'_> {
     async fn update_batch<T: SyncItem>(
         &self,
         batch: Vec<Step<T>>,
-        which: Side,
-        sides: &Sides<'_, T>,
+        (which, side): (Side, &dyn WriteSide<T>),
         store: &dyn StateStore<T>,
         report: &mut RoundReport,
     ) -> Result<bool, SyncError> {
-        let Some(side) = sides.get(which) else {
-            return Ok(false);
-        };
         let requests: Vec<UpdateRequest<'_, T>> = batch
             .iter()
             .filter_map(|step| match step.writes.as_slice() {
@@ -209,14 +209,10 @@ impl Executor<'_> {
     async fn create_batch<T: SyncItem>(
         &self,
         batch: Vec<Step<T>>,
-        which: Side,
-        sides: &Sides<'_, T>,
+        (which, side): (Side, &dyn WriteSide<T>),
         store: &dyn StateStore<T>,
         report: &mut RoundReport,
     ) -> Result<bool, SyncError> {
-        let Some(side) = sides.get(which) else {
-            return Ok(false);
-        };
         let mut items: Vec<(T, IdempotencyKey)> = Vec::with_capacity(batch.len());
         for step in &batch {
             if let [Write::Create { item, key, .. }] = step.writes.as_slice() {

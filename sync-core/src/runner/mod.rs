@@ -130,13 +130,11 @@ impl Runner {
         member: &Member,
         now: DateTime<Utc>,
     ) -> Result<RoundReport, SyncError> {
-        self.policy.validate().map_err(SyncError::Policy)?;
-        let mut report = RoundReport::new(self.scope.clone(), self.dry_run);
         let sides = Sides {
             raynet: Some(raynet),
             outlook,
         };
-        let state = prepare(&self.scope, self.dry_run, &sides, store, &mut report).await?;
+        let (mut report, state) = self.start(&sides, store).await?;
         let window = Some(self.policy.window(now));
         let (r_read, o_read) = self
             .read_both(raynet, outlook, &state, window, &mut report)
@@ -180,13 +178,11 @@ impl Runner {
         store: &dyn StateStore<T>,
         now: DateTime<Utc>,
     ) -> Result<RoundReport, SyncError> {
-        self.policy.validate().map_err(SyncError::Policy)?;
-        let mut report = RoundReport::new(self.scope.clone(), self.dry_run);
         let sides = Sides {
             raynet: None,
             outlook: target,
         };
-        let state = prepare(&self.scope, self.dry_run, &sides, store, &mut report).await?;
+        let (mut report, state) = self.start(&sides, store).await?;
         let (s_read, t_read) = self
             .read_both(source, target, &state, None, &mut report)
             .await;
@@ -200,6 +196,19 @@ impl Runner {
         });
         self.finish(plan, &sides, store, [&s_read, &t_read], report)
             .await
+    }
+
+    /// Checks the policy, starts the report, loads the state and resolves the creates a crash
+    /// left pending.
+    async fn start<T: SyncItem>(
+        &self,
+        sides: &Sides<'_, T>,
+        store: &dyn StateStore<T>,
+    ) -> Result<(RoundReport, StoredState<T>), SyncError> {
+        self.policy.validate().map_err(SyncError::Policy)?;
+        let mut report = RoundReport::new(self.scope.clone(), self.dry_run);
+        let state = prepare(&self.scope, self.dry_run, sides, store, &mut report).await?;
+        Ok((report, state))
     }
 
     /// Reads both sides (Raynet's first), then double-checks, within the verification budget,
