@@ -1,20 +1,79 @@
 //! A side's batched writes ([`sync_core::WriteSide::create_many`] / `update_many`):
-//! [`batch_write`] sends them (through a [`BatchPacker`] or in batches of its own) and reads
-//! each answer as the single write's answer would be read; [`batch_results`] puts the results
-//! back in the items' order.
+//! [`BatchWrites`] gathers them, [`batch_write`] sends them (through a [`BatchPacker`] or in
+//! batches of its own) and reads each answer as the single write's answer would be read;
+//! [`batch_results`] puts the results back in the items' order.
 
-use sync_core::{ErrorKind, ProviderError};
+use sync_core::{ErrorKind, ProviderError, Written};
 
 use super::batch_send::{BatchFailure, WriteKind, send_chunk};
 use super::error::{graph_error, maybe_landed};
+use super::mailbox::Mailbox;
 use super::packer::BatchPacker;
 use crate::client::Error;
+use crate::client::models::BatchRequest;
 
 /// One write of a `$batch`: the sub-request (its id is assigned when the batch is cut) and
 /// the context its errors are reported under (e.g. `updating event X (mailbox Y)`).
 pub(crate) struct BatchWrite {
-    pub(crate) request: crate::client::models::BatchRequest,
+    pub(crate) request: BatchRequest,
     pub(crate) context: String,
+}
+
+/// The items of one `create_many` or `update_many` call, in order: each either a write to
+/// send in a `$batch` or already settled (refused before sending, or written another way).
+pub(crate) struct BatchWrites<T> {
+    writes: Vec<BatchWrite>,
+    settled: Vec<Option<Result<Written<T>, ProviderError>>>,
+    endpoint: &'static str,
+    kind: WriteKind,
+}
+
+impl<T> BatchWrites<T> {
+    /// Room for `items` writes to `endpoint` (named in decode errors) of `kind`.
+    pub(crate) fn new(items: usize, endpoint: &'static str, kind: WriteKind) -> Self {
+        Self {
+            writes: Vec::with_capacity(items),
+            settled: Vec::with_capacity(items),
+            endpoint,
+            kind,
+        }
+    }
+
+    /// The next item: sent as `request`, its errors reported under `context`; or, when the
+    /// request could not be made, settled with that error.
+    pub(crate) fn push(&mut self, request: Result<BatchRequest, ProviderError>, context: String) {
+        match request {
+            Ok(request) => {
+                self.writes.push(BatchWrite { request, context });
+                self.settled.push(None);
+            }
+            Err(e) => self.settled.push(Some(Err(e))),
+        }
+    }
+
+    /// The next item, already settled with `result`.
+    pub(crate) fn settle(&mut self, result: Result<Written<T>, ProviderError>) {
+        self.settled.push(Some(result));
+    }
+
+    /// Sends the writes with the mailbox's client (through its packer, if any; see
+    /// [`batch_write`]) and gives one result per item, in order: each answer read as `M` and
+    /// turned into what was written by `written(index of the item, answer)`.
+    pub(crate) async fn send<M: serde::de::DeserializeOwned>(
+        self,
+        mailbox: &Mailbox,
+        written: impl FnMut(usize, M) -> Result<Written<T>, ProviderError>,
+    ) -> Vec<Result<Written<T>, ProviderError>> {
+        let answers = batch_write(
+            mailbox.client(),
+            mailbox.packer(),
+            self.writes,
+            self.endpoint,
+            self.kind,
+        )
+        .await;
+        batch_results(self.settled, answers, written)
+    }
 }
 
 /// Sends writes in `$batch` requests of at most 20 (the client retries a throttled
@@ -34,7 +93,7 @@ pub(crate) struct BatchWrite {
 /// - a failed batch fails each of its writes with its error: classified through
 ///   [`classify`](super::error::classify) for updates; for creates a lost or unreadable batch answer is
 ///   [`ErrorKind::Interrupted`] (the items may exist).
-pub(crate) async fn batch_write<M: serde::de::DeserializeOwned>(
+async fn batch_write<M: serde::de::DeserializeOwned>(
     client: &crate::client::Client,
     packer: Option<&BatchPacker>,
     writes: Vec<BatchWrite>,
@@ -140,11 +199,11 @@ fn batched_answer<M: serde::de::DeserializeOwned>(
 /// One result per item, in order: an item already `settled` (refused before sending, or
 /// written another way) keeps its result; every other item takes the next answer of
 /// [`batch_write`], turned into what was written by `written(index of the item, answer)`.
-pub(crate) fn batch_results<M, T>(
-    settled: Vec<Option<Result<sync_core::Written<T>, ProviderError>>>,
+fn batch_results<M, T>(
+    settled: Vec<Option<Result<Written<T>, ProviderError>>>,
     answers: Vec<Result<M, ProviderError>>,
-    mut written: impl FnMut(usize, M) -> Result<sync_core::Written<T>, ProviderError>,
-) -> Vec<Result<sync_core::Written<T>, ProviderError>> {
+    mut written: impl FnMut(usize, M) -> Result<Written<T>, ProviderError>,
+) -> Vec<Result<Written<T>, ProviderError>> {
     let mut answers = answers.into_iter();
     settled
         .into_iter()

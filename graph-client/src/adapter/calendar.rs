@@ -11,17 +11,16 @@ use sync_core::{
 };
 
 use super::batch_send::WriteKind;
-use super::batch_write::{BatchWrite, batch_results, batch_write};
-use super::error::{MapError, graph_error, maybe_landed};
+use super::batch_write::BatchWrites;
+use super::error::MapError;
 use super::event_map::{
     event_from_core, event_patch, event_remote, fill_from_master, patch_is_empty,
 };
-use super::keys::{LINK_PROPERTY_ID, if_match, link_property, version_of};
-use super::packer::BatchPacker;
-use super::prefetch::DeltaPrefetch;
+use super::keys::{if_match, version_of};
+use super::mailbox::{Mailbox, mailbox_side_methods};
 use super::time::instant;
 use crate::client::models::{self, EventType};
-use crate::client::{Client, DeltaRound, Error, Page};
+use crate::client::{Client, DeltaRound, Error};
 
 /// Version tag of the cursor encoding (`gc1;<start>;<end>;<deltaLink>`).
 const CURSOR_TAG: &str = "gc1";
@@ -70,78 +69,36 @@ const LATEST_YEAR: i32 = 2200;
 /// sent again in a further `$batch` after its `Retry-After`; with a packer
 /// ([`GraphCalendar::with_packer`]) the batched writes of all the sides sharing it fill
 /// `$batch` requests of 20 together; `get` and `find_by_key` are 1.
+///
+/// [`LINK_PROPERTY_ID`]: super::keys::LINK_PROPERTY_ID
 #[derive(Debug, Clone)]
 pub struct GraphCalendar {
-    client: Client,
-    user: String,
-    property_id: String,
-    prefetch: Option<DeltaPrefetch>,
-    packer: Option<BatchPacker>,
+    mailbox: Mailbox,
 }
+
+mailbox_side_methods!(GraphCalendar);
 
 impl GraphCalendar {
     /// The default calendar of the user `user_id` (object id or UPN).
     #[must_use]
     pub fn new(client: Client, user_id: impl Into<String>) -> Self {
         Self {
-            client,
-            user: user_id.into(),
-            property_id: LINK_PROPERTY_ID.to_owned(),
-            prefetch: None,
-            packer: None,
+            mailbox: Mailbox::new(client, user_id.into()),
         }
-    }
-
-    /// Reads resume from a page of `prefetch` when it holds the stored delta link's first
-    /// page (taken once), instead of requesting it: the page is parsed as strictly as a
-    /// direct answer (a malformed one fails the read) and the round goes on with its next
-    /// links. A link the prefetch does not hold is requested as usual.
-    #[must_use]
-    pub fn with_prefetch(mut self, prefetch: DeltaPrefetch) -> Self {
-        self.prefetch = Some(prefetch);
-        self
-    }
-
-    /// Sends the writes of [`WriteSide::create_many`] and [`WriteSide::update_many`] through
-    /// `packer`, packed with the batched writes of the tenant's other sides (any mailbox) into
-    /// full `$batch` requests of 20, instead of cutting this call's own batches. Each write
-    /// gets the result it would get without the packer; a partly filled batch waits at most
-    /// the packer's linger for others' writes. The packer must send with this side's client
-    /// (a clone of it); a packer of another client is not used.
-    #[must_use]
-    pub fn with_packer(mut self, packer: BatchPacker) -> Self {
-        self.packer = Some(packer);
-        self
     }
 
     /// The delta link a read with `cursor` over `window` (the [`ReadRequest`]'s) resumes from,
     /// to prefetch it ([`DeltaPrefetch`]); `None` when the read would not resume from
     /// the cursor (not ours, or for another window: the read is then a full one).
+    ///
+    /// [`DeltaPrefetch`]: super::prefetch::DeltaPrefetch
     #[must_use]
     pub fn resume_link(cursor: &Cursor, window: &Window) -> Option<String> {
         resume_from(Some(cursor), &effective_window(Some(*window)))
     }
 
-    /// Uses another single-value extended property for the idempotency key (default
-    /// [`LINK_PROPERTY_ID`]).
-    #[must_use]
-    pub fn with_link_property(mut self, property_id: impl Into<String>) -> Self {
-        self.property_id = property_id.into();
-        self
-    }
-
-    /// The mailbox's user id.
-    #[must_use]
-    pub fn user_id(&self) -> &str {
-        &self.user
-    }
-
-    fn error(&self, context: &str, e: Error) -> ProviderError {
-        graph_error(&format!("{context} (mailbox {})", self.user), e)
-    }
-
     fn remote(&self, event: &models::Event) -> Result<Remote<Event>, MapError> {
-        let mut r = event_remote(event, &self.property_id)?;
+        let mut r = event_remote(event, self.mailbox.property_id())?;
         r.item = r.item.normalized();
         Ok(r)
     }
@@ -150,8 +107,8 @@ impl GraphCalendar {
     /// events at the mailbox's midnight, so an unpadded window can drop them at its edges.
     async fn full_round(&self, window: &Window) -> Result<DeltaRound<models::Event>, Error> {
         let pad = chrono::Duration::days(1);
-        self.client
-            .events(&self.user)
+        self.mailbox
+            .events()
             .delta_full(window.start - pad, window.end + pad)
             .await
     }
@@ -164,38 +121,26 @@ impl GraphCalendar {
         completeness: Completeness,
         window: &Window,
     ) -> Result<SideRead<Event>, ProviderError> {
-        let mut order: Vec<String> = Vec::new();
-        let mut latest: HashMap<String, Option<models::Event>> = HashMap::new();
-        for ev in round.items {
-            let Some(id) = ev.id.clone() else {
-                tracing::warn!(mailbox = %self.user, "a delta item without an id was ignored");
-                continue;
-            };
-            if !latest.contains_key(&id) {
-                order.push(id.clone());
-            }
-            latest.insert(id, (!ev.is_removed()).then_some(ev));
-        }
         let mut read = SideRead::complete(Vec::new());
         read.completeness = completeness;
         let mut masters: HashMap<String, Option<models::Event>> = HashMap::new();
-        for id in order {
-            let Some(entry) = latest.remove(&id) else {
-                continue;
-            };
-            let rid = match RemoteId::new(id.clone()) {
+        for (id, ev) in self
+            .mailbox
+            .last_copies(round.items, |ev| ev.id.as_ref(), "a delta item")
+        {
+            let rid = match RemoteId::new(id) {
                 Ok(r) => r,
                 Err(e) => {
-                    tracing::warn!(mailbox = %self.user, error = %e, "an unusable event id was ignored");
+                    tracing::warn!(mailbox = %self.mailbox.user(), error = %e, "an unusable event id was ignored");
                     continue;
                 }
             };
-            let Some(ev) = entry else {
+            if ev.is_removed() {
                 if completeness == Completeness::Delta {
                     read.deleted.push(rid);
                 }
                 continue;
-            };
+            }
             if ev.kind == Some(EventType::SeriesMaster) {
                 // Not an item of the view: its occurrences are.
                 continue;
@@ -254,10 +199,10 @@ impl GraphCalendar {
             return Ok(Err("a sparse occurrence without a series master id".into()));
         };
         if !masters.contains_key(&master_id) {
-            let master = match self.client.events(&self.user).get(&master_id).await {
+            let master = match self.mailbox.events().get(&master_id).await {
                 Ok(m) => Some(m),
                 Err(e) if e.is_not_found() => None,
-                Err(e) => return Err(self.error("reading a series master", e)),
+                Err(e) => return Err(self.mailbox.error("reading a series master", e)),
             };
             masters.insert(master_id.clone(), master);
         }
@@ -387,39 +332,35 @@ impl ReadSide<Event> for GraphCalendar {
             return Ok(SideRead::complete(Vec::new()));
         }
         if let Some(link) = resume_from(request.cursor.as_ref(), &window) {
-            let events = self.client.events(&self.user);
-            let round = match self.prefetch.as_ref().and_then(|p| p.take(&link)) {
-                Some(body) => {
-                    tracing::debug!(mailbox = %self.user, "calendar changes: the prefetched first page");
-                    match Page::from_value(body, "GET /users/{id}/calendarView/delta link ($batch)")
-                    {
-                        Ok(first) => events.delta_resume_from(first).await,
-                        Err(e) => Err(e),
-                    }
-                }
-                None => events.delta_resume(&link).await,
-            };
-            match round {
-                Ok(round) => return self.assemble(round, Completeness::Delta, &window).await,
-                Err(e) if e.is_delta_expired() || matches!(e, Error::InvalidRequest(_)) => {
-                    tracing::info!(mailbox = %self.user, error = %e, "delta cursor unusable: full re-read");
-                }
-                Err(e) => return Err(self.error("reading calendar changes", e)),
+            let events = self.mailbox.events();
+            let resumed = self
+                .mailbox
+                .resume(
+                    &link,
+                    "GET /users/{id}/calendarView/delta link ($batch)",
+                    "calendar changes",
+                    |first| events.delta_resume_from(first),
+                    || events.delta_resume(&link),
+                )
+                .await
+                .map_err(|e| self.mailbox.error("reading calendar changes", e))?;
+            if let Some(round) = resumed {
+                return self.assemble(round, Completeness::Delta, &window).await;
             }
         }
         let round = self
             .full_round(&window)
             .await
-            .map_err(|e| self.error("reading the calendar", e))?;
+            .map_err(|e| self.mailbox.error("reading the calendar", e))?;
         let completeness = Completeness::Complete;
         self.assemble(round, completeness, &window).await
     }
 
     async fn get(&self, id: &RemoteId) -> Result<Option<Remote<Event>>, ProviderError> {
         match self
-            .client
-            .events(&self.user)
-            .get_with_property(id.as_str(), &self.property_id)
+            .mailbox
+            .events()
+            .get_with_property(id.as_str(), self.mailbox.property_id())
             .await
         {
             // A series master is not an item of the view (its occurrences are): a single
@@ -429,7 +370,7 @@ impl ReadSide<Event> for GraphCalendar {
                 ProviderError::with_source(ErrorKind::Invalid, format!("event {id}"), e)
             }),
             Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(self.error(&format!("reading event {id}"), e)),
+            Err(e) => Err(self.mailbox.error(&format!("reading event {id}"), e)),
         }
     }
 }
@@ -442,23 +383,10 @@ impl WriteSide<Event> for GraphCalendar {
         key: &IdempotencyKey,
     ) -> Result<Written<Event>, ProviderError> {
         let mut body = event_from_core(item, !item.attendees.is_empty());
-        body.single_value_extended_properties = Some(vec![link_property(&self.property_id, key)]);
-        match self
-            .client
-            .events(&self.user)
-            .create(&body, key.as_str())
-            .await
-        {
+        body.single_value_extended_properties = Some(self.mailbox.link(key));
+        match self.mailbox.events().create(&body, key.as_str()).await {
             Ok(created) => self.written(&created, item),
-            Err(e) if maybe_landed(&e) => Err(ProviderError::with_source(
-                ErrorKind::Interrupted,
-                format!(
-                    "creating an event (mailbox {}): no answer, it may exist",
-                    self.user
-                ),
-                e,
-            )),
-            Err(e) => Err(self.error("creating an event", e)),
+            Err(e) => Err(self.mailbox.create_error("an event", e)),
         }
     }
 
@@ -474,36 +402,23 @@ impl WriteSide<Event> for GraphCalendar {
         &self,
         items: &[(&Event, &IdempotencyKey)],
     ) -> Vec<Result<Written<Event>, ProviderError>> {
-        let events = self.client.events(&self.user);
-        let context = format!("creating an event (mailbox {})", self.user);
-        let mut writes = Vec::with_capacity(items.len());
-        let mut settled = Vec::with_capacity(items.len());
+        let events = self.mailbox.events();
+        let context = format!("creating an event (mailbox {})", self.mailbox.user());
+        let mut writes =
+            BatchWrites::new(items.len(), "POST /users/{id}/events", WriteKind::Create);
         for (item, key) in items {
             let mut body = event_from_core(item, !item.attendees.is_empty());
-            body.single_value_extended_properties =
-                Some(vec![link_property(&self.property_id, key)]);
-            match events.create_in_batch("", &body, key.as_str()) {
-                Ok(request) => {
-                    writes.push(BatchWrite {
-                        request,
-                        context: context.clone(),
-                    });
-                    settled.push(None);
-                }
-                Err(e) => settled.push(Some(Err(self.error("creating an event", e)))),
-            }
+            body.single_value_extended_properties = Some(self.mailbox.link(key));
+            let request = events
+                .create_in_batch("", &body, key.as_str())
+                .map_err(|e| self.mailbox.error("creating an event", e));
+            writes.push(request, context.clone());
         }
-        let answers = batch_write(
-            &self.client,
-            self.packer.as_ref(),
-            writes,
-            "POST /users/{id}/events",
-            WriteKind::Create,
-        )
-        .await;
-        batch_results(settled, answers, |i, ev: models::Event| {
-            self.written(&ev, items[i].0)
-        })
+        writes
+            .send(&self.mailbox, |i, ev: models::Event| {
+                self.written(&ev, items[i].0)
+            })
+            .await
     }
 
     async fn update(
@@ -514,12 +429,12 @@ impl WriteSide<Event> for GraphCalendar {
         expected: Option<&Version>,
     ) -> Result<Written<Event>, ProviderError> {
         let patch = event_patch(item, changed);
-        let events = self.client.events(&self.user);
+        let events = self.mailbox.events();
         if patch_is_empty(&patch) {
             // Nothing Graph holds changed: check the version and answer what is there.
             let current = match events.get(id.as_str()).await {
                 Ok(ev) => ev,
-                Err(e) => return Err(self.error(&format!("reading event {id}"), e)),
+                Err(e) => return Err(self.mailbox.error(&format!("reading event {id}"), e)),
             };
             let written = self.written(&current, item)?;
             if let Some(expected) = expected {
@@ -537,7 +452,7 @@ impl WriteSide<Event> for GraphCalendar {
             .await
         {
             Ok(ev) => self.written(&ev, item),
-            Err(e) => Err(self.error(&format!("updating event {id}"), e)),
+            Err(e) => Err(self.mailbox.error(&format!("updating event {id}"), e)),
         }
     }
 
@@ -555,52 +470,42 @@ impl WriteSide<Event> for GraphCalendar {
         &self,
         items: &[UpdateRequest<'_, Event>],
     ) -> Vec<Result<Written<Event>, ProviderError>> {
-        let events = self.client.events(&self.user);
-        let mut writes = Vec::with_capacity(items.len());
-        let mut settled = Vec::with_capacity(items.len());
+        let events = self.mailbox.events();
+        let mut writes = BatchWrites::new(
+            items.len(),
+            "PATCH /users/{id}/events/{id}",
+            WriteKind::Update,
+        );
         for u in items {
             let patch = event_patch(u.item, u.changed);
             if patch_is_empty(&patch) {
-                settled.push(Some(self.update(u.id, u.item, u.changed, u.expected).await));
+                writes.settle(self.update(u.id, u.item, u.changed, u.expected).await);
                 continue;
             }
             let context = format!("updating event {}", u.id);
-            match events.update_in_batch("", u.id.as_str(), &patch, &update_etag(u.expected)) {
-                Ok(request) => {
-                    writes.push(BatchWrite {
-                        request,
-                        context: format!("{context} (mailbox {})", self.user),
-                    });
-                    settled.push(None);
-                }
-                Err(e) => settled.push(Some(Err(self.error(&context, e)))),
-            }
+            let request = events
+                .update_in_batch("", u.id.as_str(), &patch, &update_etag(u.expected))
+                .map_err(|e| self.mailbox.error(&context, e));
+            writes.push(
+                request,
+                format!("{context} (mailbox {})", self.mailbox.user()),
+            );
         }
-        let answers = batch_write(
-            &self.client,
-            self.packer.as_ref(),
-            writes,
-            "PATCH /users/{id}/events/{id}",
-            WriteKind::Update,
-        )
-        .await;
-        batch_results(settled, answers, |i, ev: models::Event| {
-            self.written(&ev, items[i].item)
-        })
+        writes
+            .send(&self.mailbox, |i, ev: models::Event| {
+                self.written(&ev, items[i].item)
+            })
+            .await
     }
 
     async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError> {
         let etag = expected.map(|v| if_match(v.as_str()));
-        match self
-            .client
-            .events(&self.user)
+        let answer = self
+            .mailbox
+            .events()
             .delete(id.as_str(), etag.as_deref())
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(self.error(&format!("deleting event {id}"), e)),
-        }
+            .await;
+        self.mailbox.deleted("event", id, answer)
     }
 
     async fn find_by_key(
@@ -608,11 +513,11 @@ impl WriteSide<Event> for GraphCalendar {
         key: &IdempotencyKey,
     ) -> Result<Option<Remote<Event>>, ProviderError> {
         let found = self
-            .client
-            .events(&self.user)
-            .find_by_extended_property(&self.property_id, key.as_str())
+            .mailbox
+            .events()
+            .find_by_extended_property(self.mailbox.property_id(), key.as_str())
             .await
-            .map_err(|e| self.error("looking an event up by its sync key", e))?;
+            .map_err(|e| self.mailbox.error("looking an event up by its sync key", e))?;
         let Some(ev) = found
             .into_iter()
             .find(|e| e.kind != Some(EventType::SeriesMaster))
@@ -622,9 +527,7 @@ impl WriteSide<Event> for GraphCalendar {
         let mut r = self
             .remote(&ev)
             .map_err(|e| ProviderError::with_source(ErrorKind::Invalid, "event found by key", e))?;
-        if r.key.is_none() {
-            r.key = Some(key.clone());
-        }
+        r.key.get_or_insert_with(|| key.clone());
         Ok(Some(r))
     }
 }
@@ -633,12 +536,16 @@ impl WriteSide<Event> for GraphCalendar {
 mod tests {
     use super::*;
 
-    #[test]
-    fn cursors_carry_their_window() {
-        let w = Window {
+    fn january_2030() -> Window {
+        Window {
             start: Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap(),
             end: Utc.with_ymd_and_hms(2030, 2, 1, 0, 0, 0).unwrap(),
-        };
+        }
+    }
+
+    #[test]
+    fn cursors_carry_their_window() {
+        let w = january_2030();
         let link = "https://graph.microsoft.com/v1.0/users/x/calendarView/delta?$deltatoken=a;b";
         let c = encode_cursor(&w, link).expect("fits");
         assert_eq!(decode_cursor(&c), Some((w, link.to_owned())));
@@ -652,10 +559,7 @@ mod tests {
 
     #[test]
     fn reads_resume_only_from_their_own_window() {
-        let w = Window {
-            start: Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap(),
-            end: Utc.with_ymd_and_hms(2030, 2, 1, 0, 0, 0).unwrap(),
-        };
+        let w = january_2030();
         let link = "https://graph.microsoft.com/v1.0/users/x/calendarView/delta?$deltatoken=t";
         let c = encode_cursor(&w, link).expect("fits");
         assert_eq!(GraphCalendar::resume_link(&c, &w), Some(link.to_owned()));

@@ -10,14 +10,12 @@ use sync_core::{
 use tokio::sync::Mutex;
 
 use super::batch_send::WriteKind;
-use super::batch_write::{BatchWrite, batch_results, batch_write};
+use super::batch_write::BatchWrites;
 use super::contact_map::{contact_from_core, contact_remote};
-use super::error::{graph_error, maybe_landed};
-use super::keys::{LINK_PROPERTY_ID, if_match, link_property};
-use super::packer::BatchPacker;
-use super::prefetch::DeltaPrefetch;
+use super::keys::if_match;
+use super::mailbox::{Mailbox, mailbox_side_methods};
 use crate::client::models::{self, BatchRequest};
-use crate::client::{Client, DeltaRound, Error, Page};
+use crate::client::{Client, DeltaRound, Error};
 
 /// Version tag of the cursor encoding (`gc1c;<folder id>;<deltaLink>`).
 const CURSOR_TAG: &str = "gc1c";
@@ -43,6 +41,12 @@ fn decode_cursor(cursor: &Cursor) -> Option<(String, String)> {
     Some((folder, link.to_owned()))
 }
 
+/// A contact as a `$batch` sub-request's body.
+fn encode(body: &models::Contact) -> Result<serde_json::Value, ProviderError> {
+    serde_json::to_value(body)
+        .map_err(|e| ProviderError::with_source(ErrorKind::Invalid, "encoding a contact", e))
+}
+
 /// One member's dedicated Outlook contact folder, as the target of the one-way contact sync
 /// ([`ReadSide`] + [`WriteSide`] of [`Contact`]).
 ///
@@ -64,81 +68,37 @@ fn decode_cursor(cursor: &Cursor) -> Option<(String, String)> {
 /// [`WriteSide::create_many`] and [`WriteSide::update_many`] are one `$batch` per 20, or, with a
 /// packer ([`GraphContacts::with_packer`]), share full `$batch` requests of 20 with the
 /// batched writes of all the sides using it.
+///
+/// [`LINK_PROPERTY_ID`]: super::keys::LINK_PROPERTY_ID
 #[derive(Debug)]
 pub struct GraphContacts {
-    client: Client,
-    user: String,
+    mailbox: Mailbox,
     folder_name: String,
-    property_id: String,
     folder: Mutex<Option<String>>,
-    prefetch: Option<DeltaPrefetch>,
-    packer: Option<BatchPacker>,
 }
+
+mailbox_side_methods!(GraphContacts);
 
 impl GraphContacts {
     /// The contact folder named `folder_name` of the user `user_id` (found or created).
     #[must_use]
     pub fn new(client: Client, user_id: impl Into<String>, folder_name: impl Into<String>) -> Self {
         Self {
-            client,
-            user: user_id.into(),
+            mailbox: Mailbox::new(client, user_id.into()),
             folder_name: folder_name.into(),
-            property_id: LINK_PROPERTY_ID.to_owned(),
             folder: Mutex::new(None),
-            prefetch: None,
-            packer: None,
         }
-    }
-
-    /// Reads resume from a page of `prefetch` when it holds the stored delta link's first
-    /// page (taken once), instead of requesting it: the page is parsed as strictly as a
-    /// direct answer (a malformed one fails the read) and the round goes on with its next
-    /// links. A link the prefetch does not hold is requested as usual (an expired token, a
-    /// folder gone: handled as without a prefetch).
-    #[must_use]
-    pub fn with_prefetch(mut self, prefetch: DeltaPrefetch) -> Self {
-        self.prefetch = Some(prefetch);
-        self
-    }
-
-    /// Sends the writes of [`WriteSide::create_many`] and [`WriteSide::update_many`] through
-    /// `packer`, packed with the batched writes of the tenant's other sides (any mailbox) into
-    /// full `$batch` requests of 20, instead of cutting this call's own batches. Each write
-    /// gets the result it would get without the packer; a partly filled batch waits at most
-    /// the packer's linger for others' writes. Creates (no `transactionId`) are packed only
-    /// with other such creates. The packer must send with this side's client (a clone of
-    /// it); a packer of another client is not used.
-    #[must_use]
-    pub fn with_packer(mut self, packer: BatchPacker) -> Self {
-        self.packer = Some(packer);
-        self
     }
 
     /// The delta link a read with `cursor` resumes from, to prefetch it
     /// ([`DeltaPrefetch`]); `None` for a cursor that is not ours (the read is then a
     /// full one). The cursor names the folder, which a new side adopts; a side that already
     /// knows another folder (it was found again since) reads that one in full instead.
+    ///
+    /// [`DeltaPrefetch`]: super::prefetch::DeltaPrefetch
     #[must_use]
     pub fn resume_link(cursor: &Cursor) -> Option<String> {
         decode_cursor(cursor).map(|(_, link)| link)
-    }
-
-    /// Uses another single-value extended property for the idempotency key (default
-    /// [`LINK_PROPERTY_ID`]).
-    #[must_use]
-    pub fn with_link_property(mut self, property_id: impl Into<String>) -> Self {
-        self.property_id = property_id.into();
-        self
-    }
-
-    /// The mailbox's user id.
-    #[must_use]
-    pub fn user_id(&self) -> &str {
-        &self.user
-    }
-
-    fn error(&self, context: &str, e: Error) -> ProviderError {
-        graph_error(&format!("{context} (mailbox {})", self.user), e)
     }
 
     /// The folder's id, found or created on first use.
@@ -148,12 +108,13 @@ impl GraphContacts {
             return Ok(id.clone());
         }
         let folder = self
-            .client
-            .contacts(&self.user)
+            .mailbox
+            .contacts()
             .ensure_folder(&self.folder_name)
             .await
             .map_err(|e| {
-                self.error(&format!("opening contact folder {:?}", self.folder_name), e)
+                self.mailbox
+                    .error(&format!("opening contact folder {:?}", self.folder_name), e)
             })?;
         let id = folder.id.ok_or_else(|| {
             ProviderError::new(
@@ -178,7 +139,7 @@ impl GraphContacts {
     }
 
     fn remote(&self, c: &models::Contact) -> Result<Remote<Contact>, ProviderError> {
-        contact_remote(c, &self.property_id)
+        contact_remote(c, self.mailbox.property_id())
             .map_err(|e| ProviderError::with_source(ErrorKind::Invalid, "contact", e))
     }
 
@@ -196,31 +157,24 @@ impl GraphContacts {
         folder: &str,
         cursor: Option<&Cursor>,
     ) -> Result<(DeltaRound<models::Contact>, Completeness), Error> {
-        let contacts = self.client.contacts(&self.user);
+        let contacts = self.mailbox.contacts();
         let link = cursor
             .and_then(decode_cursor)
             .filter(|(f, _)| f == folder)
             .map(|(_, link)| link);
         if let Some(link) = link {
-            let round = match self.prefetch.as_ref().and_then(|p| p.take(&link)) {
-                Some(body) => {
-                    tracing::debug!(mailbox = %self.user, "contact changes: the prefetched first page");
-                    match Page::from_value(
-                        body,
-                        "GET /users/{id}/contactFolders/{id}/contacts/delta link ($batch)",
-                    ) {
-                        Ok(first) => contacts.delta_round_from(first).await,
-                        Err(e) => Err(e),
-                    }
-                }
-                None => contacts.delta_round(folder, Some(&link)).await,
-            };
-            match round {
-                Ok(r) => return Ok((r, Completeness::Delta)),
-                Err(e) if e.is_delta_expired() || matches!(e, Error::InvalidRequest(_)) => {
-                    tracing::info!(mailbox = %self.user, error = %e, "contacts delta cursor unusable: full re-read");
-                }
-                Err(e) => return Err(e),
+            let resumed = self
+                .mailbox
+                .resume(
+                    &link,
+                    "GET /users/{id}/contactFolders/{id}/contacts/delta link ($batch)",
+                    "contact changes",
+                    |first| contacts.delta_round_from(first),
+                    || contacts.delta_round(folder, Some(&link)),
+                )
+                .await?;
+            if let Some(round) = resumed {
+                return Ok((round, Completeness::Delta));
             }
         }
         Ok((
@@ -254,29 +208,16 @@ impl ReadSide<Contact> for GraphContacts {
                 folder = self.folder().await?;
                 self.round(&folder, None)
                     .await
-                    .map_err(|e| self.error("reading contacts", e))?
+                    .map_err(|e| self.mailbox.error("reading contacts", e))?
             }
-            Err(e) => return Err(self.error("reading contacts", e)),
+            Err(e) => return Err(self.mailbox.error("reading contacts", e)),
         };
         let mut read = SideRead::complete(Vec::new());
         read.completeness = completeness;
-        let mut order: Vec<String> = Vec::new();
-        let mut latest: std::collections::HashMap<String, models::Contact> =
-            std::collections::HashMap::new();
-        for c in round.items {
-            let Some(id) = c.id.clone() else {
-                tracing::warn!(mailbox = %self.user, "a contact without an id was ignored");
-                continue;
-            };
-            if !latest.contains_key(&id) {
-                order.push(id.clone());
-            }
-            latest.insert(id, c);
-        }
-        for id in order {
-            let Some(c) = latest.remove(&id) else {
-                continue;
-            };
+        for (id, c) in self
+            .mailbox
+            .last_copies(round.items, |c| c.id.as_ref(), "a contact")
+        {
             let Ok(rid) = RemoteId::new(id) else { continue };
             if c.is_removed() {
                 if completeness == Completeness::Delta {
@@ -284,7 +225,7 @@ impl ReadSide<Contact> for GraphContacts {
                 }
                 continue;
             }
-            match contact_remote(&c, &self.property_id) {
+            match contact_remote(&c, self.mailbox.property_id()) {
                 Ok(r) => read.items.push(r),
                 Err(e) => read.unreadable.push((rid, e.to_string())),
             }
@@ -295,9 +236,9 @@ impl ReadSide<Contact> for GraphContacts {
 
     async fn get(&self, id: &RemoteId) -> Result<Option<Remote<Contact>>, ProviderError> {
         match self
-            .client
-            .contacts(&self.user)
-            .get_with_property(id.as_str(), &self.property_id)
+            .mailbox
+            .contacts()
+            .get_with_property(id.as_str(), self.mailbox.property_id())
             .await
         {
             Ok(c) => {
@@ -309,7 +250,7 @@ impl ReadSide<Contact> for GraphContacts {
                 self.remote(&c).map(Some)
             }
             Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(self.error(&format!("reading contact {id}"), e)),
+            Err(e) => Err(self.mailbox.error(&format!("reading contact {id}"), e)),
         }
     }
 }
@@ -323,23 +264,10 @@ impl WriteSide<Contact> for GraphContacts {
     ) -> Result<Written<Contact>, ProviderError> {
         let folder = self.folder().await?;
         let mut body = contact_from_core(item).contact;
-        body.single_value_extended_properties = Some(vec![link_property(&self.property_id, key)]);
-        match self
-            .client
-            .contacts(&self.user)
-            .create(&folder, &body)
-            .await
-        {
+        body.single_value_extended_properties = Some(self.mailbox.link(key));
+        match self.mailbox.contacts().create(&folder, &body).await {
             Ok(c) => self.written(&c),
-            Err(e) if maybe_landed(&e) => Err(ProviderError::with_source(
-                ErrorKind::Interrupted,
-                format!(
-                    "creating a contact (mailbox {}): no answer, it may exist",
-                    self.user
-                ),
-                e,
-            )),
-            Err(e) => Err(self.error("creating a contact", e)),
+            Err(e) => Err(self.mailbox.create_error("a contact", e)),
         }
     }
 
@@ -366,40 +294,25 @@ impl WriteSide<Contact> for GraphContacts {
         };
         let url = format!(
             "/users/{}/contactFolders/{}/contacts",
-            crate::client::encode_segment(&self.user),
+            crate::client::encode_segment(self.mailbox.user()),
             crate::client::encode_segment(&folder)
         );
-        let context = format!("creating a contact (mailbox {})", self.user);
-        let mut writes = Vec::with_capacity(items.len());
-        let mut settled = Vec::with_capacity(items.len());
-        for (item, key) in items {
-            let mut body = contact_from_core(item).contact;
-            body.single_value_extended_properties =
-                Some(vec![link_property(&self.property_id, key)]);
-            match serde_json::to_value(&body) {
-                Ok(v) => {
-                    writes.push(BatchWrite {
-                        request: BatchRequest::new("", "POST", url.clone()).with_json(v),
-                        context: context.clone(),
-                    });
-                    settled.push(None);
-                }
-                Err(e) => settled.push(Some(Err(ProviderError::with_source(
-                    ErrorKind::Invalid,
-                    "encoding a contact",
-                    e,
-                )))),
-            }
-        }
-        let answers = batch_write(
-            &self.client,
-            self.packer.as_ref(),
-            writes,
+        let context = format!("creating a contact (mailbox {})", self.mailbox.user());
+        let mut writes = BatchWrites::new(
+            items.len(),
             "POST /users/{id}/contactFolders/{id}/contacts",
             WriteKind::Create,
-        )
-        .await;
-        batch_results(settled, answers, |_, c: models::Contact| self.written(&c))
+        );
+        for (item, key) in items {
+            let mut body = contact_from_core(item).contact;
+            body.single_value_extended_properties = Some(self.mailbox.link(key));
+            let request =
+                encode(&body).map(|v| BatchRequest::new("", "POST", url.clone()).with_json(v));
+            writes.push(request, context.clone());
+        }
+        writes
+            .send(&self.mailbox, |_, c: models::Contact| self.written(&c))
+            .await
     }
 
     async fn update(
@@ -413,13 +326,13 @@ impl WriteSide<Contact> for GraphContacts {
         let body = contact_from_core(item).contact;
         let etag = expected.map(|v| if_match(v.as_str()));
         match self
-            .client
-            .contacts(&self.user)
+            .mailbox
+            .contacts()
             .update(id.as_str(), &body, etag.as_deref())
             .await
         {
             Ok(c) => self.written(&c),
-            Err(e) => Err(self.error(&format!("updating contact {id}"), e)),
+            Err(e) => Err(self.mailbox.error(&format!("updating contact {id}"), e)),
         }
     }
 
@@ -431,56 +344,44 @@ impl WriteSide<Contact> for GraphContacts {
         &self,
         items: &[UpdateRequest<'_, Contact>],
     ) -> Vec<Result<Written<Contact>, ProviderError>> {
-        let mut writes = Vec::with_capacity(items.len());
-        let mut settled = Vec::with_capacity(items.len());
-        for u in items {
-            match serde_json::to_value(contact_from_core(u.item).contact) {
-                Ok(body) => {
-                    let url = format!(
-                        "/users/{}/contacts/{}",
-                        crate::client::encode_segment(&self.user),
-                        crate::client::encode_segment(u.id.as_str())
-                    );
-                    let mut request = BatchRequest::new("", "PATCH", url).with_json(body);
-                    if let Some(v) = u.expected {
-                        request = request.with_header("If-Match", &if_match(v.as_str()));
-                    }
-                    writes.push(BatchWrite {
-                        request,
-                        context: format!("updating contact {} (mailbox {})", u.id, self.user),
-                    });
-                    settled.push(None);
-                }
-                Err(e) => settled.push(Some(Err(ProviderError::with_source(
-                    ErrorKind::Invalid,
-                    "encoding a contact",
-                    e,
-                )))),
-            }
-        }
-        let answers = batch_write(
-            &self.client,
-            self.packer.as_ref(),
-            writes,
+        let mut writes = BatchWrites::new(
+            items.len(),
             "PATCH /users/{id}/contacts/{id}",
             WriteKind::Update,
-        )
-        .await;
-        batch_results(settled, answers, |_, c: models::Contact| self.written(&c))
+        );
+        for u in items {
+            let request = encode(&contact_from_core(u.item).contact).map(|body| {
+                let url = format!(
+                    "/users/{}/contacts/{}",
+                    crate::client::encode_segment(self.mailbox.user()),
+                    crate::client::encode_segment(u.id.as_str())
+                );
+                let request = BatchRequest::new("", "PATCH", url).with_json(body);
+                match u.expected {
+                    Some(v) => request.with_header("If-Match", &if_match(v.as_str())),
+                    None => request,
+                }
+            });
+            let context = format!(
+                "updating contact {} (mailbox {})",
+                u.id,
+                self.mailbox.user()
+            );
+            writes.push(request, context);
+        }
+        writes
+            .send(&self.mailbox, |_, c: models::Contact| self.written(&c))
+            .await
     }
 
     async fn delete(&self, id: &RemoteId, expected: Option<&Version>) -> Result<(), ProviderError> {
         let etag = expected.map(|v| if_match(v.as_str()));
-        match self
-            .client
-            .contacts(&self.user)
+        let answer = self
+            .mailbox
+            .contacts()
             .delete(id.as_str(), etag.as_deref())
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(self.error(&format!("deleting contact {id}"), e)),
-        }
+            .await;
+        self.mailbox.deleted("contact", id, answer)
     }
 
     async fn find_by_key(
@@ -489,18 +390,19 @@ impl WriteSide<Contact> for GraphContacts {
     ) -> Result<Option<Remote<Contact>>, ProviderError> {
         let folder = self.folder().await?;
         let found = self
-            .client
-            .contacts(&self.user)
-            .find_by_extended_property(&folder, &self.property_id, key.as_str())
+            .mailbox
+            .contacts()
+            .find_by_extended_property(&folder, self.mailbox.property_id(), key.as_str())
             .await
-            .map_err(|e| self.error("looking a contact up by its sync key", e))?;
+            .map_err(|e| {
+                self.mailbox
+                    .error("looking a contact up by its sync key", e)
+            })?;
         let Some(c) = found.into_iter().next() else {
             return Ok(None);
         };
         let mut r = self.remote(&c)?;
-        if r.key.is_none() {
-            r.key = Some(key.clone());
-        }
+        r.key.get_or_insert_with(|| key.clone());
         Ok(Some(r))
     }
 }

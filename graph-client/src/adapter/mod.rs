@@ -30,6 +30,7 @@
 //! | `contact_map.rs` | Graph contact ⇄ core contact: [`contact_from_core`] ([`MappedContact`]), [`contact_to_core`] |
 //! | `calendar.rs` | [`GraphCalendar`]: a member's default calendar as the engine's side |
 //! | `contacts.rs` | [`GraphContacts`]: a member's contact folder as the engine's side |
+//! | `mailbox.rs` | what both sides share: the client, mailbox, link property, prefetch and packer, and their builder methods |
 //! | `batch_write.rs` | a side's batched writes, each read as its single write would be |
 //! | `batch_send.rs` | one `$batch` of writes on the wire, transient update failures sent again |
 //! | `packer.rs` | [`BatchPacker`]: a tenant's batched writes packed into full `$batch` requests |
@@ -44,6 +45,7 @@ mod contacts;
 mod error;
 mod event_map;
 mod keys;
+mod mailbox;
 mod packer;
 mod prefetch;
 mod tenant;

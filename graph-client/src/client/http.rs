@@ -5,8 +5,11 @@
 
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
+
 use super::error::{Error, Result};
-use super::transport::Transport;
+use super::page::Page;
+use super::transport::{Request, Transport};
 
 #[derive(Debug)]
 struct Inner {
@@ -72,13 +75,22 @@ impl Client {
     pub(crate) fn transport(&self) -> &Transport {
         &self.inner.transport
     }
+
+    /// Sends `req` and decodes its answer.
+    pub(crate) async fn send<T: DeserializeOwned>(&self, req: &Request) -> Result<T> {
+        self.transport().send(req).await?.decode()
+    }
+
+    /// Sends `req` and reads its answer as a page (failing closed, see [`Page`]).
+    pub(crate) async fn page<T: DeserializeOwned>(&self, req: &Request) -> Result<Page<T>> {
+        Page::parse(&self.transport().send(req).await?.body, &req.endpoint)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::client::models;
-    use crate::client::page::Page;
 
     #[test]
     fn public_types_are_send_and_sync() {

@@ -74,6 +74,23 @@ impl<T: DeserializeOwned> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    /// The items of this page and of every page after it: each `@odata.nextLink` is read
+    /// with `next`.
+    pub(crate) async fn collect_all<F, Fut>(mut self, mut next: F) -> Result<Vec<T>>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = Result<Page<T>>>,
+    {
+        let mut all = std::mem::take(&mut self.items);
+        while let Some(link) = self.next_link.take() {
+            self = next(link).await?;
+            all.append(&mut self.items);
+        }
+        Ok(all)
+    }
+}
+
 /// The result of a whole delta round: every page's items in order and the delta link to store.
 ///
 /// Items may repeat within a round and be replayed in later rounds; `@removed` items of ids

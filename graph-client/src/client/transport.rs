@@ -70,6 +70,14 @@ impl Request {
         self
     }
 
+    /// `If-Match: etag`, when an ETag is given.
+    pub(crate) fn if_match(self, etag: Option<&str>) -> Self {
+        match etag {
+            Some(etag) => self.header("If-Match", etag),
+            None => self,
+        }
+    }
+
     pub(crate) fn json<T: serde::Serialize>(mut self, body: &T) -> Result<Self> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| Error::InvalidRequest(format!("body could not be serialized: {e}")))?;

@@ -223,13 +223,8 @@ impl SeriesSeed {
         count: u32,
     ) -> Self {
         Self {
-            subject: subject.to_owned(),
-            first_start,
-            duration,
             weekly: Some(days.to_vec()),
-            interval: 1,
-            count,
-            zone: "UTC".to_owned(),
+            ..Self::daily(subject, first_start, duration, count)
         }
     }
 

@@ -170,6 +170,16 @@ impl SingleValueExtendedProperty {
     }
 }
 
+/// Extended property ids: the type and GUID compare case-insensitively, the name exactly
+/// (Graph matches the `Name` part case-sensitively).
+#[must_use]
+pub fn property_ids_match(a: &str, b: &str) -> bool {
+    match (a.split_once(" Name "), b.split_once(" Name ")) {
+        (Some((pa, na)), Some((pb, nb))) => pa.eq_ignore_ascii_case(pb) && na == nb,
+        _ => a.eq_ignore_ascii_case(b),
+    }
+}
+
 /// The `@removed` marker of a delta item.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[non_exhaustive]
@@ -178,3 +188,28 @@ pub struct Removed {
     #[serde(default)]
     pub reason: String,
 }
+
+/// The methods of an item that carries extended properties (`single_value_extended_properties`)
+/// and can be a delta's `@removed` marker (`removed`): events and contacts.
+macro_rules! item_methods {
+    ($item:ident) => {
+        impl $item {
+            /// The value of the extended property `id`, if the response carried it.
+            #[must_use]
+            pub fn extended_property(&self, id: &str) -> Option<&str> {
+                self.single_value_extended_properties
+                    .as_deref()?
+                    .iter()
+                    .find(|p| $crate::client::models::common::property_ids_match(&p.id, id))
+                    .map(|p| p.value.as_str())
+            }
+
+            /// Whether this delta item is an `@removed` marker.
+            #[must_use]
+            pub fn is_removed(&self) -> bool {
+                self.removed.is_some()
+            }
+        }
+    };
+}
+pub(crate) use item_methods;

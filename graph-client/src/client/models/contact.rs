@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{EmailAddress, PhysicalAddress, Removed, SingleValueExtendedProperty};
+use super::common::{
+    EmailAddress, PhysicalAddress, Removed, SingleValueExtendedProperty, item_methods,
+};
 
 /// Graph accepts at most this many `emailAddresses` on a contact (undocumented cap; more is a 400).
 pub const MAX_CONTACT_EMAILS: usize = 3;
@@ -92,23 +94,7 @@ pub struct Contact {
     pub removed: Option<Removed>,
 }
 
-impl Contact {
-    /// The value of the extended property `id`, if the response carried it.
-    #[must_use]
-    pub fn extended_property(&self, id: &str) -> Option<&str> {
-        self.single_value_extended_properties
-            .as_deref()?
-            .iter()
-            .find(|p| super::event::property_ids_match(&p.id, id))
-            .map(|p| p.value.as_str())
-    }
-
-    /// Whether this delta item is an `@removed` marker.
-    #[must_use]
-    pub fn is_removed(&self) -> bool {
-        self.removed.is_some()
-    }
-}
+item_methods!(Contact);
 
 /// A contact folder.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{
     DateTimeTimeZone, EmailAddress, ItemBody, PhysicalAddress, Recipient, Removed,
-    SingleValueExtendedProperty,
+    SingleValueExtendedProperty, item_methods,
 };
 use super::open_enum::open_enum;
 
@@ -377,30 +377,4 @@ pub struct Event {
     pub removed: Option<Removed>,
 }
 
-/// Extended property ids: the type and GUID compare case-insensitively, the name exactly
-/// (Graph matches the `Name` part case-sensitively).
-#[must_use]
-pub fn property_ids_match(a: &str, b: &str) -> bool {
-    match (a.split_once(" Name "), b.split_once(" Name ")) {
-        (Some((pa, na)), Some((pb, nb))) => pa.eq_ignore_ascii_case(pb) && na == nb,
-        _ => a.eq_ignore_ascii_case(b),
-    }
-}
-
-impl Event {
-    /// The value of the extended property `id`, if the response carried it.
-    #[must_use]
-    pub fn extended_property(&self, id: &str) -> Option<&str> {
-        self.single_value_extended_properties
-            .as_deref()?
-            .iter()
-            .find(|p| property_ids_match(&p.id, id))
-            .map(|p| p.value.as_str())
-    }
-
-    /// Whether this delta item is an `@removed` marker.
-    #[must_use]
-    pub fn is_removed(&self) -> bool {
-        self.removed.is_some()
-    }
-}
+item_methods!(Event);

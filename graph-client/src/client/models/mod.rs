@@ -6,7 +6,7 @@
 //!
 //! | file | holds |
 //! | --- | --- |
-//! | `common.rs` | shared shapes: bodies, date-time-zone, addresses, extended properties, errors |
+//! | `common.rs` | shared shapes: bodies, date-time-zone, addresses, extended properties (and [`property_ids_match`]), errors |
 //! | `event.rs` | [`Event`] and its parts (attendees, recurrence, open enums) |
 //! | `contact.rs` | [`Contact`], [`ContactFolder`] and Graph's caps on contacts |
 //! | `directory.rs` | [`Group`], [`User`], [`DirectoryObject`] |
@@ -23,12 +23,12 @@ mod open_enum;
 pub use batch::{BatchRequest, BatchResponse};
 pub use common::{
     BodyType, DateTimeTimeZone, EmailAddress, ErrorBody, ErrorResponse, ItemBody, PhysicalAddress,
-    Recipient, Removed, SingleValueExtendedProperty,
+    Recipient, Removed, SingleValueExtendedProperty, property_ids_match,
 };
 pub use contact::{Contact, ContactFolder, MAX_CONTACT_BUSINESS_PHONES, MAX_CONTACT_EMAILS};
 pub use directory::{DirectoryObject, Group, ODATA_TYPE_GROUP, ODATA_TYPE_USER, User};
 pub use event::{
     Attendee, AttendeeType, DayOfWeek, Event, EventType, Importance, Location, PatternedRecurrence,
     RecurrencePattern, RecurrencePatternType, RecurrenceRange, RecurrenceRangeType, ResponseStatus,
-    ResponseType, Sensitivity, ShowAs, property_ids_match,
+    ResponseType, Sensitivity, ShowAs,
 };

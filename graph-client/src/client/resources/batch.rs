@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
+use super::mailbox::delta_preferences;
 use crate::client::error::{Error, Result};
 use crate::client::http::Client;
 use crate::client::models::batch::{BatchAnswer, BatchEnvelope};
@@ -142,9 +143,9 @@ impl Client {
             .path()
             .to_ascii_lowercase();
         let preferences = if path.ends_with("/calendarview/delta") {
-            super::events::delta_preferences(self)
+            delta_preferences(self, super::events::PREFERENCES)
         } else if path.ends_with("/contacts/delta") {
-            super::contacts::delta_preferences(self)
+            delta_preferences(self, super::contacts::PREFERENCES)
         } else {
             return Err(refuse("not a calendar-view or contacts delta link"));
         };
@@ -158,7 +159,7 @@ impl Client {
         let req = Request::new(Method::POST, url, "POST /$batch")
             .json(&BatchEnvelope { requests })?
             .retry_safe(safe);
-        let answer: BatchAnswer = self.transport().send(&req).await?.decode()?;
+        let answer: BatchAnswer = self.send(&req).await?;
         let wanted: HashSet<&str> = requests.iter().map(|r| r.id.as_str()).collect();
         if let Some(stray) = answer
             .responses

@@ -2,19 +2,21 @@
 
 use reqwest::Method;
 
+use super::mailbox::MailboxScope;
 use super::outcome::DeleteOutcome;
 use crate::client::error::{Error, Result};
 use crate::client::http::Client;
 use crate::client::models::{Contact, ContactFolder};
 use crate::client::page::{DeltaRound, Page};
-use crate::client::transport::Request;
 use crate::client::url::{encode_segment, link_property_query, odata_string, query};
 
-/// The preferences of every contacts delta request besides `IdType` (sent directly or inside
-/// a `$batch`, where the batch adds `IdType`): the page size.
-pub(crate) fn delta_preferences(client: &Client) -> Vec<String> {
-    vec![format!("odata.maxpagesize={}", client.page_size())]
-}
+/// The endpoint of a new contacts delta round.
+const DELTA: &str = "GET /users/{id}/contactFolders/{id}/contacts/delta";
+/// The endpoint of a contacts delta link (a next link or a stored delta link).
+const DELTA_LINK: &str = "GET /users/{id}/contactFolders/{id}/contacts/delta link";
+
+/// The preferences every contacts request carries besides `IdType`: none.
+pub(crate) const PREFERENCES: &[&str] = &[];
 
 impl Client {
     /// Contact endpoints of one mailbox.
@@ -27,38 +29,24 @@ impl Client {
 /// Contact endpoints of one mailbox.
 #[derive(Debug, Clone, Copy)]
 pub struct Contacts<'a> {
-    client: &'a Client,
-    user: &'a str,
+    mailbox: MailboxScope<'a>,
 }
 
 impl<'a> Contacts<'a> {
     pub(crate) fn new(client: &'a Client, user: &'a str) -> Self {
-        Self { client, user }
-    }
-
-    fn base(&self) -> String {
-        self.client
-            .url(&format!("/users/{}", encode_segment(self.user)))
-    }
-
-    fn request(&self, method: Method, url: String, endpoint: &str) -> Request {
-        Request::new(method, url, endpoint).mailbox(self.user)
+        Self {
+            mailbox: MailboxScope::new(client, user, PREFERENCES),
+        }
     }
 
     /// `GET /users/{id}/contactFolders?$filter=displayName eq '{name}'`: the first folder with
     /// that name (folder names are unique regardless of case).
     pub async fn find_folder(&self, display_name: &str) -> Result<Option<ContactFolder>> {
         let filter = format!("displayName eq {}", odata_string(display_name));
-        let url = format!(
-            "{}/contactFolders{}",
-            self.base(),
-            query(&[("$filter", &filter)])
-        );
-        let req = self.request(Method::GET, url, "GET /users/{id}/contactFolders?$filter");
-        let page: Page<ContactFolder> = Page::parse(
-            &self.client.transport().send(&req).await?.body,
-            &req.endpoint,
-        )?;
+        let path = format!("/contactFolders{}", query(&[("$filter", &filter)]));
+        let endpoint = "GET /users/{id}/contactFolders?$filter";
+        let req = self.mailbox.request(Method::GET, &path, endpoint);
+        let page: Page<ContactFolder> = self.mailbox.client.page(&req).await?;
         Ok(page.items.into_iter().find(|f| {
             f.display_name
                 .as_deref()
@@ -68,12 +56,13 @@ impl<'a> Contacts<'a> {
 
     /// `POST /users/{id}/contactFolders {"displayName": name}`.
     pub async fn create_folder(&self, display_name: &str) -> Result<ContactFolder> {
-        let url = format!("{}/contactFolders", self.base());
         let body = serde_json::json!({ "displayName": display_name });
+        let endpoint = "POST /users/{id}/contactFolders";
         let req = self
-            .request(Method::POST, url, "POST /users/{id}/contactFolders")
+            .mailbox
+            .request(Method::POST, "/contactFolders", endpoint)
             .json(&body)?;
-        self.client.transport().send(&req).await?.decode()
+        self.mailbox.client.send(&req).await
     }
 
     /// Finds the folder by display name, or creates it.
@@ -88,19 +77,13 @@ impl<'a> Contacts<'a> {
     /// addresses and 2 business phones; more are refused here, before sending.
     pub async fn create(&self, folder_id: &str, contact: &Contact) -> Result<Contact> {
         check_caps(contact)?;
-        let url = format!(
-            "{}/contactFolders/{}/contacts",
-            self.base(),
-            encode_segment(folder_id)
-        );
+        let path = format!("/contactFolders/{}/contacts", encode_segment(folder_id));
+        let endpoint = "POST /users/{id}/contactFolders/{id}/contacts";
         let req = self
-            .request(
-                Method::POST,
-                url,
-                "POST /users/{id}/contactFolders/{id}/contacts",
-            )
+            .mailbox
+            .request(Method::POST, &path, endpoint)
             .json(contact)?;
-        self.client.transport().send(&req).await?.decode()
+        self.mailbox.client.send(&req).await
     }
 
     /// `PATCH /users/{id}/contacts/{id}`, with `If-Match` when an ETag is given.
@@ -111,25 +94,22 @@ impl<'a> Contacts<'a> {
         etag: Option<&str>,
     ) -> Result<Contact> {
         check_caps(patch)?;
-        let url = format!("{}/contacts/{}", self.base(), encode_segment(contact_id));
-        let mut req = self
-            .request(Method::PATCH, url, "PATCH /users/{id}/contacts/{id}")
-            .json(patch)?;
-        if let Some(etag) = etag {
-            req = req.header("If-Match", etag);
-        }
-        self.client.transport().send(&req).await?.decode()
+        let path = format!("/contacts/{}", encode_segment(contact_id));
+        let endpoint = "PATCH /users/{id}/contacts/{id}";
+        let req = self
+            .mailbox
+            .request(Method::PATCH, &path, endpoint)
+            .json(patch)?
+            .if_match(etag);
+        self.mailbox.client.send(&req).await
     }
 
     /// `DELETE /users/{id}/contacts/{id}`, with `If-Match` when an ETag is given.
     pub async fn delete(&self, contact_id: &str, etag: Option<&str>) -> Result<DeleteOutcome> {
-        let url = format!("{}/contacts/{}", self.base(), encode_segment(contact_id));
-        let mut req = self.request(Method::DELETE, url, "DELETE /users/{id}/contacts/{id}");
-        if let Some(etag) = etag {
-            req = req.header("If-Match", etag);
-        }
-        match self.client.transport().send(&req).await {
-            Ok(_) => Ok(DeleteOutcome::Deleted),
+        let path = format!("/contacts/{}", encode_segment(contact_id));
+        let endpoint = "DELETE /users/{id}/contacts/{id}";
+        match self.mailbox.delete(&path, endpoint, etag).await {
+            Ok(()) => Ok(DeleteOutcome::Deleted),
             Err(e) if e.is_not_found() => Ok(DeleteOutcome::AlreadyGone),
             Err(e) => Err(e),
         }
@@ -138,18 +118,11 @@ impl<'a> Contacts<'a> {
     /// `GET /users/{id}/contacts/{id}?$expand=singleValueExtendedProperties($filter=id eq '{prop}')`:
     /// the contact with the value of one extended property.
     pub async fn get_with_property(&self, contact_id: &str, property_id: &str) -> Result<Contact> {
-        let expand = format!(
-            "singleValueExtendedProperties($filter=id eq {})",
-            odata_string(property_id)
-        );
-        let url = format!(
-            "{}/contacts/{}{}",
-            self.base(),
-            encode_segment(contact_id),
-            query(&[("$expand", &expand)])
-        );
-        let req = self.request(Method::GET, url, "GET /users/{id}/contacts/{id}?$expand");
-        self.client.transport().send(&req).await?.decode()
+        let path = format!("/contacts/{}", encode_segment(contact_id));
+        let endpoint = "GET /users/{id}/contacts/{id}?$expand";
+        self.mailbox
+            .get_with_property(&path, property_id, endpoint)
+            .await
     }
 
     /// `GET /users/{id}/contactFolders/{id}/contacts?$filter=singleValueExtendedProperties/Any(ep: ep/id eq '{prop}' and ep/value eq '{value}')`
@@ -162,61 +135,27 @@ impl<'a> Contacts<'a> {
         value: &str,
     ) -> Result<Vec<Contact>> {
         let (filter, expand) = link_property_query(property_id, value);
-        let url = format!(
-            "{}/contactFolders/{}/contacts{}",
-            self.base(),
+        let path = format!(
+            "/contactFolders/{}/contacts{}",
             encode_segment(folder_id),
             query(&[("$filter", &filter), ("$expand", &expand)])
         );
         let endpoint = "GET /users/{id}/contactFolders/{id}/contacts?$filter";
-        let req = self.request(Method::GET, url, endpoint);
-        let mut page: Page<Contact> = Page::parse(
-            &self.client.transport().send(&req).await?.body,
-            &req.endpoint,
-        )?;
-        let mut all = std::mem::take(&mut page.items);
-        while let Some(link) = page.next_link.take() {
-            let req = self.request(Method::GET, self.client.check_link(&link)?, endpoint);
-            page = Page::parse(
-                &self.client.transport().send(&req).await?.body,
-                &req.endpoint,
-            )?;
-            all.append(&mut page.items);
-        }
-        Ok(all)
-    }
-
-    fn delta_request(&self, url: String, endpoint: &str) -> Request {
-        delta_preferences(self.client)
-            .into_iter()
-            .fold(self.request(Method::GET, url, endpoint), Request::prefer)
+        self.mailbox.all_pages(&path, endpoint, endpoint).await
     }
 
     /// `GET /users/{id}/contactFolders/{id}/contacts/delta`: first page of a new round.
     pub async fn delta_start(&self, folder_id: &str) -> Result<Page<Contact>> {
-        let url = format!(
-            "{}/contactFolders/{}/contacts/delta",
-            self.base(),
+        let path = format!(
+            "/contactFolders/{}/contacts/delta",
             encode_segment(folder_id)
         );
-        let req = self.delta_request(url, "GET /users/{id}/contactFolders/{id}/contacts/delta");
-        Page::parse(
-            &self.client.transport().send(&req).await?.body,
-            &req.endpoint,
-        )
+        self.mailbox.delta_start(&path, DELTA).await
     }
 
     /// Follows a next link or a stored delta link.
     pub async fn delta_page(&self, link: &str) -> Result<Page<Contact>> {
-        let url = self.client.check_link(link)?;
-        let req = self.delta_request(
-            url,
-            "GET /users/{id}/contactFolders/{id}/contacts/delta link",
-        );
-        Page::parse(
-            &self.client.transport().send(&req).await?.body,
-            &req.endpoint,
-        )
+        self.mailbox.delta_page(link, DELTA_LINK).await
     }
 
     /// A whole round: from the start when `delta_link` is `None`, else from the stored link.
@@ -229,45 +168,38 @@ impl<'a> Contacts<'a> {
             Some(link) => self.delta_page(link).await?,
             None => self.delta_start(folder_id).await?,
         };
-        self.finish_round(first).await
+        self.delta_round_from(first).await
     }
 
     /// A whole round whose first page was already read (e.g. the answer to the stored delta
     /// link inside a `$batch`, see `adapter::DeltaPrefetch`): follows its next links to the
     /// delta link, as [`Contacts::delta_round`] does after its first request.
     pub async fn delta_round_from(&self, first_page: Page<Contact>) -> Result<DeltaRound<Contact>> {
-        self.finish_round(first_page).await
-    }
-
-    async fn finish_round(&self, first: Page<Contact>) -> Result<DeltaRound<Contact>> {
-        DeltaRound::follow(
-            first,
-            "GET /users/{id}/contactFolders/{id}/contacts/delta",
-            |link| async move { self.delta_page(&link).await },
-        )
-        .await
+        self.mailbox
+            .finish_round(first_page, DELTA, DELTA_LINK)
+            .await
     }
 }
 
 fn check_caps(contact: &Contact) -> Result<()> {
     use crate::client::models::{MAX_CONTACT_BUSINESS_PHONES, MAX_CONTACT_EMAILS};
-    if contact
-        .email_addresses
-        .as_ref()
-        .is_some_and(|v| v.len() > MAX_CONTACT_EMAILS)
-    {
-        return Err(Error::InvalidRequest(format!(
-            "a contact holds at most {MAX_CONTACT_EMAILS} e-mail addresses"
-        )));
-    }
-    if contact
-        .business_phones
-        .as_ref()
-        .is_some_and(|v| v.len() > MAX_CONTACT_BUSINESS_PHONES)
-    {
-        return Err(Error::InvalidRequest(format!(
-            "a contact holds at most {MAX_CONTACT_BUSINESS_PHONES} business phones"
-        )));
+    for (len, max, what) in [
+        (
+            contact.email_addresses.as_ref().map(Vec::len),
+            MAX_CONTACT_EMAILS,
+            "e-mail addresses",
+        ),
+        (
+            contact.business_phones.as_ref().map(Vec::len),
+            MAX_CONTACT_BUSINESS_PHONES,
+            "business phones",
+        ),
+    ] {
+        if len.is_some_and(|n| n > max) {
+            return Err(Error::InvalidRequest(format!(
+                "a contact holds at most {max} {what}"
+            )));
+        }
     }
     Ok(())
 }

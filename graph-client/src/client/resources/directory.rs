@@ -42,7 +42,7 @@ impl<'a> Groups<'a> {
             .client
             .url(&format!("/groups/{}", encode_segment(group_id)));
         let req = Request::new(Method::GET, url, "GET /groups/{id}");
-        self.client.transport().send(&req).await?.decode()
+        self.client.send(&req).await
     }
 
     /// `GET /groups?$filter=displayName eq '{name}'`: every group with that display name
@@ -53,16 +53,8 @@ impl<'a> Groups<'a> {
             .client
             .url(&format!("/groups{}", query(&[("$filter", &filter)])));
         let req = Request::new(Method::GET, url, "GET /groups?$filter");
-        let mut page: Page<Group> = Page::parse(
-            &self.client.transport().send(&req).await?.body,
-            &req.endpoint,
-        )?;
-        let mut all = std::mem::take(&mut page.items);
-        while let Some(link) = page.next_link.take() {
-            page = self.next_page(&link).await?;
-            all.append(&mut page.items);
-        }
-        Ok(all)
+        let first = self.client.page(&req).await?;
+        self.collect(first).await
     }
 
     /// Finds a group by id, or else by display name (first match).
@@ -86,10 +78,7 @@ impl<'a> Groups<'a> {
             query(&[("$select", MEMBER_SELECT)])
         ));
         let req = Request::new(Method::GET, url, format!("GET /groups/{{id}}/{relation}"));
-        Page::parse(
-            &self.client.transport().send(&req).await?.body,
-            &req.endpoint,
-        )
+        self.client.page(&req).await
     }
 
     /// `GET /groups/{id}/members` (direct members only), first page.
@@ -111,10 +100,7 @@ impl<'a> Groups<'a> {
     pub async fn next_page<T: serde::de::DeserializeOwned>(&self, link: &str) -> Result<Page<T>> {
         let url = self.client.check_link(link)?;
         let req = Request::new(Method::GET, url, "GET /groups nextLink");
-        Page::parse(
-            &self.client.transport().send(&req).await?.body,
-            &req.endpoint,
-        )
+        self.client.page(&req).await
     }
 
     /// Every page of `transitiveMembers`.
@@ -129,13 +115,10 @@ impl<'a> Groups<'a> {
         self.collect(first).await
     }
 
-    async fn collect(&self, mut page: Page<DirectoryObject>) -> Result<Vec<DirectoryObject>> {
-        let mut all = std::mem::take(&mut page.items);
-        while let Some(link) = page.next_link.take() {
-            page = self.next_page(&link).await?;
-            all.append(&mut page.items);
-        }
-        Ok(all)
+    /// The items of `page` and of every page after it.
+    async fn collect<T: serde::de::DeserializeOwned>(&self, page: Page<T>) -> Result<Vec<T>> {
+        page.collect_all(|link| async move { self.next_page(&link).await })
+            .await
     }
 }
 
@@ -161,6 +144,6 @@ impl<'a> Users<'a> {
             )])
         ));
         let req = Request::new(Method::GET, url, "GET /users/{id}");
-        self.client.transport().send(&req).await?.decode()
+        self.client.send(&req).await
     }
 }

@@ -6,6 +6,7 @@
 //! | `directory.rs` | [`Groups`] and [`Users`] (`Client::groups`, `Client::users`): groups, (transitive) members, owners, users |
 //! | `events.rs` | [`Events`] (`Client::events`): one mailbox's events and its calendar-view delta |
 //! | `contacts.rs` | [`Contacts`] (`Client::contacts`): one mailbox's contact folders, contacts and contacts delta |
+//! | `mailbox.rs` | what the handlers of one mailbox ([`Events`], [`Contacts`]) share: paths under `/users/{id}`, their requests, paging and delta rounds |
 //! | `batch.rs` | `Client::batch` (JSON `$batch`, at most [`MAX_BATCH_REQUESTS`]) |
 //! | `outcome.rs` | [`DeleteOutcome`] |
 
@@ -13,6 +14,7 @@ mod batch;
 mod contacts;
 mod directory;
 mod events;
+mod mailbox;
 mod outcome;
 
 pub use batch::MAX_BATCH_REQUESTS;

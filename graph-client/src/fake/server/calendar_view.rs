@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::instances::{Instance, Render, instances, overlaps, render_event};
 use super::odata::{applied, read_zone};
-use super::request::{Req, Resp};
+use super::request::{Answer, Req, Resp};
 use crate::fake::state::State;
 use crate::fake::time;
 
@@ -50,11 +50,8 @@ pub(super) fn window_instances(
     out
 }
 
-pub(super) fn calendar_view(st: &mut State, req: &Req, user: &str) -> Resp {
-    let (start, end) = match window_of(req) {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
+pub(super) fn calendar_view(st: &mut State, req: &Req, user: &str) -> Answer {
+    let (start, end) = window_of(req)?;
     let prefs = req.prefer();
     let (zone, label, zone_applied) = read_zone(&prefs);
     let select = req.select();
@@ -70,10 +67,10 @@ pub(super) fn calendar_view(st: &mut State, req: &Req, user: &str) -> Resp {
         .iter()
         .map(|i| render_event(i, &r))
         .collect();
-    applied(
+    Ok(applied(
         Resp::json(200, json!({"value": value})),
         &prefs,
         zone_applied,
         &label,
-    )
+    ))
 }

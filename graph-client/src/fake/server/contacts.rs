@@ -4,41 +4,19 @@
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
+use super::item::{etag, is_writable, item_head, writable};
 use super::odata::{
-    apply_select, enc, ext_expand, ext_filter, has_ext_value, next_skip_query, parse_eq_filter,
-    parse_ext_props, top_and_skip, upsert_ext,
+    apply_select, enc, expanded_ext, ext_expand, ext_filter, filter_of, has_ext_value,
+    next_skip_query, parse_eq_filter, parse_ext_props, top_and_skip, upsert_ext,
 };
-use super::request::{Req, Resp, check_if_match, not_found_or_malformed};
-use crate::client::models::property_ids_match as prop_id_matches;
+use super::request::{Answer, Req, Resp, check_if_match, not_found_or_malformed};
 use crate::fake::state::{Folder, State, StoredContact};
-use crate::fake::time;
 
-pub(super) const CONTACT_READ_ONLY: &[&str] = &[
-    "id",
-    "@odata.etag",
-    "@odata.type",
-    "@odata.context",
-    "changeKey",
-    "createdDateTime",
-    "lastModifiedDateTime",
-    "parentFolderId",
-    "singleValueExtendedProperties",
-];
+/// The properties of a contact a write cannot set, besides those of every item.
+const CONTACT_READ_ONLY: &[&str] = &["parentFolderId", "singleValueExtendedProperties"];
 
 pub(super) fn render_contact(c: &StoredContact) -> Value {
-    let mut m = Map::new();
-    m.insert(
-        "@odata.etag".into(),
-        json!(format!("W/\"{}\"", c.change_key)),
-    );
-    m.insert("id".into(), json!(c.id));
-    m.insert("createdDateTime".into(), json!(time::fmt_utc(c.created)));
-    m.insert(
-        "lastModifiedDateTime".into(),
-        json!(time::fmt_utc(c.modified)),
-    );
-    m.insert("changeKey".into(), json!(c.change_key));
-    m.insert("categories".into(), json!([]));
+    let mut m = item_head(&c.id, &c.change_key, c.created, c.modified);
     m.insert("parentFolderId".into(), json!(c.folder));
     for k in [
         "birthday",
@@ -119,20 +97,8 @@ pub(super) fn check_contact_caps(body: &Map<String, Value>) -> Result<(), Resp> 
     Ok(())
 }
 
-pub(super) fn folders_list(st: &mut State, req: &Req, user: &str) -> Resp {
-    let name = match req.q("$filter") {
-        None => None,
-        Some(f) => match parse_eq_filter(f, "displayName") {
-            Some(n) => Some(n),
-            None => {
-                return Resp::error(
-                    400,
-                    "ErrorInvalidUrlQueryFilter",
-                    "The query filter contains one or more invalid nodes.",
-                );
-            }
-        },
-    };
+pub(super) fn folders_list(st: &mut State, req: &Req, user: &str) -> Answer {
+    let name = filter_of(req, |f| parse_eq_filter(f, "displayName"))?;
     let mb = st.mailbox(user);
     let value: Vec<Value> = mb
         .folders
@@ -143,30 +109,31 @@ pub(super) fn folders_list(st: &mut State, req: &Req, user: &str) -> Resp {
         })
         .map(|f| json!({"id": f.id, "displayName": f.display_name, "parentFolderId": f.parent}))
         .collect();
-    Resp::json(200, json!({"value": value}))
+    Ok(Resp::json(200, json!({"value": value})))
 }
 
-pub(super) fn folder_get(st: &mut State, user: &str, id: &str) -> Resp {
+pub(super) fn folder_get(st: &mut State, user: &str, id: &str) -> Answer {
     match st.mailbox(user).folders.iter().find(|f| f.id == id) {
-        Some(f) => Resp::json(
+        Some(f) => Ok(Resp::json(
             200,
             json!({"id": f.id, "displayName": f.display_name, "parentFolderId": f.parent}),
-        ),
-        None => not_found_or_malformed(id),
+        )),
+        None => Err(not_found_or_malformed(id)),
     }
 }
 
-pub(super) fn folder_create(st: &mut State, req: &Req, user: &str) -> Resp {
-    let body = match req.json_body() {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+pub(super) fn folder_create(st: &mut State, req: &Req, user: &str) -> Answer {
+    let body = req.json_body()?;
     let Some(name) = body
         .get("displayName")
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
     else {
-        return Resp::error(400, "ErrorInvalidRequest", "The displayName is required.");
+        return Err(Resp::error(
+            400,
+            "ErrorInvalidRequest",
+            "The displayName is required.",
+        ));
     };
     if st
         .mailbox(user)
@@ -174,14 +141,14 @@ pub(super) fn folder_create(st: &mut State, req: &Req, user: &str) -> Resp {
         .iter()
         .any(|f| f.display_name.eq_ignore_ascii_case(name))
     {
-        return Resp::error(
+        return Err(Resp::error(
             409,
             "ErrorFolderExists",
             "A folder with the specified name already exists.",
-        );
+        ));
     }
     let id = seed_folder(st, user, name);
-    folder_get(st, user, &id).with_status(201)
+    folder_get(st, user, &id).map(|r| r.with_status(201))
 }
 
 /// The folder a contacts request names (its mailbox's root folder without one), or a 404 (or
@@ -202,21 +169,12 @@ fn checked_write(body: &Map<String, Value>) -> Result<Vec<(String, String)>, Res
     parse_ext_props(body.get("singleValueExtendedProperties"))
 }
 
-pub(super) fn contacts_list(st: &mut State, req: &Req, user: &str, folder: Option<&str>) -> Resp {
-    let folder = match contacts_folder(st, user, folder) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let filter = match ext_filter(req) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+pub(super) fn contacts_list(st: &mut State, req: &Req, user: &str, folder: Option<&str>) -> Answer {
+    let folder = contacts_folder(st, user, folder)?;
+    let filter = ext_filter(req)?;
     let (top, skip) = top_and_skip(req);
     let select = req.select();
-    let expand = match ext_expand(req) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
+    let expand = ext_expand(req)?;
     let mb = st.mailbox(user);
     let all: Vec<Value> = mb
         .contacts
@@ -242,26 +200,26 @@ pub(super) fn contacts_list(st: &mut State, req: &Req, user: &str, folder: Optio
             next_skip_query(req, skip + top)
         ));
     }
-    Resp::json(200, body)
+    Ok(Resp::json(200, body))
 }
 
-pub(super) fn contact_create(st: &mut State, req: &Req, user: &str, folder: Option<&str>) -> Resp {
-    let body = match req.json_body() {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let folder = match contacts_folder(st, user, folder) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let ext = match checked_write(&body) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
+pub(super) fn contact_create(
+    st: &mut State,
+    req: &Req,
+    user: &str,
+    folder: Option<&str>,
+) -> Answer {
+    let body = req.json_body()?;
+    let folder = contacts_folder(st, user, folder)?;
+    let ext = checked_write(&body)?;
     let id = insert_contact(st, user, &folder, &body, ext);
     match st.mailbox(user).contacts.get(&id) {
-        Some(c) => Resp::json(201, render_contact(c)),
-        None => Resp::error(500, "generalException", "The contact was lost."),
+        Some(c) => Ok(Resp::json(201, render_contact(c))),
+        None => Err(Resp::error(
+            500,
+            "generalException",
+            "The contact was lost.",
+        )),
     }
 }
 
@@ -275,11 +233,7 @@ pub(super) fn insert_contact(
     let id = st.outlook_id(b'C');
     let change_key = st.change_key();
     let now = Utc::now();
-    let fields: Map<String, Value> = body
-        .iter()
-        .filter(|(k, _)| !CONTACT_READ_ONLY.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let fields = writable(body, CONTACT_READ_ONLY);
     let mb = st.mailbox(user);
     let version = mb.next_seq();
     mb.contacts.insert(
@@ -300,51 +254,32 @@ pub(super) fn insert_contact(
 
 /// The contact's extended properties matching an `$expand` of one property, if asked.
 pub(super) fn contact_ext(c: &StoredContact, expand: Option<&str>, mut v: Value) -> Value {
-    if let Some(prop) = expand {
-        let found: Vec<Value> = c
-            .ext
-            .iter()
-            .filter(|(id, _)| prop_id_matches(id, prop))
-            .map(|(id, val)| json!({"id": id, "value": val}))
-            .collect();
-        if !found.is_empty() {
-            v["singleValueExtendedProperties"] = json!(found);
-        }
+    if let Some(found) = expand.and_then(|prop| expanded_ext(&c.ext, prop)) {
+        v["singleValueExtendedProperties"] = found;
     }
     v
 }
 
-pub(super) fn contact_get(st: &mut State, req: &Req, user: &str, id: &str) -> Resp {
+pub(super) fn contact_get(st: &mut State, req: &Req, user: &str, id: &str) -> Answer {
     let select = req.select();
-    let expand = match ext_expand(req) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
+    let expand = ext_expand(req)?;
     match st.mailbox(user).contacts.get(id) {
-        Some(c) => Resp::json(
+        Some(c) => Ok(Resp::json(
             200,
             contact_ext(
                 c,
                 expand.as_deref(),
                 apply_select(render_contact(c), select.as_deref(), &["id"]),
             ),
-        ),
-        None => not_found_or_malformed(id),
+        )),
+        None => Err(not_found_or_malformed(id)),
     }
 }
 
-pub(super) fn contact_patch(st: &mut State, req: &Req, user: &str, id: &str) -> Resp {
-    let body = match req.json_body() {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let ext = match checked_write(&body) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_contact_if_match(st, req, user, id) {
-        return r;
-    }
+pub(super) fn contact_patch(st: &mut State, req: &Req, user: &str, id: &str) -> Answer {
+    let body = req.json_body()?;
+    let ext = checked_write(&body)?;
+    check_contact_if_match(st, req, user, id)?;
     patch_contact(st, user, id, &body, ext);
     contact_get(
         st,
@@ -371,7 +306,7 @@ pub(super) fn patch_contact(
         return false;
     };
     for (k, v) in body {
-        if !CONTACT_READ_ONLY.contains(&k.as_str()) {
+        if is_writable(k, CONTACT_READ_ONLY) {
             c.fields.insert(k.clone(), v.clone());
         }
     }
@@ -389,19 +324,17 @@ fn check_contact_if_match(st: &mut State, req: &Req, user: &str, id: &str) -> Re
         .mailbox(user)
         .contacts
         .get(id)
-        .map(|c| format!("W/\"{}\"", c.change_key))
+        .map(|c| etag(&c.change_key))
     else {
         return Err(not_found_or_malformed(id));
     };
     check_if_match(req, &current)
 }
 
-pub(super) fn contact_delete(st: &mut State, req: &Req, user: &str, id: &str) -> Resp {
-    if let Err(r) = check_contact_if_match(st, req, user, id) {
-        return r;
-    }
+pub(super) fn contact_delete(st: &mut State, req: &Req, user: &str, id: &str) -> Answer {
+    check_contact_if_match(st, req, user, id)?;
     remove_contact(st, user, id);
-    Resp::empty(204)
+    Ok(Resp::empty(204))
 }
 
 pub(super) fn remove_contact(st: &mut State, user: &str, id: &str) -> bool {

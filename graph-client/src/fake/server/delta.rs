@@ -8,7 +8,7 @@ use super::calendar_view::window_of;
 use super::contacts::render_contact;
 use super::instances::{Instance, Render, find_instance, instances, overlaps, render_event};
 use super::odata::{applied, apply_select, enc, read_zone};
-use super::request::{Req, Resp, not_found_or_malformed};
+use super::request::{Answer, Req, Resp, not_found_or_malformed};
 use crate::fake::state::{DeltaEntry, Known, RoundItem, Scope, State, StoredEvent};
 
 pub(super) fn expired() -> Resp {
@@ -63,44 +63,37 @@ fn page_token(
     Ok(start_round(st, user, scope, known.as_ref(), page_size))
 }
 
-pub(super) fn calendar_delta(st: &mut State, req: &Req, user: &str) -> Resp {
-    if let Err(r) = refuse_options(
+pub(super) fn calendar_delta(st: &mut State, req: &Req, user: &str) -> Answer {
+    refuse_options(
         req,
         &["$select", "$filter", "$expand", "$orderby", "$search"],
         "CalendarView",
-    ) {
-        return r;
-    }
+    )?;
     let prefs = req.prefer();
     let page_size = prefs.max_page_size.unwrap_or(st.default_page_size).max(1);
-    let skip = match page_token(
+    let skip = page_token(
         st,
         req,
         user,
         page_size,
         |scope| matches!(scope, Scope::Calendar { .. }),
         || window_of(req).map(|(start, end)| Scope::Calendar { start, end }),
-    ) {
-        Ok(skip) => skip,
-        Err(r) => return r,
-    };
-    serve_page(st, req, user, &skip, "calendarView/delta")
+    )?;
+    Ok(serve_page(st, req, user, &skip, "calendarView/delta"))
 }
 
 /// The largest contacts delta page Graph serves.
 pub(super) const MAX_CONTACTS_DELTA_PAGE: usize = 200;
 
-pub(super) fn contacts_delta(st: &mut State, req: &Req, user: &str, folder: &str) -> Resp {
+pub(super) fn contacts_delta(st: &mut State, req: &Req, user: &str, folder: &str) -> Answer {
     if !st.mailbox(user).folders.iter().any(|f| f.id == folder) {
-        return not_found_or_malformed(folder);
+        return Err(not_found_or_malformed(folder));
     }
-    if let Err(r) = refuse_options(
+    refuse_options(
         req,
         &["$filter", "$expand", "$orderby", "$search"],
         "Contacts",
-    ) {
-        return r;
-    }
+    )?;
     let prefs = req.prefer();
     // Graph serves at most 200 contacts per delta page whatever is asked (Microsoft Q&A
     // answer 2052165).
@@ -108,7 +101,7 @@ pub(super) fn contacts_delta(st: &mut State, req: &Req, user: &str, folder: &str
         .max_page_size
         .unwrap_or(st.default_page_size)
         .clamp(1, MAX_CONTACTS_DELTA_PAGE);
-    let skip = match page_token(
+    let skip = page_token(
         st,
         req,
         user,
@@ -120,17 +113,14 @@ pub(super) fn contacts_delta(st: &mut State, req: &Req, user: &str, folder: &str
                 select: req.select(),
             })
         },
-    ) {
-        Ok(skip) => skip,
-        Err(r) => return r,
-    };
-    serve_page(
+    )?;
+    Ok(serve_page(
         st,
         req,
         user,
         &skip,
         &format!("contactFolders/{}/contacts/delta", enc(folder)),
-    )
+    ))
 }
 
 /// What a round is computed from: current (id, version) pairs in scope, ids outside the

@@ -12,7 +12,7 @@ use super::contacts::{
 use super::delta::{calendar_delta, contacts_delta};
 use super::directory::{group_get, group_relation, groups_list, user_get};
 use super::events::{event_create, event_delete, event_get, event_patch, events_list};
-use super::request::{Req, Resp};
+use super::request::{Answer, Req, Resp};
 use crate::fake::seed::MailboxAccess;
 use crate::fake::state::State;
 
@@ -127,31 +127,37 @@ pub(super) fn route(st: &mut State, req: &Req, endpoint: &str) -> Resp {
         ) => group_relation(st, req, g, rel, rest),
         ("users.get", [_, u]) => user_get(st, req, u),
         (_, ["users", u, rest @ ..]) => {
-            let user = match mailbox_gate(st, u) {
-                Ok(id) => id,
-                Err(resp) => return resp,
-            };
-            match (endpoint, rest) {
-                ("calendarView.delta", _) => calendar_delta(st, req, &user),
-                ("calendarView.list", _) => calendar_view(st, req, &user),
-                ("events.list", _) => events_list(st, req, &user),
-                ("events.create", _) => event_create(st, req, &user),
-                ("events.get", [_, id]) => event_get(st, req, &user, id),
-                ("events.update", [_, id]) => event_patch(st, req, &user, id, true),
-                ("events.delete", [_, id]) => event_delete(st, req, &user, id),
-                ("contactFolders.list", _) => folders_list(st, req, &user),
-                ("contactFolders.create", _) => folder_create(st, req, &user),
-                ("contactFolders.get", [_, f]) => folder_get(st, &user, f),
-                ("contacts.list", rest) => contacts_list(st, req, &user, folder_of(rest)),
-                ("contacts.create", rest) => contact_create(st, req, &user, folder_of(rest)),
-                ("contacts.delta", [_, f, ..]) => contacts_delta(st, req, &user, f),
-                ("contacts.get", [_, c]) => contact_get(st, req, &user, c),
-                ("contacts.update", [_, c]) => contact_patch(st, req, &user, c),
-                ("contacts.delete", [_, c]) => contact_delete(st, req, &user, c),
-                _ => Resp::error(400, "BadRequest", "Resource not found for the segment."),
-            }
+            mailbox_route(st, req, endpoint, u, rest).unwrap_or_else(|r| r)
         }
         _ => Resp::error(400, "BadRequest", "Resource not found for the segment."),
+    }
+}
+
+/// The endpoints of one mailbox (`/users/{u}/{rest}`), behind the mailbox gate.
+fn mailbox_route(st: &mut State, req: &Req, endpoint: &str, u: &str, rest: &[&str]) -> Answer {
+    let user = mailbox_gate(st, u)?;
+    match (endpoint, rest) {
+        ("calendarView.delta", _) => calendar_delta(st, req, &user),
+        ("calendarView.list", _) => calendar_view(st, req, &user),
+        ("events.list", _) => events_list(st, req, &user),
+        ("events.create", _) => event_create(st, req, &user),
+        ("events.get", [_, id]) => event_get(st, req, &user, id),
+        ("events.update", [_, id]) => event_patch(st, req, &user, id, true),
+        ("events.delete", [_, id]) => event_delete(st, req, &user, id),
+        ("contactFolders.list", _) => folders_list(st, req, &user),
+        ("contactFolders.create", _) => folder_create(st, req, &user),
+        ("contactFolders.get", [_, f]) => folder_get(st, &user, f),
+        ("contacts.list", rest) => contacts_list(st, req, &user, folder_of(rest)),
+        ("contacts.create", rest) => contact_create(st, req, &user, folder_of(rest)),
+        ("contacts.delta", [_, f, ..]) => contacts_delta(st, req, &user, f),
+        ("contacts.get", [_, c]) => contact_get(st, req, &user, c),
+        ("contacts.update", [_, c]) => contact_patch(st, req, &user, c),
+        ("contacts.delete", [_, c]) => contact_delete(st, req, &user, c),
+        _ => Err(Resp::error(
+            400,
+            "BadRequest",
+            "Resource not found for the segment.",
+        )),
     }
 }
 

@@ -10,23 +10,18 @@ use super::instances::{
     Instance, Render, attendee_addresses, find_instance, master_instance, occurrence_id,
     render_event,
 };
+use super::item::{etag, writable};
 use super::odata::{
     applied, enc, ext_expand, ext_filter, has_ext_value, next_skip_query, parse_ext_props,
     read_zone, top_and_skip, upsert_ext,
 };
-use super::request::{Prefs, Req, Resp, check_if_match, not_found_or_malformed};
+use super::request::{Answer, Prefs, Req, Resp, check_if_match, not_found_or_malformed};
 use crate::fake::records::{Invitation, InvitationKind};
 use crate::fake::state::{Exception, State, StoredEvent, Tombstone};
 use crate::fake::time::Recurrence;
 
-pub(super) const EVENT_READ_ONLY: &[&str] = &[
-    "id",
-    "@odata.etag",
-    "@odata.type",
-    "@odata.context",
-    "changeKey",
-    "createdDateTime",
-    "lastModifiedDateTime",
+/// The properties of an event a write cannot set, besides those of every item.
+const EVENT_READ_ONLY: &[&str] = &[
     "iCalUId",
     "type",
     "seriesMasterId",
@@ -53,10 +48,7 @@ pub(super) fn ical_uid(n: u64) -> String {
 }
 
 pub(super) fn writable_fields(body: &Map<String, Value>) -> Map<String, Value> {
-    body.iter()
-        .filter(|(k, _)| !EVENT_READ_ONLY.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    writable(body, EVENT_READ_ONLY)
 }
 
 pub(super) fn user_address(st: &State, user: &str) -> Value {
@@ -84,11 +76,8 @@ pub(super) fn log_invitation(
     });
 }
 
-pub(super) fn event_create(st: &mut State, req: &Req, user: &str) -> Resp {
-    let body = match req.json_body() {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+pub(super) fn event_create(st: &mut State, req: &Req, user: &str) -> Answer {
+    let body = req.json_body()?;
     let prefs = req.prefer();
     let render = |st: &State, id: &str| {
         if let Some(inst) = find_instance(st, user, id) {
@@ -110,23 +99,14 @@ pub(super) fn event_create(st: &mut State, req: &Req, user: &str) -> Resp {
     if let Some(t) = &transaction {
         if let Some(existing) = st.mailbox(user).transactions.get(t).cloned() {
             if st.mailbox(user).events.contains_key(&existing) {
-                return render(st, &existing);
+                return Ok(render(st, &existing));
             }
         }
     }
-    let ext = match parse_ext_props(body.get("singleValueExtendedProperties")) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
-    let times = match resolve_times(&body, None) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let ext = parse_ext_props(body.get("singleValueExtendedProperties"))?;
+    let times = resolve_times(&body, None)?;
     let recurrence = match body.get("recurrence").filter(|v| !v.is_null()) {
-        Some(v) => match parse_recurrence(v, times.start) {
-            Ok(r) => Some((r, v.clone())),
-            Err(resp) => return resp,
-        },
+        Some(v) => Some((parse_recurrence(v, times.start)?, v.clone())),
         None => None,
     };
     let fields = writable_fields(&body);
@@ -171,7 +151,7 @@ pub(super) fn event_create(st: &mut State, req: &Req, user: &str) -> Resp {
         subject.as_ref(),
         attendees,
     );
-    render(st, &id)
+    Ok(render(st, &id))
 }
 
 /// An event as a read or a write answers it: in the zone and body type the request prefers,
@@ -200,45 +180,43 @@ fn answer_event(
     )
 }
 
-pub(super) fn event_get(st: &mut State, req: &Req, user: &str, id: &str) -> Resp {
+pub(super) fn event_get(st: &mut State, req: &Req, user: &str, id: &str) -> Answer {
     let prefs = req.prefer();
-    let ext = match ext_expand(req) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
+    let ext = ext_expand(req)?;
     let select = req.select();
     match find_instance(st, user, id) {
-        Some(inst) => answer_event(&inst, 200, &prefs, ext.as_deref(), select.as_deref()),
-        None => not_found_or_malformed(id),
+        Some(inst) => Ok(answer_event(
+            &inst,
+            200,
+            &prefs,
+            ext.as_deref(),
+            select.as_deref(),
+        )),
+        None => Err(not_found_or_malformed(id)),
     }
 }
 
 /// PATCH on a single event, a series master or an occurrence (which becomes an exception).
-pub(super) fn event_patch(st: &mut State, req: &Req, user: &str, id: &str, via_api: bool) -> Resp {
-    let body = match req.json_body() {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+pub(super) fn event_patch(
+    st: &mut State,
+    req: &Req,
+    user: &str,
+    id: &str,
+    via_api: bool,
+) -> Answer {
+    let body = req.json_body()?;
     let Some(inst) = find_instance(st, user, id) else {
-        return not_found_or_malformed(id);
+        return Err(not_found_or_malformed(id));
     };
-    if let Err(r) = check_if_match(req, &format!("W/\"{}\"", inst.change_key)) {
-        return r;
-    }
-    let ext = match parse_ext_props(body.get("singleValueExtendedProperties")) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
+    check_if_match(req, &etag(&inst.change_key))?;
+    let ext = parse_ext_props(body.get("singleValueExtendedProperties"))?;
     let current = Times {
         start: inst.start,
         end: inst.end,
         start_zone: inst.ev.start_zone.clone(),
         end_zone: inst.ev.end_zone.clone(),
     };
-    let times = match resolve_times(&body, Some(&current)) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let times = resolve_times(&body, Some(&current))?;
     let old_attendees = attendee_addresses(inst.fields.get("attendees"));
     let change_key = st.change_key();
     let now = Utc::now();
@@ -249,13 +227,13 @@ pub(super) fn event_patch(st: &mut State, req: &Req, user: &str, id: &str, via_a
     if let (Some(master), Some(_)) = (&master_id, inst.original_start) {
         // An occurrence or exception: store an exception.
         let Some(ev) = mb.events.get_mut(master) else {
-            return not_found_or_malformed(id);
+            return Err(not_found_or_malformed(id));
         };
         let Some(date) = id
             .rsplit_once('_')
             .and_then(|(_, d)| NaiveDate::parse_from_str(d, "%Y%m%d").ok())
         else {
-            return not_found_or_malformed(id);
+            return Err(not_found_or_malformed(id));
         };
         if let Some(r) = &ev.recurrence {
             let dates = r.dates();
@@ -264,11 +242,11 @@ pub(super) fn event_patch(st: &mut State, req: &Req, user: &str, id: &str, via_a
             let prev_ok = pos == 0 || dates.get(pos - 1).is_none_or(|p| new_date > *p);
             let next_ok = dates.get(pos + 1).is_none_or(|n| new_date < *n);
             if !(prev_ok && next_ok) {
-                return Resp::error(
+                return Err(Resp::error(
                     400,
                     "ErrorOccurrenceCrossingBoundary",
                     "An occurrence can't be moved to or past a neighboring occurrence.",
-                );
+                ));
             }
         }
         let ex = ev.exceptions.entry(date).or_insert_with(|| Exception {
@@ -291,20 +269,15 @@ pub(super) fn event_patch(st: &mut State, req: &Req, user: &str, id: &str, via_a
         ev.modified = now;
     } else {
         let Some(ev) = mb.events.get_mut(id) else {
-            return not_found_or_malformed(id);
+            return Err(not_found_or_malformed(id));
         };
         if let Some(r) = body.get("recurrence") {
             if r.is_null() {
                 ev.recurrence = None;
                 ev.recurrence_json = None;
             } else {
-                match parse_recurrence(r, times.start) {
-                    Ok(parsed) => {
-                        ev.recurrence = Some(parsed);
-                        ev.recurrence_json = Some(r.clone());
-                    }
-                    Err(resp) => return resp,
-                }
+                ev.recurrence = Some(parse_recurrence(r, times.start)?);
+                ev.recurrence_json = Some(r.clone());
             }
         }
         ev.start = times.start;
@@ -378,8 +351,8 @@ pub(super) fn event_patch(st: &mut State, req: &Req, user: &str, id: &str, via_a
     }
     let prefs = req.prefer();
     match find_instance(st, user, id) {
-        Some(inst) => answer_event(&inst, 200, &prefs, None, None),
-        None => Resp::error(500, "generalException", "The event was lost."),
+        Some(inst) => Ok(answer_event(&inst, 200, &prefs, None, None)),
+        None => Err(Resp::error(500, "generalException", "The event was lost.")),
     }
 }
 
@@ -422,15 +395,13 @@ pub(super) fn remove_event(st: &mut State, user: &str, id: &str) -> Option<Insta
     Some(inst)
 }
 
-pub(super) fn event_delete(st: &mut State, req: &Req, user: &str, id: &str) -> Resp {
+pub(super) fn event_delete(st: &mut State, req: &Req, user: &str, id: &str) -> Answer {
     let Some(inst) = find_instance(st, user, id) else {
-        return not_found_or_malformed(id);
+        return Err(not_found_or_malformed(id));
     };
-    if let Err(r) = check_if_match(req, &format!("W/\"{}\"", inst.change_key)) {
-        return r;
-    }
+    check_if_match(req, &etag(&inst.change_key))?;
     if remove_event(st, user, id).is_none() {
-        return not_found_or_malformed(id);
+        return Err(not_found_or_malformed(id));
     }
     if inst.ev.is_organizer {
         let attendees = attendee_addresses(inst.fields.get("attendees"));
@@ -443,20 +414,14 @@ pub(super) fn event_delete(st: &mut State, req: &Req, user: &str, id: &str) -> R
             attendees,
         );
     }
-    Resp::empty(204)
+    Ok(Resp::empty(204))
 }
 
-pub(super) fn events_list(st: &mut State, req: &Req, user: &str) -> Resp {
+pub(super) fn events_list(st: &mut State, req: &Req, user: &str) -> Answer {
     let prefs = req.prefer();
     let (zone, label, zone_applied) = read_zone(&prefs);
-    let filter = match ext_filter(req) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let ext = match ext_expand(req) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
+    let filter = ext_filter(req)?;
+    let ext = ext_expand(req)?;
     let (top, skip) = top_and_skip(req);
     let select = req.select();
     let mb = st.mailbox(user);
@@ -489,5 +454,5 @@ pub(super) fn events_list(st: &mut State, req: &Req, user: &str) -> Resp {
             next_skip_query(req, skip + top)
         ));
     }
-    applied(Resp::json(200, body), &prefs, zone_applied, &label)
+    Ok(applied(Resp::json(200, body), &prefs, zone_applied, &label))
 }

@@ -4,8 +4,8 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::{Map, Value, json};
 
-use super::odata::{apply_select, enc};
-use crate::client::models::property_ids_match as prop_id_matches;
+use super::item::{etag, item_head};
+use super::odata::{apply_select, enc, expanded_ext};
 use crate::fake::state::{State, StoredEvent};
 use crate::fake::time::{self, When, Zone};
 
@@ -170,7 +170,7 @@ pub(super) struct Render<'a> {
 }
 
 pub(super) fn render_event(inst: &Instance, r: &Render<'_>) -> Value {
-    let etag = format!("W/\"{}\"", inst.change_key);
+    let etag = etag(&inst.change_key);
     if r.sparse {
         return json!({
             "@odata.type": "#microsoft.graph.event", "@odata.etag": etag, "id": inst.id,
@@ -180,16 +180,7 @@ pub(super) fn render_event(inst: &Instance, r: &Render<'_>) -> Value {
     }
     let ev = &inst.ev;
     let all_day = matches!(inst.start, When::AllDay(_));
-    let mut m = Map::new();
-    m.insert("@odata.etag".into(), json!(etag));
-    m.insert("id".into(), json!(inst.id));
-    m.insert("createdDateTime".into(), json!(time::fmt_utc(ev.created)));
-    m.insert(
-        "lastModifiedDateTime".into(),
-        json!(time::fmt_utc(ev.modified)),
-    );
-    m.insert("changeKey".into(), json!(inst.change_key));
-    m.insert("categories".into(), json!([]));
+    let mut m = item_head(&inst.id, &inst.change_key, ev.created, ev.modified);
     if let Some(t) = &ev.transaction_id {
         m.insert("transactionId".into(), json!(t));
     }
@@ -281,16 +272,8 @@ pub(super) fn render_event(inst: &Instance, r: &Render<'_>) -> Value {
     );
     m.insert("start".into(), when_json(inst.start, r.zone, r.label));
     m.insert("end".into(), when_json(inst.end, r.zone, r.label));
-    if let Some(prop) = r.ext {
-        let found: Vec<Value> = ev
-            .ext
-            .iter()
-            .filter(|(id, _)| prop_id_matches(id, prop))
-            .map(|(id, v)| json!({"id": id, "value": v}))
-            .collect();
-        if !found.is_empty() {
-            m.insert("singleValueExtendedProperties".into(), json!(found));
-        }
+    if let Some(found) = r.ext.and_then(|prop| expanded_ext(&ev.ext, prop)) {
+        m.insert("singleValueExtendedProperties".into(), found);
     }
     apply_select(
         Value::Object(m),

@@ -14,6 +14,7 @@
 //! | `odata.rs` | `$select`, `$filter`/`$expand` on extended properties, paging links, `Prefer` |
 //! | `directory.rs` | groups, members, transitive members, owners, users |
 //! | `instances.rs` | event instances (single, master, occurrence, exception) and their rendering |
+//! | `item.rs` | what events and contacts share: ETag, read-only properties, the rendered head |
 //! | `event_times.rs` | `start`/`end`/`isAllDay` and `recurrence` of an event write |
 //! | `events.rs` | event create, get, update, delete, list; the invitation log |
 //! | `calendar_view.rs` | calendar view over a window |
@@ -33,6 +34,7 @@ mod dispatch;
 mod event_times;
 mod events;
 mod instances;
+mod item;
 mod odata;
 mod request;
 mod router;

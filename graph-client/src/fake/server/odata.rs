@@ -1,7 +1,7 @@
 //! OData plumbing shared by the endpoints: `$select`, `$filter` and `$expand` on extended
 //! properties, next links, `Prefer: outlook.timezone` and `Preference-Applied`.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::request::{Prefs, Req, Resp};
 use crate::client::models::property_ids_match as prop_id_matches;
@@ -103,35 +103,63 @@ pub(super) fn parse_ext_expand(expand: &str) -> Option<String> {
 /// The `$filter` of a list, on one extended property's value (`None` without a filter), or a
 /// 400 for any other filter.
 pub(super) fn ext_filter(req: &Req) -> Result<Option<(String, String)>, Resp> {
-    match req.q("$filter") {
+    filter_of(req, parse_ext_filter)
+}
+
+/// The `$filter` of a request read by `parse` (`None` without a filter), or a 400 when
+/// `parse` refuses it.
+pub(super) fn filter_of<T>(
+    req: &Req,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, Resp> {
+    option_of(req, "$filter", parse, || {
+        Resp::error(
+            400,
+            "ErrorInvalidUrlQueryFilter",
+            "The query filter contains one or more invalid nodes.",
+        )
+    })
+}
+
+/// The query option `name` read by `parse` (`None` when the request has none), or the
+/// `refusal` when `parse` refuses it.
+fn option_of<T>(
+    req: &Req,
+    name: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+    refusal: impl FnOnce() -> Resp,
+) -> Result<Option<T>, Resp> {
+    match req.q(name) {
         None => Ok(None),
-        Some(f) => parse_ext_filter(f).map(Some).ok_or_else(|| {
-            Resp::error(
-                400,
-                "ErrorInvalidUrlQueryFilter",
-                "The query filter contains one or more invalid nodes.",
-            )
-        }),
+        Some(v) => parse(v).map(Some).ok_or_else(refusal),
     }
 }
 
 /// The property of a `$expand=singleValueExtendedProperties($filter=id eq '..')` (`None`
 /// without an `$expand`), or a 400 for any other `$expand`.
 pub(super) fn ext_expand(req: &Req) -> Result<Option<String>, Resp> {
-    match req.q("$expand") {
-        None => Ok(None),
-        Some(e) => parse_ext_expand(e).map(Some).ok_or_else(|| {
-            Resp::error(
-                400,
-                "ErrorInvalidUrlQuery",
-                "The $expand option is not supported.",
-            )
-        }),
-    }
+    option_of(req, "$expand", parse_ext_expand, || {
+        Resp::error(
+            400,
+            "ErrorInvalidUrlQuery",
+            "The $expand option is not supported.",
+        )
+    })
 }
 
 /// Whether an item's extended properties hold the `(property id, value)` of an [`ext_filter`]
 /// (the value compared case-insensitively).
+/// The extended properties of `ext` an `$expand` of the property `prop` shows, as Graph
+/// renders them; `None` when there are none.
+pub(super) fn expanded_ext(ext: &[(String, String)], prop: &str) -> Option<Value> {
+    let found: Vec<Value> = ext
+        .iter()
+        .filter(|(id, _)| prop_id_matches(id, prop))
+        .map(|(id, v)| json!({"id": id, "value": v}))
+        .collect();
+    (!found.is_empty()).then(|| json!(found))
+}
+
 pub(super) fn has_ext_value(
     ext: &[(String, String)],
     (property, value): &(String, String),

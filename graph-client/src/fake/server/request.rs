@@ -136,6 +136,10 @@ impl Resp {
     }
 }
 
+/// What a handler answers: `Err` is an answer that ends the request early (a refused body,
+/// an unknown id, a failed `If-Match`...), so that a handler's checks read as `?`.
+pub(super) type Answer = Result<Resp, Resp>;
+
 /// The percent-decoded, non-empty segments of a path.
 pub(super) fn path_segments(path: &str) -> Vec<String> {
     path.split('/')

@@ -141,7 +141,7 @@ fn user_req(body: &Value) -> Req {
 }
 
 pub(crate) fn user_patch_event(st: &mut State, user: &str, id: &str, fields: &Value) -> bool {
-    event_patch(st, &user_req(fields), user, id, false).status == 200
+    event_patch(st, &user_req(fields), user, id, false).is_ok_and(|r| r.status == 200)
 }
 
 pub(crate) fn user_delete_event(st: &mut State, user: &str, id: &str) -> bool {
