@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::ids::{IdempotencyKey, PairId, RemoteId, Side, Version};
 use crate::item::{FieldSet, SyncItem};
-use crate::state::PairRecord;
+use crate::state::{PairRecord, SideRecord};
 
 /// One remote write.
 #[derive(Clone, Debug, PartialEq)]
@@ -122,6 +122,44 @@ impl<T: SyncItem> Step<T> {
             reason: reason.to_owned(),
             writes,
             outcome,
+        }
+    }
+}
+
+impl<T: SyncItem> Step<T> {
+    /// A step that creates `item` on the other side for `new`, an item listed on `side` that no
+    /// pair holds yet, and records the pair with `new` as its base on `side`.
+    #[must_use]
+    pub fn create_new(
+        side: Side,
+        new: &crate::provider::Remote<T>,
+        reason: impl Into<String>,
+        item: T,
+        key: IdempotencyKey,
+    ) -> Self {
+        let record = Some(SideRecord {
+            id: new.id.clone(),
+            version: new.version.clone(),
+            base: new.item.clone(),
+        });
+        let (raynet, outlook) = match side {
+            Side::Raynet => (record, None),
+            Side::Outlook => (None, record),
+        };
+        Self {
+            pair: None,
+            label: new.item.label(),
+            reason: reason.into(),
+            writes: vec![Write::Create {
+                side: side.other(),
+                item,
+                key,
+            }],
+            outcome: Outcome::Record(PairRecord {
+                raynet,
+                outlook,
+                origin: side,
+            }),
         }
     }
 }

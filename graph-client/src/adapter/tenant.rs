@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sync_core::tenant::{
-    Group, GroupUser, OutlookRound, OutlookService, RoundStart, ServedMember, TenantError,
+    Group, GroupUser, OutlookRound, OutlookService, RoundStart, ServedMember, ServiceRound,
+    TenantError,
 };
 use sync_core::{Collection, Contact, Event, Side, WriteSide};
 
@@ -98,7 +99,7 @@ impl OutlookService for GraphTenant {
 
     /// Fetches the first page of every served member's delta reads, calendar and contacts, 20
     /// to a `$batch` request; a link whose sub-request fails is read by the member itself.
-    async fn begin_round(&self, start: &RoundStart<'_>) -> Box<dyn OutlookRound> {
+    async fn begin_round(&self, start: &RoundStart<'_>) -> Box<OutlookRound> {
         let window = start.policy.window(start.now);
         let links: Vec<String> = start
             .served_cursors(Side::Outlook)
@@ -129,7 +130,7 @@ struct GraphTenantRound {
     prefetch: DeltaPrefetch,
 }
 
-impl OutlookRound for GraphTenantRound {
+impl ServiceRound<dyn WriteSide<Contact>> for GraphTenantRound {
     fn calendar(&self, member: &ServedMember) -> Arc<dyn WriteSide<Event>> {
         Arc::new(
             GraphCalendar::new(self.tenant.client.clone(), member.user.id.clone())

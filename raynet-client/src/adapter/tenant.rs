@@ -11,7 +11,8 @@ use async_trait::async_trait;
 use chrono_tz::Tz;
 use serde::Deserialize;
 use sync_core::tenant::{
-    RaynetRound, RaynetService, RaynetUser, RoundStart, ServedMember, SharedCosts, TenantError,
+    RaynetRound, RaynetService, RaynetUser, RoundStart, ServedMember, ServiceRound, SharedCosts,
+    TenantError,
 };
 use sync_core::{Collection, Contact, Event, ProviderError, ReadSide, Side, WriteSide};
 
@@ -271,7 +272,7 @@ impl RaynetService for RaynetTenant {
             .collect())
     }
 
-    async fn begin_round(&self, start: &RoundStart<'_>) -> Box<dyn RaynetRound> {
+    async fn begin_round(&self, start: &RoundStart<'_>) -> Box<RaynetRound> {
         let scan_requests = self.scan_cost(start);
         let quota = self
             .client
@@ -321,7 +322,7 @@ struct RaynetTenantRound {
     scan_every: u32,
 }
 
-impl RaynetRound for RaynetTenantRound {
+impl ServiceRound<dyn ReadSide<Contact>> for RaynetTenantRound {
     fn calendar(&self, member: &ServedMember) -> Arc<dyn WriteSide<Event>> {
         Arc::new(
             RaynetCalendar::new(self.tenant.client.clone(), member.person_id)

@@ -11,17 +11,17 @@ use chrono::{DateTime, Utc};
 use crate::event::{Event, EventProfile, EventStatus};
 use crate::ids::{IdempotencyKey, RemoteId, Side};
 use crate::item::SyncItem;
-use crate::plan::{Outcome, Plan, Step, Write};
+use crate::plan::{Plan, Step};
 use crate::policy::{Member, Policy};
 use crate::provider::SideRead;
-use crate::state::{PairRecord, SideRecord, StoredState};
+use crate::state::StoredState;
 
 use super::calendar_rules::CalendarRules;
 use super::guard::apply_guard;
 use super::index::FastSet;
 use super::keys::{link_by_key, pending_targets};
 use super::merge::plan_calendar_pair;
-use super::read::{ReadIndex, skipped};
+use super::read::{ReadIndex, deferred, skipped};
 
 /// Everything the calendar planner looks at.
 #[derive(Debug)]
@@ -111,33 +111,18 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
             continue;
         }
         if pending_on.contains(&Side::Raynet) {
-            plan.skipped.push(skipped(
-                Side::Raynet,
-                r,
-                "deferred: an earlier create on raynet is not confirmed yet".into(),
-            ));
+            plan.skipped.push(deferred(Side::Raynet, r));
             continue;
         }
         let item = rules.to_outlook(&r.item, Side::Raynet);
-        plan.steps.push(Step {
-            pair: None,
-            label: r.item.label(),
-            reason: "new in raynet".into(),
-            writes: vec![Write::Create {
-                side: Side::Outlook,
-                item,
-                key: IdempotencyKey::for_source(Side::Raynet, &r.id),
-            }],
-            outcome: Outcome::Record(PairRecord {
-                raynet: Some(SideRecord {
-                    id: r.id.clone(),
-                    version: r.version.clone(),
-                    base: r.item.clone(),
-                }),
-                outlook: None,
-                origin: Side::Raynet,
-            }),
-        });
+        let key = IdempotencyKey::for_source(Side::Raynet, &r.id);
+        plan.steps.push(Step::create_new(
+            Side::Raynet,
+            r,
+            "new in raynet",
+            item,
+            key,
+        ));
     }
 
     for o in &unpaired_o {
@@ -154,40 +139,21 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
             continue;
         }
         if pending_on.contains(&Side::Outlook) {
-            plan.skipped.push(skipped(
-                Side::Outlook,
-                o,
-                "deferred: an earlier create on outlook is not confirmed yet".into(),
-            ));
+            plan.skipped.push(deferred(Side::Outlook, o));
             continue;
         }
         let masked = rules.masked(Side::Outlook, &o.item);
         let mut source = o.item.clone();
         source.kind = Some(rules.new_kind(&o.item));
         let item = rules.to_raynet(&source, masked);
-        plan.steps.push(Step {
-            pair: None,
-            label: o.item.label(),
-            reason: if masked {
-                "new in outlook (private: time blocker)".into()
-            } else {
-                "new in outlook".into()
-            },
-            writes: vec![Write::Create {
-                side: Side::Raynet,
-                item,
-                key: IdempotencyKey::for_source(Side::Outlook, &o.id),
-            }],
-            outcome: Outcome::Record(PairRecord {
-                raynet: None,
-                outlook: Some(SideRecord {
-                    id: o.id.clone(),
-                    version: o.version.clone(),
-                    base: o.item.clone(),
-                }),
-                origin: Side::Outlook,
-            }),
-        });
+        let reason = if masked {
+            "new in outlook (private: time blocker)"
+        } else {
+            "new in outlook"
+        };
+        let key = IdempotencyKey::for_source(Side::Outlook, &o.id);
+        plan.steps
+            .push(Step::create_new(Side::Outlook, o, reason, item, key));
     }
 
     apply_guard(&mut plan, input.state, input.policy);
@@ -198,8 +164,9 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
 mod tests {
     use super::*;
     use crate::event::Schedule;
-    use crate::ids::{PairId, RemoteId};
-    use crate::planner::testutil::{creates, now, remote, side};
+    use crate::ids::RemoteId;
+    use crate::plan::Write;
+    use crate::planner::testutil::{creates, now, one_pair, remote};
 
     /// A timed event two hours from now.
     fn review() -> Event {
@@ -234,15 +201,7 @@ mod tests {
     #[test]
     fn a_replayed_listing_is_planned_once_from_its_last_copy() {
         let base = review();
-        let mut state = StoredState::default();
-        state.pairs.insert(
-            PairId::from_store(1),
-            PairRecord {
-                raynet: Some(side("1", base.clone())),
-                outlook: Some(side("A", base.project(&EventProfile::outlook()).item)),
-                origin: Side::Raynet,
-            },
-        );
+        let state = one_pair(base.clone(), base.project(&EventProfile::outlook()).item);
         let mut moved = base.clone();
         moved.location = "Brno".into();
         let raynet = SideRead::complete(vec![
@@ -278,15 +237,7 @@ mod tests {
     fn a_paired_event_listed_and_also_unreadable_is_left_alone_never_created_again() {
         let base = review();
         let outlook_base = base.project(&EventProfile::outlook()).item;
-        let mut state = StoredState::default();
-        state.pairs.insert(
-            PairId::from_store(1),
-            PairRecord {
-                raynet: Some(side("1", base.clone())),
-                outlook: Some(side("A", outlook_base.clone())),
-                origin: Side::Raynet,
-            },
-        );
+        let state = one_pair(base.clone(), outlook_base.clone());
         let mut moved = base.clone();
         moved.location = "Brno".into();
         for (side_name, unreadable_on_raynet) in [("raynet", true), ("outlook", false)] {

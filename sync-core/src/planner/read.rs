@@ -132,6 +132,15 @@ pub(super) fn skipped<T: SyncItem>(side: Side, r: &Remote<T>, reason: String) ->
     }
 }
 
+/// An item left for a later round because an earlier create on `side` is not confirmed yet.
+pub(super) fn deferred<T: SyncItem>(side: Side, r: &Remote<T>) -> Skipped {
+    skipped(
+        side,
+        r,
+        format!("deferred: an earlier create on {side} is not confirmed yet"),
+    )
+}
+
 /// The current item of a side: what was read, or the base when it was not listed.
 pub(super) fn current<'a, T>(now: &SideNow<'a, T>, rec: &'a SideRecord<T>) -> &'a T {
     match now {

@@ -187,25 +187,13 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
             plan.skipped
                 .push(skipped(Side::Raynet, s, format!("dropped {d}")));
         }
-        plan.steps.push(Step {
-            pair: None,
-            label: s.item.label(),
-            reason: "new in source".into(),
-            writes: vec![Write::Create {
-                side: Side::Outlook,
-                item: projected.item,
-                key,
-            }],
-            outcome: Outcome::Record(PairRecord {
-                raynet: Some(SideRecord {
-                    id: s.id.clone(),
-                    version: s.version.clone(),
-                    base: s.item.clone(),
-                }),
-                outlook: None,
-                origin: Side::Raynet,
-            }),
-        });
+        plan.steps.push(Step::create_new(
+            Side::Raynet,
+            s,
+            "new in source",
+            projected.item,
+            key,
+        ));
     }
 
     apply_guard(&mut plan, input.state, input.policy);
@@ -234,8 +222,8 @@ pub fn plan_contacts(input: &ReplicateInput<'_, Contact>) -> Plan<Contact> {
 mod tests {
     use super::*;
     use crate::contact::ContactProfile;
-    use crate::ids::{PairId, RemoteId};
-    use crate::planner::testutil::{creates, now, remote, side};
+    use crate::ids::RemoteId;
+    use crate::planner::testutil::{creates, now, one_pair, remote};
 
     #[test]
     fn a_paired_source_listed_as_unreadable_is_never_new() {
@@ -243,15 +231,7 @@ mod tests {
             surname: "Novák".into(),
             ..Contact::default()
         };
-        let mut state = StoredState::default();
-        state.pairs.insert(
-            PairId::from_store(1),
-            PairRecord {
-                raynet: Some(side("1", person.clone())),
-                outlook: Some(side("A", person.clone())),
-                origin: Side::Raynet,
-            },
-        );
+        let state = one_pair(person.clone(), person.clone());
         let mut source = SideRead::complete(vec![remote("1", "v1", person.clone())]);
         source
             .unreadable

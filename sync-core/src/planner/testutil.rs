@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::ids::{RemoteId, Version};
+use crate::ids::{PairId, RemoteId, Side, Version};
 use crate::item::SyncItem;
 use crate::plan::{Plan, Write};
 use crate::provider::Remote;
-use crate::state::SideRecord;
+use crate::state::{PairRecord, SideRecord, StoredState};
 
 /// The tests' clock.
 pub(super) fn now() -> DateTime<Utc> {
@@ -41,4 +41,19 @@ pub(super) fn creates<T: SyncItem>(plan: &Plan<T>) -> usize {
         .flat_map(|s| &s.writes)
         .filter(|w| matches!(w, Write::Create { .. }))
         .count()
+}
+
+/// A state of one pair (store id 1) linking Raynet's `"1"` (base `raynet`) with Outlook's
+/// `"A"` (base `outlook`), made from Raynet.
+pub(super) fn one_pair<T>(raynet: T, outlook: T) -> StoredState<T> {
+    let mut state = StoredState::default();
+    state.pairs.insert(
+        PairId::from_store(1),
+        PairRecord {
+            raynet: Some(side("1", raynet)),
+            outlook: Some(side("A", outlook)),
+            origin: Side::Raynet,
+        },
+    );
+    state
 }

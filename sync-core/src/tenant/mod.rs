@@ -63,6 +63,6 @@ pub use report::{MemberError, MemberFailure, RoundSummary, TenantReport};
 pub use round::{RoundOptions, Tenant};
 pub use service::{
     Collections, Group, OutlookRound, OutlookService, RaynetRound, RaynetService, RoundStart,
-    SharedCosts,
+    ServiceRound, SharedCosts,
 };
 pub use store::{MemoryTenantStore, TenantStore};

@@ -326,8 +326,8 @@ struct MemberShared<'a, S> {
     policy: &'a Policy,
     options: &'a RoundOptions,
     now: DateTime<Utc>,
-    raynet: &'a dyn RaynetRound,
-    outlook: &'a dyn OutlookRound,
+    raynet: &'a RaynetRound,
+    outlook: &'a OutlookRound,
 }
 
 impl<S> Clone for MemberShared<'_, S> {

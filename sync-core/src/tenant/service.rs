@@ -4,8 +4,8 @@
 //! ([`RaynetService::begin_round`], [`OutlookService::begin_round`]): that is where a service
 //! does the reads its members share (Raynet's instance feed and deletion scan, Graph's batched
 //! delta prefetch) and sets up what their writes share (Graph's batch packer). The
-//! [`RaynetRound`] / [`OutlookRound`] it returns hands each member their sides; its `finish`
-//! is called once after every member's round.
+//! [`ServiceRound`] it returns ([`RaynetRound`] / [`OutlookRound`]) hands each member their
+//! sides; its `finish` is called once after every member's round.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -122,23 +122,33 @@ pub trait RaynetService: Send + Sync {
     async fn accounts(&self) -> Result<Vec<RaynetUser>, TenantError>;
 
     /// Starts one tenant round: plans (or does) the reads the members share.
-    async fn begin_round(&self, start: &RoundStart<'_>) -> Box<dyn RaynetRound>;
+    async fn begin_round(&self, start: &RoundStart<'_>) -> Box<RaynetRound>;
 }
 
-/// One round of Raynet's part of a tenant: each member's sides.
-pub trait RaynetRound: Send + Sync {
-    /// The member's meetings and events (owned by `member.person_id`).
+/// One round of a service's part of a tenant: each member's sides, and what the work the
+/// members shared cost. `Contacts` is the member's contacts side: read-only on Raynet (the
+/// persons, the source), writable on Outlook (the dedicated folder, the target).
+pub trait ServiceRound<Contacts: ?Sized>: Send + Sync {
+    /// The member's calendar: the meetings and events owned by `member.person_id` (Raynet), or
+    /// the member's default calendar (Outlook).
     fn calendar(&self, member: &ServedMember) -> Arc<dyn WriteSide<Event>>;
 
-    /// The persons that become the member's contacts.
-    fn contacts(&self, member: &ServedMember) -> Arc<dyn ReadSide<Contact>>;
+    /// The member's contacts: the persons that become them (Raynet), or the folder they go to
+    /// (Outlook).
+    fn contacts(&self, member: &ServedMember) -> Arc<Contacts>;
 
-    /// Called once after every member's round: what the shared reads cost. The service may
-    /// keep what it learned for its next round.
+    /// Called once after every member's round: what the shared work cost. The service may keep
+    /// what it learned for its next round.
     fn finish(&self) -> SharedCosts {
         SharedCosts::default()
     }
 }
+
+/// One round of Raynet's part of a tenant.
+pub type RaynetRound = dyn ServiceRound<dyn ReadSide<Contact>>;
+
+/// One round of Microsoft 365's part of a tenant.
+pub type OutlookRound = dyn ServiceRound<dyn WriteSide<Contact>>;
 
 /// Microsoft 365's part of a tenant: the group and each round's sides.
 ///
@@ -153,21 +163,7 @@ pub trait OutlookService: Send + Sync {
     async fn group(&self) -> Result<Group, TenantError>;
 
     /// Starts one tenant round: does the reads the members share.
-    async fn begin_round(&self, start: &RoundStart<'_>) -> Box<dyn OutlookRound>;
-}
-
-/// One round of Microsoft 365's part of a tenant: each member's sides.
-pub trait OutlookRound: Send + Sync {
-    /// The member's default calendar.
-    fn calendar(&self, member: &ServedMember) -> Arc<dyn WriteSide<Event>>;
-
-    /// The member's dedicated contact folder.
-    fn contacts(&self, member: &ServedMember) -> Arc<dyn WriteSide<Contact>>;
-
-    /// Called once after every member's round: what the shared work cost.
-    fn finish(&self) -> SharedCosts {
-        SharedCosts::default()
-    }
+    async fn begin_round(&self, start: &RoundStart<'_>) -> Box<OutlookRound>;
 }
 
 #[cfg(test)]
@@ -178,8 +174,8 @@ mod tests {
     fn object_safe(
         _: &dyn RaynetService,
         _: &dyn OutlookService,
-        _: &dyn RaynetRound,
-        _: &dyn OutlookRound,
+        _: &RaynetRound,
+        _: &OutlookRound,
     ) {
     }
 

@@ -13,7 +13,7 @@ use crate::event::{Event, EventProfile};
 use crate::provider::{ReadSide, WriteSide};
 use crate::tenant::{
     Group, GroupUser, OutlookRound, OutlookService, RaynetRound, RaynetService, RaynetUser,
-    RoundStart, ServedMember, TenantError,
+    RoundStart, ServedMember, ServiceRound, TenantError,
 };
 
 /// One member's sides in a [`MemoryOrg`].
@@ -150,12 +150,12 @@ impl RaynetService for MemoryOrg {
         Ok(self.lock().accounts.clone())
     }
 
-    async fn begin_round(&self, _: &RoundStart<'_>) -> Box<dyn RaynetRound> {
+    async fn begin_round(&self, _: &RoundStart<'_>) -> Box<RaynetRound> {
         Box::new(self.clone())
     }
 }
 
-impl RaynetRound for MemoryOrg {
+impl ServiceRound<dyn ReadSide<Contact>> for MemoryOrg {
     fn calendar(&self, member: &ServedMember) -> Arc<dyn WriteSide<Event>> {
         self.sides_of(member).raynet_calendar
     }
@@ -176,12 +176,12 @@ impl OutlookService for MemoryOrg {
         })
     }
 
-    async fn begin_round(&self, _: &RoundStart<'_>) -> Box<dyn OutlookRound> {
+    async fn begin_round(&self, _: &RoundStart<'_>) -> Box<OutlookRound> {
         Box::new(self.clone())
     }
 }
 
-impl OutlookRound for MemoryOrg {
+impl ServiceRound<dyn WriteSide<Contact>> for MemoryOrg {
     fn calendar(&self, member: &ServedMember) -> Arc<dyn WriteSide<Event>> {
         self.sides_of(member).outlook_calendar
     }
