@@ -4,13 +4,22 @@
 use async_trait::async_trait;
 use chrono::Utc;
 use sync_core::tenant::{RoundSummary, TenantStore};
-use sync_core::{Cursor, Scope, Side, StoreError};
+use sync_core::{Contact, Cursor, Event, Scope, Side, StateStore, StoreError};
 
 use super::open::SqliteStore;
 
-/// The SQLite store answers the tenant-wide reads with one query each.
+/// The SQLite store keeps both collections in one file and answers the tenant-wide reads with
+/// one query each.
 #[async_trait]
 impl TenantStore for SqliteStore {
+    fn calendar(&self) -> &dyn StateStore<Event> {
+        self
+    }
+
+    fn contacts(&self) -> &dyn StateStore<Contact> {
+        self
+    }
+
     async fn cursors(&self, tenant: &str) -> Result<Vec<(Scope, Side, Cursor)>, StoreError> {
         self.cursors_of(tenant)
     }

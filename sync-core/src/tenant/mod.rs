@@ -6,7 +6,7 @@
 //! concurrency — one member's failure never stops the others — and returns a serialisable
 //! [`TenantReport`]. It works over two small traits, one per service ([`RaynetService`],
 //! [`OutlookService`], implemented by the `raynet-client` and `graph-client` adapters) and any
-//! [`TenantStore`] (a [`StateStore`](crate::StateStore) of both collections).
+//! [`TenantStore`] (a [`StateStore`](crate::StateStore) per collection — one value may serve both).
 //!
 //! | file | holds |
 //! |---|---|

@@ -17,12 +17,9 @@ use super::service::{
     Collections, OutlookRound, OutlookService, RaynetRound, RaynetService, RoundStart,
 };
 use super::store::TenantStore;
-use crate::contact::Contact;
-use crate::event::Event;
 use crate::ids::{Collection, Email, Scope};
 use crate::policy::{InvitedEvents, Member, Policy};
 use crate::runner::{Progress, RoundReport, Runner};
-use crate::state::StateStore;
 
 /// How one tenant round runs: dry or not, told to stop, with progress.
 #[derive(Clone, Debug, Default)]
@@ -273,17 +270,16 @@ impl Tenant {
         let scope = |c| Scope::new(&self.name, m.email.as_str(), c);
         if self.collections.calendar {
             if policy.invited_events == InvitedEvents::Own {
-                match claimed_elsewhere(store, &self.name, m.email.as_str()).await {
+                match claimed_elsewhere(store.calendar(), &self.name, m.email.as_str()).await {
                     Ok(claimed) => member.claimed_elsewhere = claimed,
                     Err(e) => failures.push(fail(MemberError::Claims(e))),
                 }
             }
             let r = raynet.calendar(m);
             let o = outlook.calendar(m);
-            let events: &dyn StateStore<Event> = store;
             match options
                 .runner(scope(Collection::Calendar), policy)
-                .sync_calendar(r.as_ref(), o.as_ref(), events, &member, now)
+                .sync_calendar(r.as_ref(), o.as_ref(), store.calendar(), &member, now)
                 .await
             {
                 Ok(r) => reports.push(r),
@@ -296,10 +292,9 @@ impl Tenant {
         if self.collections.contacts {
             let source = raynet.contacts(m);
             let target = outlook.contacts(m);
-            let contacts: &dyn StateStore<Contact> = store;
             match options
                 .runner(scope(Collection::Contacts), policy)
-                .sync_contacts(source.as_ref(), target.as_ref(), contacts, now)
+                .sync_contacts(source.as_ref(), target.as_ref(), store.contacts(), now)
                 .await
             {
                 Ok(r) => reports.push(r),

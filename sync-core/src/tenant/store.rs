@@ -1,4 +1,4 @@
-//! What a tenant round keeps: [`TenantStore`], a [`StateStore`] of both collections with the
+//! What a tenant round keeps: [`TenantStore`], a [`StateStore`] per collection with the
 //! tenant-wide reads, and [`MemoryTenantStore`], the in-memory one.
 
 use std::sync::{Mutex, PoisonError};
@@ -9,19 +9,26 @@ use super::report::RoundSummary;
 use crate::contact::Contact;
 use crate::error::StoreError;
 use crate::event::Event;
-use crate::ids::{Collection, Cursor, IdempotencyKey, PairId, Scope, Side};
-use crate::state::{MemoryStore, PairRecord, PendingCreate, StateStore, StoredState};
+use crate::ids::{Collection, Cursor, Scope, Side};
+use crate::state::{MemoryStore, StateStore};
 
-/// A state store for a whole tenant: both collections, plus the tenant-wide reads a round
-/// plans its shared work from, and the log of finished rounds.
+/// A state store for a whole tenant: one [`StateStore`] per collection (the same value may
+/// serve both), plus the tenant-wide reads a round plans its shared work from, and the log of
+/// finished rounds.
 ///
-/// Every method has a default built on [`StateStore`]; a store that can answer them more
-/// cheaply (one SQL query, say) overrides them.
+/// The tenant-wide reads have defaults built on the collections' stores; a store that can
+/// answer them more cheaply (one SQL query, say) overrides them.
 ///
 /// Note for implementors: the defaults load every scope of the tenant. They are right, and
 /// fine for small tenants; override them for large ones.
 #[async_trait]
-pub trait TenantStore: StateStore<Event> + StateStore<Contact> {
+pub trait TenantStore: Send + Sync {
+    /// Where the calendar pairs are kept.
+    fn calendar(&self) -> &dyn StateStore<Event>;
+
+    /// Where the contact pairs are kept.
+    fn contacts(&self) -> &dyn StateStore<Contact>;
+
     /// Every cursor stored for `tenant`'s scopes.
     ///
     /// # Errors
@@ -30,8 +37,8 @@ pub trait TenantStore: StateStore<Event> + StateStore<Contact> {
         let mut out = Vec::new();
         for scope in tenant_scopes(self, tenant).await? {
             let cursors = match scope.collection {
-                Collection::Calendar => StateStore::<Event>::load(self, &scope).await?.cursors,
-                Collection::Contacts => StateStore::<Contact>::load(self, &scope).await?.cursors,
+                Collection::Calendar => self.calendar().load(&scope).await?.cursors,
+                Collection::Contacts => self.contacts().load(&scope).await?.cursors,
             };
             out.extend(
                 cursors
@@ -50,10 +57,8 @@ pub trait TenantStore: StateStore<Event> + StateStore<Contact> {
         let mut out = Vec::new();
         for scope in tenant_scopes(self, tenant).await? {
             let n = match scope.collection {
-                Collection::Calendar => StateStore::<Event>::load(self, &scope).await?.pairs.len(),
-                Collection::Contacts => {
-                    StateStore::<Contact>::load(self, &scope).await?.pairs.len()
-                }
+                Collection::Calendar => self.calendar().load(&scope).await?.pairs.len(),
+                Collection::Contacts => self.contacts().load(&scope).await?.pairs.len(),
             };
             out.push((scope, n));
         }
@@ -71,12 +76,16 @@ pub trait TenantStore: StateStore<Event> + StateStore<Contact> {
     }
 }
 
+/// The scopes of `tenant`, of both collections (a store serving both lists each once).
 async fn tenant_scopes<S: TenantStore + ?Sized>(
     store: &S,
     tenant: &str,
 ) -> Result<Vec<Scope>, StoreError> {
-    let mut scopes = StateStore::<Event>::scopes(store).await?;
+    let mut scopes = store.calendar().scopes().await?;
+    scopes.extend(store.contacts().scopes().await?);
     scopes.retain(|s| s.tenant == tenant);
+    scopes.sort();
+    scopes.dedup();
     Ok(scopes)
 }
 
@@ -108,67 +117,16 @@ impl MemoryTenantStore {
     }
 }
 
-/// Implements `StateStore<$item>` for [`MemoryTenantStore`] by handing every call to the
-/// collection's own store.
-macro_rules! delegate_state_store {
-    ($item:ty, $field:ident) => {
-        #[async_trait]
-        impl StateStore<$item> for MemoryTenantStore {
-            async fn load(&self, scope: &Scope) -> Result<StoredState<$item>, StoreError> {
-                self.$field.load(scope).await
-            }
-            async fn put_pair(
-                &self,
-                scope: &Scope,
-                id: Option<PairId>,
-                pair: &PairRecord<$item>,
-            ) -> Result<PairId, StoreError> {
-                self.$field.put_pair(scope, id, pair).await
-            }
-            async fn remove_pair(&self, scope: &Scope, id: PairId) -> Result<(), StoreError> {
-                self.$field.remove_pair(scope, id).await
-            }
-            async fn put_cursor(
-                &self,
-                scope: &Scope,
-                side: Side,
-                cursor: Option<&Cursor>,
-            ) -> Result<(), StoreError> {
-                self.$field.put_cursor(scope, side, cursor).await
-            }
-            async fn add_pending(
-                &self,
-                scope: &Scope,
-                pending: &PendingCreate<$item>,
-            ) -> Result<(), StoreError> {
-                self.$field.add_pending(scope, pending).await
-            }
-            async fn resolve_pending(
-                &self,
-                scope: &Scope,
-                key: &IdempotencyKey,
-                pair_id: Option<PairId>,
-                pair: Option<&PairRecord<$item>>,
-            ) -> Result<Option<PairId>, StoreError> {
-                self.$field.resolve_pending(scope, key, pair_id, pair).await
-            }
-            /// The scopes of both collections (each store knows only its own).
-            async fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
-                let mut all = StateStore::<Event>::scopes(&self.calendar).await?;
-                all.extend(StateStore::<Contact>::scopes(&self.contacts).await?);
-                all.sort();
-                all.dedup();
-                Ok(all)
-            }
-        }
-    };
-}
-
-delegate_state_store!(Event, calendar);
-delegate_state_store!(Contact, contacts);
-
 #[async_trait]
 impl TenantStore for MemoryTenantStore {
+    fn calendar(&self) -> &dyn StateStore<Event> {
+        &self.calendar
+    }
+
+    fn contacts(&self) -> &dyn StateStore<Contact> {
+        &self.contacts
+    }
+
     async fn record_round(&self, _: &Scope, summary: &RoundSummary) -> Result<(), StoreError> {
         self.rounds
             .lock()
