@@ -32,6 +32,19 @@ fn reset_peak() -> bool {
 
 fn event(i: usize, plain: bool) -> Event {
     let now = Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap();
+    if plain {
+        // As the tenant benchmark seeds them: a short title, a place, 45 minutes.
+        let start = now + Duration::hours(1 + (i % 5000) as i64);
+        let mut e = Event::new(
+            format!("Activity {i:06}"),
+            Schedule::Timed {
+                start,
+                end: start + Duration::minutes(45),
+            },
+        );
+        e.location = "Brno".into();
+        return e.normalized();
+    }
     let start = now + Duration::minutes((i % 50_000) as i64 * 10);
     let mut e = Event::new(
         format!("Meeting with customer no. {i:06}"),
@@ -42,9 +55,6 @@ fn event(i: usize, plain: bool) -> Event {
     );
     e.location = "Praha, Václavské nám. 1".into();
     e.kind = Some(ActivityKind::Meeting);
-    if plain {
-        return e.normalized();
-    }
     e.description = format!("Agenda for visit {i}:\n1. offer\n2. contract terms\n3. next steps");
     e.attendees.push(Attendee {
         email: format!("contact{}@customer{}.cz", i % 97, i % 13)
@@ -71,17 +81,22 @@ fn build(pairs: usize, complete: bool, plain: bool) -> Inputs {
     for i in 0..pairs {
         let r = event(i, plain);
         let o = r.project(&EventProfile::outlook()).item;
-        let rid = RemoteId::new(format!("{}", 100_000 + i)).unwrap();
-        let oid = RemoteId::new(format!(
-            "AAMkADU3NjZlNjQ3LTk2ZGEtNDgzYS1iZDQ0LTAwMDAwMDAw{i:08}="
-        ))
-        .unwrap();
+        let (rid, oid) = if plain {
+            // The tenant benchmark's ids: the fakes' short ones.
+            (format!("m-{i}"), format!("AAMkAGI2TG93AAA{i:010}="))
+        } else {
+            (
+                format!("{}", 100_000 + i),
+                format!("AAMkADU3NjZlNjQ3LTk2ZGEtNDgzYS1iZDQ0LTAwMDAwMDAw{i:08}="),
+            )
+        };
+        let (rid, oid) = (RemoteId::new(rid).unwrap(), RemoteId::new(oid).unwrap());
         // 1 % changed: even ones in Raynet, odd ones in Outlook.
         let changed = i % 200 < 2;
         let raynet_changed = i % 200 == 0;
         let (mut r_now, mut o_now) = (r.clone(), o.clone());
         if changed && raynet_changed {
-            r_now.location = "Brno".into();
+            r_now.location = "Brno, Výstaviště 1".into();
         } else if changed {
             o_now.title.push_str(" (moved)");
         }
