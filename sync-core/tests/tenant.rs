@@ -301,3 +301,146 @@ async fn the_membership_is_kept_for_its_age_and_read_anew_when_forgotten() {
         "Petr's first round"
     );
 }
+
+#[tokio::test]
+async fn a_targeted_round_runs_only_the_members_and_collections_named() {
+    use std::collections::BTreeMap;
+    use sync_core::tenant::{Collections, Targets};
+    let org = MemoryOrg::new();
+    let jana = org.add_member("jana@acme.cz");
+    let petr = org.add_member("petr@acme.cz");
+    jana.raynet_calendar.insert(meeting("Kickoff", 24));
+    petr.raynet_calendar.insert(meeting("Review", 26));
+    let store = MemoryTenantStore::new();
+    let mut only = BTreeMap::new();
+    only.insert(
+        "petr@acme.cz".parse::<Email>().unwrap(),
+        Collections::only(sync_core::Collection::Calendar),
+    );
+    let options = RoundOptions {
+        targets: Targets::Only(only),
+        ..RoundOptions::default()
+    };
+    let report = tenant_of(&org)
+        .round(&store, &Policy::default(), &options, now())
+        .await
+        .unwrap();
+    let scopes: Vec<String> = report.reports.iter().map(|r| r.scope.to_string()).collect();
+    assert_eq!(scopes, ["acme/petr@acme.cz/calendar"]);
+    assert_eq!(petr.outlook_calendar.items()[0].title, "Review");
+    assert!(jana.outlook_calendar.is_empty(), "Jana's round did not run");
+}
+
+#[tokio::test]
+async fn the_syncs_own_write_is_known_without_a_read_and_a_users_edit_is_not() {
+    use sync_core::tenant::is_own_write;
+    use sync_core::{Collection, ReadRequest, ReadSide, Scope};
+    let org = MemoryOrg::new();
+    let jana = org.add_member("jana@acme.cz");
+    jana.raynet_calendar.insert(meeting("Kickoff", 24));
+    let store = MemoryTenantStore::new();
+    round(&tenant_of(&org), &store, &Policy::default()).await;
+    let scope = Scope::new("acme", "jana@acme.cz", Collection::Calendar);
+    let request = ReadRequest {
+        window: None,
+        cursor: None,
+    };
+    let written = jana
+        .outlook_calendar
+        .read(&request)
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let reads_before = jana.outlook_calendar.read_calls();
+    assert!(
+        is_own_write(&store, &scope, Side::Outlook, &written.id, &written.version)
+            .await
+            .unwrap(),
+        "the event the sync created, at the version it recorded"
+    );
+    assert_eq!(
+        jana.outlook_calendar.read_calls(),
+        reads_before,
+        "no read of the side"
+    );
+    jana.outlook_calendar
+        .edit(&written.id, |e| e.title = "Kickoff (moved)".into());
+    let edited = jana
+        .outlook_calendar
+        .read(&request)
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    assert!(
+        !is_own_write(&store, &scope, Side::Outlook, &edited.id, &edited.version)
+            .await
+            .unwrap(),
+        "a user's edit is a change to read"
+    );
+}
+
+mod triggers {
+    use std::collections::BTreeMap;
+
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use proptest::prelude::*;
+    use sync_core::tenant::{Collections, Triggers};
+    use sync_core::{Collection, Email};
+
+    proptest! {
+        /// Every notified member collection gets one round per burst, never later than
+        /// `max_wait` after the burst's first notification, and never more rounds than
+        /// notifications.
+        #[test]
+        fn every_burst_becomes_one_timely_round(
+            notes in proptest::collection::vec((0usize..3, any::<bool>(), 0i64..30_000), 1..60)
+        ) {
+            let t0 = Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap();
+            let members: Vec<Email> =
+                ["a@x.cz", "b@x.cz", "c@x.cz"].iter().map(|m| m.parse().unwrap()).collect();
+            let max_wait = Duration::seconds(10);
+            let mut tr = Triggers::new(Duration::seconds(2), max_wait);
+            let mut notes: Vec<(Email, Collection, DateTime<Utc>)> = notes
+                .into_iter()
+                .map(|(m, cal, ms)| {
+                    let c = if cal { Collection::Calendar } else { Collection::Contacts };
+                    (members[m].clone(), c, t0 + Duration::milliseconds(ms))
+                })
+                .collect();
+            notes.sort_by_key(|n| n.2);
+            let mut rounds = 0usize;
+            let mut waiting: BTreeMap<(Email, Collection), DateTime<Utc>> = BTreeMap::new();
+            // The notifications arrive in time order; due rounds are taken every 100 ms.
+            let (mut clock, end, mut i) = (t0, t0 + Duration::seconds(60), 0);
+            while clock <= end {
+                while i < notes.len() && notes[i].2 <= clock {
+                    let (m, c, at) = notes[i].clone();
+                    waiting.entry((m.clone(), c)).or_insert(at);
+                    tr.notify(m, c, at);
+                    i += 1;
+                }
+                let (targets, n) = tr.take_due(clock);
+                rounds += n;
+                let taken: Vec<(Email, Collection)> = waiting
+                    .keys()
+                    .filter(|(m, c)| targets.of(m, Collections::BOTH).is_some_and(|t| t.has(*c)))
+                    .cloned()
+                    .collect();
+                for key in taken {
+                    let first = waiting.remove(&key).unwrap();
+                    prop_assert!(
+                        clock - first <= max_wait + Duration::milliseconds(100),
+                        "a round came {} ms after the burst's first notification",
+                        (clock - first).num_milliseconds()
+                    );
+                }
+                clock += Duration::milliseconds(100);
+            }
+            prop_assert!(tr.is_empty(), "every burst was taken");
+            prop_assert!(waiting.is_empty());
+            prop_assert!(rounds <= notes.len(), "{} rounds for {} notifications", rounds, notes.len());
+        }
+    }
+}

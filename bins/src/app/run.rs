@@ -150,6 +150,7 @@ async fn sync_tenant(
             dry_run: opts.dry_run,
             stop: Some(stop.clone()),
             progress: progress.then(crate::wiring::progress_bar),
+            ..RoundOptions::default()
         },
         chrono::Utc::now(),
     )

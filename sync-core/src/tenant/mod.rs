@@ -16,6 +16,7 @@
 //! | `service.rs` | the services' traits: [`RaynetService`], [`OutlookService`], [`RoundStart`] |
 //! | `store.rs` | [`TenantStore`] and [`MemoryTenantStore`] |
 //! | `report.rs` | [`TenantReport`], [`MemberFailure`], [`RoundSummary`] |
+//! | `trigger.rs` | §10 push as a trigger: [`Triggers`] coalesces notifications into member rounds ([`Targets`]); [`is_own_write`] knows an echo without a read |
 //! | `error.rs` | [`TenantError`]: a round that cannot start |
 //!
 //! ## Example: an embedder runs a whole tenant in memory
@@ -55,14 +56,16 @@ mod report;
 mod round;
 mod service;
 mod store;
+mod trigger;
 
 pub use claims::{claimed_elsewhere, members_at_once};
 pub use error::TenantError;
 pub use members::{Finding, GroupUser, Membership, RaynetUser, ServedMember, match_members};
 pub use report::{MemberError, MemberFailure, RoundSummary, TenantReport};
-pub use round::{RoundOptions, Tenant};
+pub use round::{RoundOptions, Targets, Tenant};
 pub use service::{
     Collections, Group, OutlookRound, OutlookService, RaynetRound, RaynetService, RoundStart,
     ServiceRound, SharedCosts,
 };
 pub use store::{MemoryTenantStore, TenantStore};
+pub use trigger::{Triggers, is_own_write};

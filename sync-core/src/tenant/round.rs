@@ -1,7 +1,7 @@
 //! The orchestration of one tenant: membership, the shared reads, one round per member and
 //! collection with bounded concurrency and isolation, the claims, and the report.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ use crate::ids::{Collection, Email, Scope};
 use crate::policy::{InvitedEvents, Member, Policy};
 use crate::runner::{Progress, RoundReport, Runner};
 
-/// How one tenant round runs: dry or not, told to stop, with progress.
+/// How one tenant round runs: dry or not, told to stop, with progress, for whom.
 #[derive(Clone, Debug, Default)]
 pub struct RoundOptions {
     /// Plan only, write nothing (and record no round).
@@ -30,6 +30,37 @@ pub struct RoundOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Told how far each member's round is.
     pub progress: Option<Progress>,
+    /// Whose rounds run: every served member (the default), or only some members' collections
+    /// (the ones a change notification named, say).
+    pub targets: Targets,
+}
+
+/// Whose rounds a tenant round runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Targets {
+    /// Every served member, every collection the tenant syncs.
+    #[default]
+    Everyone,
+    /// Only these members (by the address their scopes are kept under), each only for the
+    /// collections given (and synced by the tenant). A member not served is left out.
+    Only(BTreeMap<Email, Collections>),
+}
+
+impl Targets {
+    /// The collections of `member` a round runs, within the tenant's `synced` ones; `None`
+    /// when the member has no round in it.
+    #[must_use]
+    pub fn of(&self, member: &Email, synced: Collections) -> Option<Collections> {
+        let wanted = match self {
+            Self::Everyone => synced,
+            Self::Only(members) => *members.get(member)?,
+        };
+        let c = Collections {
+            calendar: wanted.calendar && synced.calendar,
+            contacts: wanted.contacts && synced.contacts,
+        };
+        (c.calendar || c.contacts).then_some(c)
+    }
 }
 
 impl RoundOptions {
@@ -191,12 +222,22 @@ impl Tenant {
             tracing::warn!(tenant = %self.name, error = %e, "cannot read the pair counts");
             Vec::new()
         });
+        // The members this round is for, each with the collections it runs; the shared reads
+        // are planned for them alone.
+        let targeted: Vec<(&ServedMember, Collections)> = membership
+            .served
+            .iter()
+            .filter_map(|m| Some((m, options.targets.of(&m.email, self.collections)?)))
+            .collect();
+        let in_round: Vec<ServedMember> = targeted.iter().map(|(m, _)| (*m).clone()).collect();
         let start = RoundStart {
             tenant: &self.name,
-            served: &membership.served,
+            served: &in_round,
             cursors: &cursors,
             pair_counts: &pair_counts,
-            collections: self.collections,
+            collections: targeted
+                .iter()
+                .fold(Collections::NONE, |all, (_, c)| all.union(*c)),
             policy,
             now,
         };
@@ -217,15 +258,15 @@ impl Tenant {
             outlook: outlook.as_ref(),
         };
         let results: Vec<(Vec<RoundReport>, Vec<MemberFailure>)> =
-            futures::stream::iter(membership.served.iter())
-                .map(|m| {
+            futures::stream::iter(targeted.iter())
+                .map(|(m, collections)| {
                     let member = Member {
                         emails: m.emails.clone(),
                         served: served.clone(),
                         internal_domains: domains.clone(),
                         claimed_elsewhere: BTreeSet::new(),
                     };
-                    self.member_round(&shared, m, member)
+                    self.member_round(&shared, m, member, *collections)
                 })
                 .buffer_unordered(members_at_once(policy, self.max_parallel_members))
                 .collect()
@@ -246,12 +287,14 @@ impl Tenant {
         Ok(report)
     }
 
-    /// One member's rounds: calendar, then contacts, each isolated from the other.
+    /// One member's rounds of `collections`: calendar, then contacts, each isolated from the
+    /// other.
     async fn member_round<S: TenantStore>(
         &self,
         shared: &MemberShared<'_, S>,
         m: &ServedMember,
         mut member: Member,
+        collections: Collections,
     ) -> (Vec<RoundReport>, Vec<MemberFailure>) {
         let MemberShared {
             store,
@@ -268,7 +311,7 @@ impl Tenant {
             error,
         };
         let scope = |c| Scope::new(&self.name, m.email.as_str(), c);
-        if self.collections.calendar {
+        if collections.calendar {
             if policy.invited_events == InvitedEvents::Own {
                 match claimed_elsewhere(store.calendar(), &self.name, m.email.as_str()).await {
                     Ok(claimed) => member.claimed_elsewhere = claimed,
@@ -289,7 +332,7 @@ impl Tenant {
                 })),
             }
         }
-        if self.collections.contacts {
+        if collections.contacts {
             let source = raynet.contacts(m);
             let target = outlook.contacts(m);
             match options

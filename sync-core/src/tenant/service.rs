@@ -38,6 +38,42 @@ impl Collections {
         contacts: true,
     };
 
+    /// Neither collection.
+    pub const NONE: Self = Self {
+        calendar: false,
+        contacts: false,
+    };
+
+    /// Only `collection`.
+    #[must_use]
+    pub fn only(collection: Collection) -> Self {
+        Self::NONE.union_with(collection)
+    }
+
+    /// These and `collection`.
+    #[must_use]
+    pub fn union_with(self, collection: Collection) -> Self {
+        match collection {
+            Collection::Calendar => Self {
+                calendar: true,
+                ..self
+            },
+            Collection::Contacts => Self {
+                contacts: true,
+                ..self
+            },
+        }
+    }
+
+    /// The collections in either.
+    #[must_use]
+    pub fn union(self, other: Self) -> Self {
+        Self {
+            calendar: self.calendar || other.calendar,
+            contacts: self.contacts || other.contacts,
+        }
+    }
+
     /// Whether `collection` is synced.
     #[must_use]
     pub fn has(self, collection: Collection) -> bool {

@@ -9,8 +9,8 @@ use super::report::RoundSummary;
 use crate::contact::Contact;
 use crate::error::StoreError;
 use crate::event::Event;
-use crate::ids::{Collection, Cursor, Scope, Side};
-use crate::state::{MemoryStore, StateStore};
+use crate::ids::{Collection, Cursor, RemoteId, Scope, Side, Version};
+use crate::state::{MemoryStore, StateStore, StoredState};
 
 /// A state store for a whole tenant: one [`StateStore`] per collection (the same value may
 /// serve both), plus the tenant-wide reads a round plans its shared work from, and the log of
@@ -63,6 +63,26 @@ pub trait TenantStore: Send + Sync {
             out.push((scope, n));
         }
         Ok(out)
+    }
+
+    /// The version recorded for the item `id` on `side` of `scope`, if a pair holds it.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the store cannot be read.
+    async fn recorded_version(
+        &self,
+        scope: &Scope,
+        side: Side,
+        id: &RemoteId,
+    ) -> Result<Option<Version>, StoreError> {
+        fn version_in<T>(state: &StoredState<T>, side: Side, id: &RemoteId) -> Option<Version> {
+            let (_, pair) = state.find(side, id)?;
+            Some(pair.side(side)?.version.clone())
+        }
+        Ok(match scope.collection {
+            Collection::Calendar => version_in(&self.calendar().load(scope).await?, side, id),
+            Collection::Contacts => version_in(&self.contacts().load(scope).await?, side, id),
+        })
     }
 
     /// Records the summary of a finished round of `scope` (not called for dry runs). The
