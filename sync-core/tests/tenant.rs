@@ -26,6 +26,16 @@ async fn round(tenant: &Tenant, store: &MemoryTenantStore, policy: &Policy) -> T
         .unwrap()
 }
 
+/// The first round of `org`'s tenant under the default policy, with a new store.
+async fn first_round(org: &MemoryOrg) -> TenantReport {
+    round(
+        &tenant_of(org),
+        &MemoryTenantStore::new(),
+        &Policy::default(),
+    )
+    .await
+}
+
 fn writes(report: &TenantReport) -> usize {
     report
         .reports
@@ -88,12 +98,7 @@ async fn the_report_serialises_with_rounds_findings_and_failures() {
     let org = MemoryOrg::new();
     org.add_member("jana@acme.cz");
     org.add_owner("boss@acme.cz");
-    let report = round(
-        &tenant_of(&org),
-        &MemoryTenantStore::new(),
-        &Policy::default(),
-    )
-    .await;
+    let report = first_round(&org).await;
     let v: serde_json::Value = serde_json::to_value(&report).unwrap();
     assert_eq!(v["tenant"], "acme");
     assert_eq!(v["clean"], true);
@@ -147,12 +152,7 @@ async fn one_outside_meeting_in_two_mailboxes_becomes_one_raynet_record() {
         name: String::new(),
     });
     eva.outlook_calendar.insert(e);
-    round(
-        &tenant_of(&org),
-        &MemoryTenantStore::new(),
-        &Policy::default(),
-    )
-    .await;
+    first_round(&org).await;
     assert!(eva.raynet_calendar.is_empty());
 }
 
@@ -168,12 +168,7 @@ async fn a_failing_mailbox_never_stops_the_other_members() {
         failing_writes: 5,
         ..Faults::default()
     });
-    let report = round(
-        &tenant_of(&org),
-        &MemoryTenantStore::new(),
-        &Policy::default(),
-    )
-    .await;
+    let report = first_round(&org).await;
     assert!(!report.is_clean());
     let jana_cal = &report.reports[0];
     assert_eq!(jana_cal.scope.member, "jana@acme.cz");
@@ -229,12 +224,7 @@ async fn who_is_not_served_is_reported_not_guessed() {
     org.add_member("jana@acme.cz");
     org.add_member("integration@acme.cz");
     org.add_owner("boss@acme.cz");
-    let report = round(
-        &tenant_of(&org),
-        &MemoryTenantStore::new(),
-        &Policy::default(),
-    )
-    .await;
+    let report = first_round(&org).await;
     assert!(report.findings.contains(&Finding::OwnerNotMember {
         name: "boss@acme.cz".into()
     }));
