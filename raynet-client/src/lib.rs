@@ -5,7 +5,7 @@
 //! * [`client`] — HTTP and models only (never depends on the sync engine): a
 //!   [`Client`] with one handler per resource (`client.meetings()`,
 //!   `client.events()`, `client.persons()`, `client.companies()`,
-//!   `client.user_accounts()`, `client.ext_ids(..)`), request/response structs
+//!   `client.user_accounts()`, `client.ext_ids(..)`, `client.webhooks()`), request/response structs
 //!   in [`client::models`], a typed filter builder ([`ListQuery`]) and one
 //!   transport layer that owns retries, rate limits, the in-flight cap and the
 //!   authentication breaker.
@@ -23,9 +23,9 @@
 //!
 //! | folder | files |
 //! |---|---|
-//! | `client/` | `http.rs` the [`Client`], `builder.rs`, `transport.rs` (retries, 429s, the quota, the in-flight cap, the authentication breaker, spans), `retry.rs` ([`RetryConfig`]), `auth.rs` ([`Credentials`]), `resources/` one file per resource (activities, persons, companies, user accounts, extIds), `models/`, `page.rs` ([`Page`]), `query.rs` ([`ListQuery`]), `html.rs`, `error.rs` (the one [`Error`]) |
+//! | `client/` | `http.rs` the [`Client`], `builder.rs`, `transport.rs` (retries, 429s, the quota, the in-flight cap, the authentication breaker, spans), `retry.rs` ([`RetryConfig`]), `auth.rs` ([`Credentials`]), `resources/` one file per resource (activities, persons, companies, user accounts, extIds, webhooks), `models/`, `page.rs` ([`Page`]), `query.rs` ([`ListQuery`]), `html.rs`, `error.rs` (the one [`Error`]) |
 //! | `adapter/` | `error.rs` ([`adapter::classify`]: every error → the engine's kind), `event_map.rs` and `contact_map.rs` (the mappings per item type), `time.rs`, `calendar.rs` + `calendar_write.rs` and `contacts.rs` (one side per collection), `feed.rs`, `facts.rs`, `cursor.rs` (what a tenant's members share), `tenant.rs` ([`adapter::RaynetTenant`]: Raynet's part of a tenant round, the deletion scan's [`adapter::ScanSchedule`]) |
-//! | `fake/` | `mod.rs` (the handle), `instance.rs`, `seed.rs` (seed builders), `fault.rs`, `state/` (the API's semantics), `server/` (the HTTP server, one file per resource) |
+//! | `fake/` | `mod.rs` (the handle), `instance.rs`, `seed.rs` (seed builders), `fault.rs`, `push.rs` + `push_settings.rs` (webhook deliveries, to loopback URLs only), `state/` (the API's semantics), `server/` (the HTTP server, one file per resource) |
 //!
 //! # Glossary
 //!

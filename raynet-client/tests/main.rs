@@ -24,3 +24,7 @@ mod incremental;
 mod histories;
 // The instance feed: one read per resource for every member, routed by owner.
 mod feed;
+// Webhooks on the wire (`client.webhooks()`) and the delivered event's model.
+mod webhook_wire;
+// The fake pushes: deliveries, retries, removal after 7 days, loopback only.
+mod webhook_push;

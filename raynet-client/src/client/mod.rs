@@ -13,7 +13,7 @@
 //! | `builder.rs` | [`ClientBuilder`] (`Client::builder()`), [`DEFAULT_BASE_URL`] |
 //! | `retry.rs` | [`RetryConfig`](transport::RetryConfig): retries, backoff, quota wait, timeout, in-flight cap |
 //! | `transport.rs` | the one transport layer: retries, 429s and the quota ([`RateLimit`](transport::RateLimit)), the in-flight cap, the authentication breaker, the request span |
-//! | `resources/` | one handler per resource, with its `impl Client` accessor: `client.meetings()`, `events()`, `persons()`, `companies()`, `user_accounts()`, `ext_ids(..)` |
+//! | `resources/` | one handler per resource, with its `impl Client` accessor: `client.meetings()`, `events()`, `persons()`, `companies()`, `user_accounts()`, `ext_ids(..)`, `webhooks()` |
 //! | `auth.rs` | [`Credentials`] (the API key is a [`sync_secret::Secret`]) |
 //! | `models/` | request and response structs |
 //! | `page.rs` | [`Page`](page::Page): one page of a list |
@@ -37,4 +37,4 @@ pub use auth::Credentials;
 pub use builder::{ClientBuilder, DEFAULT_BASE_URL};
 pub use http::Client;
 pub use models::EntityName;
-pub use resources::{Activities, Companies, ExtIds, Persons, Records, UserAccounts};
+pub use resources::{Activities, Companies, ExtIds, Persons, Records, UserAccounts, Webhooks};

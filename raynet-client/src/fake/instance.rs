@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::FakeError;
 use super::seed::{ActivitySeed, CompanySeed, PersonSeed};
-use super::state::{Entity, Instance, Reject, Shared};
+use super::state::{ChangeKind, Entity, Instance, Origin, Reject, Shared};
 
 /// A handle on one instance of the fake, for seeding and inspection.
 pub struct FakeInstance<'a> {
@@ -61,7 +61,21 @@ impl FakeInstance<'_> {
     /// Creates a record of `e` from a seed's body, as a UI user would.
     fn create(&self, e: Entity, body: Map<String, Value>) -> Result<u64, FakeError> {
         let user = self.system_user();
-        self.with(|i, now| i.create(e, &Value::Object(body), &user, now))
+        let id = self.with(|i, now| {
+            let id = i.create(e, &Value::Object(body), &user, now)?;
+            let ext = i.ext_ids_of(e, id);
+            i.notify(
+                ChangeKind::Created,
+                e,
+                id,
+                &ext,
+                &Origin::browser(&user),
+                now,
+            );
+            Ok(id)
+        })?;
+        self.shared.push_wake.notify_one();
+        Ok(id)
     }
 
     /// Changes a setting of the instance (nothing happens when it is gone).
@@ -121,18 +135,48 @@ impl FakeInstance<'_> {
         self.create(Entity::Event, seed.body)
     }
 
-    /// Edits a record as a UI user would (partial, bumps stamps and `_version`).
+    /// Edits a record as a UI user would (partial, bumps stamps and `_version`);
+    /// webhooks get a `record.updated` from `source: {name: "user", description: "browser"}`.
     /// `entity` is the API name: `meeting`, `event`, `person`, `company`.
     pub fn edit(&self, entity_name: &str, id: u64, body: &Value) -> Result<(), FakeError> {
         let e = entity(entity_name)?;
         let user = self.system_user();
-        self.with(|i, now| i.update(e, id, body, &user, now))
+        self.with(|i, now| {
+            i.update(e, id, body, &user, now)?;
+            let ext = i.ext_ids_of(e, id);
+            i.notify(
+                ChangeKind::Updated,
+                e,
+                id,
+                &ext,
+                &Origin::browser(&user),
+                now,
+            );
+            Ok(())
+        })?;
+        self.shared.push_wake.notify_one();
+        Ok(())
     }
 
-    /// Deletes a record as a UI user would.
+    /// Deletes a record as a UI user would (webhooks get a `record.deleted`).
     pub fn remove(&self, entity_name: &str, id: u64) -> Result<(), FakeError> {
         let e = entity(entity_name)?;
-        self.with(|i, _| i.delete(e, id))
+        let user = self.system_user();
+        self.with(|i, now| {
+            let ext = i.ext_ids_of(e, id);
+            i.delete(e, id)?;
+            i.notify(
+                ChangeKind::Deleted,
+                e,
+                id,
+                &ext,
+                &Origin::browser(&user),
+                now,
+            );
+            Ok(())
+        })?;
+        self.shared.push_wake.notify_one();
+        Ok(())
     }
 
     /// A record as the detail endpoint would return it (with ISO datetimes).
@@ -175,5 +219,29 @@ impl FakeInstance<'_> {
     /// Sets the instance's (and API user's) time zone.
     pub fn set_time_zone(&self, tz: Tz) {
         self.set(|i| i.tz = tz);
+    }
+
+    /// Names the API key of user `login` (default
+    /// [`DEFAULT_API_KEY_NAME`](super::DEFAULT_API_KEY_NAME)): the
+    /// `source.description` of webhook events for changes made with it.
+    pub fn set_api_key_name(&self, login: &str, name: &str) {
+        self.set(|i| {
+            for u in i.users.iter_mut().filter(|u| u.login == login) {
+                name.clone_into(&mut u.key_name);
+            }
+        });
+    }
+
+    /// The ids of the registered webhooks, oldest first (a webhook removed
+    /// after 7 days of failures is gone from here).
+    pub fn webhook_ids(&self) -> Vec<String> {
+        self.with(|i, _| Ok(i.hooks.list.iter().map(|h| h.id.clone()).collect()))
+            .unwrap_or_default()
+    }
+
+    /// The technical contacts set with `POST /webhook/technicalContact/`.
+    pub fn technical_contacts(&self) -> Vec<String> {
+        self.with(|i, _| Ok(i.hooks.technical_contacts.clone()))
+            .unwrap_or_default()
     }
 }

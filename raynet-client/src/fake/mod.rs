@@ -21,12 +21,32 @@
 //! lands a write and then cuts the connection). Every answer carries the
 //! fake's clock ([`FakeRaynet::now`]) as its HTTP `Date` header.
 //!
+//! **Webhooks.** `/webhook/` (list, register, remove, technical contacts) is
+//! served, and every change to a meeting, event, person or company — through
+//! the API (`source: {name: "api", description: <the API key's name>}`, see
+//! [`DEFAULT_API_KEY_NAME`]) or through [`FakeInstance`]'s seeding and editing
+//! (`source: {name: "user", description: "browser"}`) — is POSTed as a
+//! `record.created` / `record.updated` / `record.deleted` event to every
+//! webhook that takes its type, with the header `X-RAYNETCRM-Token`. Each
+//! webhook has its queue, delivered in order at the pace of [`PushSettings`]
+//! (fast by default; [`PushSettings::documented`] for 2 events/s) and retried
+//! while the receiver fails; a webhook failing for 7 days on the fake's clock
+//! is removed. Adding or removing an extId through the API is a
+//! `record.updated` (the fake's choice; RAYNET's behaviour there is not
+//! documented). **Only loopback URLs (127.0.0.0/8, `::1`, `localhost`) are
+//! accepted** (any other answers 400): the fake must never send traffic off
+//! this machine. Deliveries run as tokio tasks owned by the fake and stop when
+//! it is dropped. See [`FakeRaynet::deliveries`],
+//! [`FakeRaynet::webhook_queue_len`], [`FakeRaynet::set_push_settings`].
+//!
 //! | File | Holds |
 //! |---|---|
 //! | `mod.rs` | [`FakeRaynet`]: start, clients, counters, clock, faults |
 //! | `instance.rs` | [`FakeInstance`]: seeding and inspection of one instance |
 //! | `seed.rs` | the seed builders [`PersonSeed`], [`CompanySeed`], [`ActivitySeed`] |
 //! | `fault.rs` | [`Fault`], [`FaultKind`] |
+//! | `push.rs` | webhook delivery: the task that POSTs queued events, retries, removes failing webhooks |
+//! | `push_settings.rs` | [`PushSettings`] (the pace of deliveries), [`Delivery`] (one attempt) |
 //! | `defaults.rs` | [`DEFAULT_INSTANCE`], [`DEFAULT_USER`], [`DEFAULT_API_KEY`] and the limits |
 //! | `error.rs` | [`FakeError`] |
 //! | `state/` | the state and the API's semantics: records, writes, extIds, listing (no I/O) |
@@ -49,16 +69,20 @@ mod defaults;
 mod error;
 mod fault;
 mod instance;
+mod push;
+mod push_settings;
 mod seed;
 mod server;
 mod state;
 
 pub use defaults::{
-    BAD_LOGIN_LIMIT, DEFAULT_API_KEY, DEFAULT_CONCURRENCY_LIMIT, DEFAULT_INSTANCE, DEFAULT_USER,
+    BAD_LOGIN_LIMIT, DEFAULT_API_KEY, DEFAULT_API_KEY_NAME, DEFAULT_CONCURRENCY_LIMIT,
+    DEFAULT_INSTANCE, DEFAULT_USER,
 };
 pub use error::FakeError;
 pub use fault::{Fault, FaultKind};
 pub use instance::{FakeInstance, SeededUser};
+pub use push_settings::{Delivery, PushSettings};
 pub use seed::{ActivitySeed, CompanySeed, PersonSeed};
 
 use std::collections::BTreeMap;
@@ -84,6 +108,8 @@ pub struct FakeRaynet {
     shared: Arc<Shared>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The webhook delivery loop (aborted on drop, with its deliveries).
+    push: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for FakeRaynet {
@@ -102,6 +128,9 @@ impl Drop for FakeRaynet {
             let _ = tx.send(());
         }
         drop(self.task.take());
+        if let Some(push) = self.push.take() {
+            push.abort();
+        }
     }
 }
 
@@ -139,12 +168,16 @@ impl FakeRaynet {
             concurrency_limit: DEFAULT_CONCURRENCY_LIMIT,
             latency: Duration::ZERO,
             concurrency_rejections: 0,
+            push: PushSettings::default(),
+            deliveries: Vec::new(),
         };
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            push_wake: tokio::sync::Notify::new(),
         });
+        let push = push::spawn(Arc::clone(&shared));
         let app = server::router(Arc::clone(&shared));
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -160,6 +193,7 @@ impl FakeRaynet {
             shared,
             shutdown: Some(tx),
             task: Some(task),
+            push: Some(push),
         };
         let inst = fake.add_instance(DEFAULT_INSTANCE, chrono_tz::Europe::Prague);
         inst.add_user(DEFAULT_USER, DEFAULT_API_KEY, "API", "Robot")
@@ -308,5 +342,39 @@ impl FakeRaynet {
     /// Moves the fake's clock forward (audit stamps, quota windows, IP block).
     pub fn advance_clock(&self, by: chrono::Duration) {
         self.shared.world().clock_offset += by;
+    }
+
+    /// Sets how webhook events are delivered (default [`PushSettings::fast`]).
+    pub fn set_push_settings(&self, settings: PushSettings) {
+        self.shared.world().push = settings;
+        self.shared.push_wake.notify_one();
+    }
+
+    /// Every webhook delivery attempt so far, oldest first (failed ones too).
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.shared.world().deliveries.clone()
+    }
+
+    /// The events delivered successfully so far, oldest first.
+    pub fn delivered_events(&self) -> Vec<serde_json::Value> {
+        self.shared
+            .world()
+            .deliveries
+            .iter()
+            .filter(|d| d.succeeded())
+            .map(|d| d.event.clone())
+            .collect()
+    }
+
+    /// Webhook events queued and not delivered yet, over every instance and
+    /// webhook (an event being delivered counts until it succeeds).
+    pub fn webhook_queue_len(&self) -> usize {
+        self.shared
+            .world()
+            .instances
+            .values()
+            .flat_map(|i| &i.hooks.list)
+            .map(|h| h.queue.len())
+            .sum()
     }
 }

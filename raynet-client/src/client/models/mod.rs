@@ -25,6 +25,7 @@ mod company;
 mod entity;
 mod person;
 mod user_account;
+mod webhook;
 
 pub use activity::{
     ActivityStatus, ActivityUpdate, CalendarActivity, Event, Meeting, NewActivity, Participant,
@@ -38,3 +39,8 @@ pub use company::{AddressEntry, Company, CompanyRole, CompanyState};
 pub use entity::EntityName;
 pub use person::{Address, CompanyAddress, ContactInfo, Gender, Person, Relationship};
 pub use user_account::{UserAccount, UserRole};
+pub(crate) use webhook::{CreatedWebhook, TechnicalContacts};
+pub use webhook::{
+    NewWebhook, WEBHOOK_TOKEN_HEADER, Webhook, WebhookData, WebhookEntity, WebhookEvent,
+    WebhookEventType, WebhookList, WebhookSource, WebhookSourceName,
+};

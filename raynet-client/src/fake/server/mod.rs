@@ -14,8 +14,11 @@
 //! | `companies.rs` | `/company/` |
 //! | `user_accounts.rs` | `/userAccount/` (read-only) |
 //! | `ext_ids.rs` | `/{e}/ext/{extId}/`, `/{e}/{id}/extId/` |
+//! | `webhooks.rs` | `/webhook/`, `/webhook/{uuid}/`, `/webhook/technicalContact/` |
+//! | `changes.rs` | the webhook events of a write made through the API |
 
 mod activities;
+mod changes;
 mod companies;
 mod ext_ids;
 mod faults;
@@ -24,6 +27,7 @@ mod records;
 mod respond;
 mod route;
 mod user_accounts;
+mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -93,11 +97,22 @@ async fn handle_request(
         url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
             .into_owned()
             .collect();
+    let mut queued = 0;
     let outcome = {
         let mut w = shared.world();
         let now = w.now();
         match w.instances.get_mut(&admitted.instance) {
-            Some(inst) => process(inst, &method, &route, &params, &body, &admitted.user, now),
+            Some(inst) => {
+                let deleted_ext_ids = changes::before(inst, &method, &route);
+                let outcome = process(inst, &method, &route, &params, &body, &admitted.user, now);
+                if let Ok((_, answer)) = &outcome {
+                    let user = &admitted.user;
+                    let answer = answer.as_ref();
+                    queued =
+                        changes::after(inst, &method, &route, answer, deleted_ext_ids, user, now);
+                }
+                outcome
+            }
             None => Err(Reject::new(
                 401,
                 "AuthenticationException",
@@ -105,6 +120,9 @@ async fn handle_request(
             )),
         }
     };
+    if queued > 0 {
+        shared.push_wake.notify_one();
+    }
     let rate = rate_headers(shared, &admitted.instance);
     if aftermath.cut {
         return faults::interrupted(rate);
@@ -140,6 +158,9 @@ fn process(
         Route::One(e, id) => records::serve(inst, &call, *e, &Target::One(id), resource(*e)),
         Route::Ext(..) | Route::ExtIds(..) | Route::ExtIdOne(..) => {
             ext_ids::serve(inst, &call, route)
+        }
+        Route::Webhooks | Route::Webhook(_) | Route::TechnicalContacts => {
+            webhooks::serve(inst, &call, route)
         }
         Route::Unknown => Err(Reject::new(404, "NotFound", "No such route")),
     }

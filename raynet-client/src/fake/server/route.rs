@@ -13,6 +13,12 @@ pub(super) enum Route {
     Ext(Entity, String),
     ExtIds(Entity, String),
     ExtIdOne(Entity, String, String),
+    /// `/webhook/`.
+    Webhooks,
+    /// `/webhook/{uuid}/`.
+    Webhook(String),
+    /// `/webhook/technicalContact/`.
+    TechnicalContacts,
     Unknown,
 }
 
@@ -31,6 +37,14 @@ impl Route {
                     .into_owned()
             })
             .collect();
+        if segs.first().is_some_and(|s| s == "webhook") {
+            return match segs.as_slice() {
+                [_] => Route::Webhooks,
+                [_, t] if t == "technicalContact" => Route::TechnicalContacts,
+                [_, id] => Route::Webhook(id.clone()),
+                _ => Route::Unknown,
+            };
+        }
         let Some(e) = segs.first().and_then(|s| Entity::parse(s)) else {
             return Route::Unknown;
         };
@@ -52,6 +66,9 @@ impl Route {
             Route::Ext(e, _) => format!("{method} /{}/ext/{{extId}}/", e.name()),
             Route::ExtIds(e, _) => format!("{method} /{}/{{id}}/extId/", e.name()),
             Route::ExtIdOne(e, _, _) => format!("{method} /{}/{{id}}/extId/{{extId}}", e.name()),
+            Route::Webhooks => format!("{method} /webhook/"),
+            Route::Webhook(_) => format!("{method} /webhook/{{uuid}}/"),
+            Route::TechnicalContacts => format!("{method} /webhook/technicalContact/"),
             Route::Unknown => format!("{method} {path}"),
         }
     }

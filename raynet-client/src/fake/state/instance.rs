@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
 
 use super::entity::Entity;
+use super::hooks::Hooks;
 use super::reject::Reject;
 
 /// Keys holding datetimes (stored as UTC RFC 3339 with milliseconds).
@@ -25,6 +26,8 @@ pub(crate) const DATETIME_KEYS: [&str; 6] = [
 pub(crate) struct User {
     pub(crate) login: String,
     pub(crate) api_key: String,
+    /// The key's name (a webhook event's `source.description`).
+    pub(crate) key_name: String,
 }
 
 /// The records of one entity.
@@ -47,6 +50,8 @@ pub(crate) struct Instance {
     /// Inserts of meetings and events drop the `extId` they are sent (the API documents it
     /// for companies only; an instance that ignores it is possible).
     pub(crate) insert_drops_ext_id: bool,
+    /// The webhooks and their queues.
+    pub(crate) hooks: Hooks,
 }
 
 /// A stored datetime: UTC RFC 3339 with milliseconds.
@@ -82,6 +87,7 @@ impl Instance {
             tables,
             next_participant_id: 1,
             insert_drops_ext_id: false,
+            hooks: Hooks::default(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! [`World`]: everything one fake holds — its instances, the bad logins and
-//! the IP block, the request counters, the pending faults, the clock offset
-//! and the limits — behind one lock in [`Shared`], with the in-flight counters.
+//! the IP block, the request counters, the pending faults, the clock offset,
+//! the limits and the webhook deliveries — behind one lock in [`Shared`], with the in-flight counters.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicUsize;
@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::instance::Instance;
 use crate::fake::fault::ActiveFault;
+use crate::fake::push_settings::{Delivery, PushSettings};
 
 /// The state of one fake server.
 pub(crate) struct World {
@@ -23,6 +24,10 @@ pub(crate) struct World {
     pub(crate) concurrency_limit: usize,
     pub(crate) latency: Duration,
     pub(crate) concurrency_rejections: u64,
+    /// How webhook events are delivered.
+    pub(crate) push: PushSettings,
+    /// Every delivery attempt, oldest first.
+    pub(crate) deliveries: Vec<Delivery>,
 }
 
 impl World {
@@ -37,6 +42,8 @@ pub(crate) struct Shared {
     pub(crate) world: Mutex<World>,
     pub(crate) in_flight: AtomicUsize,
     pub(crate) max_in_flight: AtomicUsize,
+    /// Wakes the webhook delivery loop (an event was queued or delivered).
+    pub(crate) push_wake: tokio::sync::Notify,
 }
 
 impl Shared {

@@ -10,6 +10,7 @@ use super::entity::Entity;
 use super::instance::{Instance, User, fmt_utc};
 use super::reject::Reject;
 use crate::client::models::ApiDateTime;
+use crate::fake::defaults::DEFAULT_API_KEY_NAME;
 
 impl Instance {
     /// Creates a record from a request body (as `user`), returning the id.
@@ -151,6 +152,7 @@ impl Instance {
         self.users.push(User {
             login: login.to_owned(),
             api_key: api_key.to_owned(),
+            key_name: DEFAULT_API_KEY_NAME.to_owned(),
         });
         Ok((ua, person))
     }
