@@ -58,24 +58,30 @@ impl FakeInstance<'_> {
         format!("ui@{}.test", self.name)
     }
 
-    /// Creates a record of `e` from a seed's body, as a UI user would.
-    fn create(&self, e: Entity, body: Map<String, Value>) -> Result<u64, FakeError> {
+    /// Makes a change as a UI user would: `write` changes the record and answers its id and
+    /// extIds (as the webhook event carries them), then the event `kind` is queued.
+    fn as_browser(
+        &self,
+        e: Entity,
+        kind: ChangeKind,
+        write: impl FnOnce(&mut Instance, &str, DateTime<Utc>) -> Result<(u64, Value), Reject>,
+    ) -> Result<u64, FakeError> {
         let user = self.system_user();
         let id = self.with(|i, now| {
-            let id = i.create(e, &Value::Object(body), &user, now)?;
-            let ext = i.ext_ids_of(e, id);
-            i.notify(
-                ChangeKind::Created,
-                e,
-                id,
-                &ext,
-                &Origin::browser(&user),
-                now,
-            );
+            let (id, ext) = write(i, &user, now)?;
+            i.notify(kind, e, id, &ext, &Origin::browser(&user), now);
             Ok(id)
         })?;
         self.shared.push_wake.notify_one();
         Ok(id)
+    }
+
+    /// Creates a record of `e` from a seed's body, as a UI user would.
+    fn create(&self, e: Entity, body: Map<String, Value>) -> Result<u64, FakeError> {
+        self.as_browser(e, ChangeKind::Created, |i, user, now| {
+            let id = i.create(e, &Value::Object(body), user, now)?;
+            Ok((id, i.ext_ids_of(e, id)))
+        })
     }
 
     /// Changes a setting of the instance (nothing happens when it is gone).
@@ -140,43 +146,22 @@ impl FakeInstance<'_> {
     /// `entity` is the API name: `meeting`, `event`, `person`, `company`.
     pub fn edit(&self, entity_name: &str, id: u64, body: &Value) -> Result<(), FakeError> {
         let e = entity(entity_name)?;
-        let user = self.system_user();
-        self.with(|i, now| {
-            i.update(e, id, body, &user, now)?;
-            let ext = i.ext_ids_of(e, id);
-            i.notify(
-                ChangeKind::Updated,
-                e,
-                id,
-                &ext,
-                &Origin::browser(&user),
-                now,
-            );
-            Ok(())
-        })?;
-        self.shared.push_wake.notify_one();
-        Ok(())
+        self.as_browser(e, ChangeKind::Updated, |i, user, now| {
+            i.update(e, id, body, user, now)?;
+            Ok((id, i.ext_ids_of(e, id)))
+        })
+        .map(drop)
     }
 
     /// Deletes a record as a UI user would (webhooks get a `record.deleted`).
     pub fn remove(&self, entity_name: &str, id: u64) -> Result<(), FakeError> {
         let e = entity(entity_name)?;
-        let user = self.system_user();
-        self.with(|i, now| {
+        self.as_browser(e, ChangeKind::Deleted, |i, _, _| {
             let ext = i.ext_ids_of(e, id);
             i.delete(e, id)?;
-            i.notify(
-                ChangeKind::Deleted,
-                e,
-                id,
-                &ext,
-                &Origin::browser(&user),
-                now,
-            );
-            Ok(())
-        })?;
-        self.shared.push_wake.notify_one();
-        Ok(())
+            Ok((id, ext))
+        })
+        .map(drop)
     }
 
     /// A record as the detail endpoint would return it (with ISO datetimes).
