@@ -4,7 +4,8 @@
 //!
 //! - [`client`]: OAuth 2.0 client credentials with a token cache, one method per Graph
 //!   endpoint the sync uses (groups and members, users, calendar-view delta, events,
-//!   the dedicated contact folder and its contacts, `$batch`), typed models, one error enum,
+//!   the dedicated contact folder and its contacts, `$batch`, change-notification
+//!   subscriptions), typed models (with the notification payloads Graph POSTs to us), one error enum,
 //!   and one transport layer that obeys `Retry-After`, keeps at most 4 requests in flight per
 //!   mailbox and backs off with jitter.
 //! - [`adapter`]: pure mappings between Graph's models and `sync_core`'s `Event` and
@@ -15,7 +16,8 @@
 //!   requests across mailboxes. It is the only module that knows `sync_core`; nothing under
 //!   [`client`] does.
 //! - `fake` (cargo feature `fake`): a stateful simulator of the same endpoints over loopback
-//!   HTTP, with seed builders, counters, an invitation log and fault injection.
+//!   HTTP, with seed builders, counters, an invitation log, fault injection, and change
+//!   notifications pushed to loopback receivers.
 
 //! # Map
 //!
@@ -23,9 +25,9 @@
 //!
 //! | folder | files |
 //! |---|---|
-//! | `client/` | `http.rs` the [`Client`], `builder.rs`, `transport.rs` (retries, limits, spans), `retry.rs` ([`RetryConfig`]), `auth.rs` ([`Credentials`], tokens), `resources/` one file per resource (directory, events, contacts, `$batch`), `models/`, `page.rs` ([`Page`], [`DeltaRound`]), `error.rs` (the one [`Error`]) |
+//! | `client/` | `http.rs` the [`Client`], `builder.rs`, `transport.rs` (retries, limits, spans), `retry.rs` ([`RetryConfig`]), `auth.rs` ([`Credentials`], tokens), `resources/` one file per resource (directory, events, contacts, `$batch`, subscriptions), `models/`, `page.rs` ([`Page`], [`DeltaRound`]), `error.rs` (the one [`Error`]) |
 //! | `adapter/` | `error.rs` ([`adapter::classify`]: every error → the engine's kind), `event_map.rs` and `contact_map.rs` (the mappings per item type), `calendar.rs` and `contacts.rs` (one side per collection), `packer.rs` and `prefetch.rs` (what a tenant's members share), `tenant.rs` ([`adapter::GraphTenant`]: Microsoft 365's part of a tenant round) |
-//! | `fake/` | `graph.rs` (the handle), `state.rs`, `seed.rs` (seed builders), `fault.rs`, `server/` (the HTTP server, one file per resource) |
+//! | `fake/` | `graph.rs` (the handle), `state.rs`, `seed.rs` (seed builders), `fault.rs`, `subs.rs` and `push.rs` (change notifications: state and delivery), `server/` (the HTTP server, one file per resource) |
 //!
 //! # Glossary
 //!

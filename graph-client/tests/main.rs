@@ -7,6 +7,8 @@ mod util;
 mod auth;
 // Wire format of every client method, pinned with wiremock against the documented examples.
 mod wire;
+// Subscription endpoints on the wire, and the documented notification payloads.
+mod subscription_wire;
 // Groups, transitive members and owners with paging; users without mailbox / outside policy.
 mod directory;
 // Calendar-view delta: pages, rounds, @removed, expiry, all-day, recurring series.
@@ -25,3 +27,5 @@ mod batching;
 mod prefetch;
 // BatchPacker: the batched writes of many sides packed into full $batch requests of 20.
 mod packing;
+// Change notifications from the fake: handshake, deliveries, retries, expiry, lifecycle.
+mod push;

@@ -15,9 +15,9 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::util::{LINK, fast_retry};
 
-const USER: &str = "cd209b0b-3f83-4c35-82d2-d88a61820480";
+pub(crate) const USER: &str = "cd209b0b-3f83-4c35-82d2-d88a61820480";
 
-fn fixture(name: &str, server: &MockServer) -> Value {
+pub(crate) fn fixture(name: &str, server: &MockServer) -> Value {
     let text = match name {
         "token" => include_str!("fixtures/token.json"),
         "group-members-page1" => include_str!("fixtures/group-members-page1.json"),
@@ -29,6 +29,7 @@ fn fixture(name: &str, server: &MockServer) -> Value {
         "batch-response" => include_str!("fixtures/batch-response.json"),
         "error-sync-state-not-found" => include_str!("fixtures/error-sync-state-not-found.json"),
         "error-irresolvable-conflict" => include_str!("fixtures/error-irresolvable-conflict.json"),
+        "subscription" => include_str!("fixtures/subscription.json"),
         other => panic!("no fixture {other}"),
     };
     let text = text
@@ -37,7 +38,7 @@ fn fixture(name: &str, server: &MockServer) -> Value {
     serde_json::from_str(&text).expect("fixture is JSON")
 }
 
-async fn setup() -> (MockServer, Client) {
+pub(crate) async fn setup() -> (MockServer, Client) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/contoso.test/oauth2/v2.0/token"))
@@ -63,7 +64,7 @@ async fn setup() -> (MockServer, Client) {
     (server, client)
 }
 
-async fn graph_requests(server: &MockServer) -> Vec<Request> {
+pub(crate) async fn graph_requests(server: &MockServer) -> Vec<Request> {
     server
         .received_requests()
         .await
@@ -81,7 +82,7 @@ fn prefer(req: &Request) -> String {
         .to_owned()
 }
 
-fn common_headers(req: &Request) {
+pub(crate) fn common_headers(req: &Request) {
     assert_eq!(
         req.headers
             .get("authorization")

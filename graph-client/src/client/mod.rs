@@ -4,7 +4,7 @@
 //! | --- | --- |
 //! | `http.rs` | [`Client`]: the cheap-to-clone handle (base URL, page size, transport) |
 //! | `builder.rs` | [`ClientBuilder`], [`Client::builder`] and the default URLs and page size |
-//! | `resources/` | one method per endpoint: [`Groups`], [`Users`], [`Events`], [`Contacts`], `$batch`, and the `Client` methods that hand them out |
+//! | `resources/` | one method per endpoint: [`Groups`], [`Users`], [`Events`], [`Contacts`], [`Subscriptions`], `$batch`, and the `Client` methods that hand them out |
 //! | `transport.rs` | the one transport layer: auth header, `Prefer`, per-mailbox limit, retries, span |
 //! | `retry.rs` | [`RetryConfig`] and the parsing of `Retry-After` |
 //! | `auth.rs` | [`Credentials`] and the client-credentials token cache |
@@ -35,7 +35,9 @@ pub use error::{Error, Result};
 pub use http::Client;
 pub use page::{DeltaRound, Page};
 pub(crate) use resources::retry_safe;
-pub use resources::{Contacts, DeleteOutcome, Events, Groups, MAX_BATCH_REQUESTS, Users};
+pub use resources::{
+    Contacts, DeleteOutcome, Events, Groups, MAX_BATCH_REQUESTS, Subscriptions, Users,
+};
 pub use retry::RetryConfig;
 pub(crate) use retry::parse_retry_after;
 pub(crate) use transport::path_of;

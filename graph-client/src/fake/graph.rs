@@ -7,10 +7,12 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::fault::Fault;
-use super::records::{Invitation, RequestRecord};
+use super::records::{Delivery, Invitation, RequestRecord};
 use super::seed::{EventSeed, GroupSeed, SeriesSeed, UserSeed};
-use super::state::{self, State};
+use super::state::{self, State, lock};
+use super::subs::{Outgoing, TENANT_ID};
 use super::{server, time};
+use crate::client::models::LifecycleEvent;
 use crate::client::{ClientBuilder, RetryConfig};
 
 /// A running fake Graph. Stops when dropped.
@@ -24,6 +26,9 @@ pub struct FakeGraph {
 impl Drop for FakeGraph {
     fn drop(&mut self) {
         self.task.abort();
+        for worker in &lock(&self.state).push.workers {
+            worker.abort();
+        }
     }
 }
 
@@ -34,6 +39,8 @@ impl FakeGraph {
     pub const CLIENT_ID: &'static str = "11111111-2222-3333-4444-555555555555";
     /// The client secret the token endpoint accepts.
     pub const CLIENT_SECRET: &'static str = "fake-secret-value";
+    /// The tenant id the fake's change notifications carry (`tenantId`).
+    pub const TENANT_ID: &'static str = TENANT_ID;
 
     /// Starts a fake on `127.0.0.1:0`.
     ///
@@ -66,6 +73,14 @@ impl FakeGraph {
 
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
+    }
+
+    /// Runs an edit of the data, then queues the change notifications it causes.
+    fn change<T>(&self, edit: impl FnOnce(&mut State) -> T) -> T {
+        let mut st = self.state();
+        let out = edit(&mut st);
+        server::collect_changes(&mut st);
+        out
     }
 
     /// The Graph base URL, e.g. `http://127.0.0.1:PORT/v1.0`.
@@ -137,14 +152,12 @@ impl FakeGraph {
 
     /// Adds an event to a mailbox; returns its id.
     pub fn add_event(&self, user_id: &str, seed: EventSeed) -> String {
-        let mut st = self.state();
-        server::seed_event(&mut st, user_id, seed)
+        self.change(|st| server::seed_event(st, user_id, seed))
     }
 
     /// Adds a recurring series; returns the series master's id.
     pub fn add_series(&self, user_id: &str, seed: SeriesSeed) -> String {
-        let mut st = self.state();
-        server::seed_series(&mut st, user_id, seed)
+        self.change(|st| server::seed_series(st, user_id, seed))
     }
 
     /// The ids of a series' occurrences (and exceptions) overlapping `[start, end)`, in order.
@@ -162,8 +175,7 @@ impl FakeGraph {
 
     /// Simulates a user editing an event in Outlook: sets top-level fields.
     pub fn edit_event(&self, user_id: &str, event_id: &str, fields: &Value) -> bool {
-        let mut st = self.state();
-        server::user_patch_event(&mut st, user_id, event_id, fields)
+        self.change(|st| server::user_patch_event(st, user_id, event_id, fields))
     }
 
     /// Simulates a user moving an event (or one occurrence, which becomes an exception).
@@ -191,8 +203,7 @@ impl FakeGraph {
 
     /// Simulates a user deleting an event (an occurrence is cancelled).
     pub fn delete_event(&self, user_id: &str, event_id: &str) -> bool {
-        let mut st = self.state();
-        server::user_delete_event(&mut st, user_id, event_id)
+        self.change(|st| server::user_delete_event(st, user_id, event_id))
     }
 
     /// The event as `GET /events/{id}` would return it in UTC, with extended properties.
@@ -218,11 +229,12 @@ impl FakeGraph {
     /// Deletes a contact folder as a user would (its delta and its contacts then answer 404);
     /// whether it existed.
     pub fn delete_contact_folder(&self, user_id: &str, folder_id: &str) -> bool {
-        let mut st = self.state();
-        st.mailboxes.get_mut(user_id).is_some_and(|mb| {
-            let before = mb.folders.len();
-            mb.folders.retain(|f| f.id != folder_id);
-            mb.folders.len() < before
+        self.change(|st| {
+            st.mailboxes.get_mut(user_id).is_some_and(|mb| {
+                let before = mb.folders.len();
+                mb.folders.retain(|f| f.id != folder_id);
+                mb.folders.len() < before
+            })
         })
     }
 
@@ -256,20 +268,17 @@ impl FakeGraph {
 
     /// Adds a contact (Graph JSON fields) to a folder; returns its id.
     pub fn add_contact(&self, user_id: &str, folder_id: &str, fields: Value) -> String {
-        let mut st = self.state();
-        server::seed_contact(&mut st, user_id, folder_id, fields)
+        self.change(|st| server::seed_contact(st, user_id, folder_id, fields))
     }
 
     /// Simulates a user editing a contact.
     pub fn edit_contact(&self, user_id: &str, contact_id: &str, fields: &Value) -> bool {
-        let mut st = self.state();
-        server::user_patch_contact(&mut st, user_id, contact_id, fields)
+        self.change(|st| server::user_patch_contact(st, user_id, contact_id, fields))
     }
 
     /// Simulates a user deleting a contact.
     pub fn delete_contact(&self, user_id: &str, contact_id: &str) -> bool {
-        let mut st = self.state();
-        server::user_delete_contact(&mut st, user_id, contact_id)
+        self.change(|st| server::user_delete_contact(st, user_id, contact_id))
     }
 
     /// The contacts of a folder, as Graph returns them.
@@ -345,6 +354,89 @@ impl FakeGraph {
         self.state().faults.clear();
     }
 
+    // ---- change notifications ----
+
+    /// Sends a lifecycle notification (`reauthorizationRequired`, `subscriptionRemoved`,
+    /// `missed`, or any other value) of a subscription to its lifecycle URL, through its
+    /// delivery worker; whether the subscription exists (and has a lifecycle URL).
+    /// `subscriptionRemoved` also removes the subscription, as Graph does (its queued
+    /// change notifications are still delivered, the lifecycle notification last).
+    pub fn send_lifecycle_event(&self, subscription_id: &str, event: &LifecycleEvent) -> bool {
+        let mut st = self.state();
+        let Some(sub) = st.push.subs.get(subscription_id) else {
+            return false;
+        };
+        let Some(url) = sub.lifecycle_url.clone() else {
+            return false;
+        };
+        let out = Outgoing {
+            subscription: sub.id.clone(),
+            url,
+            body: sub.lifecycle(event.as_str()),
+            lifecycle: true,
+        };
+        st.push.enqueue(out);
+        if *event == LifecycleEvent::SubscriptionRemoved {
+            // Dropping the sender lets the worker drain its queue and end.
+            st.push.subs.remove(subscription_id);
+        }
+        true
+    }
+
+    /// A delay before each notification is posted (default zero), e.g. Graph's latency.
+    pub fn set_delivery_delay(&self, delay: Duration) {
+        self.state().push.delay = delay;
+    }
+
+    /// Delivery retries: at most `max_attempts` POSTs per notification (default 6), waiting
+    /// `first_backoff` after the first failure and twice as long after each next one (at most
+    /// 2 s; default 20 ms). A failure is a non-2xx answer or none within 3 s.
+    pub fn set_delivery_retries(&self, max_attempts: u32, first_backoff: Duration) {
+        let mut st = self.state();
+        st.push.max_attempts = max_attempts.max(1);
+        st.push.first_backoff = first_backoff;
+    }
+
+    /// Moves the fake's clock forward: subscriptions expire on it (an expired subscription is
+    /// gone and delivers nothing). Only subscriptions use this clock.
+    pub fn advance_clock(&self, by: Duration) {
+        let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
+        let mut st = self.state();
+        st.push.clock_offset += by;
+    }
+
+    /// The ids of the live subscriptions.
+    #[must_use]
+    pub fn subscription_ids(&self) -> Vec<String> {
+        let mut st = self.state();
+        st.push.drop_expired();
+        st.push.subs.keys().cloned().collect()
+    }
+
+    /// How often `POST /subscriptions/{id}/reauthorize` succeeded for a subscription.
+    #[must_use]
+    pub fn reauthorizations(&self, subscription_id: &str) -> usize {
+        self.state()
+            .push
+            .reauthorizations
+            .get(subscription_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every notification POST finished (delivered, or given up after the last attempt), in
+    /// order of finishing.
+    #[must_use]
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.state().push.deliveries.clone()
+    }
+
+    /// Notifications queued or being retried, not finished yet.
+    #[must_use]
+    pub fn pending_deliveries(&self) -> usize {
+        self.state().push.pending
+    }
+
     // ---- observation ----
 
     /// Every request answered, in order.
@@ -359,7 +451,9 @@ impl FakeGraph {
     /// `calendarView.delta`, `calendarView.list`, `events.list`, `events.get`, `events.create`,
     /// `events.update`, `events.delete`, `contactFolders.list`, `contactFolders.get`,
     /// `contactFolders.create`, `contacts.list`, `contacts.get`, `contacts.create`,
-    /// `contacts.update`, `contacts.delete`, `contacts.delta`.
+    /// `contacts.update`, `contacts.delete`, `contacts.delta`, `subscriptions.create`,
+    /// `subscriptions.get`, `subscriptions.update`, `subscriptions.delete`,
+    /// `subscriptions.reauthorize`.
     #[must_use]
     pub fn request_count(&self, endpoint: &str) -> usize {
         self.state()
@@ -426,10 +520,4 @@ impl FakeGraph {
     pub fn invitations(&self) -> Vec<Invitation> {
         self.state().invitations.clone()
     }
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

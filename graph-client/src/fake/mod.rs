@@ -9,6 +9,19 @@
 //! throttling, and `$batch`. Tests inspect it through counters ([`FakeGraph::request_count`]),
 //! the invitation log ([`FakeGraph::invitations`]) and inject faults ([`FakeGraph::inject`]).
 //!
+//! It also serves change-notification subscriptions (`/subscriptions` on a mailbox's events,
+//! contacts or one contact folder's contacts): creation validates the notification and
+//! lifecycle URLs with Graph's handshake, and every later change to a watched item — through
+//! the API, inside a `$batch`, or through this handle's seeding and editing methods — is
+//! POSTed to the notification URL, retried while the endpoint fails
+//! ([`FakeGraph::set_delivery_retries`]), after an optional delay
+//! ([`FakeGraph::set_delivery_delay`]). Subscriptions expire on the fake's clock
+//! ([`FakeGraph::advance_clock`]); lifecycle events are sent on demand
+//! ([`FakeGraph::send_lifecycle_event`]); deliveries are observed with
+//! [`FakeGraph::deliveries`] and [`FakeGraph::pending_deliveries`]. **Real Graph requires
+//! `https`; the fake posts only to loopback hosts (`127.0.0.0/8`, `::1`, `localhost`), over
+//! `http` or `https`, and refuses any other notification URL with a 400.**
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
@@ -38,20 +51,24 @@
 //! | `graph.rs` | [`FakeGraph`]: start, seed, behaviour settings, observation |
 //! | `seed.rs` | [`UserSeed`] ([`MailboxAccess`]), [`GroupSeed`], [`EventSeed`], [`SeriesSeed`] |
 //! | `fault.rs` | [`Fault`], [`FaultKind`] |
-//! | `records.rs` | [`RequestRecord`], [`Invitation`], [`InvitationKind`] |
+//! | `records.rs` | [`RequestRecord`], [`Invitation`], [`InvitationKind`], [`Delivery`] |
+//! | `subs.rs` | change-notification subscriptions, delivery settings and log, the clock of expiry |
+//! | `push.rs` | delivery: the validation handshake and each subscription's worker (retries) |
 //! | `state.rs` | the fake's data: directory, mailboxes, delta tokens, counters, faults |
 //! | `time.rs` | zones, local times and recurrence dates |
 //! | `server/` | request handling: routing, admission, one file per resource |
 
 mod fault;
 mod graph;
+mod push;
 mod records;
 mod seed;
 mod server;
 mod state;
+mod subs;
 mod time;
 
 pub use fault::{Fault, FaultKind};
 pub use graph::FakeGraph;
-pub use records::{Invitation, InvitationKind, RequestRecord};
+pub use records::{Delivery, Invitation, InvitationKind, RequestRecord};
 pub use seed::{EventSeed, GroupSeed, MailboxAccess, SeriesSeed, UserSeed};

@@ -45,3 +45,21 @@ pub struct Invitation {
     /// Attendee addresses it went to.
     pub attendees: Vec<String>,
 }
+
+/// One notification POST the fake made (or gave up on) to a subscriber's endpoint.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// The subscription.
+    pub subscription_id: String,
+    /// Where it went (the notification or lifecycle URL).
+    pub url: String,
+    /// The JSON body (`{"value": [...]}`).
+    pub body: serde_json::Value,
+    /// Attempts made (retries after a non-2xx answer or none at all).
+    pub attempts: u32,
+    /// The last status answered, if any.
+    pub status: Option<u16>,
+    /// Whether an attempt got a 2xx answer.
+    pub delivered: bool,
+}

@@ -1,6 +1,7 @@
 //! The fake's data: directory, mailboxes, delta tokens, counters and faults.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -10,6 +11,7 @@ use serde_json::{Map, Value};
 use super::fault::Fault;
 use super::records::{Invitation, RequestRecord};
 use super::seed::MailboxAccess;
+use super::subs::Push;
 use super::time::{Recurrence, When};
 
 #[derive(Debug, Clone)]
@@ -190,6 +192,8 @@ pub(crate) struct State {
     pub(crate) retry_after: String,
     pub(crate) default_page_size: usize,
     pub(crate) directory_page_size: usize,
+    /// Change-notification subscriptions and their deliveries.
+    pub(crate) push: Push,
 }
 
 impl State {
@@ -221,6 +225,7 @@ impl State {
             retry_after: "0.05".to_owned(),
             default_page_size: 10,
             directory_page_size: 100,
+            push: Push::default(),
         }
     }
 
@@ -283,4 +288,11 @@ impl State {
         }
         self.mailboxes.entry(user_id.to_owned()).or_default()
     }
+}
+
+/// Locks the fake's state (a panicked holder does not poison it for the others).
+pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

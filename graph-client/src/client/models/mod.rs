@@ -11,6 +11,9 @@
 //! | `contact.rs` | [`Contact`], [`ContactFolder`] and Graph's caps on contacts |
 //! | `directory.rs` | [`Group`], [`User`], [`DirectoryObject`] |
 //! | `batch.rs` | [`BatchRequest`], [`BatchResponse`] |
+//! | `subscription.rs` | [`Subscription`], [`NewSubscription`] (change-notification subscriptions) |
+//! | `notification.rs` | [`ChangeNotificationCollection`], [`ChangeNotification`], [`ResourceData`], [`ChangeType`], [`LifecycleEvent`] (what Graph POSTs to us) |
+//! | `secret_field.rs` | (de)serialising an optional `Secret` (`clientState`) |
 //! | `open_enum.rs` | the `open_enum!` macro (known values plus `Unknown(String)`) |
 
 pub(crate) mod batch;
@@ -18,7 +21,10 @@ mod common;
 mod contact;
 mod directory;
 mod event;
+mod notification;
 mod open_enum;
+mod secret_field;
+mod subscription;
 
 pub use batch::{BatchRequest, BatchResponse};
 pub use common::{
@@ -32,3 +38,8 @@ pub use event::{
     RecurrencePattern, RecurrencePatternType, RecurrenceRange, RecurrenceRangeType, ResponseStatus,
     ResponseType, Sensitivity, ShowAs,
 };
+pub use notification::{
+    ChangeNotification, ChangeNotificationCollection, ChangeType, LifecycleEvent,
+    NOTIFICATION_ENDPOINT, ResourceData,
+};
+pub use subscription::{ALL_CHANGE_TYPES, NewSubscription, Subscription};

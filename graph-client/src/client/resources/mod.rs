@@ -8,6 +8,7 @@
 //! | `contacts.rs` | [`Contacts`] (`Client::contacts`): one mailbox's contact folders, contacts and contacts delta |
 //! | `mailbox.rs` | what the handlers of one mailbox ([`Events`], [`Contacts`]) share: paths under `/users/{id}`, their requests, paging and delta rounds |
 //! | `batch.rs` | `Client::batch` (JSON `$batch`, at most [`MAX_BATCH_REQUESTS`]) |
+//! | `subscriptions.rs` | [`Subscriptions`] (`Client::subscriptions`): change-notification subscriptions |
 //! | `outcome.rs` | [`DeleteOutcome`] |
 
 mod batch;
@@ -16,6 +17,7 @@ mod directory;
 mod events;
 mod mailbox;
 mod outcome;
+mod subscriptions;
 
 pub use batch::MAX_BATCH_REQUESTS;
 pub(crate) use batch::retry_safe;
@@ -23,3 +25,4 @@ pub use contacts::Contacts;
 pub use directory::{Groups, Users};
 pub use events::Events;
 pub use outcome::DeleteOutcome;
+pub use subscriptions::Subscriptions;

@@ -59,6 +59,11 @@ pub(super) fn classify(st: &State, req: &Req) -> (&'static str, Option<String>) 
         ("GET", ["users", u, "contacts", _]) => ("contacts.get", mailbox(u)),
         ("PATCH", ["users", u, "contacts", _]) => ("contacts.update", mailbox(u)),
         ("DELETE", ["users", u, "contacts", _]) => ("contacts.delete", mailbox(u)),
+        ("POST", ["subscriptions"]) => ("subscriptions.create", None),
+        ("GET", ["subscriptions", _]) => ("subscriptions.get", None),
+        ("PATCH", ["subscriptions", _]) => ("subscriptions.update", None),
+        ("DELETE", ["subscriptions", _]) => ("subscriptions.delete", None),
+        ("POST", ["subscriptions", _, "reauthorize"]) => ("subscriptions.reauthorize", None),
         _ => ("unknown", None),
     }
 }

@@ -21,12 +21,15 @@
 //! | `delta.rs` | calendar-view and contacts delta rounds and pages |
 //! | `contacts.rs` | contact folders and contacts |
 //! | `batch.rs` | `$batch` |
+//! | `subscriptions.rs` | `/subscriptions`: create (validation handshake), get, renew, delete, reauthorize |
+//! | `changes.rs` | the change notifications of every change to a subscribed resource |
 //! | `seeding.rs` | seeding and inspection for `FakeGraph` (a user's edits in Outlook) |
 
 mod admit;
 mod auth;
 mod batch;
 mod calendar_view;
+mod changes;
 mod contacts;
 mod delta;
 mod directory;
@@ -39,7 +42,9 @@ mod odata;
 mod request;
 mod router;
 mod seeding;
+mod subscriptions;
 
+pub(crate) use changes::collect_changes;
 pub(crate) use contacts::seed_folder;
 pub(crate) use dispatch::move_between_folders;
 pub(crate) use router::router;

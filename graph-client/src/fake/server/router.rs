@@ -12,8 +12,10 @@ use axum::response::{IntoResponse, Response};
 use super::admit::{Flight, admit, classify, record};
 use super::auth::{check_auth, token_endpoint};
 use super::batch::batch;
+use super::changes::collect_changes;
 use super::dispatch::process;
 use super::request::{Req, Resp, path_segments};
+use super::subscriptions;
 use crate::fake::records::RequestRecord;
 use crate::fake::state::State;
 
@@ -109,6 +111,19 @@ pub(super) async fn handle(
     if let Some(delay) = admitted.delay {
         tokio::time::sleep(delay).await;
     }
+    if endpoint.starts_with("subscriptions.") {
+        // Creation awaits the validation handshake: handled without holding the state.
+        let mut resp = subscriptions::handle(&shared, &req, endpoint).await;
+        if let Some(status) = admitted.lost {
+            resp = Resp::error(
+                status,
+                "gatewayTimeout",
+                "Injected fault after the request took effect.",
+            );
+        }
+        record(&mut lock(&shared), &req, endpoint, None, resp.status);
+        return into_response(&resp, admitted.truncate);
+    }
     let resp = {
         let mut st = lock(&shared);
         // A `$batch` runs its sub-requests through `process` itself.
@@ -130,6 +145,7 @@ pub(super) async fn handle(
             }
         }
         record(&mut st, &req, endpoint, mailbox.as_deref(), resp.status);
+        collect_changes(&mut st);
         resp
     };
     into_response(&resp, admitted.truncate)
