@@ -32,28 +32,26 @@ fn reset_peak() -> bool {
 
 fn event(i: usize, plain: bool) -> Event {
     let now = Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap();
-    if plain {
-        // As the tenant benchmark seeds them: a short title, a place, 45 minutes.
+    // Plain: as the tenant benchmark seeds them (a short title, a place, 45 minutes).
+    let (title, start, length, place) = if plain {
         let start = now + Duration::hours(1 + (i % 5000) as i64);
-        let mut e = Event::new(
+        (
             format!("Activity {i:06}"),
-            Schedule::Timed {
-                start,
-                end: start + Duration::minutes(45),
-            },
-        );
-        e.location = "Brno".into();
+            start,
+            Duration::minutes(45),
+            "Brno",
+        )
+    } else {
+        let start = now + Duration::minutes((i % 50_000) as i64 * 10);
+        let title = format!("Meeting with customer no. {i:06}");
+        (title, start, Duration::hours(1), "Praha, Václavské nám. 1")
+    };
+    let end = start + length;
+    let mut e = Event::new(title, Schedule::Timed { start, end });
+    e.location = place.into();
+    if plain {
         return e.normalized();
     }
-    let start = now + Duration::minutes((i % 50_000) as i64 * 10);
-    let mut e = Event::new(
-        format!("Meeting with customer no. {i:06}"),
-        Schedule::Timed {
-            start,
-            end: start + Duration::hours(1),
-        },
-    );
-    e.location = "Praha, Václavské nám. 1".into();
     e.kind = Some(ActivityKind::Meeting);
     e.description = format!("Agenda for visit {i}:\n1. offer\n2. contract terms\n3. next steps");
     e.attendees.push(Attendee {

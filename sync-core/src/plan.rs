@@ -320,15 +320,21 @@ impl<T: SyncItem> fmt::Display for Plan<T> {
             self.conflicts.len(),
             self.skipped.len()
         )?;
-        for s in &self.steps {
-            writeln!(f, "  {s}")?;
-        }
-        for c in &self.conflicts {
-            writeln!(f, "  {c}")?;
-        }
-        for s in &self.skipped {
-            writeln!(f, "  {s}")?;
-        }
-        Ok(())
+        write_list(f, "", &self.steps)?;
+        write_list(f, "", &self.conflicts)?;
+        write_list(f, "", &self.skipped)
     }
+}
+
+/// Writes each of `items` on its own indented line, after `prefix`, as the plan and the round
+/// reports list them.
+pub(crate) fn write_list<I: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    prefix: &str,
+    items: &[I],
+) -> fmt::Result {
+    for i in items {
+        writeln!(f, "  {prefix}{i}")?;
+    }
+    Ok(())
 }

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use crate::event::{Event, EventProfile, EventStatus};
 use crate::ids::{IdempotencyKey, RemoteId, Side};
 use crate::item::SyncItem;
-use crate::plan::{Plan, Step};
+use crate::plan::{Plan, Skipped, Step};
 use crate::policy::{Member, Policy};
-use crate::provider::SideRead;
+use crate::provider::{Remote, SideRead};
 use crate::state::StoredState;
 
 use super::calendar_rules::CalendarRules;
@@ -96,9 +96,8 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
         if paired_r.contains(&r.id) {
             continue;
         }
-        if let Err(e) = r.item.validate() {
-            plan.skipped
-                .push(skipped(Side::Raynet, r, format!("cannot be synced: {e}")));
+        if let Some(why) = unsyncable(Side::Raynet, r) {
+            plan.skipped.push(why);
             continue;
         }
         if r.item.status == EventStatus::Cancelled {
@@ -129,9 +128,8 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
         if paired_o.contains(&o.id) {
             continue;
         }
-        if let Err(e) = o.item.validate() {
-            plan.skipped
-                .push(skipped(Side::Outlook, o, format!("cannot be synced: {e}")));
+        if let Some(why) = unsyncable(Side::Outlook, o) {
+            plan.skipped.push(why);
             continue;
         }
         if let Some(reason) = rules.outlook_skip_reason(&o.item) {
@@ -158,6 +156,12 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
 
     apply_guard(&mut plan, input.state, input.policy);
     plan
+}
+
+/// Why a new event cannot be synced at all (a schedule that makes no sense, say), if so.
+fn unsyncable(side: Side, new: &Remote<Event>) -> Option<Skipped> {
+    let e = new.item.validate().err()?;
+    Some(skipped(side, new, format!("cannot be synced: {e}")))
 }
 
 #[cfg(test)]

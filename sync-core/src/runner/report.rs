@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorKind, ProviderError, error_chain};
 use crate::ids::{Scope, Side};
-use crate::plan::{Conflict, GuardTrip, Skipped};
+use crate::plan::{Conflict, GuardTrip, Skipped, write_list};
 
 /// Counts per side.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,15 +181,9 @@ impl fmt::Display for RoundReport {
         if let Some(g) = &self.guard {
             writeln!(f, "  STOPPED: {g}")?;
         }
-        for c in &self.conflicts {
-            writeln!(f, "  {c}")?;
-        }
-        for s in &self.skipped {
-            writeln!(f, "  {s}")?;
-        }
-        for x in &self.failures {
-            writeln!(f, "  failed: {x}")?;
-        }
+        write_list(f, "", &self.conflicts)?;
+        write_list(f, "", &self.skipped)?;
+        write_list(f, "failed: ", &self.failures)?;
         if let Some(p) = &self.plan {
             write!(f, "{p}")?;
         }
