@@ -63,82 +63,59 @@ pub struct CalendarActivity {
     #[serde(deserialize_with = "de::u64_lenient")]
     pub id: u64,
     /// Subject.
-    #[serde(default)]
     pub title: Option<String>,
     /// Status.
-    #[serde(default)]
     pub status: Option<ActivityStatus>,
     /// Priority.
-    #[serde(default)]
     pub priority: Option<Priority>,
     /// "Private activity" flag.
     #[serde(default, deserialize_with = "de::opt_bool_lenient")]
     pub personal: Option<bool>,
     /// Category (picklist `/activityCategory/`).
-    #[serde(default)]
     pub category: Option<Ref>,
     /// Owner: a **person id** (detail only).
-    #[serde(default)]
     pub owner: Option<Ref>,
     /// Client (company) in context.
-    #[serde(default)]
     pub company: Option<Ref>,
     /// Contact person in context.
-    #[serde(default)]
     pub person: Option<Ref>,
     /// Lead in context.
-    #[serde(default)]
     pub lead: Option<Ref>,
     /// Project in context.
-    #[serde(default)]
     pub project: Option<Ref>,
     /// Sales order in context.
-    #[serde(default)]
     pub sales_order: Option<Ref>,
     /// Business case in context.
-    #[serde(default)]
     pub business_case: Option<Ref>,
     /// Offer in context.
-    #[serde(default)]
     pub offer: Option<Ref>,
     /// Parent activity.
-    #[serde(default)]
     pub activity: Option<Ref>,
     /// Calendar start.
-    #[serde(default)]
     pub scheduled_from: Option<ApiDateTime>,
     /// Calendar end.
-    #[serde(default)]
     pub scheduled_till: Option<ApiDateTime>,
     /// Realisation (completion) time.
-    #[serde(default)]
     pub completed: Option<ApiDateTime>,
     /// Description, **HTML** (see [`html_to_text`](crate::html_to_text)).
-    #[serde(default)]
     pub description: Option<String>,
     /// Meeting outcome, HTML (meetings only).
-    #[serde(default)]
     pub solution: Option<String>,
     /// Location.
-    #[serde(default)]
     pub meeting_place: Option<String>,
     /// Tags.
     #[serde(default, deserialize_with = "de::opt_tags")]
     pub tags: Option<Vec<String>>,
     /// Custom fields by generated key (e.g. `VIP_b91d1`).
-    #[serde(default)]
     pub custom_fields: Option<Map<String, Value>>,
     /// Participants.
     #[serde(default, deserialize_with = "de::null_as_empty")]
     pub participants: Vec<Participant>,
     /// Recurrence description (read-only, shape loosely documented).
-    #[serde(default)]
     pub recurrence: Option<Value>,
     /// Security level.
-    #[serde(default)]
     pub security_level: Option<Ref>,
     /// External ids (detail only).
-    #[serde(default)]
     pub ext_ids: Option<Vec<String>>,
     /// Audit block and `_version`.
     #[serde(flatten)]

@@ -43,22 +43,17 @@ pub struct Company {
     #[serde(deserialize_with = "de::u64_lenient")]
     pub id: u64,
     /// Name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Whether the client is a natural person.
     #[serde(default, deserialize_with = "de::opt_bool_lenient")]
     pub person: Option<bool>,
     /// Rating (`A`/`B`/`C`).
-    #[serde(default)]
     pub rating: Option<String>,
     /// State.
-    #[serde(default)]
     pub state: Option<CompanyState>,
     /// Role.
-    #[serde(default)]
     pub role: Option<CompanyRole>,
     /// Owner (person id of a user).
-    #[serde(default)]
     pub owner: Option<Ref>,
     /// Registration number (IČ).
     #[serde(default, deserialize_with = "de::opt_string_lenient")]
@@ -67,19 +62,15 @@ pub struct Company {
     #[serde(default, deserialize_with = "de::opt_string_lenient")]
     pub tax_number: Option<String>,
     /// Note.
-    #[serde(default)]
     pub notice: Option<String>,
     /// Tags.
     #[serde(default, deserialize_with = "de::opt_tags")]
     pub tags: Option<Vec<String>>,
     /// Primary address.
-    #[serde(default)]
     pub primary_address: Option<AddressEntry>,
     /// Contact address.
-    #[serde(default)]
     pub contact_address: Option<AddressEntry>,
     /// External ids (detail only).
-    #[serde(default)]
     pub ext_ids: Option<Vec<String>>,
     /// Audit block and `_version`.
     #[serde(flatten)]

@@ -7,6 +7,12 @@
 //! except `id` is optional. Writing is strict: references are bare ids and
 //! datetimes are ISO 8601 with an explicit offset.
 //!
+//! Attributes are kept to what changes the decoding: a plain `Option` field
+//! carries no `#[serde(default)]` (serde reads a missing one as `None`), a
+//! struct whose every field may be missing takes `#[serde(default)]` once, and
+//! a field read through `deserialize_with` says `default` itself unless its
+//! struct does.
+//!
 //! | File | Holds |
 //! |---|---|
 //! | `macros.rs` | `open_enum!`: a string enum with `Unknown(String)` |
@@ -16,6 +22,7 @@
 //! | `person.rs` | persons, contact info, addresses |
 //! | `company.rs` | companies |
 //! | `user_account.rs` | user accounts |
+//! | `webhook.rs` | webhook registrations and the delivered event |
 
 mod macros;
 

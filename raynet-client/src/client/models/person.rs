@@ -26,61 +26,44 @@ pub struct Person {
     #[serde(deserialize_with = "de::u64_lenient")]
     pub id: u64,
     /// Title before the name (e.g. `Ing.`).
-    #[serde(default)]
     pub title_before: Option<String>,
     /// First name.
-    #[serde(default)]
     pub first_name: Option<String>,
     /// Last name (the only field required on create).
-    #[serde(default)]
     pub last_name: Option<String>,
     /// Title after the name (e.g. `Ph.D.`).
-    #[serde(default)]
     pub title_after: Option<String>,
     /// Salutation.
-    #[serde(default)]
     pub salutation: Option<String>,
     /// Gender.
-    #[serde(default)]
     pub gender: Option<Gender>,
     /// Birthday.
     #[serde(default, deserialize_with = "de::opt_date")]
     pub birthday: Option<NaiveDate>,
     /// Owner (a person id of a user).
-    #[serde(default)]
     pub owner: Option<Ref>,
     /// Category.
-    #[serde(default)]
     pub category: Option<Ref>,
     /// Language.
-    #[serde(default)]
     pub language: Option<Ref>,
     /// The primary link to a company (`type` = position / job title).
-    #[serde(default)]
     pub primary_relationship: Option<Relationship>,
     /// All company links (detail only).
-    #[serde(default)]
     pub relationships: Option<Vec<Relationship>>,
     /// Business address from the primary relationship (list rows).
-    #[serde(default)]
     pub company_address: Option<CompanyAddress>,
     /// E-mails, phones, web.
-    #[serde(default)]
     pub contact_info: Option<ContactInfo>,
     /// Private address.
-    #[serde(default)]
     pub private_address: Option<Address>,
     /// Note about the person.
-    #[serde(default)]
     pub notice: Option<String>,
     /// Tags.
     #[serde(default, deserialize_with = "de::opt_tags")]
     pub tags: Option<Vec<String>>,
     /// Custom fields.
-    #[serde(default)]
     pub custom_fields: Option<Map<String, Value>>,
     /// Security level.
-    #[serde(default)]
     pub security_level: Option<Ref>,
     /// Whether this person is an active RAYNET user.
     #[serde(default, deserialize_with = "de::opt_bool_lenient")]
@@ -89,7 +72,6 @@ pub struct Person {
     #[serde(default, deserialize_with = "de::opt_bool_lenient")]
     pub keyman: Option<bool>,
     /// External ids (detail only).
-    #[serde(default)]
     pub ext_ids: Option<Vec<String>>,
     /// Audit block and `_version`.
     #[serde(flatten)]

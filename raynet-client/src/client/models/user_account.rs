@@ -31,19 +31,14 @@ pub struct UserAccount {
     #[serde(deserialize_with = "de::u64_lenient")]
     pub id: u64,
     /// Login e-mail.
-    #[serde(default)]
     pub username: Option<String>,
     /// The person record of this user.
-    #[serde(default)]
     pub person: Option<Ref>,
     /// Role.
-    #[serde(default)]
     pub user_role: Option<UserRole>,
     /// Second e-mail (detail only).
-    #[serde(default)]
     pub email2: Option<String>,
     /// Time zone code, e.g. `EUROPE_PRAGUE` (detail only).
-    #[serde(default)]
     pub timezone: Option<String>,
     /// Audit block and `_version`.
     #[serde(flatten)]

@@ -95,14 +95,14 @@ impl WebhookEntity {
 
 /// `GET /webhook/`: the technical contacts and the registered webhooks.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct WebhookList {
     /// E-mails told when deliveries fail (after a day) and recover.
-    #[serde(default, deserialize_with = "de::null_as_empty")]
+    #[serde(deserialize_with = "de::null_as_empty")]
     pub technical_contacts: Vec<String>,
     /// The registered webhooks.
-    #[serde(default, deserialize_with = "de::null_as_empty")]
+    #[serde(deserialize_with = "de::null_as_empty")]
     pub webhooks: Vec<Webhook>,
 }
 
@@ -211,14 +211,13 @@ pub struct WebhookEvent {
 
 /// `source` of a [`WebhookEvent`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct WebhookSource {
     /// `user`, `api` or `system`.
-    #[serde(default)]
     pub name: Option<WebhookSourceName>,
     /// `browser` / `mobile` for users, the API key's name for `api`.
-    #[serde(default, deserialize_with = "de::opt_string_lenient")]
+    #[serde(deserialize_with = "de::opt_string_lenient")]
     pub description: Option<String>,
 }
 

@@ -80,6 +80,21 @@ fn entity_name(e: Entity) -> Option<&'static str> {
     }
 }
 
+/// The required array `field` of a request body, each element read by
+/// `item` (400 when the field is missing or `item` refuses an element).
+fn strings<'a>(
+    body: &'a Value,
+    field: &str,
+    item: impl Fn(&'a Value) -> Result<&'a str, Reject>,
+) -> Result<Vec<String>, Reject> {
+    body.get(field)
+        .and_then(Value::as_array)
+        .ok_or_else(|| Reject::bad_request(format!("Required field [{field}] is missing")))?
+        .iter()
+        .map(|v| item(v).map(str::to_owned))
+        .collect()
+}
+
 impl Instance {
     /// The extIds of record `id` (an array; empty when it has none or is gone).
     pub(crate) fn ext_ids_of(&self, e: Entity, id: u64) -> Value {
@@ -158,18 +173,11 @@ impl Instance {
             Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
             Some(_) => return Err(Reject::bad_request("Field [secretToken] must be a string")),
         };
-        let events: Vec<String> = body
-            .get("events")
-            .and_then(Value::as_array)
-            .ok_or_else(|| Reject::bad_request("Required field [events] is missing"))?
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .filter(|s| EVENT_TYPES.contains(s))
-                    .map(str::to_owned)
-                    .ok_or_else(|| Reject::bad_request(format!("Unknown event type {v}")))
-            })
-            .collect::<Result<_, _>>()?;
+        let events = strings(body, "events", |v| {
+            v.as_str()
+                .filter(|s| EVENT_TYPES.contains(s))
+                .ok_or_else(|| Reject::bad_request(format!("Unknown event type {v}")))
+        })?;
         if events.is_empty() {
             return Err(Reject::bad_request("Field [events] must not be empty"));
         }
@@ -195,18 +203,10 @@ impl Instance {
 
     /// `POST /webhook/technicalContact/` with `{technicalContacts: [..]}`.
     pub(crate) fn set_technical_contacts(&mut self, body: &Value) -> Result<(), Reject> {
-        let contacts = body
-            .get("technicalContacts")
-            .and_then(Value::as_array)
-            .ok_or_else(|| Reject::bad_request("Required field [technicalContacts] is missing"))?
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| Reject::bad_request("Technical contacts are e-mails"))
-            })
-            .collect::<Result<_, _>>()?;
-        self.hooks.technical_contacts = contacts;
+        self.hooks.technical_contacts = strings(body, "technicalContacts", |v| {
+            v.as_str()
+                .ok_or_else(|| Reject::bad_request("Technical contacts are e-mails"))
+        })?;
         Ok(())
     }
 }
