@@ -366,7 +366,7 @@ impl FakeGraph {
         let Some(sub) = st.push.subs.get(subscription_id) else {
             return false;
         };
-        let Some(url) = sub.lifecycle_url.clone() else {
+        let Some(url) = sub.terms.lifecycle_url.clone() else {
             return false;
         };
         let out = Outgoing {

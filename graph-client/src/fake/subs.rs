@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
@@ -46,20 +46,27 @@ pub(crate) struct Outgoing {
     pub(crate) lifecycle: bool,
 }
 
-/// One subscription.
+/// What a subscription was created with, checked; `expires` moves with every renewal.
 #[derive(Debug)]
-pub(crate) struct FakeSubscription {
-    pub(crate) id: String,
-    pub(crate) user: String,
-    pub(crate) watched: Watched,
-    pub(crate) resource: String,
+pub(crate) struct Terms {
     pub(crate) change_types: Vec<String>,
     pub(crate) notification_url: String,
     pub(crate) lifecycle_url: Option<String>,
     pub(crate) client_state: Option<String>,
+    pub(crate) resource: String,
+    /// The mailbox of `resource`.
+    pub(crate) user: String,
+    pub(crate) watched: Watched,
     pub(crate) expires: DateTime<Utc>,
     /// Whether notifications carry immutable ids (`Prefer: IdType="ImmutableId"` at creation).
     pub(crate) immutable: bool,
+}
+
+/// One subscription.
+#[derive(Debug)]
+pub(crate) struct FakeSubscription {
+    pub(crate) id: String,
+    pub(crate) terms: Terms,
     /// The watched items as last seen: immutable id → change key.
     pub(crate) known: BTreeMap<String, String>,
     pub(crate) outbox: UnboundedSender<Outgoing>,
@@ -67,19 +74,22 @@ pub(crate) struct FakeSubscription {
 }
 
 impl FakeSubscription {
+    /// A notification of this subscription: `fields` plus what every notification carries
+    /// (`subscriptionId`, `subscriptionExpirationDateTime`, `tenantId`, `clientState` if set).
+    pub(crate) fn notification(&self, mut fields: Value) -> Value {
+        fields["subscriptionId"] = json!(self.id);
+        fields["subscriptionExpirationDateTime"] = json!(time::fmt_utc(self.terms.expires));
+        fields["tenantId"] = json!(TENANT_ID);
+        if let Some(state) = &self.terms.client_state {
+            fields["clientState"] = json!(state);
+        }
+        fields
+    }
+
     /// A lifecycle notification of this subscription (`event`: `reauthorizationRequired`,
     /// `subscriptionRemoved`, `missed`...), as Graph POSTs it to the lifecycle URL.
     pub(crate) fn lifecycle(&self, event: &str) -> Value {
-        let mut n = serde_json::json!({
-            "subscriptionId": self.id,
-            "subscriptionExpirationDateTime": time::fmt_utc(self.expires),
-            "tenantId": TENANT_ID,
-            "lifecycleEvent": event,
-        });
-        if let Some(state) = &self.client_state {
-            n["clientState"] = serde_json::json!(state);
-        }
-        serde_json::json!({ "value": [n] })
+        json!({ "value": [self.notification(json!({ "lifecycleEvent": event }))] })
     }
 }
 
@@ -126,7 +136,7 @@ impl Push {
     /// Whether the subscription exists and has not expired.
     pub(crate) fn is_live(&self, id: &str) -> bool {
         let now = self.now();
-        self.subs.get(id).is_some_and(|s| s.expires > now)
+        self.subs.get(id).is_some_and(|s| s.terms.expires > now)
     }
 
     /// Removes every expired subscription (Graph deletes them), stopping their deliveries.
@@ -135,7 +145,7 @@ impl Push {
         let expired: Vec<String> = self
             .subs
             .values()
-            .filter(|s| s.expires <= now)
+            .filter(|s| s.terms.expires <= now)
             .map(|s| s.id.clone())
             .collect();
         for id in expired {

@@ -14,14 +14,12 @@ pub struct ErrorResponse {
 
 /// The body of Graph's error envelope.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct ErrorBody {
     /// Machine-readable code, e.g. `ErrorItemNotFound` (compare case-insensitively).
-    #[serde(default)]
     pub code: String,
     /// Human-readable message (never branch on it).
-    #[serde(default)]
     pub message: String,
 }
 
@@ -55,14 +53,14 @@ impl DateTimeTimeZone {
 
 /// A name and an e-mail address.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct EmailAddress {
     /// Display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// SMTP address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
 }
 
@@ -79,11 +77,11 @@ impl EmailAddress {
 
 /// An organizer or another recipient.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct Recipient {
     /// The address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<EmailAddress>,
 }
 
@@ -122,23 +120,23 @@ impl ItemBody {
 
 /// A postal address.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct PhysicalAddress {
     /// Street.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub street: Option<String>,
     /// City.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// State or region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Postal code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
     /// Country or region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_or_region: Option<String>,
 }
 
@@ -182,10 +180,10 @@ pub fn property_ids_match(a: &str, b: &str) -> bool {
 
 /// The `@removed` marker of a delta item.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Removed {
     /// `deleted` or `changed`.
-    #[serde(default)]
     pub reason: String,
 }
 

@@ -43,53 +43,50 @@ pub const NOTIFICATION_ENDPOINT: &str = "change notification";
 
 /// What a basic (no resource data) notification says about the changed item.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct ResourceData {
     /// e.g. `#Microsoft.Graph.Event`.
-    #[serde(rename = "@odata.type", default)]
+    #[serde(rename = "@odata.type")]
     pub odata_type: Option<String>,
     /// The item's path, e.g. `Users/{id}/Events/{id}`.
-    #[serde(rename = "@odata.id", default)]
+    #[serde(rename = "@odata.id")]
     pub odata_id: Option<String>,
     /// The item's ETag after the change (absent on deletions).
-    #[serde(rename = "@odata.etag", default)]
+    #[serde(rename = "@odata.etag")]
     pub odata_etag: Option<String>,
     /// The item's id.
-    #[serde(default)]
     pub id: Option<String>,
 }
 
 /// One change or lifecycle notification.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct ChangeNotification {
     /// The notification's id (not always sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The subscription it belongs to.
-    #[serde(default)]
     pub subscription_id: String,
     /// When that subscription expires.
-    #[serde(default)]
     pub subscription_expiration_date_time: Option<DateTime<Utc>>,
     /// What happened (change notifications).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub change_type: Option<ChangeType>,
     /// The subscription's client state: compare it with [`ChangeNotification::client_state_is`].
-    #[serde(default, with = "super::secret_field")]
+    #[serde(with = "super::secret_field")]
     pub client_state: Option<Secret>,
     /// The tenant id.
-    #[serde(default)]
     pub tenant_id: Option<String>,
     /// The changed item's path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
     /// The changed item (change notifications).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_data: Option<ResourceData>,
     /// The lifecycle event (lifecycle notifications).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifecycle_event: Option<LifecycleEvent>,
 }
 

@@ -71,37 +71,28 @@ impl NewSubscription {
 /// A change-notification subscription, as Graph returns it. Read `expiration_date_time`
 /// back: Graph may have shortened the lifetime asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct Subscription {
     /// Subscription id.
-    #[serde(default)]
     pub id: String,
     /// The watched resource.
-    #[serde(default)]
     pub resource: Option<String>,
     /// Comma-separated change types.
-    #[serde(default)]
     pub change_type: Option<String>,
     /// Where change notifications go.
-    #[serde(default)]
     pub notification_url: Option<String>,
     /// Where lifecycle notifications go.
-    #[serde(default)]
     pub lifecycle_notification_url: Option<String>,
     /// When the subscription expires.
-    #[serde(default)]
     pub expiration_date_time: Option<DateTime<Utc>>,
     /// The client state every notification carries.
-    #[serde(default, with = "super::secret_field")]
+    #[serde(with = "super::secret_field")]
     pub client_state: Option<Secret>,
     /// The application that created the subscription.
-    #[serde(default)]
     pub application_id: Option<String>,
     /// The user or service principal that created it.
-    #[serde(default)]
     pub creator_id: Option<String>,
     /// The newest TLS version the notification endpoint supports.
-    #[serde(default)]
     pub latest_supported_tls_version: Option<String>,
 }

@@ -17,8 +17,7 @@ use super::dispatch::to_rest_ids;
 use super::instances::occurrence_id;
 use super::item::etag;
 use crate::fake::state::State;
-use crate::fake::subs::{FakeSubscription, Outgoing, TENANT_ID, Watched};
-use crate::fake::time;
+use crate::fake::subs::{FakeSubscription, Outgoing, Watched};
 
 /// The watched items of `user` now: immutable id → change key.
 pub(super) fn snapshot(st: &State, user: &str, watched: &Watched) -> BTreeMap<String, String> {
@@ -61,7 +60,7 @@ pub(crate) fn collect_changes(st: &mut State) {
         let Some(sub) = st.push.subs.get(&id) else {
             continue;
         };
-        let now = snapshot(st, &sub.user, &sub.watched);
+        let now = snapshot(st, &sub.terms.user, &sub.terms.watched);
         if now == sub.known {
             continue;
         }
@@ -78,10 +77,10 @@ pub(crate) fn collect_changes(st: &mut State) {
         }
         let outgoing: Vec<Outgoing> = changes
             .into_iter()
-            .filter(|(change, _, _)| sub.change_types.iter().any(|t| t == change))
+            .filter(|(change, _, _)| sub.terms.change_types.iter().any(|t| t == change))
             .map(|(change, item, etag)| Outgoing {
                 subscription: sub.id.clone(),
-                url: sub.notification_url.clone(),
+                url: sub.terms.notification_url.clone(),
                 body: json!({ "value": [notification(st, sub, change, &item, etag)] }),
                 lifecycle: false,
             })
@@ -104,29 +103,22 @@ fn notification(
     etag: Option<String>,
 ) -> Value {
     let mut id = json!({ "id": item });
-    if !sub.immutable {
-        to_rest_ids(st, &sub.user, &mut id);
+    if !sub.terms.immutable {
+        to_rest_ids(st, &sub.terms.user, &mut id);
     }
     let id = id["id"].as_str().unwrap_or(item).to_owned();
-    let (collection, odata_type) = match sub.watched {
+    let (collection, odata_type) = match sub.terms.watched {
         Watched::Events => ("Events", "#Microsoft.Graph.Event"),
         Watched::Contacts(_) => ("Contacts", "#Microsoft.Graph.Contact"),
     };
-    let path = format!("Users/{}/{collection}/{id}", sub.user);
+    let path = format!("Users/{}/{collection}/{id}", sub.terms.user);
     let mut data = json!({ "@odata.type": odata_type, "@odata.id": path, "id": id });
     if let Some(etag) = etag {
         data["@odata.etag"] = json!(etag);
     }
-    let mut n = json!({
-        "subscriptionId": sub.id,
-        "subscriptionExpirationDateTime": time::fmt_utc(sub.expires),
+    sub.notification(json!({
         "changeType": change,
         "resource": path,
-        "tenantId": TENANT_ID,
         "resourceData": data,
-    });
-    if let Some(state) = &sub.client_state {
-        n["clientState"] = json!(state);
-    }
-    n
+    }))
 }

@@ -18,7 +18,7 @@ use super::dispatch::mailbox_gate;
 use super::request::{Answer, Req, Resp};
 use crate::fake::push::{handshake, spawn_worker};
 use crate::fake::state::{State, lock};
-use crate::fake::subs::{FakeSubscription, Watched, is_loopback_url};
+use crate::fake::subs::{FakeSubscription, Terms, Watched, is_loopback_url};
 use crate::fake::time;
 
 /// The fake's state, as the server shares it.
@@ -72,13 +72,13 @@ fn render(st: &State, id: &str, status: u16) -> Resp {
         json!({
             "@odata.context": format!("{}/$metadata#subscriptions/$entity", st.base_url),
             "id": s.id,
-            "resource": s.resource,
+            "resource": s.terms.resource,
             "applicationId": st.client_id,
-            "changeType": s.change_types.join(","),
-            "clientState": s.client_state,
-            "notificationUrl": s.notification_url,
-            "lifecycleNotificationUrl": s.lifecycle_url,
-            "expirationDateTime": time::fmt_utc(s.expires),
+            "changeType": s.terms.change_types.join(","),
+            "clientState": s.terms.client_state,
+            "notificationUrl": s.terms.notification_url,
+            "lifecycleNotificationUrl": s.terms.lifecycle_url,
+            "expirationDateTime": time::fmt_utc(s.terms.expires),
             "creatorId": st.client_id,
             "includeResourceData": false,
             "latestSupportedTlsVersion": "v1_2",
@@ -105,7 +105,7 @@ fn renew(st: &mut State, req: &Req, id: &str) -> Answer {
         .grant(requested)
         .ok_or_else(|| bad_request("Subscription expiration must be in the future."))?;
     if let Some(s) = st.push.subs.get_mut(id) {
-        s.expires = granted;
+        s.terms.expires = granted;
     }
     Ok(render(st, id, 200))
 }
@@ -155,20 +155,8 @@ fn watched(st: &mut State, resource: &str) -> Result<(String, Watched), Resp> {
     Ok((user, watched))
 }
 
-/// What a create asks for, checked.
-struct Ask {
-    user: String,
-    watched: Watched,
-    resource: String,
-    change_types: Vec<String>,
-    notification_url: String,
-    lifecycle_url: Option<String>,
-    client_state: Option<String>,
-    expires: DateTime<Utc>,
-    immutable: bool,
-}
-
-fn check_create(st: &mut State, req: &Req) -> Result<Ask, Resp> {
+/// The terms a create asks for, checked.
+fn check_create(st: &mut State, req: &Req) -> Result<Terms, Resp> {
     let body = req.json_body()?;
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
     let change_types: Vec<String> = text("changeType")
@@ -213,26 +201,26 @@ fn check_create(st: &mut State, req: &Req) -> Result<Ask, Resp> {
         .prefer()
         .id_type
         .is_some_and(|v| v.eq_ignore_ascii_case("ImmutableId"));
-    Ok(Ask {
-        user,
-        watched,
-        resource,
+    Ok(Terms {
         change_types,
         notification_url,
         lifecycle_url,
         client_state,
+        resource,
+        user,
+        watched,
         expires,
         immutable,
     })
 }
 
 async fn create(shared: &Shared, req: &Req) -> Answer {
-    let (ask, id) = {
+    let (terms, id) = {
         let mut st = lock(shared);
-        let ask = check_create(&mut st, req)?;
-        (ask, st.guid())
+        let terms = check_create(&mut st, req)?;
+        (terms, st.guid())
     };
-    for url in std::iter::once(&ask.notification_url).chain(ask.lifecycle_url.as_ref()) {
+    for url in std::iter::once(&terms.notification_url).chain(terms.lifecycle_url.as_ref()) {
         let token = format!(
             "Validation: Testing client application reachability for subscription Request-Id: {id}"
         );
@@ -249,20 +237,12 @@ async fn create(shared: &Shared, req: &Req) -> Answer {
     let mut st = lock(shared);
     let (outbox, worker) = spawn_worker(Arc::clone(shared));
     st.push.workers.push(worker.clone());
-    let known = snapshot(&st, &ask.user, &ask.watched);
+    let known = snapshot(&st, &terms.user, &terms.watched);
     st.push.subs.insert(
         id.clone(),
         FakeSubscription {
             id: id.clone(),
-            user: ask.user,
-            watched: ask.watched,
-            resource: ask.resource,
-            change_types: ask.change_types,
-            notification_url: ask.notification_url,
-            lifecycle_url: ask.lifecycle_url,
-            client_state: ask.client_state,
-            expires: ask.expires,
-            immutable: ask.immutable,
+            terms,
             known,
             outbox,
             worker,
