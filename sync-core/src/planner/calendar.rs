@@ -92,10 +92,7 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
     let paired_r: FastSet<&RemoteId> = linked_r.into_iter().collect();
     let paired_o: FastSet<&RemoteId> = linked_o.into_iter().collect();
 
-    for r in &unpaired_r {
-        if paired_r.contains(&r.id) {
-            continue;
-        }
+    for r in unpaired_r.iter().filter(|r| !paired_r.contains(&r.id)) {
         if let Some(why) = unsyncable(Side::Raynet, r) {
             plan.skipped.push(why);
             continue;
@@ -124,10 +121,7 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
         ));
     }
 
-    for o in &unpaired_o {
-        if paired_o.contains(&o.id) {
-            continue;
-        }
+    for o in unpaired_o.iter().filter(|o| !paired_o.contains(&o.id)) {
         if let Some(why) = unsyncable(Side::Outlook, o) {
             plan.skipped.push(why);
             continue;

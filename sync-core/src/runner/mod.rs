@@ -134,11 +134,9 @@ impl Runner {
             raynet: Some(raynet),
             outlook,
         };
-        let (mut report, state) = self.start(&sides, store).await?;
         let window = Some(self.policy.window(now));
-        let (r_read, o_read) = self
-            .read_both(raynet, outlook, &state, window, &mut report)
-            .await;
+        let (report, state, [r_read, o_read]) =
+            self.start(&sides, [raynet, outlook], store, window).await?;
         let plan = plan_calendar(&CalendarInput {
             state: &state,
             raynet: &r_read,
@@ -182,10 +180,8 @@ impl Runner {
             raynet: None,
             outlook: target,
         };
-        let (mut report, state) = self.start(&sides, store).await?;
-        let (s_read, t_read) = self
-            .read_both(source, target, &state, None, &mut report)
-            .await;
+        let (report, state, [s_read, t_read]) =
+            self.start(&sides, [source, target], store, None).await?;
         let plan = plan_replicate(&ReplicateInput {
             state: &state,
             source: &s_read,
@@ -198,35 +194,25 @@ impl Runner {
             .await
     }
 
-    /// Checks the policy, starts the report, loads the state and resolves the creates a crash
-    /// left pending.
+    /// Starts a round: checks the policy, starts the report, loads the state, resolves the
+    /// creates a crash left pending, then reads both sides (Raynet's first) and double-checks,
+    /// within the verification budget, the absences that would count as deletions.
     async fn start<T: SyncItem>(
         &self,
         sides: &Sides<'_, T>,
+        [raynet, outlook]: [&dyn ReadSide<T>; 2],
         store: &dyn StateStore<T>,
-    ) -> Result<(RoundReport, StoredState<T>), SyncError> {
+        window: Option<Window>,
+    ) -> Result<(RoundReport, StoredState<T>, [SideRead<T>; 2]), SyncError> {
         self.policy.validate().map_err(SyncError::Policy)?;
         let mut report = RoundReport::new(self.scope.clone(), self.dry_run);
         let state = prepare(&self.scope, self.dry_run, sides, store, &mut report).await?;
-        Ok((report, state))
-    }
-
-    /// Reads both sides (Raynet's first), then double-checks, within the verification budget,
-    /// the absences that would count as deletions.
-    async fn read_both<T: SyncItem>(
-        &self,
-        raynet: &dyn ReadSide<T>,
-        outlook: &dyn ReadSide<T>,
-        state: &StoredState<T>,
-        window: Option<Window>,
-        report: &mut RoundReport,
-    ) -> (SideRead<T>, SideRead<T>) {
-        let mut r_read = read(raynet, state, Side::Raynet, window, report).await;
-        let mut o_read = read(outlook, state, Side::Outlook, window, report).await;
-        let limit = verify_budget(&self.policy, self.verify_limit, state);
-        confirm_absences(raynet, &mut r_read, state, Side::Raynet, limit, window).await;
-        confirm_absences(outlook, &mut o_read, state, Side::Outlook, limit, window).await;
-        (r_read, o_read)
+        let mut r_read = read(raynet, &state, Side::Raynet, window, &mut report).await;
+        let mut o_read = read(outlook, &state, Side::Outlook, window, &mut report).await;
+        let limit = verify_budget(&self.policy, self.verify_limit, &state);
+        confirm_absences(raynet, &mut r_read, &state, Side::Raynet, limit, window).await;
+        confirm_absences(outlook, &mut o_read, &state, Side::Outlook, limit, window).await;
+        Ok((report, state, [r_read, o_read]))
     }
 
     /// Reports the plan, then executes it (unless this is a dry run or the guard tripped) and
