@@ -60,6 +60,36 @@ fn lookup_key<'m>(by_key: &'m HashMap<String, usize>, key: &IdempotencyKey) -> O
     })
 }
 
+/// One direction of the key linking: each unclaimed item of `from` (on `side`) that carries a
+/// key looks for the item of the other side it was created from (`to_by_key`). A match nobody
+/// claimed yet is a link (`from`'s index, the other's index); a key nobody answers to marks a
+/// copy or an orphan, which is reported and never mirrored (`linked_from`).
+fn link_from<'a>(
+    side: Side,
+    from: &[&'a Remote<Event>],
+    to_by_key: &HashMap<String, usize>,
+    (claimed_from, claimed_to): (&mut HashSet<usize>, &mut HashSet<usize>),
+    linked_from: &mut Vec<&'a RemoteId>,
+    plan: &mut Plan<Event>,
+) -> Vec<(usize, usize)> {
+    let mut links = Vec::new();
+    for (i, item) in from.iter().enumerate() {
+        let Some(key) = &item.key else { continue };
+        if claimed_from.contains(&i) {
+            continue;
+        }
+        claimed_from.insert(i);
+        match lookup_key(to_by_key, key) {
+            Some(&j) if claimed_to.insert(j) => links.push((i, j)),
+            Some(_) | None => {
+                linked_from.push(&item.id);
+                plan.skipped.push(foreign_mark(side, item, key));
+            }
+        }
+    }
+    links
+}
+
 /// Links unpaired items that carry the idempotency key of an unpaired item on the other side
 /// (a lost or rebuilt state store), and reports items that carry a key nobody answers to (a
 /// copy of a synced item, or an orphan): those are never mirrored again.
@@ -77,37 +107,26 @@ pub(super) fn link_by_key<'a>(
     let mut claimed_o: HashSet<usize> = HashSet::new();
     // (raynet index, outlook index, origin)
     let mut links: Vec<(usize, usize, Side)> = Vec::new();
-    for (oi, o) in unpaired_o.iter().enumerate() {
-        let Some(key) = &o.key else { continue };
-        match lookup_key(&r_by_key, key) {
-            Some(&ri) if claimed_r.insert(ri) => {
-                claimed_o.insert(oi);
-                links.push((ri, oi, Side::Raynet));
-            }
-            Some(_) | None => {
-                claimed_o.insert(oi);
-                linked_o.push(&o.id);
-                plan.skipped.push(foreign_mark(Side::Outlook, o, key));
-            }
-        }
-    }
-    for (ri, r) in unpaired_r.iter().enumerate() {
-        let Some(key) = &r.key else { continue };
-        if claimed_r.contains(&ri) {
-            continue;
-        }
-        match lookup_key(&o_by_key, key) {
-            Some(&oi) if claimed_o.insert(oi) => {
-                claimed_r.insert(ri);
-                links.push((ri, oi, Side::Outlook));
-            }
-            Some(_) | None => {
-                claimed_r.insert(ri);
-                linked_r.push(&r.id);
-                plan.skipped.push(foreign_mark(Side::Raynet, r, key));
-            }
-        }
-    }
+    // Outlook items made from Raynet ones first, then the other way round.
+    let from_o = link_from(
+        Side::Outlook,
+        unpaired_o,
+        &r_by_key,
+        (&mut claimed_o, &mut claimed_r),
+        &mut linked_o,
+        plan,
+    );
+    links.extend(from_o.into_iter().map(|(oi, ri)| (ri, oi, Side::Raynet)));
+    let claims = (&mut claimed_r, &mut claimed_o);
+    let from_r = link_from(
+        Side::Raynet,
+        unpaired_r,
+        &o_by_key,
+        claims,
+        &mut linked_r,
+        plan,
+    );
+    links.extend(from_r.into_iter().map(|(ri, oi)| (ri, oi, Side::Outlook)));
     links.sort_unstable();
     for (ri, oi, origin) in links {
         let (r, o) = (unpaired_r[ri], unpaired_o[oi]);
