@@ -52,6 +52,19 @@ impl Default for ClientBuilder {
     }
 }
 
+/// Plain setters: each stores its argument in the builder's field of the same name.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.$name = value;
+                self
+            }
+        )*
+    };
+}
+
 impl ClientBuilder {
     /// Graph base URL including the version, e.g. `https://graph.microsoft.com/v1.0`.
     pub fn graph_base_url(mut self, url: impl Into<String>) -> Self {
@@ -81,39 +94,22 @@ impl ClientBuilder {
         self
     }
 
-    /// Retry and backoff settings.
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Timeout of one attempt (connect, send and read the body).
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// Connect timeout.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Requests in flight per mailbox (Graph allows 4).
-    pub fn per_mailbox_concurrency(mut self, n: usize) -> Self {
-        self.per_mailbox_concurrency = n;
-        self
+    setters! {
+        /// Retry and backoff settings.
+        retry: RetryConfig;
+        /// Timeout of one attempt (connect, send and read the body).
+        request_timeout: Duration;
+        /// Connect timeout.
+        connect_timeout: Duration;
+        /// Requests in flight per mailbox (Graph allows 4).
+        per_mailbox_concurrency: usize;
+        /// Renew a token this long before it expires.
+        token_refresh_margin: Duration;
     }
 
     /// `Prefer: odata.maxpagesize` for delta reads (default [`DEFAULT_PAGE_SIZE`]).
     pub fn page_size(mut self, n: u32) -> Self {
         self.page_size = n.max(1);
-        self
-    }
-
-    /// Renew a token this long before it expires.
-    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
-        self.token_refresh_margin = margin;
         self
     }
 

@@ -76,14 +76,10 @@ impl<'a> Contacts<'a> {
     /// `POST /users/{id}/contactFolders/{folderId}/contacts`. Graph takes at most 3 e-mail
     /// addresses and 2 business phones; more are refused here, before sending.
     pub async fn create(&self, folder_id: &str, contact: &Contact) -> Result<Contact> {
-        check_caps(contact)?;
         let path = format!("/contactFolders/{}/contacts", encode_segment(folder_id));
         let endpoint = "POST /users/{id}/contactFolders/{id}/contacts";
-        let req = self
-            .mailbox
-            .request(Method::POST, &path, endpoint)
-            .json(contact)?;
-        self.mailbox.client.send(&req).await
+        self.write(Method::POST, &path, endpoint, contact, None)
+            .await
     }
 
     /// `PATCH /users/{id}/contacts/{id}`, with `If-Match` when an ETag is given.
@@ -93,13 +89,27 @@ impl<'a> Contacts<'a> {
         patch: &Contact,
         etag: Option<&str>,
     ) -> Result<Contact> {
-        check_caps(patch)?;
         let path = format!("/contacts/{}", encode_segment(contact_id));
         let endpoint = "PATCH /users/{id}/contacts/{id}";
+        self.write(Method::PATCH, &path, endpoint, patch, etag)
+            .await
+    }
+
+    /// Sends a contact body (create or update) after checking Graph's caps, with `If-Match`
+    /// when an ETag is given.
+    async fn write(
+        &self,
+        method: Method,
+        path: &str,
+        endpoint: &str,
+        contact: &Contact,
+        etag: Option<&str>,
+    ) -> Result<Contact> {
+        check_caps(contact)?;
         let req = self
             .mailbox
-            .request(Method::PATCH, &path, endpoint)
-            .json(patch)?
+            .request(method, path, endpoint)
+            .json(contact)?
             .if_match(etag);
         self.mailbox.client.send(&req).await
     }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::admit::{Admitted, Flight, admit, classify, record};
 use super::dispatch::process;
+use super::odata::str_array;
 use super::request::{Req, Resp, path_segments};
 use crate::fake::state::State;
 
@@ -51,15 +52,7 @@ pub(super) fn batch(st: &mut State, req: &Req) -> Resp {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let depends: Vec<String> = r
-            .get("dependsOn")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|d| d.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let depends: Vec<String> = str_array(r, "dependsOn").map(str::to_owned).collect();
         if wave_len == BATCH_PARALLELISM || !depends.is_empty() {
             wave.clear();
             wave_len = 0;

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveTime};
 use serde_json::{Map, Value};
 
+use super::odata::str_array;
 use super::request::Resp;
 use crate::fake::time::{self, Recurrence, When, Zone};
 
@@ -127,15 +128,9 @@ pub(super) fn parse_recurrence(v: &Value, start: When) -> Result<Recurrence, Res
         _ => return Err(bad("The fake supports daily and weekly patterns only.")),
     };
     let interval = pattern.get("interval").and_then(Value::as_u64).unwrap_or(1) as u32;
-    let days: Vec<chrono::Weekday> = pattern
-        .get("daysOfWeek")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|d| d.as_str().and_then(time::parse_weekday))
-                .collect()
-        })
-        .unwrap_or_default();
+    let days: Vec<chrono::Weekday> = str_array(pattern, "daysOfWeek")
+        .filter_map(time::parse_weekday)
+        .collect();
     if weekly && days.is_empty() {
         return Err(bad("A weekly pattern needs daysOfWeek."));
     }

@@ -160,6 +160,16 @@ pub(super) fn expanded_ext(ext: &[(String, String)], prop: &str) -> Option<Value
     (!found.is_empty()).then(|| json!(found))
 }
 
+/// The strings of the JSON array at `key` of `v` (non-strings skipped); empty when there is
+/// no such array.
+pub(super) fn str_array<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a str> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
 pub(super) fn has_ext_value(
     ext: &[(String, String)],
     (property, value): &(String, String),
