@@ -17,7 +17,7 @@ use graph_client::client::models::{
 };
 use graph_client::fake::{EventSeed, FakeGraph};
 
-use crate::util::{at, client, world};
+use crate::util::{World, at, client, world};
 
 const SECRET: &str = "client-state-only-we-know";
 
@@ -169,6 +169,16 @@ async fn subscribe(
     client(fake).subscriptions().create(&new).await
 }
 
+/// A world, a receiver, and a subscription of the receiver to Alice's events.
+async fn watching_alices_events() -> (World, Receiver, Subscription) {
+    let w = world().await;
+    let receiver = Receiver::start().await;
+    let sub = subscribe(&w.fake, &receiver, &format!("/users/{}/events", w.alice))
+        .await
+        .expect("subscribed");
+    (w, receiver, sub)
+}
+
 /// (change type, resourceData.id, @odata.etag) of each notification.
 fn summary(got: &[ChangeNotification]) -> Vec<(ChangeType, String, Option<String>)> {
     got.iter()
@@ -189,11 +199,7 @@ async fn settle() {
 
 #[tokio::test]
 async fn event_writes_through_the_client_are_notified_with_ids_and_etags() {
-    let w = world().await;
-    let receiver = Receiver::start().await;
-    let sub = subscribe(&w.fake, &receiver, &format!("/users/{}/events", w.alice))
-        .await
-        .expect("subscribed");
+    let (w, receiver, sub) = watching_alices_events().await;
     // The handshake went to both URLs, URL-decoded by the receiver.
     let tokens = receiver.tokens.lock().expect("tokens").clone();
     assert_eq!(tokens.len(), 2);
@@ -373,11 +379,7 @@ async fn contacts_in_the_watched_folder_are_notified() {
 
 #[tokio::test]
 async fn a_failing_receiver_gets_retries_then_the_notification() {
-    let w = world().await;
-    let receiver = Receiver::start().await;
-    subscribe(&w.fake, &receiver, &format!("/users/{}/events", w.alice))
-        .await
-        .expect("subscribed");
+    let (w, receiver, _) = watching_alices_events().await;
     w.fake.set_delivery_retries(5, Duration::from_millis(5));
     receiver.behave(|b| b.fail_next = 2);
     let now = Utc::now();
@@ -413,11 +415,7 @@ async fn a_failing_receiver_gets_retries_then_the_notification() {
 
 #[tokio::test]
 async fn delivery_delay_keeps_notifications_pending() {
-    let w = world().await;
-    let receiver = Receiver::start().await;
-    subscribe(&w.fake, &receiver, &format!("/users/{}/events", w.alice))
-        .await
-        .expect("subscribed");
+    let (w, receiver, _) = watching_alices_events().await;
     w.fake.set_delivery_delay(Duration::from_millis(300));
     let now = Utc::now();
     w.fake
@@ -432,11 +430,7 @@ async fn delivery_delay_keeps_notifications_pending() {
 
 #[tokio::test]
 async fn dropping_the_fake_stops_its_deliveries() {
-    let w = world().await;
-    let receiver = Receiver::start().await;
-    subscribe(&w.fake, &receiver, &format!("/users/{}/events", w.alice))
-        .await
-        .expect("subscribed");
+    let (w, receiver, _) = watching_alices_events().await;
     w.fake.set_delivery_delay(Duration::from_millis(100));
     let now = Utc::now();
     w.fake
@@ -448,12 +442,8 @@ async fn dropping_the_fake_stops_its_deliveries() {
 
 #[tokio::test]
 async fn an_expired_subscription_sends_nothing_and_renewal_extends() {
-    let w = world().await;
-    let receiver = Receiver::start().await;
+    let (w, receiver, sub) = watching_alices_events().await;
     let client = client(&w.fake);
-    let sub = subscribe(&w.fake, &receiver, &format!("/users/{}/events", w.alice))
-        .await
-        .expect("subscribed");
     let first = sub.expiration_date_time.expect("expiry");
     // Renew: the longest lifetime is 10,080 minutes; a longer request is capped.
     let renewed = client
@@ -499,12 +489,8 @@ async fn an_expired_subscription_sends_nothing_and_renewal_extends() {
 
 #[tokio::test]
 async fn a_deleted_subscription_stops() {
-    let w = world().await;
-    let receiver = Receiver::start().await;
+    let (w, receiver, sub) = watching_alices_events().await;
     let client = client(&w.fake);
-    let sub = subscribe(&w.fake, &receiver, &format!("/users/{}/events", w.alice))
-        .await
-        .expect("subscribed");
     assert_eq!(
         client
             .subscriptions()
@@ -599,12 +585,8 @@ async fn a_wrong_handshake_answer_fails_the_create() {
 
 #[tokio::test]
 async fn lifecycle_events_go_to_the_lifecycle_url() {
-    let w = world().await;
-    let receiver = Receiver::start().await;
+    let (w, receiver, sub) = watching_alices_events().await;
     let client = client(&w.fake);
-    let sub = subscribe(&w.fake, &receiver, &format!("/users/{}/events", w.alice))
-        .await
-        .expect("subscribed");
     for event in [
         LifecycleEvent::ReauthorizationRequired,
         LifecycleEvent::Missed,

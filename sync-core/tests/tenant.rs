@@ -6,7 +6,7 @@ use std::time::Duration;
 use sync_core::tenant::{
     Finding, MemberError, MemoryTenantStore, RoundOptions, Tenant, TenantReport,
 };
-use sync_core::testing::{Faults, MemoryOrg};
+use sync_core::testing::{Faults, MemoryMember, MemoryOrg};
 use sync_core::{Contact, Email, InvitedEvents, Organizer, Policy, Side};
 
 use crate::util::{meeting, now, outlook_event};
@@ -34,6 +34,26 @@ async fn first_round(org: &MemoryOrg) -> TenantReport {
         &Policy::default(),
     )
     .await
+}
+
+/// Jana and Petr, each with a Raynet meeting ("Kickoff", "Review") not yet in Outlook.
+fn jana_and_petr() -> (MemoryOrg, MemoryMember, MemoryMember) {
+    let org = MemoryOrg::new();
+    let jana = org.add_member("jana@acme.cz");
+    let petr = org.add_member("petr@acme.cz");
+    jana.raynet_calendar.insert(meeting("Kickoff", 24));
+    petr.raynet_calendar.insert(meeting("Review", 26));
+    (org, jana, petr)
+}
+
+/// An Outlook event five hours from now organised by `host`, from outside the members.
+fn invitation(title: &str, host: &str) -> sync_core::Event {
+    let mut e = outlook_event(title, 5);
+    e.organizer = Some(Organizer {
+        email: Some(host.parse().unwrap()),
+        name: String::new(),
+    });
+    e
 }
 
 fn writes(report: &TenantReport) -> usize {
@@ -114,11 +134,7 @@ async fn one_outside_meeting_in_two_mailboxes_becomes_one_raynet_record() {
     let jana = org.add_member("jana@acme.cz");
     let petr = org.add_member("petr@acme.cz");
     for m in [&jana, &petr] {
-        let mut e = outlook_event("Roundtable", 5);
-        e.organizer = Some(Organizer {
-            email: Some("host@partner.com".parse().unwrap()),
-            name: String::new(),
-        });
+        let mut e = invitation("Roundtable", "host@partner.com");
         e.global_id = Some("uid-roundtable".into());
         m.outlook_calendar.insert(e);
     }
@@ -146,23 +162,15 @@ async fn one_outside_meeting_in_two_mailboxes_becomes_one_raynet_record() {
     // Under the default (`skip`), the outside invitation reaches Raynet from nobody.
     let org = MemoryOrg::new();
     let eva = org.add_member("eva@acme.cz");
-    let mut e = outlook_event("Webinar", 5);
-    e.organizer = Some(Organizer {
-        email: Some("events@partner.com".parse().unwrap()),
-        name: String::new(),
-    });
-    eva.outlook_calendar.insert(e);
+    eva.outlook_calendar
+        .insert(invitation("Webinar", "events@partner.com"));
     first_round(&org).await;
     assert!(eva.raynet_calendar.is_empty());
 }
 
 #[tokio::test]
 async fn a_failing_mailbox_never_stops_the_other_members() {
-    let org = MemoryOrg::new();
-    let jana = org.add_member("jana@acme.cz");
-    let petr = org.add_member("petr@acme.cz");
-    jana.raynet_calendar.insert(meeting("Kickoff", 24));
-    petr.raynet_calendar.insert(meeting("Review", 26));
+    let (org, jana, petr) = jana_and_petr();
     jana.outlook_calendar.set_faults(Faults {
         failing_reads: 1,
         failing_writes: 5,
@@ -296,11 +304,7 @@ async fn the_membership_is_kept_for_its_age_and_read_anew_when_forgotten() {
 async fn a_targeted_round_runs_only_the_members_and_collections_named() {
     use std::collections::BTreeMap;
     use sync_core::tenant::{Collections, Targets};
-    let org = MemoryOrg::new();
-    let jana = org.add_member("jana@acme.cz");
-    let petr = org.add_member("petr@acme.cz");
-    jana.raynet_calendar.insert(meeting("Kickoff", 24));
-    petr.raynet_calendar.insert(meeting("Review", 26));
+    let (org, jana, petr) = jana_and_petr();
     let store = MemoryTenantStore::new();
     let mut only = BTreeMap::new();
     only.insert(

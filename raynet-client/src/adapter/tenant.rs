@@ -227,8 +227,8 @@ impl RaynetTenant {
     /// What one deletion scan costs: the last one's requests, or before one has run in this
     /// process, an estimate from the pairs stored: one request per 1,000 records synced
     /// (meetings and events of every member, and the persons of the largest contact folder),
-    /// one more for each entity.
-    fn scan_cost(&self, start: &RoundStart<'_>) -> u64 {
+    /// one more for each entity. The store is asked only before the first scan.
+    async fn scan_cost(&self, start: &RoundStart<'_>) -> u64 {
         if let Some(n) = *self
             .scan_requests
             .lock()
@@ -236,9 +236,17 @@ impl RaynetTenant {
         {
             return n;
         }
+        let counts = start
+            .store
+            .pair_counts(start.tenant)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(tenant = %start.tenant, error = %e, "cannot read the pair counts");
+                Vec::new()
+            });
         let mut activities = 0;
         let mut persons = 0;
-        for (scope, n) in start.pair_counts {
+        for (scope, n) in &counts {
             match scope.collection {
                 Collection::Calendar => activities += *n as u64,
                 Collection::Contacts => persons = persons.max(*n as u64),
@@ -273,7 +281,7 @@ impl RaynetService for RaynetTenant {
     }
 
     async fn begin_round(&self, start: &RoundStart<'_>) -> Box<RaynetRound> {
-        let scan_requests = self.scan_cost(start);
+        let scan_requests = self.scan_cost(start).await;
         let quota = self
             .client
             .rate_limit()

@@ -213,13 +213,9 @@ impl Tenant {
         for f in &membership.findings {
             tracing::debug!(tenant = %self.name, "{f}");
         }
-        // Without the stored cursors and counts every member reads alone: dearer, never wrong.
+        // Without the stored cursors every member reads alone: dearer, never wrong.
         let cursors = store.cursors(&self.name).await.unwrap_or_else(|e| {
             tracing::warn!(tenant = %self.name, error = %e, "cannot read the stored cursors");
-            Vec::new()
-        });
-        let pair_counts = store.pair_counts(&self.name).await.unwrap_or_else(|e| {
-            tracing::warn!(tenant = %self.name, error = %e, "cannot read the pair counts");
             Vec::new()
         });
         // The members this round is for, each with the collections it runs; the shared reads
@@ -234,7 +230,7 @@ impl Tenant {
             tenant: &self.name,
             served: &in_round,
             cursors: &cursors,
-            pair_counts: &pair_counts,
+            store,
             collections: targeted
                 .iter()
                 .fold(Collections::NONE, |all, (_, c)| all.union(*c)),

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::error::TenantError;
 use super::members::{GroupUser, RaynetUser, ServedMember};
+use super::store::TenantStore;
 use crate::contact::Contact;
 use crate::event::Event;
 use crate::ids::{Collection, Cursor, Scope, Side};
@@ -102,7 +103,7 @@ pub struct Group {
 }
 
 /// What a service learns before its members' rounds start.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct RoundStart<'a> {
     /// The tenant's name (the first part of every [`Scope`]).
     pub tenant: &'a str,
@@ -111,8 +112,8 @@ pub struct RoundStart<'a> {
     /// Every cursor the state store holds for the tenant's scopes (served or not: filter by
     /// [`RoundStart::is_served`]); empty when the store could not say.
     pub cursors: &'a [(Scope, Side, Cursor)],
-    /// How many pairs each of the tenant's scopes holds; empty when the store could not say.
-    pub pair_counts: &'a [(Scope, usize)],
+    /// The state store, for what a service needs only now and then (the pair counts, say).
+    pub store: &'a dyn TenantStore,
     /// Which collections are synced.
     pub collections: Collections,
     /// The round's policy (its calendar window, say).
