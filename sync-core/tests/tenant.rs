@@ -412,10 +412,11 @@ mod triggers {
                 while i < notes.len() && notes[i].2 <= clock {
                     let (m, c, at) = notes[i].clone();
                     waiting.entry((m.clone(), c)).or_insert(at);
-                    tr.notify(m, c, at);
+                    tr.notify(m, c, sync_core::Side::Outlook, at);
                     i += 1;
                 }
-                let (targets, n) = tr.take_due(clock);
+                let due = tr.take_due(clock);
+                let (targets, n) = (due.targets, due.rounds);
                 rounds += n;
                 let taken: Vec<(Email, Collection)> = waiting
                     .keys()
@@ -437,4 +438,119 @@ mod triggers {
             prop_assert!(rounds <= notes.len(), "{} rounds for {} notifications", rounds, notes.len());
         }
     }
+}
+
+#[tokio::test]
+async fn hints_skip_the_quiet_side_and_confirm_notified_deletions() {
+    use sync_core::Collection;
+    use sync_core::tenant::{Hints, Targets};
+    let (org, jana, petr) = jana_and_petr();
+    let (tenant, store) = (tenant_of(&org), MemoryTenantStore::new());
+    assert!(round(&tenant, &store, &Policy::default()).await.is_clean());
+    let jana_email: Email = "jana@acme.cz".parse().unwrap();
+    let only_jana = || {
+        Targets::Only(
+            [(
+                jana_email.clone(),
+                sync_core::tenant::Collections::only(Collection::Calendar),
+            )]
+            .into(),
+        )
+    };
+    let run = |hints: Hints| {
+        let options = RoundOptions {
+            targets: only_jana(),
+            hints,
+            ..RoundOptions::default()
+        };
+        let (tenant, store) = (&tenant, &store);
+        async move {
+            tenant
+                .round(store, &Policy::default(), &options, now())
+                .await
+                .unwrap()
+        }
+    };
+
+    // Outlook said Jana's calendar changed; Raynet said nothing: Raynet is not read, and a
+    // Raynet change nobody notified waits for a round that reads it.
+    let (raynet_reads, outlook_reads) = (
+        jana.raynet_calendar.read_calls(),
+        jana.outlook_calendar.read_calls(),
+    );
+    let kickoff = jana.raynet_calendar.ids()[0].clone();
+    jana.raynet_calendar.insert(meeting("Unnotified", 30));
+    let outlook_id = jana.outlook_calendar.ids()[0].clone();
+    jana.outlook_calendar
+        .edit(&outlook_id, |e| e.location = "Room 4".into());
+    let mut hints = Hints::default();
+    hints.changed(&jana_email, Collection::Calendar, Side::Outlook);
+    let report = run(hints).await;
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(
+        jana.raynet_calendar.read_calls(),
+        raynet_reads,
+        "the quiet side is not read"
+    );
+    assert_eq!(jana.outlook_calendar.read_calls(), outlook_reads + 1);
+    assert_eq!(
+        jana.raynet_calendar.get_item(&kickoff).unwrap().location,
+        "Room 4"
+    );
+    assert_eq!(
+        jana.outlook_calendar.len(),
+        1,
+        "Raynet's new meeting was not read yet"
+    );
+    assert_eq!(report.reports.len(), 1, "only Jana's calendar");
+
+    // A notification about an item is routed to the scopes whose pairs hold it.
+    let holders = sync_core::tenant::TenantStore::scopes_holding(
+        &store,
+        "acme",
+        Collection::Calendar,
+        Side::Raynet,
+        &kickoff,
+    )
+    .await
+    .unwrap();
+    let holders: Vec<String> = holders.iter().map(ToString::to_string).collect();
+    assert_eq!(holders, ["acme/jana@acme.cz/calendar"]);
+
+    // A forged deletion of an item that exists deletes nothing.
+    let mut forged = Hints::default();
+    forged.deleted(
+        &jana_email,
+        Collection::Calendar,
+        Side::Raynet,
+        kickoff.clone(),
+    );
+    let report = run(forged).await;
+    assert_eq!(writes(&report), 0);
+    assert_eq!(jana.outlook_calendar.len(), 1);
+
+    // A notified deletion that did happen reaches Outlook without reading Raynet's changes.
+    let raynet_reads = jana.raynet_calendar.read_calls();
+    assert!(jana.raynet_calendar.remove(&kickoff));
+    assert_eq!(jana.outlook_calendar.len(), 1);
+    let mut gone = Hints::default();
+    gone.deleted(&jana_email, Collection::Calendar, Side::Raynet, kickoff);
+    let report = run(gone).await;
+    assert!(report.is_clean(), "{:?}", report.member_failures);
+    assert_eq!(
+        jana.raynet_calendar.read_calls(),
+        raynet_reads,
+        "confirmed by a get, not a read"
+    );
+    let titles: Vec<String> = jana
+        .outlook_calendar
+        .items()
+        .into_iter()
+        .map(|e| e.title)
+        .collect();
+    assert!(
+        !titles.contains(&"Kickoff".to_owned()),
+        "the deletion crossed: {titles:?}"
+    );
+    assert_eq!(petr.outlook_calendar.len(), 1, "Petr's round did not run");
 }

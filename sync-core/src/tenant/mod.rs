@@ -17,6 +17,7 @@
 //! | `store.rs` | [`TenantStore`] and [`MemoryTenantStore`] |
 //! | `report.rs` | [`TenantReport`], [`MemberFailure`], [`RoundSummary`] |
 //! | `trigger.rs` | §10 push as a trigger: [`Triggers`] coalesces notifications into member rounds ([`Targets`]); [`is_own_write`] knows an echo without a read |
+//! | `hint.rs` | what notifications said per side: [`Hints`]; [`HintedSide`] skips an unnamed side's read and confirms notified deletions |
 //! | `error.rs` | [`TenantError`]: a round that cannot start |
 //!
 //! ## Example: an embedder runs a whole tenant in memory
@@ -51,6 +52,7 @@
 
 mod claims;
 mod error;
+mod hint;
 mod members;
 mod report;
 mod round;
@@ -60,6 +62,7 @@ mod trigger;
 
 pub use claims::{claimed_elsewhere, members_at_once};
 pub use error::TenantError;
+pub use hint::{Hint, HintedSide, Hints, SideHint};
 pub use members::{Finding, GroupUser, Membership, RaynetUser, ServedMember, match_members};
 pub use report::{MemberError, MemberFailure, RoundSummary, TenantReport};
 pub use round::{RoundOptions, Targets, Tenant};
@@ -68,4 +71,4 @@ pub use service::{
     ServiceRound, SharedCosts,
 };
 pub use store::{MemoryTenantStore, TenantStore};
-pub use trigger::{Triggers, is_own_write};
+pub use trigger::{Due, Triggers, is_own_write};

@@ -11,13 +11,14 @@ use futures::StreamExt as _;
 
 use super::claims::{claimed_elsewhere, members_at_once};
 use super::error::TenantError;
+use super::hint::{HintedSide, Hints};
 use super::members::{Membership, ServedMember, match_members};
 use super::report::{MemberError, MemberFailure, RoundSummary, TenantReport};
 use super::service::{
     Collections, OutlookRound, OutlookService, RaynetRound, RaynetService, RoundStart,
 };
 use super::store::TenantStore;
-use crate::ids::{Collection, Email, Scope};
+use crate::ids::{Collection, Email, Scope, Side};
 use crate::policy::{InvitedEvents, Member, Policy};
 use crate::runner::{Progress, RoundReport, Runner};
 
@@ -33,6 +34,10 @@ pub struct RoundOptions {
     /// Whose rounds run: every served member (the default), or only some members' collections
     /// (the ones a change notification named, say).
     pub targets: Targets,
+    /// What change notifications said about the targeted members' sides: a side no
+    /// notification named is not read, a notified deletion is confirmed and applied (see
+    /// [`Hints`]). Empty (the default): every side is read.
+    pub hints: Hints,
 }
 
 /// Whose rounds a tenant round runs.
@@ -236,6 +241,7 @@ impl Tenant {
                 .fold(Collections::NONE, |all, (_, c)| all.union(*c)),
             policy,
             now,
+            hints: &options.hints,
         };
         let raynet = self.raynet.begin_round(&start).await;
         let outlook = self.outlook.begin_round(&start).await;
@@ -314,11 +320,12 @@ impl Tenant {
                     Err(e) => failures.push(fail(MemberError::Claims(e))),
                 }
             }
-            let r = raynet.calendar(m);
-            let o = outlook.calendar(m);
+            let hint = |side| (m.email.as_str(), Collection::Calendar, side);
+            let r = wrap(&options.hints, hint(Side::Raynet), raynet.calendar(m));
+            let o = wrap(&options.hints, hint(Side::Outlook), outlook.calendar(m));
             match options
                 .runner(scope(Collection::Calendar), policy)
-                .sync_calendar(r.as_ref(), o.as_ref(), store.calendar(), &member, now)
+                .sync_calendar(&r, &o, store.calendar(), &member, now)
                 .await
             {
                 Ok(r) => reports.push(r),
@@ -329,11 +336,12 @@ impl Tenant {
             }
         }
         if collections.contacts {
-            let source = raynet.contacts(m);
-            let target = outlook.contacts(m);
+            let hint = |side| (m.email.as_str(), Collection::Contacts, side);
+            let source = wrap(&options.hints, hint(Side::Raynet), raynet.contacts(m));
+            let target = wrap(&options.hints, hint(Side::Outlook), outlook.contacts(m));
             match options
                 .runner(scope(Collection::Contacts), policy)
-                .sync_contacts(source.as_ref(), target.as_ref(), store.contacts(), now)
+                .sync_contacts(&source, &target, store.contacts(), now)
                 .await
             {
                 Ok(r) => reports.push(r),
@@ -352,6 +360,15 @@ impl Tenant {
         }
         (reports, failures)
     }
+}
+
+/// `side` with the round's hints for it applied.
+fn wrap<S: ?Sized>(
+    hints: &Hints,
+    (member, collection, side): (&str, Collection, Side),
+    inner: Arc<S>,
+) -> HintedSide<S> {
+    hints.wrap(member, collection, side, inner)
 }
 
 /// What every member's round of one tenant round shares.

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::error::TenantError;
+use super::hint::Hints;
 use super::members::{GroupUser, RaynetUser, ServedMember};
 use super::store::TenantStore;
 use crate::contact::Contact;
@@ -120,6 +121,10 @@ pub struct RoundStart<'a> {
     pub policy: &'a Policy,
     /// The round's clock.
     pub now: DateTime<Utc>,
+    /// What change notifications said: a side they leave unread is not read this round (see
+    /// [`Hints`]); [`RoundStart::served_cursors`] leaves those sides out, so no shared read is
+    /// planned for them.
+    pub hints: &'a Hints,
 }
 
 impl RoundStart<'_> {
@@ -129,12 +134,18 @@ impl RoundStart<'_> {
         self.served.iter().any(|m| m.email.as_str() == scope.member)
     }
 
-    /// The stored cursors of `side` for the served members, with their scopes.
+    /// The stored cursors of `side` for the served members whose `side` this round reads,
+    /// with their scopes.
     pub fn served_cursors(&self, side: Side) -> impl Iterator<Item = (&Scope, &Cursor)> {
         let served: BTreeSet<&str> = self.served.iter().map(|m| m.email.as_str()).collect();
+        let hints = self.hints;
         self.cursors
             .iter()
-            .filter(move |(scope, s, _)| *s == side && served.contains(scope.member.as_str()))
+            .filter(move |(scope, s, _)| {
+                *s == side
+                    && served.contains(scope.member.as_str())
+                    && !hints.skips(&scope.member, scope.collection, side)
+            })
             .map(|(scope, _, cursor)| (scope, cursor))
     }
 }

@@ -85,6 +85,38 @@ pub trait TenantStore: Send + Sync {
         })
     }
 
+    /// The scopes of `tenant` whose pairs hold the item `id` on `side` of `collection`: whose
+    /// round a change notification about that item is for.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the store cannot be read.
+    async fn scopes_holding(
+        &self,
+        tenant: &str,
+        collection: Collection,
+        side: Side,
+        id: &RemoteId,
+    ) -> Result<Vec<Scope>, StoreError> {
+        let mut out = Vec::new();
+        for scope in tenant_scopes(self, tenant).await? {
+            if scope.collection != collection {
+                continue;
+            }
+            let holds = match collection {
+                Collection::Calendar => {
+                    self.calendar().load(&scope).await?.find(side, id).is_some()
+                }
+                Collection::Contacts => {
+                    self.contacts().load(&scope).await?.find(side, id).is_some()
+                }
+            };
+            if holds {
+                out.push(scope);
+            }
+        }
+        Ok(out)
+    }
+
     /// Records the summary of a finished round of `scope` (not called for dry runs). The
     /// default keeps nothing.
     ///

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::hint::{Hint, Hints};
 use super::round::Targets;
 use super::service::Collections;
 use super::store::TenantStore;
@@ -19,10 +20,22 @@ use crate::error::StoreError;
 use crate::ids::{Collection, Email, RemoteId, Scope, Side, Version};
 
 /// A burst of notifications for one member's collection, not yet turned into a round.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Burst {
     first: DateTime<Utc>,
     last: DateTime<Utc>,
+    hint: Hint,
+}
+
+/// The rounds [`Triggers::take_due`] hands out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Due {
+    /// Whose rounds run ([`RoundOptions::targets`](super::RoundOptions::targets)).
+    pub targets: Targets,
+    /// What the notifications said ([`RoundOptions::hints`](super::RoundOptions::hints)).
+    pub hints: Hints,
+    /// How many member collections they are (0: nothing is due).
+    pub rounds: usize,
 }
 
 /// Coalesces change notifications into member rounds.
@@ -30,18 +43,19 @@ struct Burst {
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
 /// use sync_core::tenant::Triggers;
-/// use sync_core::{Collection, Email};
+/// use sync_core::{Collection, Email, Side};
 /// let t0 = Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap();
 /// let jana: Email = "jana@acme.cz".parse().unwrap();
 /// let mut triggers = Triggers::new(Duration::seconds(2), Duration::seconds(10));
 /// for i in 0..100 {
-///     triggers.notify(jana.clone(), Collection::Calendar, t0 + Duration::milliseconds(10 * i));
+///     let at = t0 + Duration::milliseconds(10 * i);
+///     triggers.notify(jana.clone(), Collection::Calendar, Side::Outlook, at);
 /// }
-/// assert_eq!(triggers.take_due(t0 + Duration::seconds(1)).1, 0, "the burst is still going");
-/// let (targets, rounds) = triggers.take_due(t0 + Duration::seconds(3));
-/// assert_eq!(rounds, 1, "100 notifications, one round");
+/// assert_eq!(triggers.take_due(t0 + Duration::seconds(1)).rounds, 0, "the burst is still going");
+/// let due = triggers.take_due(t0 + Duration::seconds(3));
+/// assert_eq!(due.rounds, 1, "100 notifications, one round");
+/// assert!(due.hints.skips(jana.as_str(), Collection::Calendar, Side::Raynet), "Raynet said nothing");
 /// assert!(triggers.is_empty());
-/// # let _ = targets;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Triggers {
@@ -62,9 +76,9 @@ impl Triggers {
         }
     }
 
-    /// Records a notification for `member`'s `collection`, received `at`.
-    pub fn notify(&mut self, member: Email, collection: Collection, at: DateTime<Utc>) {
-        self.pending
+    fn burst(&mut self, member: Email, collection: Collection, at: DateTime<Utc>) -> &mut Hint {
+        let burst = self
+            .pending
             .entry((member, collection))
             .and_modify(|b| {
                 b.first = b.first.min(at);
@@ -73,16 +87,47 @@ impl Triggers {
             .or_insert(Burst {
                 first: at,
                 last: at,
+                hint: Hint::default(),
             });
+        &mut burst.hint
+    }
+
+    /// Records a notification, received `at`, that `side` of `member`'s `collection` changed.
+    pub fn notify(&mut self, member: Email, collection: Collection, side: Side, at: DateTime<Utc>) {
+        self.burst(member, collection, at).side_mut(side).changed = true;
+    }
+
+    /// Records a notification, received `at`, that `side` of `member`'s `collection` deleted
+    /// `id` (the round confirms it with one read of that item).
+    pub fn notify_deleted(
+        &mut self,
+        member: Email,
+        collection: Collection,
+        side: Side,
+        id: RemoteId,
+        at: DateTime<Utc>,
+    ) {
+        self.burst(member, collection, at)
+            .side_mut(side)
+            .deleted
+            .insert(id);
+    }
+
+    /// Records, `at`, that notifications for `member`'s `collection` may have been missed:
+    /// its round reads both sides.
+    pub fn catch_up(&mut self, member: Email, collection: Collection, at: DateTime<Utc>) {
+        let hint = self.burst(member, collection, at);
+        hint.raynet.changed = true;
+        hint.outlook.changed = true;
     }
 
     fn due_at(&self, b: &Burst) -> DateTime<Utc> {
         (b.last + self.quiet).min(b.first + self.max_wait)
     }
 
-    /// Takes the bursts due at `now` as the targets of one round, and how many member
+    /// Takes the bursts due at `now` as one round: its targets and hints, and how many member
     /// collections they are. Bursts not yet due stay.
-    pub fn take_due(&mut self, now: DateTime<Utc>) -> (Targets, usize) {
+    pub fn take_due(&mut self, now: DateTime<Utc>) -> Due {
         let due: Vec<(Email, Collection)> = self
             .pending
             .iter()
@@ -90,13 +135,21 @@ impl Triggers {
             .map(|(k, _)| k.clone())
             .collect();
         let mut members: BTreeMap<Email, Collections> = BTreeMap::new();
+        let mut hints = Hints::default();
         for key in &due {
-            self.pending.remove(key);
+            let Some(burst) = self.pending.remove(key) else {
+                continue;
+            };
             let (member, collection) = key;
             let c = members.entry(member.clone()).or_insert(Collections::NONE);
             *c = c.union_with(*collection);
+            hints.add(member, *collection, burst.hint);
         }
-        (Targets::Only(members), due.len())
+        Due {
+            targets: Targets::Only(members),
+            hints,
+            rounds: due.len(),
+        }
     }
 
     /// When the next burst falls due, if any (for the service's timer).
@@ -148,14 +201,22 @@ mod tests {
     #[test]
     fn a_burst_is_one_round_after_it_went_quiet() {
         let mut tr = Triggers::new(Duration::seconds(2), Duration::seconds(10));
-        tr.notify(email("a@x.cz"), Collection::Calendar, t(0));
-        tr.notify(email("a@x.cz"), Collection::Calendar, t(1500));
+        tr.notify(email("a@x.cz"), Collection::Calendar, Side::Raynet, t(0));
+        tr.notify(email("a@x.cz"), Collection::Calendar, Side::Raynet, t(1500));
         assert_eq!(tr.next_due(), Some(t(3500)));
-        assert_eq!(tr.take_due(t(3499)).1, 0);
-        let (targets, n) = tr.take_due(t(3500));
-        assert_eq!(n, 1);
+        assert_eq!(tr.take_due(t(3499)).rounds, 0);
+        let due = tr.take_due(t(3500));
+        assert_eq!(due.rounds, 1);
+        assert!(
+            due.hints
+                .skips("a@x.cz", Collection::Calendar, Side::Outlook)
+        );
+        assert!(
+            !due.hints
+                .skips("a@x.cz", Collection::Calendar, Side::Raynet)
+        );
         assert_eq!(
-            targets.of(&email("a@x.cz"), Collections::BOTH),
+            due.targets.of(&email("a@x.cz"), Collections::BOTH),
             Some(Collections::only(Collection::Calendar))
         );
         assert!(tr.is_empty());
@@ -165,7 +226,12 @@ mod tests {
     fn a_steady_trickle_waits_at_most_max_wait() {
         let mut tr = Triggers::new(Duration::seconds(2), Duration::seconds(10));
         for i in 0..20 {
-            tr.notify(email("a@x.cz"), Collection::Contacts, t(i * 1000));
+            tr.notify(
+                email("a@x.cz"),
+                Collection::Contacts,
+                Side::Outlook,
+                t(i * 1000),
+            );
         }
         assert_eq!(tr.next_due(), Some(t(10_000)), "first + max_wait");
     }
@@ -173,11 +239,13 @@ mod tests {
     #[test]
     fn members_and_collections_are_kept_apart() {
         let mut tr = Triggers::new(Duration::seconds(1), Duration::seconds(5));
-        tr.notify(email("a@x.cz"), Collection::Calendar, t(0));
-        tr.notify(email("b@x.cz"), Collection::Contacts, t(0));
-        tr.notify(email("a@x.cz"), Collection::Contacts, t(4000));
-        let (targets, n) = tr.take_due(t(1000));
-        assert_eq!(n, 2);
+        tr.notify(email("a@x.cz"), Collection::Calendar, Side::Outlook, t(0));
+        tr.notify(email("b@x.cz"), Collection::Contacts, Side::Raynet, t(0));
+        tr.notify(email("a@x.cz"), Collection::Contacts, Side::Raynet, t(4000));
+        let Due {
+            targets, rounds, ..
+        } = tr.take_due(t(1000));
+        assert_eq!(rounds, 2);
         assert_eq!(
             targets.of(&email("a@x.cz"), Collections::BOTH),
             Some(Collections::only(Collection::Calendar))
@@ -186,6 +254,32 @@ mod tests {
             targets.of(&email("b@x.cz"), Collections::BOTH),
             Some(Collections::only(Collection::Contacts))
         );
-        assert_eq!(tr.take_due(t(5000)).1, 1, "a's contacts, later");
+        assert_eq!(tr.take_due(t(5000)).rounds, 1, "a's contacts, later");
+    }
+
+    #[test]
+    fn deletions_and_catch_ups_become_hints() {
+        let mut tr = Triggers::new(Duration::seconds(1), Duration::seconds(5));
+        let gone = RemoteId::new("m-7").unwrap();
+        tr.notify_deleted(
+            email("a@x.cz"),
+            Collection::Calendar,
+            Side::Raynet,
+            gone.clone(),
+            t(0),
+        );
+        tr.catch_up(email("b@x.cz"), Collection::Contacts, t(0));
+        let due = tr.take_due(t(1000));
+        let a = due.hints.of("a@x.cz", Collection::Calendar).unwrap();
+        assert!(!a.raynet.changed && !a.outlook.changed);
+        assert_eq!(a.raynet.deleted.iter().collect::<Vec<_>>(), [&gone]);
+        assert!(
+            !due.hints
+                .skips("b@x.cz", Collection::Contacts, Side::Raynet)
+        );
+        assert!(
+            !due.hints
+                .skips("b@x.cz", Collection::Contacts, Side::Outlook)
+        );
     }
 }
