@@ -24,7 +24,7 @@
 //! | folder | files |
 //! |---|---|
 //! | `client/` | `http.rs` the [`Client`], `builder.rs`, `transport.rs` (retries, 429s, the quota, the in-flight cap, the authentication breaker, spans), `retry.rs` ([`RetryConfig`]), `auth.rs` ([`Credentials`]), `resources/` one file per resource (activities, persons, companies, user accounts, extIds, webhooks), `models/`, `page.rs` ([`Page`]), `query.rs` ([`ListQuery`]), `html.rs`, `error.rs` (the one [`Error`]) |
-//! | `adapter/` | `error.rs` ([`adapter::classify`]: every error → the engine's kind), `event_map.rs` and `contact_map.rs` (the mappings per item type), `time.rs`, `calendar.rs` + `calendar_write.rs` and `contacts.rs` (one side per collection), `feed.rs`, `facts.rs`, `cursor.rs` (what a tenant's members share), `tenant.rs` ([`adapter::RaynetTenant`]: Raynet's part of a tenant round, the deletion scan's [`adapter::ScanSchedule`]) |
+//! | `adapter/` | `error.rs` ([`adapter::classify`]: every error → the engine's kind), `event_map.rs` and `contact_map.rs` (the mappings per item type), `time.rs`, `calendar.rs` + `calendar_write.rs` and `contacts.rs` (one side per collection), `feed.rs`, `facts.rs`, `cursor.rs` (what a tenant's members share), `tenant.rs` ([`adapter::RaynetTenant`]: Raynet's part of a tenant round, the deletion scan's [`adapter::ScanSchedule`]), `push.rs` ([`adapter::push`]: keeping our webhook registered, what a delivered event calls for) |
 //! | `fake/` | `mod.rs` (the handle), `instance.rs`, `seed.rs` (seed builders), `fault.rs`, `push.rs` + `push_settings.rs` (webhook deliveries, to loopback URLs only), `state/` (the API's semantics), `server/` (the HTTP server, one file per resource) |
 //!
 //! # Glossary

@@ -28,3 +28,5 @@ mod feed;
 mod webhook_wire;
 // The fake pushes: deliveries, retries, removal after 7 days, loopback only.
 mod webhook_push;
+// adapter::push: keeping our webhook registered, classifying deliveries, routing by owner.
+mod webhook_adapter;

@@ -1,6 +1,12 @@
 //! Shared test helpers.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, StatusCode};
 use raynet_client::{Client, RetryConfig};
+use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -77,5 +83,72 @@ impl wiremock::Match for ExactQuery {
         got.sort();
         want.sort();
         got == want
+    }
+}
+
+/// What the receiver saw: the token header and the body of each POST.
+pub type Seen = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
+/// A receiver on 127.0.0.1 that records every POST to `/hook`, or answers
+/// 500 while `fail` is set.
+pub struct Receiver {
+    pub url: String,
+    pub seen: Seen,
+    pub fail: Arc<AtomicBool>,
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let seen: Seen = Arc::default();
+        let fail = Arc::new(AtomicBool::new(false));
+        let (s, f) = (Arc::clone(&seen), Arc::clone(&fail));
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let (s, f) = (Arc::clone(&s), Arc::clone(&f));
+                async move {
+                    if f.load(Ordering::SeqCst) {
+                        return StatusCode::INTERNAL_SERVER_ERROR;
+                    }
+                    let token = headers
+                        .get("x-raynetcrm-token")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    s.lock()
+                        .unwrap()
+                        .push((token, serde_json::from_slice(&body).unwrap()));
+                    StatusCode::OK
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Receiver { url, seen, fail }
+    }
+
+    pub fn events(&self) -> Vec<Value> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub fn count(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+}
+
+/// Waits (up to 10 s) until `cond` holds.
+pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

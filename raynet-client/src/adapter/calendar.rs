@@ -20,7 +20,8 @@ use super::facts::InstanceFacts;
 use super::feed::InstanceFeed;
 use super::lookup::{EmailsByPerson, emails_for};
 use super::rows::{
-    activities, activity_id, key_of, modified, newest, owner_of, version_or_default, window_query,
+    activities, activity_id, fetch_activity, key_of, modified, newest, owner_of,
+    version_or_default, window_query,
 };
 use super::time::DEFAULT_TIME_ZONE;
 use crate::client::Client;
@@ -318,11 +319,7 @@ impl RaynetCalendar {
         kind: ActivityKind,
         id: u64,
     ) -> Result<Option<CalendarActivity>, Error> {
-        match self.handler(kind).get(id).await {
-            Ok(a) => Ok(Some(a)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        fetch_activity(&self.client, kind, id).await
     }
 
     /// One record as the engine sees it (its participants' e-mails looked up).

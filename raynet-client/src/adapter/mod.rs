@@ -20,6 +20,11 @@
 //! the incremental reads and version checks of every member of an instance
 //! with one read per resource and round.
 //!
+//! Webhooks are a trigger on top of this, never a source of truth: the
+//! [`push`] module (used as `adapter::push::classify`, apart from the error
+//! [`classify`]) keeps our webhook registered and says which read a delivered
+//! event calls for.
+//!
 //! # Time
 //!
 //! RAYNET times are wall-clock times of the instance's zone (default
@@ -52,6 +57,7 @@
 //! | `calendar_write.rs` | [`RaynetCalendar`]'s writes (`WriteSide<Event>`) |
 //! | `contacts.rs` | [`RaynetContacts`] (`ReadSide<Contact>`) |
 //! | `tenant.rs` | [`RaynetTenant`]: Raynet's part of a tenant round (accounts, the shared feed, the scan's [`ScanSchedule`], [`PersonFilter`]) |
+//! | `push.rs` | the public module [`push`]: webhooks as triggers — [`push::WebhookKeeper`] (keeps ours registered, [`push::WebhookState`]), [`push::classify`] (a delivered event → [`push::WebhookSignal`]), [`push::activity_owner`] |
 
 mod calendar;
 mod calendar_write;
@@ -63,6 +69,7 @@ mod event_map;
 mod facts;
 mod feed;
 mod lookup;
+pub mod push;
 mod rows;
 mod tenant;
 mod time;

@@ -9,6 +9,7 @@ use sync_core::{ActivityKind, IdempotencyKey, ProviderError, RemoteId, Version, 
 
 use super::error::invalid;
 use crate::client::Client;
+use crate::client::error::Error;
 use crate::client::models::{CalendarActivity, Person, RowInfo};
 use crate::client::query::{ListQuery, Op};
 use crate::client::resources::Activities;
@@ -63,6 +64,19 @@ pub(super) fn activities(client: &Client, kind: ActivityKind) -> Activities<'_> 
     match kind {
         ActivityKind::Meeting => client.meetings(),
         ActivityKind::Event => client.events(),
+    }
+}
+
+/// One meeting or event; `None` when RAYNET answers 404 (deleted or never there).
+pub(super) async fn fetch_activity(
+    client: &Client,
+    kind: ActivityKind,
+    id: u64,
+) -> Result<Option<CalendarActivity>, Error> {
+    match activities(client, kind).get(id).await {
+        Ok(a) => Ok(Some(a)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
