@@ -29,3 +29,5 @@ mod prefetch;
 mod packing;
 // Change notifications from the fake: handshake, deliveries, retries, expiry, lifecycle.
 mod push;
+// SubscriptionKeeper against the fake, and the echo of the sides' own writes in notifications.
+mod subscription_keeper;

@@ -19,7 +19,7 @@ use graph_client::fake::{EventSeed, FakeGraph};
 
 use crate::util::{World, at, client, world};
 
-const SECRET: &str = "client-state-only-we-know";
+pub(crate) const SECRET: &str = "client-state-only-we-know";
 
 /// How the receiver answers.
 #[derive(Debug, Default)]
@@ -35,7 +35,8 @@ struct Behaviour {
 /// A notification POST received: (path, body).
 type Hit = (String, ChangeNotificationCollection);
 
-struct Receiver {
+/// A notification endpoint on 127.0.0.1 (shared with `subscription_keeper.rs`).
+pub(crate) struct Receiver {
     base: String,
     hits: Arc<Mutex<Vec<Hit>>>,
     tokens: Arc<Mutex<Vec<String>>>,
@@ -50,7 +51,7 @@ impl Drop for Receiver {
 }
 
 impl Receiver {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
         let tokens: Arc<Mutex<Vec<String>>> = Arc::default();
         let behaviour: Arc<Mutex<Behaviour>> = Arc::default();
@@ -75,7 +76,7 @@ impl Receiver {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
@@ -84,7 +85,7 @@ impl Receiver {
     }
 
     /// The notifications received on `path`, in order.
-    fn received(&self, path: &str) -> Vec<ChangeNotification> {
+    pub(crate) fn received(&self, path: &str) -> Vec<ChangeNotification> {
         self.hits
             .lock()
             .expect("hits")
@@ -95,7 +96,7 @@ impl Receiver {
     }
 
     /// Waits until `n` notifications arrived on `path` (at most 5 s), and returns them.
-    async fn wait_for(&self, path: &str, n: usize) -> Vec<ChangeNotification> {
+    pub(crate) async fn wait_for(&self, path: &str, n: usize) -> Vec<ChangeNotification> {
         for _ in 0..500 {
             let got = self.received(path);
             if got.len() >= n {
@@ -193,7 +194,7 @@ fn summary(got: &[ChangeNotification]) -> Vec<(ChangeType, String, Option<String
         .collect()
 }
 
-async fn settle() {
+pub(crate) async fn settle() {
     tokio::time::sleep(Duration::from_millis(150)).await;
 }
 

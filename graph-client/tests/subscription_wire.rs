@@ -8,7 +8,7 @@ use graph_client::client::models::{
     ALL_CHANGE_TYPES, ChangeNotificationCollection, ChangeType, LifecycleEvent, NewSubscription,
 };
 use serde_json::{Value, json};
-use wiremock::matchers::{body_json, method, path};
+use wiremock::matchers::{body_json, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::wire::{USER, common_headers, fixture, graph_requests, setup};
@@ -155,6 +155,69 @@ async fn get_renew_delete_and_reauthorize_hit_their_endpoints() {
         common_headers(r);
     }
     assert!(reqs[3].body.is_empty());
+}
+
+#[tokio::test]
+async fn list_follows_next_links_and_reads_the_documented_page() {
+    let (server, client) = setup().await;
+    // A first page holding the created subscription and a next link, then the documented
+    // listing (no `clientState`: Graph leaves it out).
+    let mut first = fixture("subscription", &server);
+    first["clientState"] = Value::Null;
+    let base = format!("{}/v1.0", server.uri());
+    Mock::given(method("GET"))
+        .and(path("/v1.0/subscriptions"))
+        .and(query_param_is_missing("$skiptoken"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "@odata.context": format!("{base}/$metadata#subscriptions"),
+            "value": [first],
+            "@odata.nextLink": format!("{base}/subscriptions?$skiptoken=page2"),
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/subscriptions"))
+        .and(query_param("$skiptoken", "page2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("subscriptions", &server)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let subs = client.subscriptions().list().await.expect("listed");
+    let ids: Vec<&str> = subs.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, [SUB, "0fc0d6db-0073-42e5-a186-853da75fb308"]);
+    assert_eq!(subs[1].resource.as_deref(), Some("Users"));
+    assert_eq!(subs[1].change_type.as_deref(), Some("updated,deleted"));
+    assert_eq!(subs[1].client_state, None);
+    assert_eq!(
+        subs[1].expiration_date_time,
+        Some(Utc.with_ymd_and_hms(2018, 3, 12, 5, 0, 0).unwrap())
+    );
+    let reqs = graph_requests(&server).await;
+    assert_eq!(reqs.len(), 2);
+    for r in &reqs {
+        assert_eq!(r.method.as_str(), "GET");
+        assert!(r.body.is_empty());
+        common_headers(r);
+    }
+    assert_eq!(reqs[0].url.query(), None);
+    assert_eq!(reqs[1].url.query(), Some("$skiptoken=page2"));
+}
+
+#[tokio::test]
+async fn a_list_next_link_to_another_host_is_refused() {
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/subscriptions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [],
+            "@odata.nextLink": "https://elsewhere.example/v1.0/subscriptions?$skiptoken=x",
+        })))
+        .mount(&server)
+        .await;
+    let err = client.subscriptions().list().await.expect_err("refused");
+    assert!(matches!(err, Error::Shape { .. }), "{err:?}");
+    assert_eq!(graph_requests(&server).await.len(), 1);
 }
 
 #[tokio::test]

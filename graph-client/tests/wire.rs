@@ -30,6 +30,7 @@ pub(crate) fn fixture(name: &str, server: &MockServer) -> Value {
         "error-sync-state-not-found" => include_str!("fixtures/error-sync-state-not-found.json"),
         "error-irresolvable-conflict" => include_str!("fixtures/error-irresolvable-conflict.json"),
         "subscription" => include_str!("fixtures/subscription.json"),
+        "subscriptions" => include_str!("fixtures/subscriptions.json"),
         other => panic!("no fixture {other}"),
     };
     let text = text

@@ -21,7 +21,7 @@ use crate::client::{Client, DeltaRound, Error};
 const CURSOR_TAG: &str = "gc1c";
 
 /// The folder id of a cursor of ours (`gc1c;<folder id>;<deltaLink>`).
-fn cursor_folder(cursor: &Cursor) -> Option<String> {
+pub(super) fn cursor_folder(cursor: &Cursor) -> Option<String> {
     let mut parts = cursor.as_str().splitn(3, ';');
     (parts.next()? == CURSOR_TAG)
         .then(|| parts.next())

@@ -20,6 +20,10 @@
 //!   of 150).
 //! - [`GraphTenant`]: the group and its members, and each round's prefetch and sides, for
 //!   `sync_core::tenant::Tenant`.
+//! - Change notifications: [`watched_resource`] (what to subscribe to for a member's
+//!   collection), [`SubscriptionKeeper`] (one live subscription per resource, renewed at
+//!   half-life), [`notification_item`] / [`notification_version`] (a notification in the
+//!   engine's terms, to recognise the echo of the sync's own writes).
 //!
 //! | file | holds |
 //! | --- | --- |
@@ -36,6 +40,7 @@
 //! | `packer.rs` | [`BatchPacker`]: a tenant's batched writes packed into full `$batch` requests |
 //! | `prefetch.rs` | [`DeltaPrefetch`], [`PrefetchStats`]: stored delta links' first pages in `$batch` |
 //! | `tenant.rs` | [`GraphTenant`]: Microsoft 365's part of a tenant round (the group, the prefetch and the packer shared by its members) |
+//! | `push.rs` | change notifications: [`watched_resource`], [`contact_folder_in_cursor`], [`SubscriptionKeeper`] ([`KeptSubscription`], [`KeepOutcome`]), [`notification_item`], [`notification_version`] |
 
 mod batch_send;
 mod batch_write;
@@ -48,6 +53,7 @@ mod keys;
 mod mailbox;
 mod packer;
 mod prefetch;
+mod push;
 mod tenant;
 mod time;
 
@@ -62,4 +68,8 @@ pub use event_map::{
 pub use keys::{LINK_PROPERTY_ID, if_match, link_property, version_of};
 pub use packer::BatchPacker;
 pub use prefetch::{DeltaPrefetch, PrefetchStats};
+pub use push::{
+    DEFAULT_LIFETIME_MINUTES, KeepOutcome, KeptSubscription, SubscriptionKeeper,
+    contact_folder_in_cursor, notification_item, notification_version, watched_resource,
+};
 pub use tenant::GraphTenant;

@@ -1,4 +1,4 @@
-//! Change-notification subscriptions (`/subscriptions`): create, get, renew, delete,
+//! Change-notification subscriptions (`/subscriptions`): create, list, get, renew, delete,
 //! reauthorize.
 //!
 //! Every request carries `Prefer: IdType="ImmutableId"` (the transport sends it), so the
@@ -11,6 +11,7 @@ use super::outcome::DeleteOutcome;
 use crate::client::error::Result;
 use crate::client::http::Client;
 use crate::client::models::{NewSubscription, Subscription};
+use crate::client::page::Page;
 use crate::client::transport::Request;
 use crate::client::url::encode_segment;
 
@@ -46,6 +47,23 @@ impl Subscriptions<'_> {
             .request(Method::POST, "/subscriptions", "POST /subscriptions")
             .json(subscription)?;
         self.client.send(&req).await
+    }
+
+    /// `GET /subscriptions`, every page (`@odata.nextLink` followed): the live subscriptions
+    /// of the calling app (app-only: the ones it created for any user). Graph leaves
+    /// `clientState` out of this listing.
+    pub async fn list(&self) -> Result<Vec<Subscription>> {
+        let first: Page<Subscription> = self
+            .client
+            .page(&self.request(Method::GET, "/subscriptions", "GET /subscriptions"))
+            .await?;
+        first
+            .collect_all(|link| async move {
+                let url = self.client.check_link(&link)?;
+                let req = Request::new(Method::GET, url, "GET /subscriptions nextLink");
+                self.client.page(&req).await
+            })
+            .await
     }
 
     /// `GET /subscriptions/{id}`.

@@ -60,6 +60,7 @@ pub(super) fn classify(st: &State, req: &Req) -> (&'static str, Option<String>) 
         ("PATCH", ["users", u, "contacts", _]) => ("contacts.update", mailbox(u)),
         ("DELETE", ["users", u, "contacts", _]) => ("contacts.delete", mailbox(u)),
         ("POST", ["subscriptions"]) => ("subscriptions.create", None),
+        ("GET", ["subscriptions"]) => ("subscriptions.list", None),
         ("GET", ["subscriptions", _]) => ("subscriptions.get", None),
         ("PATCH", ["subscriptions", _]) => ("subscriptions.update", None),
         ("DELETE", ["subscriptions", _]) => ("subscriptions.delete", None),

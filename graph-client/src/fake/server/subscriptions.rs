@@ -1,4 +1,4 @@
-//! `/subscriptions`: create (with the validation handshake), get, renew, delete and
+//! `/subscriptions`: create (with the validation handshake), list, get, renew, delete and
 //! reauthorize change-notification subscriptions on `/users/{id}/events`,
 //! `/users/{id}/contacts` and `/users/{id}/contactFolders/{id}/contacts`.
 //!
@@ -6,7 +6,9 @@
 //! loopback (the fake never sends elsewhere; real Graph requires `https`, the fake accepts
 //! `http` on loopback only), validates each URL with the handshake (400
 //! `ValidationError` when it fails, as Graph does), caps the lifetime (`subs`) and starts
-//! the subscription's delivery worker. Expired subscriptions are gone (404).
+//! the subscription's delivery worker. Expired subscriptions are gone (404, and not listed).
+//! The listing is one page of every live subscription (the fake has one app), each as `GET`
+//! renders it but without `clientState`, which Graph leaves out of listings.
 
 use std::sync::{Arc, Mutex};
 
@@ -24,12 +26,13 @@ use crate::fake::time;
 /// The fake's state, as the server shares it.
 type Shared = Arc<Mutex<State>>;
 
-/// Handles a `/subscriptions` request (`endpoint`: `subscriptions.create`, `.get`, `.update`,
-/// `.delete`, `.reauthorize`).
+/// Handles a `/subscriptions` request (`endpoint`: `subscriptions.create`, `.list`, `.get`,
+/// `.update`, `.delete`, `.reauthorize`).
 pub(super) async fn handle(shared: &Shared, req: &Req, endpoint: &str) -> Resp {
     let id = req.segs.get(1).cloned().unwrap_or_default();
     let answer = match endpoint {
         "subscriptions.create" => create(shared, req).await,
+        "subscriptions.list" => Ok(list(&mut lock(shared))),
         "subscriptions.get" => with_live(shared, &id, |st, id| Ok(render(st, id, 200))),
         "subscriptions.update" => with_live(shared, &id, |st, id| renew(st, req, id)),
         "subscriptions.delete" => with_live(shared, &id, |st, id| {
@@ -67,26 +70,51 @@ fn render(st: &State, id: &str, status: u16) -> Resp {
     let Some(s) = st.push.subs.get(id) else {
         return Resp::error(404, "ResourceNotFound", "The object was not found.");
     };
+    let mut body = subscription_json(st, s);
+    body["@odata.context"] = json!(format!("{}/$metadata#subscriptions/$entity", st.base_url));
+    Resp::json(status, body)
+}
+
+/// `GET /subscriptions`: every live subscription, without `clientState` (as Graph lists them).
+fn list(st: &mut State) -> Resp {
+    st.push.drop_expired();
+    let value: Vec<Value> = st
+        .push
+        .subs
+        .values()
+        .map(|s| {
+            let mut v = subscription_json(st, s);
+            v["clientState"] = Value::Null;
+            v
+        })
+        .collect();
     Resp::json(
-        status,
+        200,
         json!({
-            "@odata.context": format!("{}/$metadata#subscriptions/$entity", st.base_url),
-            "id": s.id,
-            "resource": s.terms.resource,
-            "applicationId": st.client_id,
-            "changeType": s.terms.change_types.join(","),
-            "clientState": s.terms.client_state,
-            "notificationUrl": s.terms.notification_url,
-            "lifecycleNotificationUrl": s.terms.lifecycle_url,
-            "expirationDateTime": time::fmt_utc(s.terms.expires),
-            "creatorId": st.client_id,
-            "includeResourceData": false,
-            "latestSupportedTlsVersion": "v1_2",
-            "encryptionCertificate": null,
-            "encryptionCertificateId": null,
-            "notificationUrlAppId": null,
+            "@odata.context": format!("{}/$metadata#subscriptions", st.base_url),
+            "value": value,
         }),
     )
+}
+
+/// A subscription as Graph renders it (without `@odata.context`).
+fn subscription_json(st: &State, s: &FakeSubscription) -> Value {
+    json!({
+        "id": s.id,
+        "resource": s.terms.resource,
+        "applicationId": st.client_id,
+        "changeType": s.terms.change_types.join(","),
+        "clientState": s.terms.client_state,
+        "notificationUrl": s.terms.notification_url,
+        "lifecycleNotificationUrl": s.terms.lifecycle_url,
+        "expirationDateTime": time::fmt_utc(s.terms.expires),
+        "creatorId": st.client_id,
+        "includeResourceData": false,
+        "latestSupportedTlsVersion": "v1_2",
+        "encryptionCertificate": null,
+        "encryptionCertificateId": null,
+        "notificationUrlAppId": null,
+    })
 }
 
 fn expiration(body: &Map<String, Value>) -> Result<DateTime<Utc>, Resp> {
