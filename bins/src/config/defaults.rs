@@ -17,6 +17,17 @@ pub const DEFAULT_INTERVAL_SECONDS: u64 = 900;
 /// The default number of members synced at the same time.
 pub const DEFAULT_MAX_PARALLEL_MEMBERS: usize = 4;
 
+/// The default address `serve` listens on.
+pub const DEFAULT_SERVE_BIND: &str = "127.0.0.1:8787";
+/// The default safety-net poll of `serve` while push is healthy, in seconds (an hour).
+pub const DEFAULT_POLL_INTERVAL_SECONDS: u64 = 3600;
+/// The default quiet time that ends a burst of notifications, in milliseconds.
+pub const DEFAULT_COALESCE_MS: u64 = 500;
+/// The default interval of `serve`'s subscription and webhook checks, in seconds.
+pub const DEFAULT_MAINTENANCE_SECONDS: u64 = 900;
+/// The default name of the sync's Raynet API key.
+pub const DEFAULT_API_KEY_NAME: &str = "raynet-sync";
+
 /// Shortest allowed `sync.interval_seconds`.
 pub(super) const MIN_INTERVAL_SECONDS: u64 = 10;
 /// Longest allowed `sync.interval_seconds` (one week).

@@ -26,7 +26,20 @@ use super::sync_settings::SyncMode;
 pub(super) struct RawConfig {
     pub(super) state_path: Option<PathBuf>,
     #[serde(default)]
+    pub(super) serve: RawServe,
+    #[serde(default)]
     pub(super) tenant: Vec<RawTenant>,
+}
+
+/// `[serve]`: read by `raynet-sync serve` only; every key optional.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawServe {
+    pub(super) bind: Option<String>,
+    pub(super) public_url: Option<String>,
+    pub(super) poll_interval_seconds: Option<u64>,
+    pub(super) coalesce_ms: Option<u64>,
+    pub(super) maintenance_seconds: Option<u64>,
 }
 
 /// One `[[tenant]]` table.
@@ -49,6 +62,8 @@ pub(super) struct RawRaynet {
     pub(super) api_key: SecretSource,
     pub(super) base_url: Option<String>,
     pub(super) time_zone: Option<String>,
+    pub(super) api_key_name: Option<String>,
+    pub(super) webhook_token: Option<SecretSource>,
 }
 
 /// `[tenant.microsoft]`.
@@ -61,6 +76,7 @@ pub(super) struct RawMicrosoft {
     pub(super) group: String,
     pub(super) graph_base_url: Option<String>,
     pub(super) authority: Option<String>,
+    pub(super) client_state: Option<SecretSource>,
 }
 
 /// `[tenant.sync]`: every key optional, a default for each.

@@ -10,15 +10,19 @@ use sync_core::Email;
 use sync_secret::Secret;
 use url::Url;
 
+use std::time::Duration;
+
 use super::defaults::{
-    DEFAULT_AUTHORITY, DEFAULT_GRAPH_BASE_URL, DEFAULT_RAYNET_BASE_URL, DEFAULT_STATE_PATH,
-    DEFAULT_TIME_ZONE,
+    DEFAULT_API_KEY_NAME, DEFAULT_AUTHORITY, DEFAULT_COALESCE_MS, DEFAULT_GRAPH_BASE_URL,
+    DEFAULT_MAINTENANCE_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_RAYNET_BASE_URL,
+    DEFAULT_SERVE_BIND, DEFAULT_STATE_PATH, DEFAULT_TIME_ZONE, MAX_INTERVAL_SECONDS,
+    MIN_INTERVAL_SECONDS,
 };
 use super::error::ConfigError;
 use super::formats::{is_domain, is_guid, is_iana_zone_name};
 use super::policy::sync_config;
-use super::raw::{RawConfig, RawMicrosoft, RawRaynet, RawTenant, SecretSource};
-use super::settings::{Config, MicrosoftConfig, RaynetConfig, TenantConfig};
+use super::raw::{RawConfig, RawMicrosoft, RawRaynet, RawServe, RawTenant, SecretSource};
+use super::settings::{Config, MicrosoftConfig, RaynetConfig, ServeConfig, TenantConfig};
 
 /// Checks raw values and resolves them (secrets read, URLs parsed, relative paths joined).
 pub(super) struct Resolver<'a> {
@@ -59,7 +63,66 @@ impl Resolver<'_> {
             source: self.file.to_owned(),
             state_path: state_path(raw.state_path.as_deref(), &self.base_dir),
             tenants,
+            serve: self.serve(raw.serve)?,
         })
+    }
+
+    fn serve(&self, s: RawServe) -> Result<ServeConfig, ConfigError> {
+        let bind_text = s.bind.unwrap_or_else(|| DEFAULT_SERVE_BIND.to_owned());
+        let bind = bind_text.trim().parse().map_err(|_| {
+            self.invalid(
+                "serve.bind",
+                format!(
+                    "{:?} is not an address and port (e.g. \"127.0.0.1:8787\" or \"[::1]:8787\")",
+                    bind_text.chars().take(80).collect::<String>()
+                ),
+            )
+        })?;
+        let public_url = match s.public_url.as_deref() {
+            Some(text) => Some(self.url("serve.public_url", Some(text), "")?),
+            None => None,
+        };
+        let seconds = |key: &str, v: Option<u64>, default: u64, min: u64, max: u64| {
+            let v = v.unwrap_or(default);
+            if (min..=max).contains(&v) {
+                Ok(v)
+            } else {
+                Err(self.invalid(key, format!("must be between {min} and {max}")))
+            }
+        };
+        Ok(ServeConfig {
+            bind,
+            public_url,
+            poll_interval: Duration::from_secs(seconds(
+                "serve.poll_interval_seconds",
+                s.poll_interval_seconds,
+                DEFAULT_POLL_INTERVAL_SECONDS,
+                MIN_INTERVAL_SECONDS,
+                MAX_INTERVAL_SECONDS,
+            )?),
+            coalesce: Duration::from_millis(seconds(
+                "serve.coalesce_ms",
+                s.coalesce_ms,
+                DEFAULT_COALESCE_MS,
+                0,
+                60_000,
+            )?),
+            maintenance: Duration::from_secs(seconds(
+                "serve.maintenance_seconds",
+                s.maintenance_seconds,
+                DEFAULT_MAINTENANCE_SECONDS,
+                1,
+                24 * 3600,
+            )?),
+        })
+    }
+
+    fn optional_secret(
+        &self,
+        key: &str,
+        source: Option<SecretSource>,
+    ) -> Result<Option<Secret>, ConfigError> {
+        source.map(|s| self.secret(key, s)).transpose()
     }
 
     fn tenant(&self, prefix: &str, t: RawTenant) -> Result<TenantConfig, ConfigError> {
@@ -121,6 +184,18 @@ impl Resolver<'_> {
                 DEFAULT_RAYNET_BASE_URL,
             )?,
             time_zone,
+            api_key_name: match r.api_key_name {
+                Some(n) if n.trim().is_empty() || n.chars().any(char::is_control) => {
+                    return Err(self.invalid(
+                        format!("{prefix}.api_key_name"),
+                        "must be the API key's name as Raynet shows it",
+                    ));
+                }
+                Some(n) => n.trim().to_owned(),
+                None => DEFAULT_API_KEY_NAME.to_owned(),
+            },
+            webhook_token: self
+                .optional_secret(&format!("{prefix}.webhook_token"), r.webhook_token)?,
         })
     }
 
@@ -163,6 +238,17 @@ impl Resolver<'_> {
                 m.authority.as_deref(),
                 DEFAULT_AUTHORITY,
             )?,
+            client_state: match self
+                .optional_secret(&format!("{prefix}.client_state"), m.client_state)?
+            {
+                Some(s) if s.expose().len() > 128 => {
+                    return Err(self.invalid(
+                        format!("{prefix}.client_state"),
+                        "must be at most 128 characters (Graph's limit)",
+                    ));
+                }
+                other => other,
+            },
         })
     }
 

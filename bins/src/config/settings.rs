@@ -20,6 +20,27 @@ pub struct Config {
     pub state_path: PathBuf,
     /// The tenants, in file order; at least one, with unique names.
     pub tenants: Vec<TenantConfig>,
+    /// The `[serve]` table: what `raynet-sync serve` listens on and how often it polls.
+    pub serve: ServeConfig,
+}
+
+/// The `[serve]` table, read by `raynet-sync serve` only.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// Where the HTTP endpoint listens (`bind`; behind a reverse proxy that holds TLS).
+    pub bind: std::net::SocketAddr,
+    /// The public base URL Graph and Raynet reach the endpoint at (`public_url`, https; http
+    /// only for loopback). `None` when not set: `serve` refuses to start without it.
+    pub public_url: Option<Url>,
+    /// The safety-net poll's interval while push is healthy (`poll_interval_seconds`); while
+    /// it is not, each tenant's `sync.interval_seconds`.
+    pub poll_interval: std::time::Duration,
+    /// How long a member's burst of notifications must be quiet before its round runs
+    /// (`coalesce_ms`).
+    pub coalesce: std::time::Duration,
+    /// How often the subscriptions and the webhook are checked and renewed
+    /// (`maintenance_seconds`).
+    pub maintenance: std::time::Duration,
 }
 
 /// One organisation served: a Raynet instance and a Microsoft 365 group.
@@ -48,6 +69,12 @@ pub struct RaynetConfig {
     pub base_url: Url,
     /// The instance's IANA time zone (Raynet times are local times of it).
     pub time_zone: String,
+    /// The name of the API key in Raynet (`api_key_name`): a webhook whose `source` is that
+    /// key is the echo of the sync's own write.
+    pub api_key_name: String,
+    /// The token Raynet sends with each webhook (`webhook_token`); `serve` generates one and
+    /// keeps it in the state file when it is not set.
+    pub webhook_token: Option<Secret>,
 }
 
 /// The `[tenant.microsoft]` table.
@@ -65,6 +92,9 @@ pub struct MicrosoftConfig {
     pub graph_base_url: Url,
     /// The identity platform authority, ending in `/`.
     pub authority: Url,
+    /// The `clientState` of the change-notification subscriptions (`client_state`, at most
+    /// 128 characters); `serve` generates one and keeps it in the state file when not set.
+    pub client_state: Option<Secret>,
 }
 
 impl Config {

@@ -56,6 +56,7 @@
 
 mod error;
 mod open;
+mod push;
 mod rows;
 mod schema;
 mod state_store;
@@ -64,5 +65,6 @@ mod tenant_store;
 
 pub use error::StateFileError;
 pub use open::SqliteStore;
+pub use push::{Noted, PushNote};
 pub use schema::SCHEMA_VERSION;
 pub use status::{RoundRecord, ScopeStatus};

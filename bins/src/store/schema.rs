@@ -8,7 +8,7 @@ use rusqlite::{Connection, ErrorCode};
 use super::error::StateFileError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The migrations: `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -51,6 +51,36 @@ const MIGRATIONS: &[&str] = &[
         summary TEXT NOT NULL
     );
     CREATE INDEX rounds_by_scope ON rounds (scope_id, id);
+    ",
+    // 1 -> 2: `serve` — pairs found by an item's id (routing a notification, knowing an
+    // echo), the notifications waiting for their round, the subscriptions kept, the push
+    // secrets generated.
+    "
+    CREATE INDEX pairs_by_raynet_id ON pairs (raynet_id);
+    CREATE INDEX pairs_by_outlook_id ON pairs (outlook_id);
+    CREATE TABLE push_inbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        member TEXT NOT NULL,
+        collection TEXT NOT NULL,
+        side TEXT,
+        deleted_id TEXT,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX push_inbox_by_tenant ON push_inbox (tenant, id);
+    CREATE TABLE push_subscriptions (
+        tenant TEXT NOT NULL,
+        member TEXT NOT NULL,
+        collection TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (tenant, member, collection)
+    );
+    CREATE TABLE push_secrets (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (tenant, name)
+    );
     ",
 ];
 

@@ -4,9 +4,13 @@
 use async_trait::async_trait;
 use chrono::Utc;
 use sync_core::tenant::{RoundSummary, TenantStore};
-use sync_core::{Contact, Cursor, Event, Scope, Side, StateStore, StoreError};
+use sync_core::{
+    Collection, Contact, Cursor, Event, PairRecord, RemoteId, Scope, Side, StateStore, StoreError,
+    Version,
+};
 
 use super::open::SqliteStore;
+use super::rows::decode;
 
 /// The SQLite store keeps both collections in one file and answers the tenant-wide reads with
 /// one query each.
@@ -31,6 +35,36 @@ impl TenantStore for SqliteStore {
             .filter(|s| s.scope.tenant == tenant)
             .map(|s| (s.scope, usize::try_from(s.pairs).unwrap_or(usize::MAX)))
             .collect())
+    }
+
+    async fn recorded_version(
+        &self,
+        scope: &Scope,
+        side: Side,
+        id: &RemoteId,
+    ) -> Result<Option<Version>, StoreError> {
+        let Some(record) = self.pair_by_item(scope, side, id)? else {
+            return Ok(None);
+        };
+        let version = match scope.collection {
+            Collection::Calendar => decode::<PairRecord<Event>>("pair", scope, &record)?
+                .side(side)
+                .map(|s| s.version.clone()),
+            Collection::Contacts => decode::<PairRecord<Contact>>("pair", scope, &record)?
+                .side(side)
+                .map(|s| s.version.clone()),
+        };
+        Ok(version)
+    }
+
+    async fn scopes_holding(
+        &self,
+        tenant: &str,
+        collection: Collection,
+        side: Side,
+        id: &RemoteId,
+    ) -> Result<Vec<Scope>, StoreError> {
+        self.scopes_with_item(tenant, collection, side, id)
     }
 
     async fn record_round(&self, scope: &Scope, summary: &RoundSummary) -> Result<(), StoreError> {
