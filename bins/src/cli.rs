@@ -83,6 +83,9 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Runs one sync round for every tenant (or keeps going with --watch).
     Run(RunArgs),
+    /// Runs as a service: receives Graph change notifications and Raynet webhooks and syncs a
+    /// change within seconds; polls as a safety net.
+    Serve(ServeArgs),
     /// Checks the config, credentials, permissions, the group and user matching.
     Check(CheckArgs),
     /// Shows what the state store knows: pairs, pending creates, last rounds.
@@ -98,6 +101,9 @@ pub struct SandboxArgs {
     /// Loopback port of the fake Graph server (0: any free port).
     #[arg(long, default_value_t = 18081, value_name = "N")]
     pub graph_port: u16,
+    /// The loopback port the ready-made config has `raynet-sync serve` listen on.
+    #[arg(long, default_value_t = 18787, value_name = "N")]
+    pub serve_port: u16,
     /// Also write the ready-made config to this file.
     #[arg(long, value_name = "PATH")]
     pub write_config: Option<PathBuf>,
@@ -121,6 +127,14 @@ pub struct RunArgs {
     /// Let this run's rounds delete more than `sync.max_delete_share` of a member's items.
     #[arg(long)]
     pub allow_mass_delete: bool,
+}
+
+/// `serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Only this tenant.
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Option<String>,
 }
 
 /// `check` options.

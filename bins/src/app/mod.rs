@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `mod.rs` | [`run`]: the command dispatch; [`error_exit_code`] |
 //! | `run.rs` | `run` (`--watch`, `--dry-run`, `--json`): [`RunOptions`], [`policy_for`] |
+//! | `serve.rs` | `serve`: the endpoint and one push loop per tenant ([`crate::push`]) until stopped |
 //! | `check.rs` | `check`: the config, the credentials, the group and who is served |
 //! | `status.rs` | `status`: what the state file knows |
 //! | `report.rs` | the round summaries printed and stored ([`round_summary`]), [`exit_code`] |
@@ -15,6 +16,7 @@
 mod check;
 mod report;
 mod run;
+mod serve;
 mod setup;
 mod status;
 
@@ -49,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::status(&cli.config, &args),
         Command::Check(args) => check::check(&cli.config, &args).await,
         Command::Run(args) => run::run_rounds(&cli.config, &args).await,
+        Command::Serve(args) => serve::serve(&cli.config, &args).await,
     }
 }
 

@@ -105,6 +105,15 @@ mode = "both"
         )
     }
 
+    /// The `[serve]` table for `raynet-sync serve` listening on loopback `port`, reached by
+    /// the fakes there (append it to [`Sandbox::config_toml`]).
+    #[must_use]
+    pub fn serve_section(port: u16) -> String {
+        format!(
+            "\n[serve]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}/\"\n"
+        )
+    }
+
     /// The tenant of [`Sandbox::config_toml`], resolved (secrets supplied directly).
     ///
     /// # Errors
@@ -136,7 +145,8 @@ pub async fn serve_sandbox(
 ) -> anyhow::Result<ExitCode> {
     let sandbox = Sandbox::start_on(args.raynet_port, args.graph_port, Utc::now()).await?;
     let state = std::path::PathBuf::from("raynet-sync-sandbox.db");
-    let config = sandbox.config_toml(&state, "");
+    let mut config = sandbox.config_toml(&state, "");
+    config.push_str(&Sandbox::serve_section(args.serve_port));
     if let Some(path) = &args.write_config {
         std::fs::write(path, &config)
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -154,7 +164,9 @@ pub async fn serve_sandbox(
         raynet_client::fake::DEFAULT_API_KEY
     );
     println!("export {CLIENT_SECRET_VAR}={}", FakeGraph::CLIENT_SECRET);
-    println!("# save the config below as raynet-sync.toml, then: raynet-sync run / check / status");
+    println!(
+        "# save the config below as raynet-sync.toml, then: raynet-sync serve (or run / check / status)"
+    );
     println!("{config}");
     println!("# serving until Ctrl-C");
     stop.await;

@@ -1,0 +1,94 @@
+//! [`Service`]: every tenant `serve` runs, their endpoint and their loops, until stopped.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+
+use super::endpoint::{Tenants, router};
+use super::tenant::TenantPush;
+use crate::config::Config;
+use crate::store::SqliteStore;
+
+/// The tenants `serve` runs.
+#[derive(Debug)]
+pub struct Service {
+    tenants: Tenants,
+}
+
+impl Service {
+    /// The tenants of `config` (or only `only`), their state in `store`.
+    ///
+    /// # Errors
+    /// An unknown tenant name, `serve.public_url` not set, a client that cannot be built, or
+    /// a state file that cannot keep the push secrets.
+    pub fn new(
+        config: &Config,
+        only: Option<&str>,
+        store: &Arc<SqliteStore>,
+    ) -> anyhow::Result<Self> {
+        let mut tenants = BTreeMap::new();
+        for t in config.select(only)? {
+            let push = TenantPush::new(t, &config.serve, store.clone())
+                .with_context(|| format!("tenant `{}`", t.name))?;
+            tenants.insert(t.name.clone(), Arc::new(push));
+        }
+        Ok(Self {
+            tenants: Tenants(tenants),
+        })
+    }
+
+    /// The tenant called `name`.
+    #[must_use]
+    pub fn tenant(&self, name: &str) -> Option<Arc<TenantPush>> {
+        self.tenants.0.get(name).cloned()
+    }
+
+    /// Serves the endpoint on `listener` and runs every tenant's loop until `stop` resolves;
+    /// then lets each loop finish the write under way.
+    ///
+    /// # Errors
+    /// When the endpoint fails.
+    pub async fn run(
+        &self,
+        listener: tokio::net::TcpListener,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        for t in self.tenants.0.values() {
+            tracing::info!(tenant = %t.name(), graph = %t.graph_url(false), raynet = %t.webhook_url(), "endpoint");
+        }
+        let stopping = Arc::new(AtomicBool::new(false));
+        let (stopped_tx, stopped_rx) = tokio::sync::watch::channel(false);
+        let mut server_stop = stopped_rx.clone();
+        let app = router(self.tenants.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = server_stop.changed().await;
+                })
+                .await
+        });
+        // The tenants' loops run on this task (they end only when stopped).
+        let workers = futures::future::join_all(
+            self.tenants
+                .0
+                .values()
+                .map(|t| t.clone().run(stopping.clone(), stopped_rx.clone())),
+        );
+        tokio::pin!(workers);
+        tokio::select! {
+            _ = &mut workers => {}
+            () = stop => {
+                stopping.store(true, Ordering::SeqCst);
+                let _ = stopped_tx.send(true);
+                workers.await;
+            }
+        }
+        let _ = stopped_tx.send(true);
+        server
+            .await
+            .context("the endpoint stopped")?
+            .context("the endpoint failed")
+    }
+}

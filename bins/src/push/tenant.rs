@@ -1,0 +1,487 @@
+//! [`TenantPush`]: one tenant as `serve` runs it — the routes from a notification to a member
+//! collection, the triggers, the push secrets and health — and what each notification means.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use graph_client::adapter::{KeptSubscription, notification_item, notification_version};
+use graph_client::client::models::{ChangeNotification, ChangeType, LifecycleEvent};
+use raynet_client::adapter::push::{WebhookSignal, classify};
+use raynet_client::models::WebhookEvent;
+use sync_core::tenant::{ServedMember, TenantStore as _, Triggers, is_own_write};
+use sync_core::{Collection, Email, RemoteId, Scope, Side, Version};
+use sync_secret::Secret;
+use tokio::sync::Notify;
+use url::Url;
+
+use crate::config::{ServeConfig, TenantConfig};
+use crate::store::{Noted, PushNote, SqliteStore};
+use crate::wiring::TenantClients;
+
+/// The longest a burst of notifications waits for its round, however steady it is.
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Counters of what the endpoint received for a tenant (read by tests, the benchmark and logs).
+#[derive(Debug, Default)]
+pub struct PushStats {
+    /// Notifications and webhook events received (after the token check).
+    pub received: AtomicU64,
+    /// Of those, the echoes of the sync's own writes (no read).
+    pub echoes: AtomicU64,
+    /// Refused: a wrong `clientState` or token, or a subscription not ours.
+    pub rejected: AtomicU64,
+    /// About nothing the sync keeps (another entity, an unknown item deleted).
+    pub ignored: AtomicU64,
+    /// Rounds run because of notifications (each for some member collections).
+    pub notified_rounds: AtomicU64,
+    /// Safety-net rounds for everyone.
+    pub poll_rounds: AtomicU64,
+}
+
+impl PushStats {
+    pub(super) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What a notification turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Kept for a round of these member collections.
+    Noted(usize),
+    /// The echo of the sync's own write: nothing to do, nothing read.
+    Echo,
+    /// Refused (why).
+    Rejected(&'static str),
+    /// About nothing the sync keeps (why).
+    Ignored(&'static str),
+}
+
+/// Work the endpoint leaves to the tenant's loop (it needs requests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Job {
+    /// Graph asked for a renewal (`reauthorizationRequired`).
+    Renew(Email, Collection),
+    /// Graph removed the subscription (`subscriptionRemoved`): create it again.
+    Recreate(Email, Collection),
+    /// A Raynet meeting or event the store does not know changed: find its owner.
+    FindOwner(RemoteId),
+}
+
+/// A Graph notification that arrived while a round was writing: it may be the echo of a write
+/// not recorded yet, so it is checked again once the round is over.
+#[derive(Clone, Debug)]
+pub(super) struct Recheck {
+    pub(super) scope: Scope,
+    pub(super) id: RemoteId,
+    pub(super) version: Version,
+    pub(super) member: Email,
+    pub(super) at: DateTime<Utc>,
+}
+
+/// Who is served and which subscription is whose.
+#[derive(Debug, Default)]
+pub(super) struct Routes {
+    /// The served members, by the address their scopes are kept under.
+    pub(super) members: BTreeMap<Email, ServedMember>,
+    /// The Graph subscriptions kept, by member collection.
+    pub(super) subscriptions: BTreeMap<(Email, Collection), KeptSubscription>,
+    by_subscription: HashMap<String, (Email, Collection)>,
+    by_person: HashMap<u64, Email>,
+}
+
+impl Routes {
+    /// Replaces the served members.
+    pub(super) fn set_members(&mut self, served: &[ServedMember]) {
+        self.members = served
+            .iter()
+            .map(|m| (m.email.clone(), m.clone()))
+            .collect();
+        self.by_person = served
+            .iter()
+            .map(|m| (m.person_id, m.email.clone()))
+            .collect();
+    }
+
+    /// Keeps (or forgets) the subscription of `member`'s `collection`.
+    pub(super) fn set_subscription(
+        &mut self,
+        member: &Email,
+        collection: Collection,
+        kept: Option<KeptSubscription>,
+    ) {
+        let key = (member.clone(), collection);
+        match kept {
+            Some(k) => {
+                self.subscriptions.insert(key, k);
+            }
+            None => {
+                self.subscriptions.remove(&key);
+            }
+        }
+        self.by_subscription = self
+            .subscriptions
+            .iter()
+            .map(|(key, k)| (k.id.clone(), key.clone()))
+            .collect();
+    }
+
+    /// The member collection a subscription is for.
+    fn subscription(&self, id: &str) -> Option<(Email, Collection)> {
+        self.by_subscription.get(id).cloned()
+    }
+}
+
+/// One tenant as `serve` runs it.
+pub struct TenantPush {
+    pub(super) config: TenantConfig,
+    pub(super) serve: ServeConfig,
+    pub(super) clients: TenantClients,
+    pub(super) store: Arc<SqliteStore>,
+    pub(super) client_state: Secret,
+    pub(super) webhook_token: Secret,
+    public_url: Url,
+    pub(super) routes: RwLock<Routes>,
+    triggers: Mutex<Triggers>,
+    pub(super) wake: Notify,
+    jobs: Mutex<Vec<Job>>,
+    rechecks: Mutex<Vec<Recheck>>,
+    /// Set while a round runs (its writes' echoes may arrive before they are recorded).
+    pub(super) in_round: AtomicBool,
+    last_note: AtomicI64,
+    pub(super) webhook_ok: AtomicBool,
+    pub(super) ready: AtomicBool,
+    /// What the endpoint received.
+    pub stats: PushStats,
+}
+
+impl std::fmt::Debug for TenantPush {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantPush")
+            .field("tenant", &self.config.name)
+            .field("public_url", &self.public_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl TenantPush {
+    /// The tenant `config` served through `serve`'s endpoint, with its state in `store`: the
+    /// push secrets are the config's, else the ones kept in (or generated into) the state file.
+    ///
+    /// # Errors
+    /// When `serve.public_url` is not set, a client cannot be built, or the state file cannot
+    /// be read.
+    pub fn new(
+        config: &TenantConfig,
+        serve: &ServeConfig,
+        store: Arc<SqliteStore>,
+    ) -> anyhow::Result<Self> {
+        let public_url = serve.public_url.clone().with_context(|| {
+            "serve.public_url is not set: `serve` needs the public https:// address Graph and \
+             Raynet reach its endpoint at (see the README's `serve` section)"
+        })?;
+        let secret = |configured: &Option<Secret>, name: &str| -> anyhow::Result<Secret> {
+            match configured {
+                Some(s) => Ok(s.clone()),
+                None => Ok(store.push_secret(&config.name, name)?),
+            }
+        };
+        let client_state = secret(&config.microsoft.client_state, "client_state")?;
+        let webhook_token = secret(&config.raynet.webhook_token, "webhook_token")?;
+        let coalesce = chrono::Duration::from_std(serve.coalesce).unwrap_or_default();
+        let max_wait = chrono::Duration::from_std(MAX_WAIT.max(serve.coalesce)).unwrap_or_default();
+        Ok(Self {
+            clients: TenantClients::new(config)?,
+            config: config.clone(),
+            serve: serve.clone(),
+            store,
+            client_state,
+            webhook_token,
+            public_url,
+            routes: RwLock::new(Routes::default()),
+            triggers: Mutex::new(Triggers::new(coalesce, max_wait)),
+            wake: Notify::new(),
+            jobs: Mutex::new(Vec::new()),
+            rechecks: Mutex::new(Vec::new()),
+            in_round: AtomicBool::new(false),
+            last_note: AtomicI64::new(0),
+            webhook_ok: AtomicBool::new(false),
+            ready: AtomicBool::new(false),
+            stats: PushStats::default(),
+        })
+    }
+
+    /// The tenant's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// Where Graph posts this tenant's change notifications (`lifecycle`: its lifecycle
+    /// notifications).
+    #[must_use]
+    pub fn graph_url(&self, lifecycle: bool) -> String {
+        let last = if lifecycle {
+            "lifecycle"
+        } else {
+            "notifications"
+        };
+        format!("{}graph/{}/{last}", self.public_url, self.config.name)
+    }
+
+    /// Where Raynet posts this tenant's webhook events.
+    #[must_use]
+    pub fn webhook_url(&self) -> String {
+        format!("{}raynet/{}/webhook", self.public_url, self.config.name)
+    }
+
+    /// Whether the first round ran and push is set up.
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    /// Whether `token` is this tenant's webhook token (constant time).
+    #[must_use]
+    pub fn webhook_token_is(&self, token: &str) -> bool {
+        self.webhook_token.matches(token)
+    }
+
+    pub(super) fn routes(&self) -> std::sync::RwLockReadGuard<'_, Routes> {
+        self.routes.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn routes_mut(&self) -> std::sync::RwLockWriteGuard<'_, Routes> {
+        self.routes.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn triggers(&self) -> MutexGuard<'_, Triggers> {
+        lock(&self.triggers)
+    }
+
+    pub(super) fn take_jobs(&self) -> Vec<Job> {
+        std::mem::take(&mut *lock(&self.jobs))
+    }
+
+    pub(super) fn take_rechecks(&self) -> Vec<Recheck> {
+        std::mem::take(&mut *lock(&self.rechecks))
+    }
+
+    fn add_job(&self, job: Job) {
+        let mut jobs = lock(&self.jobs);
+        if !jobs.contains(&job) {
+            jobs.push(job);
+        }
+        drop(jobs);
+        self.wake.notify_one();
+    }
+
+    /// The row id of the newest kept note (notes up to it are handled by the next round).
+    pub(super) fn last_note(&self) -> i64 {
+        self.last_note.load(Ordering::SeqCst)
+    }
+
+    /// Keeps a note in the state file, then hands it to the triggers.
+    ///
+    /// # Errors
+    /// When the state file cannot be written: the caller answers so that the sender retries.
+    pub(super) fn note(
+        &self,
+        member: &Email,
+        collection: Collection,
+        noted: Noted,
+    ) -> anyhow::Result<()> {
+        let note = self.keep_note(member, collection, noted)?;
+        self.trigger(&note, note.received_at);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    fn keep_note(
+        &self,
+        member: &Email,
+        collection: Collection,
+        noted: Noted,
+    ) -> anyhow::Result<PushNote> {
+        let note = PushNote {
+            member: member.clone(),
+            collection,
+            noted,
+            received_at: Utc::now(),
+        };
+        let id = self.store.add_push_note(&self.config.name, &note)?;
+        self.last_note.fetch_max(id, Ordering::SeqCst);
+        Ok(note)
+    }
+
+    /// Hands a kept note to the triggers (at start, the notes an earlier process kept).
+    pub(super) fn trigger(&self, note: &PushNote, at: DateTime<Utc>) {
+        let mut triggers = self.triggers();
+        let (member, c) = (note.member.clone(), note.collection);
+        match &note.noted {
+            Noted::Changed(side) => triggers.notify(member, c, *side, at),
+            Noted::Deleted(side, id) => triggers.notify_deleted(member, c, *side, id.clone(), at),
+            Noted::CatchUp => triggers.catch_up(member, c, at),
+        }
+    }
+
+    /// The notes an earlier process kept and no round handled: triggered again now.
+    ///
+    /// # Errors
+    /// When the state file cannot be read.
+    pub(super) fn restore_notes(&self) -> anyhow::Result<usize> {
+        let notes = self.store.push_notes(&self.config.name)?;
+        let now = Utc::now();
+        for (id, note) in &notes {
+            self.last_note.fetch_max(*id, Ordering::SeqCst);
+            self.trigger(note, now);
+        }
+        Ok(notes.len())
+    }
+
+    /// Handles one Graph notification (change or lifecycle).
+    ///
+    /// # Errors
+    /// When the note cannot be kept (the endpoint then answers so that Graph retries).
+    pub async fn on_graph(&self, n: &ChangeNotification) -> anyhow::Result<Outcome> {
+        if !n.client_state_is(&self.client_state) {
+            PushStats::bump(&self.stats.rejected);
+            tracing::warn!(tenant = %self.config.name, "a Graph notification with a wrong clientState was refused");
+            return Ok(Outcome::Rejected("wrong clientState"));
+        }
+        let Some((member, collection)) = self.routes().subscription(&n.subscription_id) else {
+            PushStats::bump(&self.stats.rejected);
+            tracing::info!(tenant = %self.config.name, "a Graph notification for a subscription not kept here was ignored");
+            return Ok(Outcome::Rejected("unknown subscription"));
+        };
+        PushStats::bump(&self.stats.received);
+        if let Some(event) = &n.lifecycle_event {
+            tracing::info!(tenant = %self.config.name, %member, ?collection, ?event, "Graph lifecycle notification");
+            match event {
+                LifecycleEvent::ReauthorizationRequired => {
+                    self.add_job(Job::Renew(member, collection));
+                    return Ok(Outcome::Noted(0));
+                }
+                LifecycleEvent::SubscriptionRemoved => {
+                    self.add_job(Job::Recreate(member.clone(), collection));
+                }
+                // `missed`, and whatever Graph adds: read everything.
+                _ => {}
+            }
+            self.note(&member, collection, Noted::CatchUp)?;
+            return Ok(Outcome::Noted(1));
+        }
+        let scope = Scope::new(&self.config.name, member.as_str(), collection);
+        let id = notification_item(n);
+        if n.change_type == Some(ChangeType::Deleted) {
+            // The echo of the sync's own deletion, or an item it never knew: nothing to do.
+            let known = match &id {
+                Some(id) => self
+                    .store
+                    .recorded_version(&scope, Side::Outlook, id)
+                    .await?
+                    .is_some(),
+                None => true,
+            };
+            if !known {
+                PushStats::bump(&self.stats.ignored);
+                return Ok(Outcome::Ignored(
+                    "an item the sync does not keep was deleted",
+                ));
+            }
+        } else if let (Some(id), Some(version)) =
+            (&id, n.resource_data.as_ref().and_then(notification_version))
+        {
+            if is_own_write(&*self.store, &scope, Side::Outlook, id, &version).await? {
+                PushStats::bump(&self.stats.echoes);
+                return Ok(Outcome::Echo);
+            }
+            if self.in_round.load(Ordering::SeqCst) {
+                // Perhaps the echo of a write the running round has not recorded yet: kept
+                // now, triggered only if it still is not ours once the round is over.
+                let note = self.keep_note(&member, collection, Noted::Changed(Side::Outlook))?;
+                lock(&self.rechecks).push(Recheck {
+                    scope,
+                    id: id.clone(),
+                    version,
+                    member,
+                    at: note.received_at,
+                });
+                return Ok(Outcome::Noted(1));
+            }
+        }
+        self.note(&member, collection, Noted::Changed(Side::Outlook))?;
+        Ok(Outcome::Noted(1))
+    }
+
+    /// Handles one Raynet webhook event (its token already checked).
+    ///
+    /// # Errors
+    /// When the note cannot be kept (the endpoint then answers so that Raynet retries).
+    pub async fn on_raynet(&self, event: &WebhookEvent) -> anyhow::Result<Outcome> {
+        PushStats::bump(&self.stats.received);
+        let (collection, id, deleted) = match classify(event, &self.config.raynet.api_key_name) {
+            WebhookSignal::Echo => {
+                PushStats::bump(&self.stats.echoes);
+                return Ok(Outcome::Echo);
+            }
+            WebhookSignal::Calendar { id, deleted, .. } => (Collection::Calendar, id, deleted),
+            WebhookSignal::Contacts { id, deleted } => (Collection::Contacts, id, deleted),
+            _ => {
+                PushStats::bump(&self.stats.ignored);
+                return Ok(Outcome::Ignored("an entity the sync does not keep"));
+            }
+        };
+        if !self.config.sync.mode.collections().has(collection) {
+            PushStats::bump(&self.stats.ignored);
+            return Ok(Outcome::Ignored("a collection this tenant does not sync"));
+        }
+        let holders = self
+            .store
+            .scopes_holding(&self.config.name, collection, Side::Raynet, &id)
+            .await?;
+        let served: Vec<Email> = self.routes().members.keys().cloned().collect();
+        let holders: Vec<Email> = holders
+            .iter()
+            .filter_map(|s| served.iter().find(|m| m.as_str() == s.member).cloned())
+            .collect();
+        let noted = if deleted {
+            Noted::Deleted(Side::Raynet, id.clone())
+        } else {
+            Noted::Changed(Side::Raynet)
+        };
+        let members = match (collection, holders.is_empty(), deleted) {
+            (_, false, _) => holders,
+            // A deletion of something no member keeps: nothing to do.
+            (_, true, true) => {
+                PushStats::bump(&self.stats.ignored);
+                return Ok(Outcome::Ignored(
+                    "an item the sync does not keep was deleted",
+                ));
+            }
+            // A person may become a contact of every member.
+            (Collection::Contacts, true, false) => served,
+            // A new meeting or event: its owner decides whose it is (one read, later).
+            (Collection::Calendar, true, false) => {
+                self.add_job(Job::FindOwner(id));
+                return Ok(Outcome::Noted(0));
+            }
+        };
+        for member in &members {
+            self.note(member, collection, noted.clone())?;
+        }
+        Ok(Outcome::Noted(members.len()))
+    }
+
+    /// The member whose Raynet person is `person_id`, if served.
+    pub(super) fn member_of_person(&self, person_id: u64) -> Option<Email> {
+        self.routes().by_person.get(&person_id).cloned()
+    }
+}
