@@ -77,7 +77,8 @@ pub(super) enum Job {
 pub(super) struct Recheck {
     pub(super) scope: Scope,
     pub(super) id: RemoteId,
-    pub(super) version: Version,
+    /// The version notified (`None`: a deletion, ours when the pair is gone after the round).
+    pub(super) version: Option<Version>,
     pub(super) member: Email,
     pub(super) at: DateTime<Utc>,
 }
@@ -404,20 +405,31 @@ impl TenantPush {
                 return Ok(Outcome::Echo);
             }
             if self.in_round.load(Ordering::SeqCst) {
-                // Perhaps the echo of a write the running round has not recorded yet: kept
-                // now, triggered only if it still is not ours once the round is over.
-                let note = self.keep_note(&member, collection, Noted::Changed(Side::Outlook))?;
-                lock(&self.rechecks).push(Recheck {
-                    scope,
-                    id: id.clone(),
-                    version,
-                    member,
-                    at: note.received_at,
-                });
-                return Ok(Outcome::Noted(1));
+                // Perhaps the echo of a write the running round has not recorded yet.
+                return self.recheck_later(scope, id.clone(), Some(version), member);
             }
         }
         self.note(&member, collection, Noted::Changed(Side::Outlook))?;
+        Ok(Outcome::Noted(1))
+    }
+
+    /// Keeps a note that may be the echo of the running round's write, and checks it again
+    /// once the round is over: triggered only if it still is not ours.
+    fn recheck_later(
+        &self,
+        scope: Scope,
+        id: RemoteId,
+        version: Option<Version>,
+        member: Email,
+    ) -> anyhow::Result<Outcome> {
+        let note = self.keep_note(&member, scope.collection, Noted::Changed(Side::Outlook))?;
+        lock(&self.rechecks).push(Recheck {
+            scope,
+            id,
+            version,
+            member,
+            at: note.received_at,
+        });
         Ok(Outcome::Noted(1))
     }
 
@@ -433,7 +445,13 @@ impl TenantPush {
                 return Ok(Outcome::Echo);
             }
             WebhookSignal::Calendar { id, deleted, .. } => (Collection::Calendar, id, deleted),
-            WebhookSignal::Contacts { id, deleted } => (Collection::Contacts, id, deleted),
+            WebhookSignal::Contacts { id, deleted } => {
+                // A changed person may be a participant whose address the rounds keep.
+                if let Ok(person) = id.as_str().parse::<u64>() {
+                    self.clients.raynet_facts.person_emails().forget(person);
+                }
+                (Collection::Contacts, id, deleted)
+            }
             _ => {
                 PushStats::bump(&self.stats.ignored);
                 return Ok(Outcome::Ignored("an entity the sync does not keep"));

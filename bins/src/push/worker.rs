@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use raynet_client::adapter::push::activity_owner;
-use sync_core::tenant::{Due, Hints, RoundOptions, Targets, TenantReport, is_own_write};
+use sync_core::tenant::{
+    Due, Hints, RoundOptions, Targets, TenantReport, TenantStore as _, is_own_write,
+};
 use sync_core::{Collection, Email, Side};
 
 use super::tenant::{Job, PushStats, TenantPush};
@@ -195,7 +197,16 @@ impl TenantPush {
     /// dropped now that they are recorded, the others trigger a round.
     async fn recheck_echoes(&self) {
         for r in self.take_rechecks() {
-            match is_own_write(&*self.store, &r.scope, Side::Outlook, &r.id, &r.version).await {
+            let ours = match &r.version {
+                Some(v) => is_own_write(&*self.store, &r.scope, Side::Outlook, &r.id, v).await,
+                // A deletion: ours when the round removed the pair.
+                None => self
+                    .store
+                    .recorded_version(&r.scope, Side::Outlook, &r.id)
+                    .await
+                    .map(|v| v.is_none()),
+            };
+            match ours {
                 Ok(true) => PushStats::bump(&self.stats.echoes),
                 _ => {
                     self.triggers()

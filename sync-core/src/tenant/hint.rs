@@ -180,8 +180,8 @@ impl Hints {
 
 /// A side as a hinted round reads it: a skipped read answers "nothing changed since the cursor"
 /// without a request (a first read, without a cursor, is never skipped), and each suspected
-/// deletion is confirmed with one [`ReadSide::get`] — only an item the side no longer has is
-/// reported deleted. Writes pass through.
+/// deletion becomes a deletion marker, which the runner confirms with one [`ReadSide::get`]
+/// like any marker — only an item the side no longer has is deleted. Writes pass through.
 pub struct HintedSide<S: ?Sized> {
     inner: Arc<S>,
     skip: bool,
@@ -206,14 +206,11 @@ impl<S: ?Sized> HintedSide<S> {
         if read.completeness != Completeness::Delta {
             return Ok(read);
         }
+        // Marked deleted: the runner confirms each marker of a kept pair with one `get`
+        // before it believes it (and the mass-deletion guard stands behind that).
         for id in &self.suspects {
-            if read.deleted.contains(id) || read.items.iter().any(|r| &r.id == id) {
-                continue;
-            }
-            match inner.get(id).await {
-                Ok(None) => read.deleted.push(id.clone()),
-                Ok(Some(_)) => tracing::debug!(%id, "a notified deletion did not happen: kept"),
-                Err(e) => tracing::warn!(%id, error = %e, "cannot confirm a notified deletion"),
+            if !read.deleted.contains(id) && !read.items.iter().any(|r| &r.id == id) {
+                read.deleted.push(id.clone());
             }
         }
         Ok(read)
