@@ -24,6 +24,24 @@ use crate::wiring::TenantClients;
 /// The longest a burst of notifications waits for its round, however steady it is.
 const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// Where Graph posts `tenant`'s change notifications (`lifecycle`: its lifecycle
+/// notifications), under `public_url`.
+#[must_use]
+pub fn graph_url(public_url: &Url, tenant: &str, lifecycle: bool) -> String {
+    let last = if lifecycle {
+        "lifecycle"
+    } else {
+        "notifications"
+    };
+    format!("{public_url}graph/{tenant}/{last}")
+}
+
+/// Where Raynet posts `tenant`'s webhook events, under `public_url`.
+#[must_use]
+pub fn webhook_url(public_url: &Url, tenant: &str) -> String {
+    format!("{public_url}raynet/{tenant}/webhook")
+}
+
 /// Counters of what the endpoint received for a tenant (read by tests, the benchmark and logs).
 #[derive(Debug, Default)]
 pub struct PushStats {
@@ -229,18 +247,13 @@ impl TenantPush {
     /// notifications).
     #[must_use]
     pub fn graph_url(&self, lifecycle: bool) -> String {
-        let last = if lifecycle {
-            "lifecycle"
-        } else {
-            "notifications"
-        };
-        format!("{}graph/{}/{last}", self.public_url, self.config.name)
+        graph_url(&self.public_url, &self.config.name, lifecycle)
     }
 
     /// Where Raynet posts this tenant's webhook events.
     #[must_use]
     pub fn webhook_url(&self) -> String {
-        format!("{}raynet/{}/webhook", self.public_url, self.config.name)
+        webhook_url(&self.public_url, &self.config.name)
     }
 
     /// Whether the first round ran and push is set up.
