@@ -33,6 +33,11 @@ impl Served {
     /// Starts the sandbox and `serve` (with `serve_keys` added to its `[serve]` table) and
     /// waits until the first round ran and push is set up.
     async fn start(serve_keys: &str) -> Self {
+        Self::start_with("", serve_keys).await
+    }
+
+    /// Like [`Served::start`], with `sync_keys` in the tenant's `[tenant.sync]` table.
+    async fn start_with(sync_keys: &str, serve_keys: &str) -> Self {
         let dir = TempDir::new("serve");
         let sandbox = Sandbox::start(Utc::now()).await.unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -41,7 +46,7 @@ impl Served {
         let state = dir.path().join("state.db");
         let text = format!(
             "{}{}{serve_keys}\n",
-            sandbox.config_toml(&state, ""),
+            sandbox.config_toml(&state, sync_keys),
             Sandbox::serve_section(port)
         );
         let env = |name: &str| match name {
@@ -614,5 +619,46 @@ async fn push_heals_itself_and_the_safety_net_poll_catches_a_lost_notification()
             > rounds)
         .await,
         "`missed` led to a catch-up round"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_who_leaves_loses_the_subscriptions_and_one_who_joins_gets_them() {
+    let s = Served::start_with("membership_refresh_seconds = 0", "maintenance_seconds = 1").await;
+    let d = s.sandbox.data.clone();
+    let graph = &s.sandbox.graph;
+    assert_eq!(
+        graph.subscription_ids().len(),
+        4,
+        "two members, two collections each"
+    );
+    // Petr leaves the group: his two subscriptions are deleted at the next check.
+    graph.set_group_members("Raynet Sync", &[d.jana.as_str()]);
+    assert!(
+        wait_until(Duration::from_secs(10), || graph.subscription_ids().len()
+            == 2)
+        .await,
+        "Petr's subscriptions were deleted"
+    );
+    assert_eq!(s.store.kept_subscriptions("demo").unwrap().len(), 2);
+    // He comes back: subscribed again, and what he did meanwhile is synced at once.
+    let t = Utc::now() + chrono::Duration::days(2);
+    graph.add_event(
+        &d.petr,
+        EventSeed::new("Petr while away", t, t + chrono::Duration::hours(1)),
+    );
+    graph.set_group_members("Raynet Sync", &[d.jana.as_str(), d.petr.as_str()]);
+    assert!(
+        wait_until(Duration::from_secs(10), || graph.subscription_ids().len()
+            == 4)
+        .await,
+        "Petr was subscribed again"
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || s
+            .raynet_activity("Petr while away")
+            .is_some())
+        .await,
+        "a catch-up round synced what he did while away"
     );
 }
