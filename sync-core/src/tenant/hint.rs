@@ -217,35 +217,27 @@ impl<S: ?Sized> HintedSide<S> {
     }
 }
 
-#[async_trait]
-impl<T: SyncItem> ReadSide<T> for HintedSide<dyn ReadSide<T>> {
-    fn profile(&self) -> T::Profile {
-        self.inner.profile()
-    }
+/// `ReadSide` for a hinted side of either kind (the read hinted, the rest passed through).
+macro_rules! hinted_read_side {
+    ($($side:ident),+) => {$(
+        #[async_trait]
+        impl<T: SyncItem> ReadSide<T> for HintedSide<dyn $side<T>> {
+            fn profile(&self) -> T::Profile {
+                self.inner.profile()
+            }
 
-    async fn read(&self, request: &ReadRequest) -> Result<SideRead<T>, ProviderError> {
-        self.read_hinted(self.inner.as_ref(), request).await
-    }
+            async fn read(&self, request: &ReadRequest) -> Result<SideRead<T>, ProviderError> {
+                self.read_hinted(self.inner.as_ref(), request).await
+            }
 
-    async fn get(&self, id: &RemoteId) -> Result<Option<Remote<T>>, ProviderError> {
-        self.inner.get(id).await
-    }
+            async fn get(&self, id: &RemoteId) -> Result<Option<Remote<T>>, ProviderError> {
+                self.inner.get(id).await
+            }
+        }
+    )+};
 }
 
-#[async_trait]
-impl<T: SyncItem> ReadSide<T> for HintedSide<dyn WriteSide<T>> {
-    fn profile(&self) -> T::Profile {
-        self.inner.profile()
-    }
-
-    async fn read(&self, request: &ReadRequest) -> Result<SideRead<T>, ProviderError> {
-        self.read_hinted(self.inner.as_ref(), request).await
-    }
-
-    async fn get(&self, id: &RemoteId) -> Result<Option<Remote<T>>, ProviderError> {
-        self.inner.get(id).await
-    }
-}
+hinted_read_side!(ReadSide, WriteSide);
 
 #[async_trait]
 impl<T: SyncItem> WriteSide<T> for HintedSide<dyn WriteSide<T>> {
