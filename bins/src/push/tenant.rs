@@ -22,7 +22,8 @@ use crate::store::{Noted, PushNote, SqliteStore};
 use crate::wiring::TenantClients;
 
 /// The longest a burst of notifications waits for its round, however steady it is.
-const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+/// (Raynet delivers webhooks 2 a second: a backlog of them is a few rounds, not one each.)
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Where Graph posts `tenant`'s change notifications (`lifecycle`: its lifecycle
 /// notifications), under `public_url`.
@@ -40,6 +41,23 @@ pub fn graph_url(public_url: &Url, tenant: &str, lifecycle: bool) -> String {
 #[must_use]
 pub fn webhook_url(public_url: &Url, tenant: &str) -> String {
     format!("{public_url}raynet/{tenant}/webhook")
+}
+
+/// Whether `member`'s last Raynet read of `collection` (its stored cursor) started after a
+/// change made `at` (a webhook's `createdAt`, whole seconds: one second of margin).
+fn read_since(
+    cursors: &[(Scope, Side, sync_core::Cursor)],
+    member: &Email,
+    collection: Collection,
+    at: DateTime<Utc>,
+) -> bool {
+    cursors
+        .iter()
+        .filter(|(s, side, _)| {
+            *side == Side::Raynet && s.collection == collection && s.member == member.as_str()
+        })
+        .filter_map(|(_, _, c)| raynet_client::adapter::CursorInfo::parse(c))
+        .any(|info| at + chrono::Duration::seconds(1) <= info.watermark)
 }
 
 /// Counters of what the endpoint received for a tenant (read by tests, the benchmark and logs).
@@ -488,7 +506,7 @@ impl TenantPush {
         } else {
             Noted::Changed(Side::Raynet)
         };
-        let members = match (collection, holders.is_empty(), deleted) {
+        let mut members = match (collection, holders.is_empty(), deleted) {
             (_, false, _) => holders,
             // A deletion of something no member keeps: nothing to do.
             (_, true, true) => {
@@ -505,6 +523,18 @@ impl TenantPush {
                 return Ok(Outcome::Noted(0));
             }
         };
+        if !deleted {
+            // A change made before a member's last read was read by it (Raynet delivers its
+            // webhooks at its own pace, often after the round that read the change).
+            if let Some(at) = event.created_at {
+                let cursors = self.store.cursors(&self.config.name).await?;
+                members.retain(|m| !read_since(&cursors, m, collection, at.with_timezone(&Utc)));
+            }
+            if members.is_empty() {
+                PushStats::bump(&self.stats.ignored);
+                return Ok(Outcome::Ignored("a change already read"));
+            }
+        }
         for member in &members {
             self.note(member, collection, noted.clone())?;
         }
