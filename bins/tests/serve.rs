@@ -26,7 +26,50 @@ struct Served {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     tenant: raynet_sync::config::TenantConfig,
+    config: Config,
     _dir: TempDir,
+}
+
+type Running = (
+    Arc<TenantPush>,
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+);
+
+/// `serve` for `config` on `listener`, on its own thread and runtime.
+fn spawn_service(
+    config: &Config,
+    store: &Arc<SqliteStore>,
+    listener: std::net::TcpListener,
+) -> Running {
+    let service = Service::new(config, None, store).unwrap();
+    let push = service.tenant("demo").unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        // One thread: `SERVE_TEST_LOG=debug` shows serve's log for this test.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let log = std::env::var("SERVE_TEST_LOG").unwrap_or_else(|_| "off".into());
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
+                "raynet_sync={log},sync_core={log},graph_client={log}"
+            )))
+            .with_writer(std::io::stderr)
+            .finish();
+        let _log = tracing::subscriber::set_default(subscriber);
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            service
+                .run(listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+    });
+    (push, stop, thread)
 }
 
 impl Served {
@@ -56,33 +99,7 @@ impl Served {
         };
         let config = Config::from_toml(&text, &dir.path().join("c.toml"), &env).unwrap();
         let store = Arc::new(SqliteStore::open(&state).unwrap());
-        let service = Service::new(&config, None, &store).unwrap();
-        let push = service.tenant("demo").unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            // One thread: `SERVE_TEST_LOG=debug` shows serve's log for this test.
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            let log = std::env::var("SERVE_TEST_LOG").unwrap_or_else(|_| "off".into());
-            let subscriber = tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
-                    "raynet_sync={log},sync_core={log},graph_client={log}"
-                )))
-                .with_writer(std::io::stderr)
-                .finish();
-            let _log = tracing::subscriber::set_default(subscriber);
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                service
-                    .run(listener, async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
+        let (push, stop, thread) = spawn_service(&config, &store, listener);
         let served = Self {
             sandbox,
             push,
@@ -91,6 +108,7 @@ impl Served {
             stop: Some(stop),
             thread: Some(thread),
             tenant: config.tenants[0].clone(),
+            config,
             _dir: dir,
         };
         assert!(
@@ -166,14 +184,35 @@ impl Served {
     }
 }
 
-impl Drop for Served {
-    fn drop(&mut self) {
+impl Served {
+    /// Stops `serve` (it finishes the write under way).
+    fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+
+    /// Starts `serve` again on the same port and state file; waits until it is ready.
+    async fn restart(&mut self) {
+        self.stop();
+        let port: u16 = self.base.rsplit(':').next().unwrap().parse().unwrap();
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let (push, stop, thread) = spawn_service(&self.config, &self.store, listener);
+        (self.push, self.stop, self.thread) = (push, Some(stop), Some(thread));
+        assert!(
+            wait_until(Duration::from_secs(30), || self.push.is_ready()).await,
+            "serve never became ready again"
+        );
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -660,5 +699,60 @@ async fn a_member_who_leaves_loses_the_subscriptions_and_one_who_joins_gets_them
             .is_some())
         .await,
         "a catch-up round synced what he did while away"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_arrived_while_serve_was_down_is_synced_when_it_comes_back() {
+    let mut s = Served::start("").await;
+    let d = s.sandbox.data.clone();
+    let subscriptions = s.sandbox.graph.subscription_ids();
+    s.stop();
+    let inst = s.sandbox.raynet.instance(INSTANCE);
+    // While it is down: a change on each side (their notifications fail and are retried), and
+    // a note an earlier process kept but never handled.
+    inst.edit(
+        "meeting",
+        d.meetings[0],
+        &json!({"meetingPlace": "While down"}),
+    )
+    .unwrap();
+    s.sandbox.graph.edit_event(
+        &d.jana,
+        &d.customer_call,
+        &json!({"location": {"displayName": "Also while down"}}),
+    );
+    let jana: sync_core::Email = "jana.novakova@acme.test".parse().unwrap();
+    let note = raynet_sync::store::PushNote {
+        member: jana,
+        collection: sync_core::Collection::Calendar,
+        noted: raynet_sync::store::Noted::Changed(sync_core::Side::Raynet),
+        received_at: Utc::now(),
+    };
+    let kept = s.store.add_push_note("demo", &note).unwrap();
+    drop(inst);
+    s.restart().await;
+    assert!(
+        s.jana_event("Obchodní jednání – Acme")
+            .is_some_and(|e| e["location"]["displayName"] == "While down"),
+        "the first round after the restart synced the Raynet change"
+    );
+    assert!(
+        s.raynet_activity("Customer call – Brno")
+            .is_some_and(|r| r["meetingPlace"] == "Also while down"),
+        "and the Outlook change"
+    );
+    assert!(
+        s.store
+            .push_notes("demo")
+            .unwrap()
+            .iter()
+            .all(|(id, _)| *id != kept),
+        "the kept note was handled by the first round"
+    );
+    assert_eq!(
+        s.sandbox.graph.subscription_ids(),
+        subscriptions,
+        "the subscriptions kept in the state file were reused, not created anew"
     );
 }

@@ -116,7 +116,6 @@ pub(super) struct Recheck {
     /// The version notified (`None`: a deletion, ours when the pair is gone after the round).
     pub(super) version: Option<Version>,
     pub(super) member: Email,
-    pub(super) at: DateTime<Utc>,
 }
 
 /// Who is served and which subscription is whose.
@@ -364,16 +363,19 @@ impl TenantPush {
         }
     }
 
-    /// The notes an earlier process kept and no round handled: triggered again now.
+    /// The notes kept in the state file and not handled by a round yet (an earlier process's,
+    /// or a failed round's): counted in, and triggered again when `trigger`.
     ///
     /// # Errors
     /// When the state file cannot be read.
-    pub(super) fn restore_notes(&self) -> anyhow::Result<usize> {
+    pub(super) fn restore_notes(&self, trigger: bool) -> anyhow::Result<usize> {
         let notes = self.store.push_notes(&self.config.name)?;
         let now = Utc::now();
         for (id, note) in &notes {
             self.last_note.fetch_max(*id, Ordering::SeqCst);
-            self.trigger(note, now);
+            if trigger {
+                self.trigger(note, now);
+            }
         }
         Ok(notes.len())
     }
@@ -428,6 +430,10 @@ impl TenantPush {
                     "an item the sync does not keep was deleted",
                 ));
             }
+            if let (Some(id), true) = (&id, self.in_round.load(Ordering::SeqCst)) {
+                // Perhaps the running round's own deletion, whose pair goes when it ends.
+                return Ok(self.recheck_later(scope, id.clone(), None, member));
+            }
         } else if let (Some(id), Some(version)) =
             (&id, n.resource_data.as_ref().and_then(notification_version))
         {
@@ -437,31 +443,30 @@ impl TenantPush {
             }
             if self.in_round.load(Ordering::SeqCst) {
                 // Perhaps the echo of a write the running round has not recorded yet.
-                return self.recheck_later(scope, id.clone(), Some(version), member);
+                return Ok(self.recheck_later(scope, id.clone(), Some(version), member));
             }
         }
         self.note(&member, collection, Noted::Changed(Side::Outlook))?;
         Ok(Outcome::Noted(1))
     }
 
-    /// Keeps a note that may be the echo of the running round's write, and checks it again
-    /// once the round is over: triggered only if it still is not ours.
+    /// Checks a notification that may be the echo of the running round's write again once
+    /// the round is over: kept and triggered only if it still is not ours. (Not kept before:
+    /// should the process stop meanwhile, its next start reads everything anyway.)
     fn recheck_later(
         &self,
         scope: Scope,
         id: RemoteId,
         version: Option<Version>,
         member: Email,
-    ) -> anyhow::Result<Outcome> {
-        let note = self.keep_note(&member, scope.collection, Noted::Changed(Side::Outlook))?;
+    ) -> Outcome {
         lock(&self.rechecks).push(Recheck {
             scope,
             id,
             version,
             member,
-            at: note.received_at,
         });
-        Ok(Outcome::Noted(1))
+        Outcome::Noted(1)
     }
 
     /// Handles one Raynet webhook event (its token already checked).
