@@ -211,13 +211,12 @@ impl TenantPush {
                     .await
                     .map(|v| v.is_none()),
             };
-            match ours {
-                Ok(true) => PushStats::bump(&self.stats.echoes),
-                _ => {
-                    let noted = Noted::Changed(Side::Outlook);
-                    if let Err(e) = self.note(&r.member, r.scope.collection, noted) {
-                        tracing::warn!(tenant = %self.name(), error = %e, "cannot keep a notification");
-                    }
+            if let Ok(true) = ours {
+                PushStats::bump(&self.stats.echoes);
+            } else {
+                let noted = Noted::Changed(Side::Outlook);
+                if let Err(e) = self.note(&r.member, r.scope.collection, noted) {
+                    tracing::warn!(tenant = %self.name(), error = %e, "cannot keep a notification");
                 }
             }
         }
