@@ -234,7 +234,7 @@ async fn try_group(
     let text = s.text(&GROUP, typed.as_deref(), None)?;
     *typed = Some(text.clone());
     let groups = ms.client.groups();
-    let found = if super::write::is_guid(&text) {
+    let found = if is_guid(&text) {
         match groups.get(&text).await {
             Ok(g) => vec![g],
             Err(e) if e.status() == Some(404) => Vec::new(),
@@ -407,6 +407,16 @@ pub(super) async fn probe_contacts(
             &consent_of(ms),
         )),
     }
+}
+
+/// Whether `s` is a GUID (`8-4-4-4-12` hex digits).
+fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn consent_of(ms: &Microsoft) -> String {

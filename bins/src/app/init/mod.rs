@@ -5,7 +5,7 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `mod.rs` | [`init`]: the steps in order, and [`run_init`], the command |
+//! | `mod.rs` | [`init`]: the steps in order, and `run_init`, the command |
 //! | `prompt.rs` | [`Prompter`]: [`TerminalPrompter`] (dialoguer), [`ScriptedPrompter`] |
 //! | `ask.rs` | one run's questions: given answers, defaults, unattended mode, retries |
 //! | `microsoft.rs` | 1. the app (consent link, token, permissions); 2. the group |
@@ -181,7 +181,7 @@ async fn dry_run(s: &mut ask::Session<'_>, config: &Config) -> anyhow::Result<()
         let round = crate::wiring::sync_tenant(
             &clients,
             &store,
-            &super::policy_for(t, &super::RunOptions::default()),
+            &t.sync.policy,
             options,
             chrono::Utc::now(),
         )

@@ -27,16 +27,6 @@ pub(super) struct Answers<'a> {
     pub(super) modes: &'a Modes,
 }
 
-/// Whether `s` is a GUID (`8-4-4-4-12` hex digits).
-pub(super) fn is_guid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
-}
-
 /// The secrets file of `config` unless one is given: `<config stem>.secrets.env` beside it.
 pub(super) fn secrets_path(config: &Path, given: Option<&Path>) -> PathBuf {
     if let Some(p) = given {
