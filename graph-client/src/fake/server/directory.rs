@@ -19,16 +19,9 @@ pub(super) fn user_json(u: &FakeUser) -> Value {
 }
 
 pub(super) fn groups_list(st: &State, req: &Req) -> Resp {
-    let top = match req.q("$top").map(str::parse::<usize>) {
-        None => usize::MAX,
-        Some(Ok(n)) if (1..=999).contains(&n) => n,
-        Some(_) => {
-            return Resp::error(
-                400,
-                "Request_UnsupportedQuery",
-                "Invalid page size specified.",
-            );
-        }
+    let top = match page_size(req, usize::MAX) {
+        Ok(n) => n,
+        Err(resp) => return resp,
     };
     let groups: Vec<Value> = match req.q("$filter") {
         None => st.groups.iter().take(top).map(group_json).collect(),
@@ -157,16 +150,9 @@ pub(super) fn group_relation(
         }
         _ => return Resp::error(400, "BadRequest", "Resource not found for the segment."),
     }
-    let top = match req.q("$top").map(str::parse::<usize>) {
-        None => st.directory_page_size,
-        Some(Ok(n)) if (1..=999).contains(&n) => n,
-        Some(_) => {
-            return Resp::error(
-                400,
-                "Request_UnsupportedQuery",
-                "Invalid page size specified.",
-            );
-        }
+    let top = match page_size(req, st.directory_page_size) {
+        Ok(n) => n,
+        Err(resp) => return resp,
     };
     let skip: usize = req
         .q("$skiptoken")
@@ -217,5 +203,18 @@ pub(super) fn user_get(st: &State, req: &Req, key: &str) -> Resp {
                 "Resource '{key}' does not exist or one of its queried reference-property objects are not present."
             ),
         ),
+    }
+}
+
+/// `$top` of a directory listing (1 to 999), or `default` without one; a `400` otherwise.
+fn page_size(req: &Req, default: usize) -> Result<usize, Resp> {
+    match req.q("$top").map(str::parse::<usize>) {
+        None => Ok(default),
+        Some(Ok(n)) if (1..=999).contains(&n) => Ok(n),
+        Some(_) => Err(Resp::error(
+            400,
+            "Request_UnsupportedQuery",
+            "Invalid page size specified.",
+        )),
     }
 }
