@@ -55,15 +55,20 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 /// Writes the sandbox's config for `state` (the tenant `demo`, secrets from the environment)
-/// with a `[serve]` table on a free loopback port; returns the file and the bound address.
+/// with a `[serve]` table on loopback `port` (`None`: a free one); returns the file and the
+/// address.
 pub(crate) fn write_config(
     sandbox: &Sandbox,
     dir: &Path,
     name: &str,
     state: &Path,
     times: ServeTimes,
+    port: Option<u16>,
 ) -> anyhow::Result<(PathBuf, SocketAddr)> {
-    let port = free_port()?;
+    let port = match port {
+        Some(p) => p,
+        None => free_port()?,
+    };
     let mut text = sandbox.config_toml(state, "max_parallel_members = 4\n");
     text.push_str(&Sandbox::serve_section(port));
     let _ = write!(

@@ -109,21 +109,24 @@ impl Counts {
         self.raynet_total() + self.graph_total()
     }
 
-    /// Requests of one class, both APIs (a Graph `$batch` counts once).
-    pub(crate) fn of(&self, class: Class) -> u64 {
-        let r: u64 = self
-            .raynet
+    /// Raynet requests of one class.
+    pub(crate) fn raynet_of(&self, class: Class) -> u64 {
+        self.raynet
             .iter()
             .filter(|(k, _)| raynet_class(k) == class)
             .map(|(_, v)| v)
-            .sum();
+            .sum()
+    }
+
+    /// Requests of one class, both APIs (a Graph `$batch` counts once).
+    pub(crate) fn of(&self, class: Class) -> u64 {
         let g: u64 = self
             .graph
             .iter()
             .filter(|(k, _)| graph_class(k) == class)
             .map(|(_, v)| v)
             .sum();
-        r + g
+        self.raynet_of(class) + g
     }
 
     /// One line per API: the total and each endpoint's count.

@@ -27,19 +27,20 @@ const GAP: Duration = Duration::from_secs(2);
 pub(crate) struct Idle {
     pub(crate) watched: Duration,
     pub(crate) counts: Counts,
-    /// Safety-net rounds seen (bursts of round requests), or reckoned from the interval.
-    pub(crate) rounds: f64,
-    pub(crate) rounds_seen: bool,
-    /// Subscription/webhook checks seen, or reckoned from the interval.
-    pub(crate) checks: f64,
-    pub(crate) checks_seen: bool,
+    /// Each complete safety-net round seen (a burst of round requests): its Raynet requests
+    /// and all its requests.
+    pub(crate) rounds: Vec<(u64, u64)>,
+    /// Each complete subscription/webhook check seen: its requests.
+    pub(crate) checks: Vec<u64>,
     /// Live subscriptions, and the shortest lifetime left on them (read back from Graph).
     pub(crate) subscriptions: usize,
     pub(crate) lifetime: Option<Duration>,
 }
 
-/// Activity counters of one class: cheap to read every 200 ms (no copy of Graph's log).
-fn activity(fakes: Fakes<'_>, class: Class) -> u64 {
+/// Requests of one class now, cheap to read every 200 ms (no copy of Graph's log): Raynet's,
+/// and Graph's HTTP requests (a `$batch` counts once) on the endpoints that class uses while
+/// idle.
+fn activity(fakes: Fakes<'_>, class: Class) -> [u64; 2] {
     let raynet: u64 = fakes
         .raynet
         .request_counts()
@@ -58,26 +59,41 @@ fn activity(fakes: Fakes<'_>, class: Class) -> u64 {
         ],
         _ => &["batch", "calendarView.delta", "contacts.delta"],
     };
-    raynet
-        + graph
+    [
+        raynet,
+        graph
             .iter()
-            .map(|e| fakes.graph.request_count(e) as u64)
-            .sum::<u64>()
+            .map(|e| fakes.graph.http_request_count(e) as u64)
+            .sum(),
+    ]
 }
 
-/// Bursts in a series of (time, counter) samples: rises separated by at least [`GAP`].
-fn bursts(samples: &[(Duration, u64)]) -> usize {
-    let mut n = 0;
+/// The bursts in a series of samples (time, [Raynet, Graph] counters): rises separated by at
+/// least [`GAP`], each as its (Raynet, all) requests. A burst still rising when the series
+/// ends may be cut short and is left out.
+fn bursts(samples: &[(Duration, [u64; 2])]) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = Vec::new();
     let mut last_rise: Option<Duration> = None;
     for w in samples.windows(2) {
-        if w[1].1 > w[0].1 {
-            if last_rise.is_none_or(|t| w[1].0.saturating_sub(t) >= GAP) {
-                n += 1;
-            }
-            last_rise = Some(w[1].0);
+        let r = w[1].1[0].saturating_sub(w[0].1[0]);
+        let g = w[1].1[1].saturating_sub(w[0].1[1]);
+        if r + g == 0 {
+            continue;
         }
+        if last_rise.is_none_or(|t| w[1].0.saturating_sub(t) >= GAP) {
+            out.push((0, 0));
+        }
+        if let Some(b) = out.last_mut() {
+            b.0 += r;
+            b.1 += r + g;
+        }
+        last_rise = Some(w[1].0);
     }
-    n
+    let end = samples.last().map_or(Duration::ZERO, |s| s.0);
+    if last_rise.is_some_and(|t| end.saturating_sub(t) < GAP) {
+        out.pop();
+    }
+    out
 }
 
 /// Watches the running idle `serve` (started with [`SHORT`]) for `watched`.
@@ -107,37 +123,23 @@ pub(crate) async fn watch(
         .filter_map(|s| s.expiration_date_time)
         .map(|e| (e - now).to_std().unwrap_or_default())
         .min();
-    let reckon = |interval: u64| watched.as_secs_f64() / interval as f64;
-    let (r, c) = (bursts(&rounds), bursts(&checks));
     Ok(Idle {
         watched,
         counts,
-        rounds: if r > 0 {
-            r as f64
-        } else {
-            reckon(SHORT.poll_interval_seconds)
-        },
-        rounds_seen: r > 0,
-        checks: if c > 0 {
-            c as f64
-        } else {
-            reckon(SHORT.maintenance_seconds)
-        },
-        checks_seen: c > 0,
+        rounds: bursts(&rounds),
+        checks: bursts(&checks).into_iter().map(|(_, all)| all).collect(),
         subscriptions: subs.len(),
         lifetime,
     })
 }
 
 impl Idle {
-    /// Requests of one safety-net round (reads and writes; membership and tokens apart).
-    pub(crate) fn per_round(&self) -> f64 {
-        self.counts.of(Class::Round) as f64 / self.rounds.max(1.0)
-    }
-
-    /// Requests of one subscription/webhook check.
+    /// Requests of one subscription/webhook check (the mean of those seen).
     pub(crate) fn per_check(&self) -> f64 {
-        self.counts.of(Class::Upkeep) as f64 / self.checks.max(1.0)
+        if self.checks.is_empty() {
+            return 0.0;
+        }
+        self.checks.iter().sum::<u64>() as f64 / self.checks.len() as f64
     }
 
     /// Renewals an hour: each subscription is renewed at half its lifetime (one `PATCH`

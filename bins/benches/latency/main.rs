@@ -152,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // 1. Polling: `run` rounds.
-    let (run_config, _) = write_config(&sandbox, &dir, "run", &state, ServeTimes::DEFAULTS)?;
+    let (run_config, _) = write_config(&sandbox, &dir, "run", &state, ServeTimes::DEFAULTS, None)?;
     progress(started, "first round (`raynet-sync run`)");
     let first = polling::first_round(fakes, &run_config, &dir).await?;
     let catalog = Catalog::find(&fakes, &clients).await?;
@@ -180,7 +180,8 @@ async fn main() -> anyhow::Result<()> {
     .await?;
 
     // 2. Push: serve at the defaults.
-    let (serve_config, addr) = write_config(&sandbox, &dir, "serve", &state, ServeTimes::DEFAULTS)?;
+    let (serve_config, addr) =
+        write_config(&sandbox, &dir, "serve", &state, ServeTimes::DEFAULTS, None)?;
     progress(started, "starting `raynet-sync serve`");
     let ready_from = Instant::now();
     let serve = Serve::start(&serve_config, addr, &dir.join("serve.log")).await?;
@@ -214,7 +215,18 @@ async fn main() -> anyhow::Result<()> {
     print_memory(memory.as_ref());
 
     // 3. Idle: serve with short intervals.
-    let (idle_config, idle_addr) = write_config(&sandbox, &dir, "idle", &state, idle::SHORT)?;
+    // Same port (the kept subscriptions and the webhook point there); the Raynet clock 15
+    // minutes on, so that serve's first round, not the watched ones, reads the last edits
+    // again (the changed-rows read overlaps the previous one by two minutes).
+    let (idle_config, idle_addr) = write_config(
+        &sandbox,
+        &dir,
+        "idle",
+        &state,
+        idle::SHORT,
+        Some(addr.port()),
+    )?;
+    fakes.raynet.advance_clock(chrono::Duration::minutes(15));
     progress(
         started,
         &format!("idle: serve watched for {}", secs(scale.idle)),
@@ -222,7 +234,7 @@ async fn main() -> anyhow::Result<()> {
     let idle_serve = Serve::start(&idle_config, idle_addr, &dir.join("serve-idle.log")).await?;
     let idle = idle::watch(fakes, &clients, scale.idle).await?;
     idle_serve.stop();
-    let hours = print_idle(&idle, &polling, quota);
+    let hours = print_idle(&idle, &polling);
 
     print_targets(&Outcome {
         single: &single,
@@ -230,13 +242,13 @@ async fn main() -> anyhow::Result<()> {
         memory: memory.as_ref(),
         burst: &burst,
     });
-    println!(
-        "\nWhole run: {}. serve's logs: {} and serve-idle.log beside it.",
-        secs(started.elapsed()),
-        serve_log.display()
-    );
+    println!("\nWhole run: {}.", secs(started.elapsed()));
     if scale.keep {
-        println!("Kept {}.", dir.display());
+        println!(
+            "Kept {} (serve's logs: {} and serve-idle.log).",
+            dir.display(),
+            serve_log.display()
+        );
     } else {
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -32,6 +32,9 @@ pub(crate) struct Round {
 pub(crate) struct Polling {
     /// The first round (the tenant's initial sync).
     pub(crate) first: Round,
+    /// The second: it reads back what the first wrote (delta pages of the new contacts and
+    /// events, the new Raynet rows), so it is not idle.
+    pub(crate) second: Round,
     /// Idle rounds (nothing changed), in a row.
     pub(crate) idle: Vec<Round>,
     /// The round after the edits.
@@ -102,6 +105,7 @@ pub(crate) async fn measure(
     (tenant, clients, quota): (&TenantConfig, &TenantClients, u64),
 ) -> anyhow::Result<Polling> {
     let fakes = editor.fakes;
+    let second = round(fakes, config, &dir.join("run-second.log")).await?;
     let scan = scan_requests(fakes, tenant, clients).await?;
     let scan_every = ScanSchedule::Auto.every(scan, INTERVAL, quota);
     // Whole scan cycles, so that the idle rounds' mean holds the scans in their share.
@@ -142,6 +146,7 @@ pub(crate) async fn measure(
     }
     Ok(Polling {
         first,
+        second,
         idle,
         change,
         edits: counts,
@@ -168,11 +173,58 @@ impl Polling {
             / n
     }
 
+    /// An idle round at the default interval, by [`round_at_defaults`] over the idle rounds.
+    pub(crate) fn idle_round(&self) -> RoundCost {
+        let rounds: Vec<(u64, u64)> = self
+            .idle
+            .iter()
+            .map(|r| (r.counts.raynet_of(Class::Round), r.counts.of(Class::Round)))
+            .collect();
+        round_at_defaults(&rounds, self.scan_requests, self.scan_every)
+    }
+
     /// Requests of an idle hour at the default interval, as `run --watch` sends them: four
-    /// rounds' reads and writes (with the deletion scans in their share), and the membership
-    /// once (it is kept an hour). Tokens are left out (the same for push).
+    /// idle rounds, and the membership once (it is kept an hour). Tokens are left out (the
+    /// same for push).
     pub(crate) fn idle_hour(&self) -> f64 {
-        3600.0 / INTERVAL.as_secs_f64() * self.idle_mean(Class::Round)
+        3600.0 / INTERVAL.as_secs_f64() * self.idle_round().total()
             + self.idle_mean(Class::Membership)
+    }
+}
+
+/// What an idle round costs at the default schedule.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RoundCost {
+    /// The cheapest measured round, without its deletion scan if it had one.
+    pub(crate) base: f64,
+    /// The deletion scan's share: its requests over the rounds between two scans.
+    pub(crate) scan_share: f64,
+    /// Whether the cheapest measured round held a scan (taken out of `base`).
+    pub(crate) had_scan: bool,
+}
+
+impl RoundCost {
+    /// Requests of one round on average.
+    pub(crate) fn total(&self) -> f64 {
+        self.base + self.scan_share
+    }
+}
+
+/// The same rule for polling's rounds and serve's safety-net rounds: the cheapest measured
+/// round (`rounds`: its Raynet requests and all its requests; one holding a deletion scan has
+/// at least `scan` Raynet requests, which are taken out), plus the scan's share when it runs
+/// every `every` rounds (the tenant's `auto` schedule, reckoned at `sync.interval_seconds`
+/// for `run` and `serve` alike).
+pub(crate) fn round_at_defaults(rounds: &[(u64, u64)], scan: u64, every: u32) -> RoundCost {
+    let (raynet, all) = rounds
+        .iter()
+        .copied()
+        .min_by_key(|&(_, all)| all)
+        .unwrap_or_default();
+    let had_scan = scan > 0 && raynet >= scan;
+    RoundCost {
+        base: (if had_scan { all - scan } else { all }) as f64,
+        scan_share: scan as f64 / f64::from(every.max(1)),
+        had_scan,
     }
 }

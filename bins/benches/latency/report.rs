@@ -2,13 +2,11 @@
 
 use std::time::Duration;
 
-use raynet_client::adapter::ScanSchedule;
-
 use crate::counters::Class;
 use crate::edit::Kind;
 use crate::idle::{Idle, SHORT};
 use crate::memory::{Memory, TARGET_KIB, mb};
-use crate::polling::{INTERVAL, Polling};
+use crate::polling::{INTERVAL, Polling, RoundCost, round_at_defaults};
 use crate::push::{Burst, GAPS, Single};
 use crate::stats::{Spread, secs, verdict};
 use crate::traffic::Seen;
@@ -70,6 +68,11 @@ pub(crate) fn print_polling(p: &Polling, push_span: Duration) {
         "First round (the initial sync, `raynet-sync run`): {}, {}.",
         secs(p.first.took),
         p.first.counts.describe()
+    );
+    println!(
+        "Second round (reads back what the first wrote; not counted as idle): {}, {}.",
+        secs(p.second.took),
+        p.second.counts.describe()
     );
     for (i, r) in p.idle.iter().enumerate() {
         println!(
@@ -161,53 +164,55 @@ pub(crate) struct IdleHours {
 }
 
 /// Prints the idle hour of push and of polling.
-pub(crate) fn print_idle(idle: &Idle, p: &Polling, quota: u64) -> IdleHours {
+pub(crate) fn print_idle(idle: &Idle, p: &Polling) -> IdleHours {
     println!(
-        "\n## Idle hour: push healthy vs polling\n\nserve was watched idle for {} with `poll_interval_seconds = {}` and `maintenance_seconds = {}`: {}.",
+        "\n## Idle hour: push healthy vs polling\n\nserve (restarted on the same state and port, the Raynet clock 15 minutes on) was watched idle for {} with `poll_interval_seconds = {}` and `maintenance_seconds = {}`: {}.",
         secs(idle.watched),
         SHORT.poll_interval_seconds,
         SHORT.maintenance_seconds,
         idle.counts.describe()
     );
-    let how = |seen: bool| {
-        if seen {
-            "seen as bursts of requests"
-        } else {
-            "reckoned from the interval: no burst seen"
-        }
+    let list = |v: &[(u64, u64)]| {
+        v.iter()
+            .map(|(r, all)| format!("{all} ({r} Raynet)"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     println!(
-        "Safety-net rounds: {:.1} ({}), **{:.1} requests each**; subscription/webhook checks: {:.1} ({}), **{:.1} requests each**. Membership reads in the window: {}; tokens: {}.",
-        idle.rounds,
-        how(idle.rounds_seen),
-        idle.per_round(),
+        "Safety-net rounds seen (complete bursts of round requests): {}{}. Subscription/webhook checks seen: {} ({:?} requests) → **{:.1} requests each**. Membership reads in the window: {}; tokens: {}.",
+        idle.rounds.len(),
+        if idle.rounds.is_empty() {
+            " — NONE, the push hour below lacks its round".to_owned()
+        } else {
+            format!(": {}", list(&idle.rounds))
+        },
+        idle.checks.len(),
         idle.checks,
-        how(idle.checks_seen),
         idle.per_check(),
         idle.counts.of(Class::Membership),
         idle.counts.of(Class::Token)
     );
-    // A safety round at the default hour scans for deletions on `auto`'s schedule at 3600 s;
-    // when the short rounds did not (their schedule is reckoned at 10 s), add its share.
-    let raynet_per_round = idle
-        .counts
-        .raynet
+    let rounds: Vec<(u64, u64)> = p
+        .idle
         .iter()
-        .filter(|(k, _)| crate::counters::raynet_class(k) == Class::Round)
-        .map(|(_, v)| *v as f64)
-        .sum::<f64>()
-        / idle.rounds.max(1.0);
-    let scan_every_hour =
-        ScanSchedule::Auto.every(p.scan_requests, Duration::from_secs(3600), quota);
-    let scan_share = if raynet_per_round < p.scan_requests as f64 {
-        p.scan_requests as f64 / f64::from(scan_every_hour)
-    } else {
-        0.0
-    };
+        .map(|r| (r.counts.raynet_of(Class::Round), r.counts.of(Class::Round)))
+        .collect();
+    println!(
+        "Polling's idle `run` rounds (after the second round, which reads back the first's writes): {}.",
+        list(&rounds)
+    );
+    let serve_round = round_at_defaults(&idle.rounds, p.scan_requests, p.scan_every);
+    let poll_round = p.idle_round();
+    println!(
+        "\nHow: one rule for both — a round costs the cheapest round measured (without its deletion scan, when it held one) plus the deletion scan's share: {} requests every {} round(s), `auto`'s schedule at `sync.interval_seconds` = {} s, which `run` and serve's rounds both follow (it counts rounds, not time).",
+        p.scan_requests,
+        p.scan_every,
+        INTERVAL.as_secs()
+    );
     let membership = p.idle_mean(Class::Membership);
     let renewals = idle.renewals_per_hour();
     let checks = 3600.0 / 900.0;
-    let push = idle.per_round() + scan_share + checks * idle.per_check() + renewals + membership;
+    let push = serve_round.total() + checks * idle.per_check() + renewals + membership;
     let polling = p.idle_hour();
     println!(
         "Subscriptions: {}, the shortest lifetime left {} → renewed at half of it: {:.2} renewals an hour (one PATCH each).",
@@ -218,29 +223,30 @@ pub(crate) fn print_idle(idle: &Idle, p: &Polling, quota: u64) -> IdleHours {
         ),
         renewals
     );
-    println!("\n| an idle hour at the defaults | requests | made of |");
-    println!("|---|---:|---|");
-    let scan = if scan_share > 0.0 {
+    let round = |r: &RoundCost| {
         format!(
-            " + the deletion scan's share ({scan_share:.1}: {} requests every {scan_every_hour} hourly round(s); added because the short rounds' {raynet_per_round:.1} Raynet requests are fewer than one scan)",
-            p.scan_requests
-        )
-    } else {
-        format!(
-            " (its {raynet_per_round:.1} Raynet requests hold a deletion scan of {}: nothing added)",
-            p.scan_requests
+            "{:.1} = {:.1} without a scan{} + {:.1} scan share",
+            r.total(),
+            r.base,
+            if r.had_scan {
+                " (its scan taken out)"
+            } else {
+                ""
+            },
+            r.scan_share
         )
     };
+    println!("\n| an idle hour at the defaults | requests | made of |");
+    println!("|---|---:|---|");
     println!(
-        "| push healthy (`serve`) | **{push:.1}** | 1 safety-net round ({:.1}){scan} + {checks:.0} checks x {:.1} + {renewals:.2} renewals + membership once ({membership:.1}) |",
-        idle.per_round(),
+        "| push healthy (`serve`) | **{push:.1}** | 1 safety-net round ({}) + {checks:.0} checks x {:.1} + {renewals:.2} renewals + membership once ({membership:.1}) |",
+        round(&serve_round),
         idle.per_check()
     );
     println!(
-        "| polling (`run --watch`, {} s) | **{polling:.1}** | 4 rounds x {:.1} (mean of {} measured idle `run` rounds, deletion scans in their share) + membership once ({membership:.1}) |",
+        "| polling (`run --watch`, {} s) | **{polling:.1}** | 4 rounds x ({}) + membership once ({membership:.1}) |",
         INTERVAL.as_secs(),
-        p.idle_mean(Class::Round),
-        p.idle.len()
+        round(&poll_round)
     );
     println!("\nTokens are left out of both (one per token lifetime, the same for both).");
     IdleHours { push, polling }
