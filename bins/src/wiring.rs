@@ -26,6 +26,8 @@ pub struct TenantClients {
     pub graph: graph_client::Client,
     /// The tenant's rounds.
     pub tenant: Arc<Tenant>,
+    /// What the Raynet side learned of the instance (shared with the tenant's rounds).
+    pub raynet_facts: raynet_client::adapter::InstanceFacts,
 }
 
 impl TenantClients {
@@ -60,6 +62,7 @@ impl TenantClients {
             .with_time_zone(tz)
             .with_persons(tenant.sync.contacts_filter.clone())
             .with_scan_schedule(tenant.sync.deletion_scan_every, tenant.sync.interval);
+        let raynet_facts = raynet_side.facts().clone();
         let graph_side = graph_client::adapter::GraphTenant::new(
             graph.clone(),
             &tenant.microsoft.group,
@@ -78,6 +81,7 @@ impl TenantClients {
             raynet,
             graph,
             tenant: Arc::new(library),
+            raynet_facts,
         })
     }
 }

@@ -10,7 +10,9 @@
 //!   deletes, conflicts, idle rounds, sync modes, members joining and leaving;
 //! - `kill` — the real binary killed mid-round and restarted leaves no duplicate;
 //! - `rules` — one scenario per calendar and contact rule (DESIGN §4–§6);
-//! - `sample` — the sample data as the APIs show it.
+//! - `sample` — the sample data as the APIs show it;
+//! - `serve` — the push service end to end: changes cross through notifications alone,
+//!   echoes cost no read, bursts coalesce, bad input changes nothing, push heals itself.
 
 #![allow(clippy::unwrap_used)]
 
@@ -19,5 +21,6 @@ mod e2e;
 mod kill;
 mod rules;
 mod sample;
+mod serve;
 mod status;
 mod util;

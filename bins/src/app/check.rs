@@ -41,6 +41,9 @@ pub(super) async fn check(config: &Path, args: &CheckArgs) -> anyhow::Result<Exi
                 for f in &m.findings {
                     println!("  note: {f}");
                 }
+                for line in push_lines(t, &config, &clients).await {
+                    println!("  {line}");
+                }
             }
             Err(e) => {
                 ok = false;
@@ -53,6 +56,69 @@ pub(super) async fn check(config: &Path, args: &CheckArgs) -> anyhow::Result<Exi
     } else {
         exit::FAILURE
     }))
+}
+
+/// What `serve` keeps alive for `t`: the Raynet webhook (registered for our URL?) and the
+/// Graph subscriptions the state file keeps (still live at Graph?). Reads only.
+async fn push_lines(
+    t: &TenantConfig,
+    config: &crate::config::Config,
+    clients: &crate::wiring::TenantClients,
+) -> Vec<String> {
+    let Some(public) = &config.serve.public_url else {
+        return vec!["push: serve.public_url is not set (`serve` needs it; `run` does not)".into()];
+    };
+    let mut out = Vec::new();
+    let url = crate::push::webhook_url(public, &t.name);
+    match clients.raynet.webhooks().list().await {
+        Ok(list) => match list.webhooks.iter().find(|w| w.url == url) {
+            Some(w) => out.push(format!(
+                "push: Raynet webhook {} registered for {url} ({} event type(s))",
+                w.webhook_id,
+                w.events_filter.len()
+            )),
+            None => out.push(format!(
+                "push: no Raynet webhook for {url} (`serve` registers it when it starts)"
+            )),
+        },
+        Err(e) => out.push(format!("push: cannot list the Raynet webhooks: {e}")),
+    }
+    let kept = if config.state_path.exists() {
+        crate::store::SqliteStore::open(&config.state_path)
+            .ok()
+            .and_then(|s| s.kept_subscriptions(&t.name).ok())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    if kept.is_empty() {
+        out.push("push: no Graph subscription kept yet (`serve` creates them)".into());
+        return out;
+    }
+    let live = match clients.graph.subscriptions().list().await {
+        Ok(subs) => Some(subs.into_iter().map(|s| s.id).collect::<Vec<_>>()),
+        Err(e) => {
+            out.push(format!("push: cannot list the Graph subscriptions: {e}"));
+            None
+        }
+    };
+    for (member, collection, record) in kept {
+        let Ok(k) = serde_json::from_str::<graph_client::adapter::KeptSubscription>(&record) else {
+            continue;
+        };
+        let state = match &live {
+            Some(live) if live.contains(&k.id) => "live",
+            Some(_) => "gone at Graph (`serve` re-creates it)",
+            None => "unknown",
+        };
+        out.push(format!(
+            "push: Graph subscription {} for {member} {collection:?}: {state}, expires {}, renewal due {}",
+            k.id,
+            k.expires.format("%Y-%m-%d %H:%M:%S UTC"),
+            k.renew_due().format("%Y-%m-%d %H:%M:%S UTC")
+        ));
+    }
+    out
 }
 
 /// One line describing a tenant's settings (never a secret).

@@ -21,8 +21,9 @@ pub const DEFAULT_MAX_PARALLEL_MEMBERS: usize = 4;
 pub const DEFAULT_SERVE_BIND: &str = "127.0.0.1:8787";
 /// The default safety-net poll of `serve` while push is healthy, in seconds (an hour).
 pub const DEFAULT_POLL_INTERVAL_SECONDS: u64 = 3600;
-/// The default quiet time that ends a burst of notifications, in milliseconds.
-pub const DEFAULT_COALESCE_MS: u64 = 500;
+/// The default quiet time that ends a burst of notifications, in milliseconds (longer than
+/// the pause between two Raynet webhooks, 500 ms at the documented pace).
+pub const DEFAULT_COALESCE_MS: u64 = 1000;
 /// The default interval of `serve`'s subscription and webhook checks, in seconds.
 pub const DEFAULT_MAINTENANCE_SECONDS: u64 = 900;
 /// The default name of the sync's Raynet API key.

@@ -25,4 +25,4 @@ mod tenant;
 mod worker;
 
 pub use service::Service;
-pub use tenant::{Outcome, PushStats, TenantPush};
+pub use tenant::{Outcome, PushStats, TenantPush, graph_url, webhook_url};

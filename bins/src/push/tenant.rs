@@ -22,7 +22,43 @@ use crate::store::{Noted, PushNote, SqliteStore};
 use crate::wiring::TenantClients;
 
 /// The longest a burst of notifications waits for its round, however steady it is.
-const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+/// (Raynet delivers webhooks 2 a second: a backlog of them is a few rounds, not one each.)
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Where Graph posts `tenant`'s change notifications (`lifecycle`: its lifecycle
+/// notifications), under `public_url`.
+#[must_use]
+pub fn graph_url(public_url: &Url, tenant: &str, lifecycle: bool) -> String {
+    let last = if lifecycle {
+        "lifecycle"
+    } else {
+        "notifications"
+    };
+    format!("{public_url}graph/{tenant}/{last}")
+}
+
+/// Where Raynet posts `tenant`'s webhook events, under `public_url`.
+#[must_use]
+pub fn webhook_url(public_url: &Url, tenant: &str) -> String {
+    format!("{public_url}raynet/{tenant}/webhook")
+}
+
+/// Whether `member`'s last Raynet read of `collection` (its stored cursor) started after a
+/// change made `at` (a webhook's `createdAt`, whole seconds: one second of margin).
+fn read_since(
+    cursors: &[(Scope, Side, sync_core::Cursor)],
+    member: &Email,
+    collection: Collection,
+    at: DateTime<Utc>,
+) -> bool {
+    cursors
+        .iter()
+        .filter(|(s, side, _)| {
+            *side == Side::Raynet && s.collection == collection && s.member == member.as_str()
+        })
+        .filter_map(|(_, _, c)| raynet_client::adapter::CursorInfo::parse(c))
+        .any(|info| at + chrono::Duration::seconds(1) <= info.watermark)
+}
 
 /// Counters of what the endpoint received for a tenant (read by tests, the benchmark and logs).
 #[derive(Debug, Default)]
@@ -77,9 +113,9 @@ pub(super) enum Job {
 pub(super) struct Recheck {
     pub(super) scope: Scope,
     pub(super) id: RemoteId,
-    pub(super) version: Version,
+    /// The version notified (`None`: a deletion, ours when the pair is gone after the round).
+    pub(super) version: Option<Version>,
     pub(super) member: Email,
-    pub(super) at: DateTime<Utc>,
 }
 
 /// Who is served and which subscription is whose.
@@ -228,18 +264,13 @@ impl TenantPush {
     /// notifications).
     #[must_use]
     pub fn graph_url(&self, lifecycle: bool) -> String {
-        let last = if lifecycle {
-            "lifecycle"
-        } else {
-            "notifications"
-        };
-        format!("{}graph/{}/{last}", self.public_url, self.config.name)
+        graph_url(&self.public_url, &self.config.name, lifecycle)
     }
 
     /// Where Raynet posts this tenant's webhook events.
     #[must_use]
     pub fn webhook_url(&self) -> String {
-        format!("{}raynet/{}/webhook", self.public_url, self.config.name)
+        webhook_url(&self.public_url, &self.config.name)
     }
 
     /// Whether the first round ran and push is set up.
@@ -332,16 +363,19 @@ impl TenantPush {
         }
     }
 
-    /// The notes an earlier process kept and no round handled: triggered again now.
+    /// The notes kept in the state file and not handled by a round yet (an earlier process's,
+    /// or a failed round's): counted in, and triggered again when `trigger`.
     ///
     /// # Errors
     /// When the state file cannot be read.
-    pub(super) fn restore_notes(&self) -> anyhow::Result<usize> {
+    pub(super) fn restore_notes(&self, trigger: bool) -> anyhow::Result<usize> {
         let notes = self.store.push_notes(&self.config.name)?;
         let now = Utc::now();
         for (id, note) in &notes {
             self.last_note.fetch_max(*id, Ordering::SeqCst);
-            self.trigger(note, now);
+            if trigger {
+                self.trigger(note, now);
+            }
         }
         Ok(notes.len())
     }
@@ -396,6 +430,10 @@ impl TenantPush {
                     "an item the sync does not keep was deleted",
                 ));
             }
+            if let (Some(id), true) = (&id, self.in_round.load(Ordering::SeqCst)) {
+                // Perhaps the running round's own deletion, whose pair goes when it ends.
+                return Ok(self.recheck_later(scope, id.clone(), None, member));
+            }
         } else if let (Some(id), Some(version)) =
             (&id, n.resource_data.as_ref().and_then(notification_version))
         {
@@ -404,21 +442,31 @@ impl TenantPush {
                 return Ok(Outcome::Echo);
             }
             if self.in_round.load(Ordering::SeqCst) {
-                // Perhaps the echo of a write the running round has not recorded yet: kept
-                // now, triggered only if it still is not ours once the round is over.
-                let note = self.keep_note(&member, collection, Noted::Changed(Side::Outlook))?;
-                lock(&self.rechecks).push(Recheck {
-                    scope,
-                    id: id.clone(),
-                    version,
-                    member,
-                    at: note.received_at,
-                });
-                return Ok(Outcome::Noted(1));
+                // Perhaps the echo of a write the running round has not recorded yet.
+                return Ok(self.recheck_later(scope, id.clone(), Some(version), member));
             }
         }
         self.note(&member, collection, Noted::Changed(Side::Outlook))?;
         Ok(Outcome::Noted(1))
+    }
+
+    /// Checks a notification that may be the echo of the running round's write again once
+    /// the round is over: kept and triggered only if it still is not ours. (Not kept before:
+    /// should the process stop meanwhile, its next start reads everything anyway.)
+    fn recheck_later(
+        &self,
+        scope: Scope,
+        id: RemoteId,
+        version: Option<Version>,
+        member: Email,
+    ) -> Outcome {
+        lock(&self.rechecks).push(Recheck {
+            scope,
+            id,
+            version,
+            member,
+        });
+        Outcome::Noted(1)
     }
 
     /// Handles one Raynet webhook event (its token already checked).
@@ -433,7 +481,13 @@ impl TenantPush {
                 return Ok(Outcome::Echo);
             }
             WebhookSignal::Calendar { id, deleted, .. } => (Collection::Calendar, id, deleted),
-            WebhookSignal::Contacts { id, deleted } => (Collection::Contacts, id, deleted),
+            WebhookSignal::Contacts { id, deleted } => {
+                // A changed person may be a participant whose address the rounds keep.
+                if let Ok(person) = id.as_str().parse::<u64>() {
+                    self.clients.raynet_facts.person_emails().forget(person);
+                }
+                (Collection::Contacts, id, deleted)
+            }
             _ => {
                 PushStats::bump(&self.stats.ignored);
                 return Ok(Outcome::Ignored("an entity the sync does not keep"));
@@ -457,7 +511,7 @@ impl TenantPush {
         } else {
             Noted::Changed(Side::Raynet)
         };
-        let members = match (collection, holders.is_empty(), deleted) {
+        let mut members = match (collection, holders.is_empty(), deleted) {
             (_, false, _) => holders,
             // A deletion of something no member keeps: nothing to do.
             (_, true, true) => {
@@ -474,6 +528,18 @@ impl TenantPush {
                 return Ok(Outcome::Noted(0));
             }
         };
+        if !deleted {
+            // A change made before a member's last read was read by it (Raynet delivers its
+            // webhooks at its own pace, often after the round that read the change).
+            if let Some(at) = event.created_at {
+                let cursors = self.store.cursors(&self.config.name).await?;
+                members.retain(|m| !read_since(&cursors, m, collection, at.with_timezone(&Utc)));
+            }
+            if members.is_empty() {
+                PushStats::bump(&self.stats.ignored);
+                return Ok(Outcome::Ignored("a change already read"));
+            }
+        }
         for member in &members {
             self.note(member, collection, noted.clone())?;
         }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use raynet_client::adapter::push::activity_owner;
-use sync_core::tenant::{Due, Hints, RoundOptions, Targets, TenantReport, is_own_write};
+use sync_core::tenant::{
+    Due, Hints, RoundOptions, Targets, TenantReport, TenantStore as _, is_own_write,
+};
 use sync_core::{Collection, Email, Side};
 
 use super::tenant::{Job, PushStats, TenantPush};
@@ -22,10 +24,12 @@ impl TenantPush {
         stop: Arc<AtomicBool>,
         mut stopped: tokio::sync::watch::Receiver<bool>,
     ) {
-        match self.restore_notes() {
+        // The first round reads everything anyway: the notes an earlier process kept are
+        // counted in, and triggered again only if that round cannot handle them.
+        match self.restore_notes(false) {
             Ok(0) => {}
             Ok(n) => {
-                tracing::info!(tenant = %self.name(), n, "notifications kept by an earlier run are handled first");
+                tracing::info!(tenant = %self.name(), n, "notifications kept by an earlier run are handled by the first round");
             }
             Err(e) => {
                 tracing::warn!(tenant = %self.name(), error = %e, "cannot read the kept notifications");
@@ -41,6 +45,9 @@ impl TenantPush {
         self.round_for_everyone(&stop).await;
         // Contact folders a first round created get their subscriptions now.
         self.keep_subscriptions().await;
+        if let Ok(n @ 1..) = self.restore_notes(true) {
+            tracing::info!(tenant = %self.name(), n, "notifications the first round could not handle wait for their own rounds");
+        }
         self.ready.store(true, Ordering::SeqCst);
         tracing::info!(tenant = %self.name(), healthy = self.push_is_healthy(), "serving");
 
@@ -195,11 +202,21 @@ impl TenantPush {
     /// dropped now that they are recorded, the others trigger a round.
     async fn recheck_echoes(&self) {
         for r in self.take_rechecks() {
-            match is_own_write(&*self.store, &r.scope, Side::Outlook, &r.id, &r.version).await {
-                Ok(true) => PushStats::bump(&self.stats.echoes),
-                _ => {
-                    self.triggers()
-                        .notify(r.member, r.scope.collection, Side::Outlook, r.at);
+            let ours = match &r.version {
+                Some(v) => is_own_write(&*self.store, &r.scope, Side::Outlook, &r.id, v).await,
+                // A deletion: ours when the round removed the pair.
+                None => self
+                    .store
+                    .recorded_version(&r.scope, Side::Outlook, &r.id)
+                    .await
+                    .map(|v| v.is_none()),
+            };
+            if let Ok(true) = ours {
+                PushStats::bump(&self.stats.echoes);
+            } else {
+                let noted = Noted::Changed(Side::Outlook);
+                if let Err(e) = self.note(&r.member, r.scope.collection, noted) {
+                    tracing::warn!(tenant = %self.name(), error = %e, "cannot keep a notification");
                 }
             }
         }

@@ -10,7 +10,7 @@ use sync_secret::Secret;
 
 use super::error::sql_err;
 use super::open::SqliteStore;
-use super::rows::{collection_text, parse_collection, parse_side, side_text};
+use super::rows::{collection_text, parse_collection, parse_side, query_rows, side_text};
 
 /// What a notification said about a member's collection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,29 +70,16 @@ impl SqliteStore {
     /// # Errors
     /// A [`StoreError`] when the file cannot be read.
     pub fn push_notes(&self, tenant: &str) -> Result<Vec<(i64, PushNote)>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare(
-                "SELECT id, member, collection, side, deleted_id, received_at FROM push_inbox
-                 WHERE tenant = ?1 ORDER BY id",
-            )
-            .map_err(sql_err("read the notifications"))?;
-        let rows = stmt
-            .query_map([tenant], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, String>(5)?,
-                ))
-            })
-            .map_err(sql_err("read the notifications"))?;
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(i64, String, String, Option<String>, Option<String>, String)> = query_rows(
+            &self.lock(),
+            "read the notifications",
+            "SELECT id, member, collection, side, deleted_id, received_at FROM push_inbox
+             WHERE tenant = ?1 ORDER BY id",
+            [tenant],
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, member, collection, side, deleted, at) =
-                row.map_err(sql_err("read the notifications"))?;
+        for (id, member, collection, side, deleted, at) in rows {
             let note = (|| -> Result<PushNote, String> {
                 let member = Email::new(&member).map_err(|e| e.to_string())?;
                 let collection = parse_collection(&collection).map_err(|e| e.to_string())?;
@@ -167,32 +154,23 @@ impl SqliteStore {
         &self,
         tenant: &str,
     ) -> Result<Vec<(Email, Collection, String)>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare(
-                "SELECT member, collection, record FROM push_subscriptions WHERE tenant = ?1
-                 ORDER BY member, collection",
-            )
-            .map_err(sql_err("read the subscriptions"))?;
-        let rows = stmt
-            .query_map([tenant], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
+        let rows: Vec<(String, String, String)> = query_rows(
+            &self.lock(),
+            "read the subscriptions",
+            "SELECT member, collection, record FROM push_subscriptions WHERE tenant = ?1
+             ORDER BY member, collection",
+            [tenant],
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(member, collection, record)| {
+                Some((
+                    Email::new(&member).ok()?,
+                    parse_collection(&collection).ok()?,
+                    record,
                 ))
             })
-            .map_err(sql_err("read the subscriptions"))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (member, collection, record) = row.map_err(sql_err("read the subscriptions"))?;
-            let (Ok(member), Ok(collection)) = (Email::new(&member), parse_collection(&collection))
-            else {
-                continue;
-            };
-            out.push((member, collection, record));
-        }
-        Ok(out)
+            .collect())
     }
 
     /// Keeps (`Some`) or forgets (`None`) the subscription of `member`'s `collection`.

@@ -87,3 +87,20 @@ pub(super) fn decode<V: serde::de::DeserializeOwned>(
     serde_json::from_str(text)
         .map_err(|e| StoreError::with_source(format!("damaged {what} in {scope}"), e))
 }
+
+/// Runs the query `sql` with `params` and reads every row as a `T` (a tuple of its columns);
+/// an error names `what` could not be done.
+pub(super) fn query_rows<T>(
+    conn: &rusqlite::Connection,
+    what: &'static str,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<T>, StoreError>
+where
+    T: for<'a> TryFrom<&'a rusqlite::Row<'a>, Error = rusqlite::Error>,
+{
+    let fail = super::error::sql_err(what);
+    let mut stmt = conn.prepare(sql).map_err(&fail)?;
+    let rows = stmt.query_map(params, |r| T::try_from(r)).map_err(&fail)?;
+    rows.collect::<Result<Vec<T>, _>>().map_err(fail)
+}

@@ -2,13 +2,13 @@
 //! per scope ([`ScopeStatus`]), and every cursor of a tenant ([`SqliteStore::cursors_of`]).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension as _, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
-use sync_core::{Collection, Cursor, RemoteId, Scope, Side, StoreError};
+use sync_core::{Cursor, Scope, Side, StoreError};
 
 use super::error::sql_err;
 use super::open::SqliteStore;
-use super::rows::{collection_text, parse_collection, parse_side, scope_id};
+use super::rows::{parse_collection, parse_side, query_rows, scope_id};
 
 /// How many round summaries are kept per scope.
 pub(super) const ROUNDS_KEPT: i64 = 50;
@@ -151,28 +151,17 @@ impl SqliteStore {
     /// # Errors
     /// A [`StoreError`] when the read fails or a row is damaged.
     pub fn cursors_of(&self, tenant: &str) -> Result<Vec<(Scope, Side, Cursor)>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare(
-                "SELECT s.member, s.collection, c.side, c.cursor
-                 FROM cursors c JOIN scopes s ON s.id = c.scope_id
-                 WHERE s.tenant = ?1
-                 ORDER BY s.member, s.collection, c.side",
-            )
-            .map_err(sql_err("read the cursors"))?;
-        let rows = stmt
-            .query_map([tenant], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })
-            .map_err(sql_err("read the cursors"))?;
+        let rows: Vec<(String, String, String, String)> = query_rows(
+            &self.lock(),
+            "read the cursors",
+            "SELECT s.member, s.collection, c.side, c.cursor
+             FROM cursors c JOIN scopes s ON s.id = c.scope_id
+             WHERE s.tenant = ?1
+             ORDER BY s.member, s.collection, c.side",
+            [tenant],
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (member, collection, side, cursor) = row.map_err(sql_err("read the cursors"))?;
+        for (member, collection, side, cursor) in rows {
             let scope = Scope::new(tenant, member, parse_collection(&collection)?);
             let cursor = Cursor::new(cursor)
                 .map_err(|e| StoreError::with_source(format!("damaged cursor in {scope}"), e))?;
@@ -184,74 +173,4 @@ impl SqliteStore {
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
-}
-
-impl SqliteStore {
-    /// The record of the pair of `scope` holding the item `id` on `side` (one indexed query).
-    pub(super) fn pair_by_item(
-        &self,
-        scope: &Scope,
-        side: Side,
-        id: &RemoteId,
-    ) -> Result<Option<String>, StoreError> {
-        let sql = match side {
-            Side::Raynet => {
-                "SELECT p.record FROM pairs p JOIN scopes s ON s.id = p.scope_id
-                 WHERE p.raynet_id = ?1 AND s.tenant = ?2 AND s.member = ?3 AND s.collection = ?4"
-            }
-            Side::Outlook => {
-                "SELECT p.record FROM pairs p JOIN scopes s ON s.id = p.scope_id
-                 WHERE p.outlook_id = ?1 AND s.tenant = ?2 AND s.member = ?3 AND s.collection = ?4"
-            }
-        };
-        self.lock()
-            .query_row(
-                sql,
-                rusqlite::params![
-                    id.as_str(),
-                    scope.tenant,
-                    scope.member,
-                    collection_text(scope.collection)
-                ],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql_err("find a pair by its item"))
-    }
-
-    /// The scopes of `tenant`'s `collection` whose pairs hold the item `id` on `side`.
-    pub(super) fn scopes_with_item(
-        &self,
-        tenant: &str,
-        collection: Collection,
-        side: Side,
-        id: &RemoteId,
-    ) -> Result<Vec<Scope>, StoreError> {
-        let sql = match side {
-            Side::Raynet => {
-                "SELECT DISTINCT s.member FROM pairs p JOIN scopes s ON s.id = p.scope_id
-                 WHERE p.raynet_id = ?1 AND s.tenant = ?2 AND s.collection = ?3 ORDER BY s.member"
-            }
-            Side::Outlook => {
-                "SELECT DISTINCT s.member FROM pairs p JOIN scopes s ON s.id = p.scope_id
-                 WHERE p.outlook_id = ?1 AND s.tenant = ?2 AND s.collection = ?3 ORDER BY s.member"
-            }
-        };
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare(sql)
-            .map_err(sql_err("find pairs by their item"))?;
-        let members = stmt
-            .query_map(
-                rusqlite::params![id.as_str(), tenant, collection_text(collection)],
-                |r| r.get::<_, String>(0),
-            )
-            .map_err(sql_err("find pairs by their item"))?
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(sql_err("find pairs by their item"))?;
-        Ok(members
-            .into_iter()
-            .map(|m| Scope::new(tenant, m, collection))
-            .collect())
-    }
 }

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
+use rusqlite::params;
 use sync_core::tenant::{RoundSummary, TenantStore};
 use sync_core::{
     Collection, Contact, Cursor, Event, PairRecord, RemoteId, Scope, Side, StateStore, StoreError,
@@ -10,7 +11,7 @@ use sync_core::{
 };
 
 use super::open::SqliteStore;
-use super::rows::decode;
+use super::rows::{collection_text, decode, query_rows};
 
 /// The SQLite store keeps both collections in one file and answers the tenant-wide reads with
 /// one query each.
@@ -43,18 +44,35 @@ impl TenantStore for SqliteStore {
         side: Side,
         id: &RemoteId,
     ) -> Result<Option<Version>, StoreError> {
-        let Some(record) = self.pair_by_item(scope, side, id)? else {
+        fn version<T: serde::de::DeserializeOwned>(
+            scope: &Scope,
+            side: Side,
+            record: &str,
+        ) -> Result<Option<Version>, StoreError> {
+            let pair: PairRecord<T> = decode("pair", scope, record)?;
+            Ok(pair.side(side).map(|s| s.version.clone()))
+        }
+        // One indexed query: the pair whose `side` holds `id`.
+        let sql = format!(
+            "SELECT p.record FROM pairs p JOIN scopes s ON s.id = p.scope_id
+             WHERE p.{} = ?1 AND s.tenant = ?2 AND s.member = ?3 AND s.collection = ?4",
+            id_column(side)
+        );
+        let params = params![
+            id.as_str(),
+            scope.tenant,
+            scope.member,
+            collection_text(scope.collection)
+        ];
+        let found: Vec<(String,)> =
+            query_rows(&self.lock(), "find a pair by its item", &sql, params)?;
+        let Some((record,)) = found.into_iter().next() else {
             return Ok(None);
         };
-        let version = match scope.collection {
-            Collection::Calendar => decode::<PairRecord<Event>>("pair", scope, &record)?
-                .side(side)
-                .map(|s| s.version.clone()),
-            Collection::Contacts => decode::<PairRecord<Contact>>("pair", scope, &record)?
-                .side(side)
-                .map(|s| s.version.clone()),
-        };
-        Ok(version)
+        match scope.collection {
+            Collection::Calendar => version::<Event>(scope, side, &record),
+            Collection::Contacts => version::<Contact>(scope, side, &record),
+        }
     }
 
     async fn scopes_holding(
@@ -64,12 +82,31 @@ impl TenantStore for SqliteStore {
         side: Side,
         id: &RemoteId,
     ) -> Result<Vec<Scope>, StoreError> {
-        self.scopes_with_item(tenant, collection, side, id)
+        let sql = format!(
+            "SELECT DISTINCT s.member FROM pairs p JOIN scopes s ON s.id = p.scope_id
+             WHERE p.{} = ?1 AND s.tenant = ?2 AND s.collection = ?3 ORDER BY s.member",
+            id_column(side)
+        );
+        let params = params![id.as_str(), tenant, collection_text(collection)];
+        let members: Vec<(String,)> =
+            query_rows(&self.lock(), "find pairs by their item", &sql, params)?;
+        Ok(members
+            .into_iter()
+            .map(|(m,)| Scope::new(tenant, m, collection))
+            .collect())
     }
 
     async fn record_round(&self, scope: &Scope, summary: &RoundSummary) -> Result<(), StoreError> {
         let json = serde_json::to_value(summary)
             .map_err(|e| StoreError::with_source("record a round", e))?;
         SqliteStore::record_round(self, scope, &json, Utc::now())
+    }
+}
+
+/// The `pairs` column holding a side's item id.
+fn id_column(side: Side) -> &'static str {
+    match side {
+        Side::Raynet => "raynet_id",
+        Side::Outlook => "outlook_id",
     }
 }

@@ -74,6 +74,45 @@ const LATEST_YEAR: i32 = 2200;
 #[derive(Debug, Clone)]
 pub struct GraphCalendar {
     mailbox: Mailbox,
+    masters: SeriesMasters,
+}
+
+/// A series master by id, and when it was read.
+type KeptMasters = HashMap<String, (models::Event, std::time::Instant)>;
+
+/// Series masters kept between reads (10 minutes each): Graph lists a series' occurrences
+/// sparse, and replays the last item of a delta now and then, so a read that meets a known
+/// series' occurrence completes it without reading the master again. A master that changed
+/// comes in the delta itself and replaces the kept one; one that was deleted is forgotten.
+/// Clones share the cache.
+#[derive(Clone, Debug, Default)]
+pub struct SeriesMasters {
+    kept: std::sync::Arc<std::sync::Mutex<HashMap<String, (models::Event, std::time::Instant)>>>,
+}
+
+impl SeriesMasters {
+    const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, KeptMasters> {
+        self.kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, id: &str) -> Option<models::Event> {
+        let mut kept = self.kept();
+        kept.retain(|_, (_, at)| at.elapsed() < Self::MAX_AGE);
+        kept.get(id).map(|(ev, _)| ev.clone())
+    }
+
+    fn put(&self, id: &str, master: &models::Event) {
+        self.kept()
+            .insert(id.to_owned(), (master.clone(), std::time::Instant::now()));
+    }
+
+    fn forget(&self, id: &str) {
+        self.kept().remove(id);
+    }
 }
 
 mailbox_side_methods!(GraphCalendar);
@@ -84,7 +123,15 @@ impl GraphCalendar {
     pub fn new(client: Client, user_id: impl Into<String>) -> Self {
         Self {
             mailbox: Mailbox::new(client, user_id.into()),
+            masters: SeriesMasters::default(),
         }
+    }
+
+    /// Keeps series masters in `cache` between reads (see [`SeriesMasters`]).
+    #[must_use]
+    pub fn with_series_masters(mut self, cache: SeriesMasters) -> Self {
+        self.masters = cache;
+        self
     }
 
     /// The delta link a read with `cursor` over `window` (the [`ReadRequest`]'s) resumes from,
@@ -136,13 +183,17 @@ impl GraphCalendar {
                 }
             };
             if ev.is_removed() {
+                self.masters.forget(rid.as_str());
                 if completeness == Completeness::Delta {
                     read.deleted.push(rid);
                 }
                 continue;
             }
             if ev.kind == Some(EventType::SeriesMaster) {
-                // Not an item of the view: its occurrences are.
+                // Not an item of the view: its occurrences are. A full master is kept.
+                if ev.subject.is_some() {
+                    self.masters.put(rid.as_str(), &ev);
+                }
                 continue;
             }
             let ev = match self.complete(ev, &mut masters).await? {
@@ -199,10 +250,16 @@ impl GraphCalendar {
             return Ok(Err("a sparse occurrence without a series master id".into()));
         };
         if !masters.contains_key(&master_id) {
-            let master = match self.mailbox.events().get(&master_id).await {
-                Ok(m) => Some(m),
-                Err(e) if e.is_not_found() => None,
-                Err(e) => return Err(self.mailbox.error("reading a series master", e)),
+            let master = match self.masters.get(&master_id) {
+                Some(m) => Some(m),
+                None => match self.mailbox.events().get(&master_id).await {
+                    Ok(m) => {
+                        self.masters.put(&master_id, &m);
+                        Some(m)
+                    }
+                    Err(e) if e.is_not_found() => None,
+                    Err(e) => return Err(self.mailbox.error("reading a series master", e)),
+                },
             };
             masters.insert(master_id.clone(), master);
         }

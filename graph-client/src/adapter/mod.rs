@@ -57,7 +57,7 @@ mod push;
 mod tenant;
 mod time;
 
-pub use calendar::GraphCalendar;
+pub use calendar::{GraphCalendar, SeriesMasters};
 pub use contact_map::{MappedContact, contact_from_core, contact_to_core};
 pub use contacts::GraphContacts;
 pub use error::{MapError, classify, graph_error, provider_error};

@@ -29,6 +29,7 @@ pub struct GraphTenant {
     group: String,
     contacts_folder: String,
     packer: BatchPacker,
+    masters: super::calendar::SeriesMasters,
 }
 
 impl GraphTenant {
@@ -42,6 +43,7 @@ impl GraphTenant {
     ) -> Self {
         Self {
             packer: BatchPacker::new(client.clone()),
+            masters: super::calendar::SeriesMasters::default(),
             client,
             group: group.into(),
             contacts_folder: contacts_folder.into(),
@@ -134,6 +136,7 @@ impl ServiceRound<dyn WriteSide<Contact>> for GraphTenantRound {
     fn calendar(&self, member: &ServedMember) -> Arc<dyn WriteSide<Event>> {
         Arc::new(
             GraphCalendar::new(self.tenant.client.clone(), member.user.id.clone())
+                .with_series_masters(self.tenant.masters.clone())
                 .with_prefetch(self.prefetch.clone())
                 .with_packer(self.tenant.packer.clone()),
         )

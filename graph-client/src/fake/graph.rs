@@ -434,7 +434,7 @@ impl FakeGraph {
     /// Notifications queued or being retried, not finished yet.
     #[must_use]
     pub fn pending_deliveries(&self) -> usize {
-        self.state().push.pending
+        self.state().push.pending.values().sum()
     }
 
     // ---- observation ----

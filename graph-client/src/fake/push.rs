@@ -85,7 +85,9 @@ async fn run(shared: Arc<Mutex<State>>, mut rx: UnboundedReceiver<Outgoing>) {
     while let Some(out) = rx.recv().await {
         let (attempts, status, delivered) = deliver(&shared, &http, &out).await;
         let mut st = lock(&shared);
-        st.push.pending = st.push.pending.saturating_sub(1);
+        if let Some(n) = st.push.pending.get_mut(&out.subscription) {
+            *n = n.saturating_sub(1);
+        }
         if attempts > 0 {
             st.push.deliveries.push(Delivery {
                 subscription_id: out.subscription,

@@ -100,7 +100,9 @@ pub(crate) struct Push {
     /// Every delivery worker ever started (aborted when the fake is dropped).
     pub(crate) workers: Vec<AbortHandle>,
     pub(crate) deliveries: Vec<Delivery>,
-    pub(crate) pending: usize,
+    /// Notifications queued or being delivered, by subscription (a removed subscription's
+    /// are dropped with it; lifecycle notifications count until delivered).
+    pub(crate) pending: HashMap<String, usize>,
     pub(crate) delay: Duration,
     pub(crate) max_attempts: u32,
     pub(crate) first_backoff: Duration,
@@ -115,7 +117,7 @@ impl Default for Push {
             subs: BTreeMap::new(),
             workers: Vec::new(),
             deliveries: Vec::new(),
-            pending: 0,
+            pending: HashMap::new(),
             delay: Duration::ZERO,
             max_attempts: 6,
             first_backoff: Duration::from_millis(20),
@@ -158,6 +160,7 @@ impl Push {
         match self.subs.remove(id) {
             Some(sub) => {
                 sub.worker.abort();
+                self.pending.remove(id);
                 true
             }
             None => false,
@@ -174,12 +177,13 @@ impl Push {
 
     /// Queues a notification POST on the subscription's worker.
     pub(crate) fn enqueue(&mut self, out: Outgoing) {
+        let id = out.subscription.clone();
         let sent = self
             .subs
             .get(&out.subscription)
             .is_some_and(|s| s.outbox.send(out).is_ok());
         if sent {
-            self.pending += 1;
+            *self.pending.entry(id).or_default() += 1;
         }
     }
 }

@@ -18,7 +18,7 @@ use super::error::invalid;
 use super::event_map::activity_to_core;
 use super::facts::InstanceFacts;
 use super::feed::InstanceFeed;
-use super::lookup::{EmailsByPerson, emails_for};
+use super::lookup::EmailsByPerson;
 use super::rows::{
     activities, activity_id, fetch_activity, key_of, modified, newest, owner_of,
     version_or_default, window_query,
@@ -293,7 +293,10 @@ impl RaynetCalendar {
         &self,
         rows: &[&CalendarActivity],
     ) -> Result<EmailsByPerson, Error> {
-        emails_for(&self.client, rows).await
+        self.facts
+            .person_emails()
+            .emails_for(&self.client, rows)
+            .await
     }
 
     pub(super) fn to_remote(

@@ -33,6 +33,7 @@ const DROPS: u8 = 2;
 #[derive(Clone, Default)]
 pub struct InstanceFacts {
     insert_ext_id: Arc<AtomicU8>,
+    person_emails: super::lookup::PersonEmails,
 }
 
 impl InstanceFacts {
@@ -40,6 +41,13 @@ impl InstanceFacts {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Participants' addresses kept between rounds (10 minutes each, unless
+    /// forgotten sooner: [`super::PersonEmails::forget`] when a person changed).
+    #[must_use]
+    pub fn person_emails(&self) -> &super::lookup::PersonEmails {
+        &self.person_emails
     }
 
     /// Whether an insert of a meeting or event keeps the `extId` it is sent:

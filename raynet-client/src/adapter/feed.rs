@@ -45,7 +45,7 @@ use sync_core::{ActivityKind, ErrorKind, ProviderError, RemoteId, Version, Windo
 use tokio::sync::{Mutex, OnceCell};
 
 use super::cursor::window_key;
-use super::lookup::{CompanyNames, EmailsByPerson, company_names, emails_for};
+use super::lookup::{CompanyNames, EmailsByPerson, PersonEmails, company_names, emails_for};
 use super::rows::{activities, activity_id, newest, owner_of, person_id, version_of, window_query};
 use super::time::DEFAULT_TIME_ZONE;
 use crate::client::Client;
@@ -111,6 +111,8 @@ struct Inner {
     person_rows: OnceCell<Result<Arc<PersonRows>, Failure>>,
     scan_requests: AtomicU64,
     recheck_age: std::time::Duration,
+    /// Participants' addresses kept between rounds (none: looked up each round).
+    person_emails: Option<PersonEmails>,
     /// The last version listing of meetings (`[0]`) and events (`[1]`); the
     /// lock makes concurrent writers wait for one listing instead of each
     /// sending its own.
@@ -218,6 +220,7 @@ impl InstanceFeed {
                 person_rows: OnceCell::new(),
                 scan_requests: AtomicU64::new(0),
                 recheck_age: DEFAULT_RECHECK_AGE,
+                person_emails: None,
                 rechecks: [Mutex::new(None), Mutex::new(None)],
             }),
         }
@@ -239,12 +242,20 @@ impl InstanceFeed {
                 person_rows: OnceCell::new(),
                 scan_requests: AtomicU64::new(0),
                 recheck_age: old.recheck_age,
+                person_emails: old.person_emails.clone(),
                 rechecks: [Mutex::new(None), Mutex::new(None)],
             };
             f(&mut inner);
             self.inner = Arc::new(inner);
         }
         self
+    }
+
+    /// Keeps participants' addresses in `cache` between rounds (see
+    /// [`PersonEmails`]) instead of listing them every round.
+    #[must_use]
+    pub fn with_person_emails(self, cache: PersonEmails) -> Self {
+        self.edit(|i| i.person_emails = Some(cache))
     }
 
     /// Sets the instance's time zone (default Europe/Prague).
@@ -402,7 +413,10 @@ impl InstanceFeed {
         let events = client.events().list_all(&query).await?;
         let all: Vec<&CalendarActivity> = meetings.iter().chain(&events).collect();
         let mut rows = CalendarRows {
-            emails: emails_for(client, &all).await?,
+            emails: match &self.inner.person_emails {
+                Some(cache) => cache.emails_for(client, &all).await?,
+                None => emails_for(client, &all).await?,
+            },
             server_time,
             newest: newest(all.iter().map(|a| &a.row_info), self.inner.tz),
             unroutable: all.iter().any(|a| owner_of(a).is_none()),

@@ -3,7 +3,9 @@
 //! read for all rows (one `id[IN]` listing per 1000 ids). The providers and the
 //! feed share them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use sync_core::Email;
 
@@ -27,12 +29,94 @@ pub(super) async fn emails_for(
     client: &Client,
     rows: &[&CalendarActivity],
 ) -> Result<EmailsByPerson, Error> {
-    let ids: BTreeSet<u64> = rows
-        .iter()
+    emails_of(client, participant_ids(rows)).await
+}
+
+fn participant_ids(rows: &[&CalendarActivity]) -> BTreeSet<u64> {
+    rows.iter()
         .flat_map(|a| a.participants.iter())
         .filter(|p| p.owner != Some(true))
         .filter_map(|p| p.person.as_ref().map(|r| r.id))
-        .collect();
+        .collect()
+}
+
+/// A person's address (`None`: the person has none) and when it was read.
+type KeptEmails = HashMap<u64, (Option<Email>, Instant)>;
+
+/// Participants' addresses kept between rounds, for `max_age` each: a round
+/// that reads one changed meeting then needs no person listing for people it
+/// met recently. Clones share the cache; [`PersonEmails::forget`] drops one
+/// person (a webhook said the person changed).
+#[derive(Clone, Debug)]
+pub struct PersonEmails {
+    max_age: std::time::Duration,
+    kept: Arc<Mutex<KeptEmails>>,
+}
+
+impl Default for PersonEmails {
+    fn default() -> Self {
+        Self::new(std::time::Duration::from_secs(600))
+    }
+}
+
+impl PersonEmails {
+    /// A cache whose entries live `max_age` (zero: nothing is kept).
+    #[must_use]
+    pub fn new(max_age: std::time::Duration) -> Self {
+        Self {
+            max_age,
+            kept: Arc::default(),
+        }
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, KeptEmails> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets the address of person `id` (read anew when next needed).
+    pub fn forget(&self, id: u64) {
+        self.kept().remove(&id);
+    }
+
+    /// The addresses of the non-owner participants of `rows`: the ones kept,
+    /// the others listed (and kept).
+    pub(super) async fn emails_for(
+        &self,
+        client: &Client,
+        rows: &[&CalendarActivity],
+    ) -> Result<EmailsByPerson, Error> {
+        let wanted = participant_ids(rows);
+        let mut out = EmailsByPerson::new();
+        let mut missing = BTreeSet::new();
+        {
+            let mut kept = self.kept();
+            kept.retain(|_, (_, at)| at.elapsed() < self.max_age);
+            for id in wanted {
+                match kept.get(&id) {
+                    Some((Some(email), _)) => {
+                        out.insert(id, email.clone());
+                    }
+                    Some((None, _)) => {}
+                    None => {
+                        missing.insert(id);
+                    }
+                }
+            }
+        }
+        let found = emails_of(client, missing.clone()).await?;
+        if !self.max_age.is_zero() {
+            let now = Instant::now();
+            let mut kept = self.kept();
+            for id in missing {
+                kept.insert(id, (found.get(&id).cloned(), now));
+            }
+        }
+        out.extend(found);
+        Ok(out)
+    }
+}
+
+async fn emails_of(client: &Client, ids: BTreeSet<u64>) -> Result<EmailsByPerson, Error> {
     let mut out = EmailsByPerson::new();
     for q in id_queries(ids) {
         for p in client.persons().list_all(&q).await? {

@@ -84,7 +84,7 @@ pub use event_map::{
 };
 pub use facts::InstanceFacts;
 pub use feed::{DEFAULT_RECHECK_AGE, FeedPlan, InstanceFeed, PersonRoute};
-pub use lookup::{CompanyNames, EmailsByPerson};
+pub use lookup::{CompanyNames, EmailsByPerson, PersonEmails};
 pub use rows::{EXT_ID_PREFIX, version_of};
 pub use tenant::{PersonFilter, RAYNET_DAILY_QUOTA, RaynetTenant, SCAN_QUOTA_SHARE, ScanSchedule};
 pub use time::{

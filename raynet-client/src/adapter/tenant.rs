@@ -218,6 +218,13 @@ impl RaynetTenant {
         self
     }
 
+    /// What the tenant learned of the instance, shared by its rounds (the
+    /// participants' addresses kept between rounds, say).
+    #[must_use]
+    pub fn facts(&self) -> &InstanceFacts {
+        &self.facts
+    }
+
     /// The client.
     #[must_use]
     pub fn client(&self) -> &Client {
@@ -296,12 +303,17 @@ impl RaynetService for RaynetTenant {
                 .collect();
             Some(FeedPlan {
                 watermark: infos.iter().map(|i| i.watermark).min()?,
-                scan: infos
-                    .iter()
-                    .any(|i| i.reads_since_scan.saturating_add(1) >= scan_every),
+                // A round notifications asked for learns of deletions from them: the
+                // scan is left to the rounds for everyone (the safety-net poll).
+                scan: start.hints.is_empty()
+                    && infos
+                        .iter()
+                        .any(|i| i.reads_since_scan.saturating_add(1) >= scan_every),
             })
         };
-        let mut feed = InstanceFeed::new(self.client.clone()).with_time_zone(self.time_zone);
+        let mut feed = InstanceFeed::new(self.client.clone())
+            .with_time_zone(self.time_zone)
+            .with_person_emails(self.facts.person_emails().clone());
         if start.collections.calendar {
             if let Some(plan) = plan_of(Collection::Calendar) {
                 feed = feed.calendar(plan);

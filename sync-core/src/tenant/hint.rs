@@ -180,8 +180,8 @@ impl Hints {
 
 /// A side as a hinted round reads it: a skipped read answers "nothing changed since the cursor"
 /// without a request (a first read, without a cursor, is never skipped), and each suspected
-/// deletion is confirmed with one [`ReadSide::get`] — only an item the side no longer has is
-/// reported deleted. Writes pass through.
+/// deletion becomes a deletion marker, which the runner confirms with one [`ReadSide::get`]
+/// like any marker — only an item the side no longer has is deleted. Writes pass through.
 pub struct HintedSide<S: ?Sized> {
     inner: Arc<S>,
     skip: bool,
@@ -206,49 +206,38 @@ impl<S: ?Sized> HintedSide<S> {
         if read.completeness != Completeness::Delta {
             return Ok(read);
         }
+        // Marked deleted: the runner confirms each marker of a kept pair with one `get`
+        // before it believes it (and the mass-deletion guard stands behind that).
         for id in &self.suspects {
-            if read.deleted.contains(id) || read.items.iter().any(|r| &r.id == id) {
-                continue;
-            }
-            match inner.get(id).await {
-                Ok(None) => read.deleted.push(id.clone()),
-                Ok(Some(_)) => tracing::debug!(%id, "a notified deletion did not happen: kept"),
-                Err(e) => tracing::warn!(%id, error = %e, "cannot confirm a notified deletion"),
+            if !read.deleted.contains(id) && !read.items.iter().any(|r| &r.id == id) {
+                read.deleted.push(id.clone());
             }
         }
         Ok(read)
     }
 }
 
-#[async_trait]
-impl<T: SyncItem> ReadSide<T> for HintedSide<dyn ReadSide<T>> {
-    fn profile(&self) -> T::Profile {
-        self.inner.profile()
-    }
+/// `ReadSide` for a hinted side of either kind (the read hinted, the rest passed through).
+macro_rules! hinted_read_side {
+    ($($side:ident),+) => {$(
+        #[async_trait]
+        impl<T: SyncItem> ReadSide<T> for HintedSide<dyn $side<T>> {
+            fn profile(&self) -> T::Profile {
+                self.inner.profile()
+            }
 
-    async fn read(&self, request: &ReadRequest) -> Result<SideRead<T>, ProviderError> {
-        self.read_hinted(self.inner.as_ref(), request).await
-    }
+            async fn read(&self, request: &ReadRequest) -> Result<SideRead<T>, ProviderError> {
+                self.read_hinted(self.inner.as_ref(), request).await
+            }
 
-    async fn get(&self, id: &RemoteId) -> Result<Option<Remote<T>>, ProviderError> {
-        self.inner.get(id).await
-    }
+            async fn get(&self, id: &RemoteId) -> Result<Option<Remote<T>>, ProviderError> {
+                self.inner.get(id).await
+            }
+        }
+    )+};
 }
 
-#[async_trait]
-impl<T: SyncItem> ReadSide<T> for HintedSide<dyn WriteSide<T>> {
-    fn profile(&self) -> T::Profile {
-        self.inner.profile()
-    }
-
-    async fn read(&self, request: &ReadRequest) -> Result<SideRead<T>, ProviderError> {
-        self.read_hinted(self.inner.as_ref(), request).await
-    }
-
-    async fn get(&self, id: &RemoteId) -> Result<Option<Remote<T>>, ProviderError> {
-        self.inner.get(id).await
-    }
-}
+hinted_read_side!(ReadSide, WriteSide);
 
 #[async_trait]
 impl<T: SyncItem> WriteSide<T> for HintedSide<dyn WriteSide<T>> {

@@ -99,18 +99,9 @@ pub trait TenantStore: Send + Sync {
     ) -> Result<Vec<Scope>, StoreError> {
         let mut out = Vec::new();
         for scope in tenant_scopes(self, tenant).await? {
-            if scope.collection != collection {
-                continue;
-            }
-            let holds = match collection {
-                Collection::Calendar => {
-                    self.calendar().load(&scope).await?.find(side, id).is_some()
-                }
-                Collection::Contacts => {
-                    self.contacts().load(&scope).await?.find(side, id).is_some()
-                }
-            };
-            if holds {
+            if scope.collection == collection
+                && self.recorded_version(&scope, side, id).await?.is_some()
+            {
                 out.push(scope);
             }
         }
