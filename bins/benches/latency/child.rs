@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use raynet_sync::config::{Config, ServeConfig};
 use raynet_sync::demo::{API_KEY_VAR, CLIENT_SECRET_VAR, Sandbox};
 
 /// The `raynet-sync` binary cargo built with this bench (`target/release/raynet-sync` under
@@ -33,19 +34,11 @@ pub(crate) fn binary() -> anyhow::Result<PathBuf> {
     }
 }
 
-/// The `[serve]` table's intervals.
+/// Intervals set in the `[serve]` table instead of serve's defaults.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ServeTimes {
     pub(crate) poll_interval_seconds: u64,
     pub(crate) maintenance_seconds: u64,
-}
-
-impl ServeTimes {
-    /// The defaults (an hourly safety-net poll, checks every 15 minutes).
-    pub(crate) const DEFAULTS: Self = Self {
-        poll_interval_seconds: 3600,
-        maintenance_seconds: 900,
-    };
 }
 
 /// A free loopback port (bound and released at once).
@@ -55,30 +48,49 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 /// Writes the sandbox's config for `state` (the tenant `demo`, secrets from the environment)
-/// with a `[serve]` table on loopback `port` (`None`: a free one); returns the file and the
-/// address.
+/// with a `[serve]` table on loopback `port` (`None`: a free one), at serve's defaults but
+/// for `times`; returns the file and the address.
 pub(crate) fn write_config(
     sandbox: &Sandbox,
     dir: &Path,
     name: &str,
     state: &Path,
-    times: ServeTimes,
+    times: Option<ServeTimes>,
     port: Option<u16>,
 ) -> anyhow::Result<(PathBuf, SocketAddr)> {
     let port = match port {
         Some(p) => p,
         None => free_port()?,
     };
-    let mut text = sandbox.config_toml(state, "max_parallel_members = 4\n");
-    text.push_str(&Sandbox::serve_section(port));
-    let _ = write!(
-        text,
-        "poll_interval_seconds = {}\ncoalesce_ms = 500\nmaintenance_seconds = {}\n",
-        times.poll_interval_seconds, times.maintenance_seconds
-    );
+    let mut text = config_text(sandbox, state, port);
+    if let Some(t) = times {
+        let _ = write!(
+            text,
+            "poll_interval_seconds = {}\nmaintenance_seconds = {}\n",
+            t.poll_interval_seconds, t.maintenance_seconds
+        );
+    }
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     Ok((path, SocketAddr::from(([127, 0, 0, 1], port))))
+}
+
+/// The sandbox's config for `state` with a `[serve]` table on loopback `port`, every other
+/// serve key left to its default.
+fn config_text(sandbox: &Sandbox, state: &Path, port: u16) -> String {
+    let mut text = sandbox.config_toml(state, "max_parallel_members = 4\n");
+    text.push_str(&Sandbox::serve_section(port));
+    text
+}
+
+/// serve's defaults, as the config loader resolves a `[serve]` table without the intervals.
+pub(crate) fn serve_defaults(sandbox: &Sandbox, state: &Path) -> anyhow::Result<ServeConfig> {
+    let text = config_text(sandbox, state, 1);
+    let env = |name: &str| match name {
+        API_KEY_VAR | CLIENT_SECRET_VAR => Ok("unused".to_owned()),
+        _ => Err(std::env::VarError::NotPresent),
+    };
+    Ok(Config::from_toml(&text, &state.with_extension("toml"), &env)?.serve)
 }
 
 /// The binary with `args`, the fakes' secrets in its environment, its output to `log`.

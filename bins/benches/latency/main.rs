@@ -7,8 +7,8 @@
 //! with this bench (`target/release/raynet-sync`) — so that its memory is its own:
 //!
 //! 1. polling: `raynet-sync run` rounds (the first round, idle rounds, a round after the
-//!    single-edit mix), from which polling's latency at the default 900 s interval is derived;
-//! 2. `raynet-sync serve` (defaults but the port): single edits spaced as people make them,
+//!    single-edit mix), from which polling's latency at the default interval (`sync.interval_seconds`) is derived;
+//! 2. `raynet-sync serve` (its defaults; only the address set): single edits spaced as people make them,
 //!    each timed until the other fake shows it; more of them for ten minutes of traffic
 //!    (`--quick`: none); a burst of edits to one member at Raynet's documented webhook pace;
 //!    the child's resident memory sampled throughout;
@@ -68,7 +68,7 @@ use raynet_client::fake::PushSettings;
 use raynet_sync::demo::{SampleData, Sandbox};
 
 use crate::catalog::{Catalog, Origin};
-use crate::child::{Serve, ServeTimes, write_config};
+use crate::child::{Serve, serve_defaults, write_config};
 use crate::cli::Cli;
 use crate::edit::Fakes;
 use crate::memory::Sampler;
@@ -151,8 +151,17 @@ async fn main() -> anyhow::Result<()> {
         dir.display()
     );
 
+    let defaults = serve_defaults(&sandbox, &state)?;
+    println!(
+        "\nserve runs at its defaults (only `bind` and `public_url` set): `poll_interval_seconds = {}`, `coalesce_ms = {}`, `maintenance_seconds = {}`; polling at the tenant's `sync.interval_seconds = {}`.",
+        defaults.poll_interval.as_secs(),
+        defaults.coalesce.as_millis(),
+        defaults.maintenance.as_secs(),
+        tenant.sync.interval.as_secs()
+    );
+
     // 1. Polling: `run` rounds.
-    let (run_config, _) = write_config(&sandbox, &dir, "run", &state, ServeTimes::DEFAULTS, None)?;
+    let (run_config, _) = write_config(&sandbox, &dir, "run", &state, None, None)?;
     progress(started, "first round (`raynet-sync run`)");
     let first = polling::first_round(fakes, &run_config, &dir).await?;
     let catalog = Catalog::find(&fakes, &clients).await?;
@@ -180,8 +189,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
 
     // 2. Push: serve at the defaults.
-    let (serve_config, addr) =
-        write_config(&sandbox, &dir, "serve", &state, ServeTimes::DEFAULTS, None)?;
+    let (serve_config, addr) = write_config(&sandbox, &dir, "serve", &state, None, None)?;
     progress(started, "starting `raynet-sync serve`");
     let ready_from = Instant::now();
     let serve = Serve::start(&serve_config, addr, &dir.join("serve.log")).await?;
@@ -223,7 +231,7 @@ async fn main() -> anyhow::Result<()> {
         &dir,
         "idle",
         &state,
-        idle::SHORT,
+        Some(idle::SHORT),
         Some(addr.port()),
     )?;
     fakes.raynet.advance_clock(chrono::Duration::minutes(15));
@@ -234,7 +242,7 @@ async fn main() -> anyhow::Result<()> {
     let idle_serve = Serve::start(&idle_config, idle_addr, &dir.join("serve-idle.log")).await?;
     let idle = idle::watch(fakes, &clients, scale.idle).await?;
     idle_serve.stop();
-    let hours = print_idle(&idle, &polling);
+    let hours = print_idle(&idle, &polling, &defaults);
 
     print_targets(&Outcome {
         single: &single,

@@ -18,9 +18,6 @@ use crate::counters::{Class, Counts, mark, since};
 use crate::edit::{Fakes, Kind};
 use crate::traffic::Editor;
 
-/// The default polling interval (`sync.interval_seconds`).
-pub(crate) const INTERVAL: Duration = Duration::from_secs(900);
-
 /// One `run` round: its wall time (process start to exit) and requests.
 #[derive(Debug, Clone)]
 pub(crate) struct Round {
@@ -30,6 +27,8 @@ pub(crate) struct Round {
 
 /// What polling cost and how long its changes took.
 pub(crate) struct Polling {
+    /// The interval between two rounds (the tenant's `sync.interval_seconds`, a default).
+    pub(crate) interval: Duration,
     /// The first round (the tenant's initial sync).
     pub(crate) first: Round,
     /// The second: it reads back what the first wrote (delta pages of the new contacts and
@@ -107,7 +106,8 @@ pub(crate) async fn measure(
     let fakes = editor.fakes;
     let second = round(fakes, config, &dir.join("run-second.log")).await?;
     let scan = scan_requests(fakes, tenant, clients).await?;
-    let scan_every = ScanSchedule::Auto.every(scan, INTERVAL, quota);
+    let interval = tenant.sync.interval;
+    let scan_every = ScanSchedule::Auto.every(scan, interval, quota);
     // Whole scan cycles, so that the idle rounds' mean holds the scans in their share.
     let cycles = 3_u32.div_ceil(scan_every).max(1);
     let idle_rounds = (scan_every * cycles).min(8) as usize;
@@ -145,6 +145,7 @@ pub(crate) async fn measure(
         round(fakes, config, &dir.join(format!("run-after-{r}.log"))).await?;
     }
     Ok(Polling {
+        interval,
         first,
         second,
         idle,
@@ -187,7 +188,7 @@ impl Polling {
     /// idle rounds, and the membership once (it is kept an hour). Tokens are left out (the
     /// same for push).
     pub(crate) fn idle_hour(&self) -> f64 {
-        3600.0 / INTERVAL.as_secs_f64() * self.idle_round().total()
+        3600.0 / self.interval.as_secs_f64() * self.idle_round().total()
             + self.idle_mean(Class::Membership)
     }
 }

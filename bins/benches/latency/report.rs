@@ -6,7 +6,9 @@ use crate::counters::Class;
 use crate::edit::Kind;
 use crate::idle::{Idle, SHORT};
 use crate::memory::{Memory, TARGET_KIB, mb};
-use crate::polling::{INTERVAL, Polling, RoundCost, round_at_defaults};
+use raynet_sync::config::ServeConfig;
+
+use crate::polling::{Polling, RoundCost, round_at_defaults};
 use crate::push::{Burst, GAPS, Single};
 use crate::stats::{Spread, secs, verdict};
 use crate::traffic::Seen;
@@ -60,7 +62,7 @@ pub(crate) fn print_single(single: &Single, more: &[Seen]) {
 
 /// The derived latencies and measured requests of polling.
 pub(crate) fn print_polling(p: &Polling, push_span: Duration) {
-    let interval = INTERVAL.as_secs();
+    let interval = p.interval.as_secs();
     println!(
         "\n## Polling at the default interval ({interval} s), from measured `raynet-sync run` rounds\n"
     );
@@ -117,9 +119,9 @@ pub(crate) fn print_polling(p: &Polling, push_span: Duration) {
     println!("|---|---|");
     for k in Kind::ALL {
         let wait = if k == Kind::RaynetDelete {
-            INTERVAL * p.scan_every
+            p.interval * p.scan_every
         } else {
-            INTERVAL
+            p.interval
         };
         println!("| {} | {} |", k.name(), Spread::uniform(0, wait, d).cells());
     }
@@ -164,7 +166,7 @@ pub(crate) struct IdleHours {
 }
 
 /// Prints the idle hour of push and of polling.
-pub(crate) fn print_idle(idle: &Idle, p: &Polling) -> IdleHours {
+pub(crate) fn print_idle(idle: &Idle, p: &Polling, serve: &ServeConfig) -> IdleHours {
     println!(
         "\n## Idle hour: push healthy vs polling\n\nserve (restarted on the same state and port, the Raynet clock 15 minutes on) was watched idle for {} with `poll_interval_seconds = {}` and `maintenance_seconds = {}`: {}.",
         secs(idle.watched),
@@ -207,12 +209,13 @@ pub(crate) fn print_idle(idle: &Idle, p: &Polling) -> IdleHours {
         "\nHow: one rule for both — a round costs the cheapest round measured (without its deletion scan, when it held one) plus the deletion scan's share: {} requests every {} round(s), `auto`'s schedule at `sync.interval_seconds` = {} s, which `run` and serve's rounds both follow (it counts rounds, not time).",
         p.scan_requests,
         p.scan_every,
-        INTERVAL.as_secs()
+        p.interval.as_secs()
     );
     let membership = p.idle_mean(Class::Membership);
     let renewals = idle.renewals_per_hour();
-    let checks = 3600.0 / 900.0;
-    let push = serve_round.total() + checks * idle.per_check() + renewals + membership;
+    let polls = 3600.0 / serve.poll_interval.as_secs_f64();
+    let checks = 3600.0 / serve.maintenance.as_secs_f64();
+    let push = polls * serve_round.total() + checks * idle.per_check() + renewals + membership;
     let polling = p.idle_hour();
     println!(
         "Subscriptions: {}, the shortest lifetime left {} → renewed at half of it: {:.2} renewals an hour (one PATCH each).",
@@ -239,13 +242,16 @@ pub(crate) fn print_idle(idle: &Idle, p: &Polling) -> IdleHours {
     println!("\n| an idle hour at the defaults | requests | made of |");
     println!("|---|---:|---|");
     println!(
-        "| push healthy (`serve`) | **{push:.1}** | 1 safety-net round ({}) + {checks:.0} checks x {:.1} + {renewals:.2} renewals + membership once ({membership:.1}) |",
+        "| push healthy (`serve`, a safety-net poll every {} s, a check every {} s) | **{push:.1}** | {polls:.2} safety-net round(s) x ({}) + {checks:.1} checks x {:.1} + {renewals:.2} renewals + membership once ({membership:.1}) |",
+        serve.poll_interval.as_secs(),
+        serve.maintenance.as_secs(),
         round(&serve_round),
         idle.per_check()
     );
     println!(
-        "| polling (`run --watch`, {} s) | **{polling:.1}** | 4 rounds x ({}) + membership once ({membership:.1}) |",
-        INTERVAL.as_secs(),
+        "| polling (`run --watch`, a round every {} s) | **{polling:.1}** | {:.2} rounds x ({}) + membership once ({membership:.1}) |",
+        p.interval.as_secs(),
+        3600.0 / p.interval.as_secs_f64(),
         round(&poll_round)
     );
     println!("\nTokens are left out of both (one per token lifetime, the same for both).");
