@@ -90,6 +90,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Shows what the state store knows: pairs, pending creates, last rounds.
     Status(StatusArgs),
+    /// Sets up a tenant step by step: Microsoft 365 (app, consent, group), Raynet (instance,
+    /// user, API key), the modes; writes the config (`--config`) and a secrets file, then
+    /// checks them. Every answer can also be given by a flag or an environment variable.
+    Init(Box<InitArgs>),
 }
 
 /// `sandbox` options.
@@ -143,6 +147,69 @@ pub struct CheckArgs {
     /// Only this tenant.
     #[arg(long, value_name = "NAME")]
     pub tenant: Option<String>,
+}
+
+/// `init` options: each is an answer `init` would otherwise ask for. With `--yes` (or when
+/// standard input is not a terminal) nothing is asked: a missing answer is an error naming its
+/// flag and variable, and the modes take their defaults.
+///
+/// The two secrets are never flags (a flag's value shows in the process list): the Microsoft
+/// app's client secret is read from `RAYNET_SYNC_CLIENT_SECRET`, the Raynet API key from
+/// `RAYNET_SYNC_RAYNET_API_KEY`, or asked for without echo.
+#[derive(Debug, Default, Args)]
+pub struct InitArgs {
+    /// The Microsoft 365 tenant: its directory (tenant) id or a domain such as
+    /// `acme.onmicrosoft.com`.
+    #[arg(long, env = "RAYNET_SYNC_TENANT_ID", value_name = "ID")]
+    pub tenant_id: Option<String>,
+    /// The app registration's application (client) id.
+    #[arg(long, env = "RAYNET_SYNC_CLIENT_ID", value_name = "GUID")]
+    pub client_id: Option<String>,
+    /// The Microsoft 365 group whose members are served: its display name (or the start of
+    /// it, when only one group matches) or its object id.
+    #[arg(long, env = "RAYNET_SYNC_GROUP", value_name = "NAME")]
+    pub group: Option<String>,
+    /// The Raynet instance name, or the address of any Raynet page of it
+    /// (`https://app.raynet.cz/acme/?view=...` gives `acme`).
+    #[arg(long, env = "RAYNET_SYNC_RAYNET_INSTANCE", value_name = "NAME")]
+    pub raynet_instance: Option<String>,
+    /// The login e-mail of the Raynet user the integration acts as.
+    #[arg(long, env = "RAYNET_SYNC_RAYNET_USER", value_name = "EMAIL")]
+    pub raynet_user: Option<String>,
+    /// What is synced: `meetings`, `contacts` or `both` (default).
+    #[arg(long, env = "RAYNET_SYNC_MODE", value_name = "MODE")]
+    pub mode: Option<String>,
+    /// Private Outlook events: `standard`, `time-blocker` or `skip` (default).
+    #[arg(long, env = "RAYNET_SYNC_PRIVATE_EVENTS", value_name = "MODE")]
+    pub private_events: Option<String>,
+    /// Meetings completed in Raynet: `sync` (default) or `stop`.
+    #[arg(long, env = "RAYNET_SYNC_COMPLETED_EVENTS", value_name = "MODE")]
+    pub completed_events: Option<String>,
+    /// An Outlook deletion: `delete`, `cancel` (default) or `ignore`.
+    #[arg(long, env = "RAYNET_SYNC_OUTLOOK_DELETES", value_name = "MODE")]
+    pub outlook_deletes: Option<String>,
+    /// The tenant's name in the config (default: the Raynet instance name).
+    #[arg(long, env = "RAYNET_SYNC_TENANT_NAME", value_name = "NAME")]
+    pub tenant_name: Option<String>,
+    /// Where the secrets go (default: beside the config, `<name>.secrets.env`; owner-only).
+    #[arg(long, value_name = "PATH")]
+    pub secrets_file: Option<PathBuf>,
+    /// The Graph base URL (default `https://graph.microsoft.com/v1.0/`; the sandbox's fake).
+    #[arg(long, env = "RAYNET_SYNC_GRAPH_BASE_URL", value_name = "URL")]
+    pub graph_base_url: Option<String>,
+    /// The identity platform authority (default `https://login.microsoftonline.com/`).
+    #[arg(long, env = "RAYNET_SYNC_AUTHORITY", value_name = "URL")]
+    pub authority: Option<String>,
+    /// The Raynet API base URL (default `https://app.raynet.cz/api/v2/`).
+    #[arg(long, env = "RAYNET_SYNC_RAYNET_BASE_URL", value_name = "URL")]
+    pub raynet_base_url: Option<String>,
+    /// Ask nothing: take every answer from the flags and the environment, the defaults for
+    /// the modes, and fail (exit 78) on a missing or wrong answer.
+    #[arg(long)]
+    pub yes: bool,
+    /// Overwrite an existing config file and secrets file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `status` options.

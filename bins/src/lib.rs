@@ -10,7 +10,7 @@
 //! | [`store`] | `store/`: `open.rs`, `schema.rs`, `state_store.rs`, `tenant_store.rs`, `status.rs` | [`store::SqliteStore`], the embedded [`sync_core::StateStore`] and [`sync_core::tenant::TenantStore`]: one SQLite file, atomic per call, refusing damaged or newer files |
 //! | [`wiring`] | `wiring.rs` | a tenant's config → the two API clients → [`sync_core::tenant::Tenant`] (whose round is library code: membership, shared reads, claims, reports) |
 //! | [`push`] | `push/`: `tenant.rs`, `keep.rs`, `worker.rs`, `endpoint.rs` | `serve`'s push: the endpoint (handshake, `clientState` and token checks, `202`), routing a notification to a member collection, echoes known without a read, subscriptions and the webhook kept alive, notified rounds and the safety-net poll |
-//! | [`app`] | `app/`: `run.rs`, `check.rs`, `status.rs`, `report.rs`, `setup.rs` | the commands: load the config, open the store, run, report, choose the exit code |
+//! | [`app`] | `app/`: `run.rs`, `check.rs`, `status.rs`, `report.rs`, `setup.rs`, `init/` | the commands: load the config, open the store, run, report, choose the exit code; `init`, the step-by-step setup that writes a config |
 //! | `demo` | `demo/`: `sample.rs`, `sandbox.rs`, `tour.rs` | `demo` and `sandbox` and **all** the sample data (feature `fake`, on by default; `cargo build -p raynet-sync --no-default-features` leaves them out) |
 //!
 //! The tenant benchmark is `benches/tenant/` (`cargo bench -p raynet-sync --bench tenant`).

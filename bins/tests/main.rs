@@ -11,6 +11,8 @@
 //! - `kill` — the real binary killed mid-round and restarted leaves no duplicate;
 //! - `rules` — one scenario per calendar and contact rule (DESIGN §4–§6);
 //! - `sample` — the sample data as the APIs show it;
+//! - `init` — the setup dialogue against the fakes: unattended and scripted, wrong answers
+//!   fixed on the spot, a config that loads, no secret echoed or written into it;
 //! - `serve` — the push service end to end: changes cross through notifications alone,
 //!   echoes cost no read, bursts coalesce, bad input changes nothing, push heals itself.
 
@@ -18,6 +20,7 @@
 
 mod config_errors;
 mod e2e;
+mod init;
 mod kill;
 mod rules;
 mod sample;

@@ -162,3 +162,31 @@ async fn group_members_via_the_user_cast_need_eventual_consistency() {
     assert_eq!(err.status(), Some(400));
     assert_eq!(err.code(), Some("Request_UnsupportedQuery"));
 }
+
+#[tokio::test]
+async fn groups_are_searched_by_the_start_of_their_display_name() {
+    let fake = FakeGraph::start().await;
+    for name in ["Raynet Sync", "raynet pilots", "Sales", "Rayleigh's team"] {
+        fake.add_group(GroupSeed::new(name));
+    }
+    let client = client(&fake);
+    let names = |groups: Vec<graph_client::client::models::Group>| -> Vec<String> {
+        groups.into_iter().filter_map(|g| g.display_name).collect()
+    };
+    let found = client.groups().search_by_display_name("rayn", 25).await;
+    assert_eq!(
+        names(found.expect("search")),
+        ["Raynet Sync", "raynet pilots"],
+        "startswith is case-insensitive"
+    );
+    let quoted = client
+        .groups()
+        .search_by_display_name("Rayleigh's", 25)
+        .await;
+    assert_eq!(names(quoted.expect("search")), ["Rayleigh's team"]);
+    let none = client.groups().search_by_display_name("Nope", 25).await;
+    assert!(none.expect("search").is_empty());
+    let first = client.groups().search_by_display_name("", 2).await;
+    assert_eq!(first.expect("list").len(), 2, "$top caps the page");
+    assert_eq!(fake.request_count("groups.list"), 4);
+}

@@ -180,6 +180,32 @@ async fn transitive_members_follow_next_link_verbatim() {
 }
 
 #[tokio::test]
+async fn group_search_filters_on_the_start_of_the_display_name() {
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/groups"))
+        .and(query_param("$filter", "startswith(displayName,'O''Bri')"))
+        .and(query_param("$top", "25"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [{"id": "g1", "displayName": "O'Brien team"}]})),
+        )
+        .mount(&server)
+        .await;
+    let groups = client
+        .groups()
+        .search_by_display_name("O'Bri", 25)
+        .await
+        .expect("groups");
+    assert_eq!(groups[0].id, "g1");
+    let req = &graph_requests(&server).await[0];
+    assert!(
+        req.headers.get("consistencylevel").is_none(),
+        "startswith on displayName is a default query"
+    );
+}
+
+#[tokio::test]
 async fn group_lookup_by_display_name_escapes_quotes() {
     let (server, client) = setup().await;
     Mock::given(method("GET"))

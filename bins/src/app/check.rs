@@ -1,56 +1,19 @@
 //! `check`: the config, the credentials (Graph and Raynet answer), the group, and who is
 //! served and who is not.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 use super::setup::load_config;
 use crate::cli::{CheckArgs, exit};
-use crate::config::TenantConfig;
+use crate::config::{Config, TenantConfig};
 
 /// Checks every selected tenant; exits with [`exit::FAILURE`] when one cannot be reached.
 pub(super) async fn check(config: &Path, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(config)?;
     let tenants = config.select(args.tenant.as_deref())?;
-    for t in &tenants {
-        println!("{}", tenant_line(t));
-    }
-    println!(
-        "configuration ok: {} ({} tenant(s))",
-        config.source.display(),
-        tenants.len()
-    );
-    let mut ok = true;
-    for t in &tenants {
-        let clients = crate::wiring::TenantClients::new(t)?;
-        match crate::wiring::discover_members(&clients).await {
-            Ok(m) => {
-                println!(
-                    "tenant `{}`: credentials ok (Graph and Raynet answered), group {} found, \
-                     {} member(s) served",
-                    t.name,
-                    m.group_id,
-                    m.served.len()
-                );
-                for s in &m.served {
-                    println!(
-                        "  served: {} ({}), Raynet person {}",
-                        s.user.name, s.email, s.person_id
-                    );
-                }
-                for f in &m.findings {
-                    println!("  note: {f}");
-                }
-                for line in push_lines(t, &config, &clients).await {
-                    println!("  {line}");
-                }
-            }
-            Err(e) => {
-                ok = false;
-                println!("tenant `{}`: FAILED: {e:#}", t.name);
-            }
-        }
-    }
+    let ok = check_tenants(&config, &tenants, &mut std::io::stdout()).await?;
     Ok(ExitCode::from(if ok {
         exit::SUCCESS
     } else {
@@ -58,11 +21,63 @@ pub(super) async fn check(config: &Path, args: &CheckArgs) -> anyhow::Result<Exi
     }))
 }
 
+/// Writes what `check` finds about `tenants` of the loaded `config` to `out`; `false` when a
+/// tenant cannot be reached. (`init` runs it on the config it wrote.)
+pub(super) async fn check_tenants(
+    config: &Config,
+    tenants: &[&TenantConfig],
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    for t in tenants {
+        writeln!(out, "{}", tenant_line(t))?;
+    }
+    writeln!(
+        out,
+        "configuration ok: {} ({} tenant(s))",
+        config.source.display(),
+        tenants.len()
+    )?;
+    let mut ok = true;
+    for t in tenants {
+        let clients = crate::wiring::TenantClients::new(t)?;
+        match crate::wiring::discover_members(&clients).await {
+            Ok(m) => {
+                writeln!(
+                    out,
+                    "tenant `{}`: credentials ok (Graph and Raynet answered), group {} found, \
+                     {} member(s) served",
+                    t.name,
+                    m.group_id,
+                    m.served.len()
+                )?;
+                for s in &m.served {
+                    writeln!(
+                        out,
+                        "  served: {} ({}), Raynet person {}",
+                        s.user.name, s.email, s.person_id
+                    )?;
+                }
+                for f in &m.findings {
+                    writeln!(out, "  note: {f}")?;
+                }
+                for line in push_lines(t, config, &clients).await {
+                    writeln!(out, "  {line}")?;
+                }
+            }
+            Err(e) => {
+                ok = false;
+                writeln!(out, "tenant `{}`: FAILED: {e:#}", t.name)?;
+            }
+        }
+    }
+    Ok(ok)
+}
+
 /// What `serve` keeps alive for `t`: the Raynet webhook (registered for our URL?) and the
 /// Graph subscriptions the state file keeps (still live at Graph?). Reads only.
 async fn push_lines(
     t: &TenantConfig,
-    config: &crate::config::Config,
+    config: &Config,
     clients: &crate::wiring::TenantClients,
 ) -> Vec<String> {
     let Some(public) = &config.serve.public_url else {

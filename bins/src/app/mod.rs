@@ -9,11 +9,14 @@
 //! | `status.rs` | `status`: what the state file knows |
 //! | `report.rs` | the round summaries printed and stored ([`round_summary`]), [`exit_code`] |
 //! | `setup.rs` | process concerns: logging ([`init_tracing`]), loading the config, signals |
+//! | `init/` | `init`: the step-by-step setup that writes a config ([`init::init`]) |
 //!
 //! Each file uses only `setup.rs` and `report.rs` (and `check.rs`'s one-line tenant summary
-//! in a test); `mod.rs` only dispatches.
+//! in a test; `init/` runs `check.rs`'s checks on the config it wrote); `mod.rs` only
+//! dispatches.
 
 mod check;
+pub mod init;
 mod report;
 mod run;
 mod serve;
@@ -52,6 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::check(&cli.config, &args).await,
         Command::Run(args) => run::run_rounds(&cli.config, &args).await,
         Command::Serve(args) => serve::serve(&cli.config, &args).await,
+        Command::Init(args) => init::run_init(&cli.config, &args).await,
     }
 }
 

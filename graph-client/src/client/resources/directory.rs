@@ -57,6 +57,25 @@ impl<'a> Groups<'a> {
         self.collect(first).await
     }
 
+    /// `GET /groups?$filter=startswith(displayName,'{prefix}')&$top={top}`: the first `top`
+    /// groups whose display name starts with `prefix` (case-insensitively, as Graph compares),
+    /// one page, for a picker; an empty `prefix` lists the first `top` groups of the tenant.
+    /// `startswith` on `displayName` is a default (not an advanced) query: no
+    /// `ConsistencyLevel` header is needed.
+    pub async fn search_by_display_name(&self, prefix: &str, top: u16) -> Result<Vec<Group>> {
+        let top = top.clamp(1, 999).to_string();
+        let filter = format!("startswith(displayName,{})", odata_string(prefix));
+        let params: Vec<(&str, &str)> = if prefix.is_empty() {
+            vec![("$top", &top)]
+        } else {
+            vec![("$filter", &filter), ("$top", &top)]
+        };
+        let url = self.client.url(&format!("/groups{}", query(&params)));
+        let req = Request::new(Method::GET, url, "GET /groups?$filter=startswith");
+        let page: Page<Group> = self.client.page(&req).await?;
+        Ok(page.items)
+    }
+
     /// Finds a group by id, or else by display name (first match).
     pub async fn find(&self, id_or_name: &str) -> Result<Option<Group>> {
         match self.get(id_or_name).await {

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::odata::{apply_select, enc, parse_eq_filter, query_string};
+use super::odata::{apply_select, enc, parse_eq_filter, parse_startswith_filter, query_string};
 use super::request::{Req, Resp};
 use crate::fake::state::{FakeGroup, FakeUser, State};
 
@@ -19,17 +19,31 @@ pub(super) fn user_json(u: &FakeUser) -> Value {
 }
 
 pub(super) fn groups_list(st: &State, req: &Req) -> Resp {
+    let top = match page_size(req, usize::MAX) {
+        Ok(n) => n,
+        Err(resp) => return resp,
+    };
     let groups: Vec<Value> = match req.q("$filter") {
-        None => st.groups.iter().map(group_json).collect(),
-        Some(filter) => match parse_eq_filter(filter, "displayName") {
-            Some(name) => st
-                .groups
+        None => st.groups.iter().take(top).map(group_json).collect(),
+        Some(filter) => {
+            // `displayName eq '…'` (exact), or `startswith(displayName,'…')`, which Graph
+            // compares case-insensitively.
+            let keep: Box<dyn Fn(&FakeGroup) -> bool> =
+                if let Some(name) = parse_eq_filter(filter, "displayName") {
+                    Box::new(move |g| g.display_name == name)
+                } else if let Some(prefix) = parse_startswith_filter(filter, "displayName") {
+                    let prefix = prefix.to_lowercase();
+                    Box::new(move |g| g.display_name.to_lowercase().starts_with(&prefix))
+                } else {
+                    return Resp::error(400, "Request_UnsupportedQuery", "Unsupported query.");
+                };
+            st.groups
                 .iter()
-                .filter(|g| g.display_name == name)
+                .filter(|g| keep(g))
+                .take(top)
                 .map(group_json)
-                .collect(),
-            None => return Resp::error(400, "Request_UnsupportedQuery", "Unsupported query."),
-        },
+                .collect()
+        }
     };
     Resp::json(
         200,
@@ -136,16 +150,9 @@ pub(super) fn group_relation(
         }
         _ => return Resp::error(400, "BadRequest", "Resource not found for the segment."),
     }
-    let top = match req.q("$top").map(str::parse::<usize>) {
-        None => st.directory_page_size,
-        Some(Ok(n)) if (1..=999).contains(&n) => n,
-        Some(_) => {
-            return Resp::error(
-                400,
-                "Request_UnsupportedQuery",
-                "Invalid page size specified.",
-            );
-        }
+    let top = match page_size(req, st.directory_page_size) {
+        Ok(n) => n,
+        Err(resp) => return resp,
     };
     let skip: usize = req
         .q("$skiptoken")
@@ -196,5 +203,18 @@ pub(super) fn user_get(st: &State, req: &Req, key: &str) -> Resp {
                 "Resource '{key}' does not exist or one of its queried reference-property objects are not present."
             ),
         ),
+    }
+}
+
+/// `$top` of a directory listing (1 to 999), or `default` without one; a `400` otherwise.
+fn page_size(req: &Req, default: usize) -> Result<usize, Resp> {
+    match req.q("$top").map(str::parse::<usize>) {
+        None => Ok(default),
+        Some(Ok(n)) if (1..=999).contains(&n) => Ok(n),
+        Some(_) => Err(Resp::error(
+            400,
+            "Request_UnsupportedQuery",
+            "Invalid page size specified.",
+        )),
     }
 }

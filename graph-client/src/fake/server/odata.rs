@@ -62,6 +62,27 @@ pub(super) fn parse_eq_filter(filter: &str, field: &str) -> Option<String> {
     rest.trim().is_empty().then_some(value)
 }
 
+/// `startswith({field},'{value}')` (the function name case-insensitive, as Graph reads it).
+pub(super) fn parse_startswith_filter(filter: &str, field: &str) -> Option<String> {
+    let f = filter.trim();
+    let head = "startswith(";
+    if !f.get(..head.len())?.eq_ignore_ascii_case(head) {
+        return None;
+    }
+    let rest = f
+        .get(head.len()..)?
+        .trim_start()
+        .strip_prefix(field)?
+        .trim_start()
+        .strip_prefix(',')?;
+    let (value, rest) = literal(rest)?;
+    rest.trim()
+        .strip_prefix(')')?
+        .trim()
+        .is_empty()
+        .then_some(value)
+}
+
 /// `singleValueExtendedProperties/Any(ep: ep/id eq '{id}' and ep/value eq '{value}')`.
 pub(super) fn parse_ext_filter(filter: &str) -> Option<(String, String)> {
     let f = filter.trim();
