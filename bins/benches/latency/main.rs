@@ -65,7 +65,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use clap::Parser as _;
 use raynet_client::fake::PushSettings;
-use raynet_sync::demo::{SampleData, Sandbox};
+use raynet_sync::demo::Sandbox;
 
 use crate::catalog::{Catalog, Origin};
 use crate::child::{Serve, serve_defaults, write_config};
@@ -119,22 +119,7 @@ async fn main() -> anyhow::Result<()> {
     let state = dir.join("state.db");
     graph.set_delivery_delay(Duration::ZERO);
     raynet.set_push_settings(PushSettings::fast());
-    let sandbox = Sandbox {
-        raynet,
-        graph,
-        data: SampleData {
-            jana: String::new(),
-            petr: String::new(),
-            jana_person: 0,
-            petr_person: 0,
-            meetings: Vec::new(),
-            events: Vec::new(),
-            customer_call: String::new(),
-            private_event: String::new(),
-            series: String::new(),
-            today: Utc::now().date_naive(),
-        },
-    };
+    let sandbox = Sandbox::from_fakes(raynet, graph, Utc::now().date_naive());
     let fakes = Fakes {
         raynet: &sandbox.raynet,
         graph: &sandbox.graph,

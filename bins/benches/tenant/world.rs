@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use graph_client::fake::{EventSeed, FakeGraph, GroupSeed, UserSeed};
 use raynet_client::fake::{ActivitySeed, FakeRaynet};
 use raynet_sync::config::TenantConfig;
-use raynet_sync::demo::{INSTANCE, SampleData, Sandbox};
+use raynet_sync::demo::{INSTANCE, Sandbox};
 use raynet_sync::store::SqliteStore;
 use raynet_sync::wiring::TenantClients;
 
@@ -124,22 +124,7 @@ pub(crate) async fn start_world(
             outlook_events.push((gid.clone(), id));
         }
     }
-    let sandbox = Sandbox {
-        raynet,
-        graph,
-        data: SampleData {
-            jana: String::new(),
-            petr: String::new(),
-            jana_person: 0,
-            petr_person: 0,
-            meetings: Vec::new(),
-            events: Vec::new(),
-            customer_call: String::new(),
-            private_event: String::new(),
-            series: String::new(),
-            today,
-        },
-    };
+    let sandbox = Sandbox::from_fakes(raynet, graph, today);
     let state_path = state_dir.join(format!("{name}.db"));
     let _ = std::fs::remove_file(&state_path);
     let tenant = sandbox.tenant(

@@ -65,6 +65,28 @@ impl Sandbox {
         })
     }
 
+    /// A sandbox over fakes seeded elsewhere (the benchmarks' own data): no sample ids, the
+    /// sample's day `today`.
+    #[must_use]
+    pub fn from_fakes(raynet: FakeRaynet, graph: FakeGraph, today: chrono::NaiveDate) -> Self {
+        Self {
+            raynet,
+            graph,
+            data: SampleData {
+                jana: String::new(),
+                petr: String::new(),
+                jana_person: 0,
+                petr_person: 0,
+                meetings: Vec::new(),
+                events: Vec::new(),
+                customer_call: String::new(),
+                private_event: String::new(),
+                series: String::new(),
+                today,
+            },
+        }
+    }
+
     /// A config file (TOML) pointing `run` at the fakes; the secrets are read from
     /// [`API_KEY_VAR`] and [`CLIENT_SECRET_VAR`].
     #[must_use]
