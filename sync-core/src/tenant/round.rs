@@ -11,7 +11,7 @@ use futures::StreamExt as _;
 
 use super::claims::{claimed_elsewhere, members_at_once};
 use super::error::TenantError;
-use super::hint::{HintedSide, Hints};
+use super::hint::Hints;
 use super::members::{Membership, ServedMember, match_members};
 use super::report::{MemberError, MemberFailure, RoundSummary, TenantReport};
 use super::service::{
@@ -320,9 +320,9 @@ impl Tenant {
                     Err(e) => failures.push(fail(MemberError::Claims(e))),
                 }
             }
-            let hint = |side| (m.email.as_str(), Collection::Calendar, side);
-            let r = wrap(&options.hints, hint(Side::Raynet), raynet.calendar(m));
-            let o = wrap(&options.hints, hint(Side::Outlook), outlook.calendar(m));
+            let (who, c, hints) = (m.email.as_str(), Collection::Calendar, &options.hints);
+            let r = hints.wrap(who, c, Side::Raynet, raynet.calendar(m));
+            let o = hints.wrap(who, c, Side::Outlook, outlook.calendar(m));
             match options
                 .runner(scope(Collection::Calendar), policy)
                 .sync_calendar(&r, &o, store.calendar(), &member, now)
@@ -336,9 +336,9 @@ impl Tenant {
             }
         }
         if collections.contacts {
-            let hint = |side| (m.email.as_str(), Collection::Contacts, side);
-            let source = wrap(&options.hints, hint(Side::Raynet), raynet.contacts(m));
-            let target = wrap(&options.hints, hint(Side::Outlook), outlook.contacts(m));
+            let (who, c, hints) = (m.email.as_str(), Collection::Contacts, &options.hints);
+            let source = hints.wrap(who, c, Side::Raynet, raynet.contacts(m));
+            let target = hints.wrap(who, c, Side::Outlook, outlook.contacts(m));
             match options
                 .runner(scope(Collection::Contacts), policy)
                 .sync_contacts(&source, &target, store.contacts(), now)
@@ -360,15 +360,6 @@ impl Tenant {
         }
         (reports, failures)
     }
-}
-
-/// `side` with the round's hints for it applied.
-fn wrap<S: ?Sized>(
-    hints: &Hints,
-    (member, collection, side): (&str, Collection, Side),
-    inner: Arc<S>,
-) -> HintedSide<S> {
-    hints.wrap(member, collection, side, inner)
 }
 
 /// What every member's round of one tenant round shares.
