@@ -12,7 +12,7 @@ use raynet_client::fake::{
 pub const INSTANCE: &str = "acme";
 
 /// Ids of the sample data, so that the demo can make edits between rounds.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct SampleData {
     /// Jana's Graph user id.
     pub jana: String,

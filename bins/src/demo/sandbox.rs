@@ -73,16 +73,8 @@ impl Sandbox {
             raynet,
             graph,
             data: SampleData {
-                jana: String::new(),
-                petr: String::new(),
-                jana_person: 0,
-                petr_person: 0,
-                meetings: Vec::new(),
-                events: Vec::new(),
-                customer_call: String::new(),
-                private_event: String::new(),
-                series: String::new(),
                 today,
+                ..SampleData::default()
             },
         }
     }
