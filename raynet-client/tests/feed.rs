@@ -706,3 +706,116 @@ async fn a_failed_version_listing_fails_the_write_and_sends_nothing() {
     );
     assert_eq!(t.fake.requests("POST /event/{id}/"), 0);
 }
+
+/// Participants' addresses kept between rounds: a later round that reads a changed meeting needs
+/// no person listing for a participant it met, and a participant whose address changed is
+/// refreshed by the persons a round reads — not served stale for the cache's hour.
+#[tokio::test]
+async fn kept_participant_addresses_are_refreshed_by_the_persons_a_round_reads() {
+    let t = tenant().await;
+    let inst = t.fake.default_instance();
+    let jana = t.members[0];
+    let cursors = first_reads(&t).await;
+    let cache = raynet_client::adapter::PersonEmails::default();
+    let guest_of = |read: &SideRead<sync_core::Event>| -> Vec<String> {
+        read.items
+            .iter()
+            .flat_map(|r| r.item.attendees.iter().map(|a| a.email.to_string()))
+            .collect()
+    };
+    let round = |cursor: Cursor| {
+        let cache = cache.clone();
+        let client = t.fake.client();
+        async move {
+            let plan = FeedPlan {
+                watermark: CursorInfo::parse(&cursor).unwrap().watermark,
+                scan: false,
+            };
+            let feed = InstanceFeed::new(client.clone())
+                .calendar(plan)
+                .persons(plan, ListQuery::new())
+                .with_person_emails(cache);
+            let calendar = RaynetCalendar::new(client.clone(), jana)
+                .with_feed(feed.clone())
+                .read(&request(Some(&cursor)))
+                .await
+                .unwrap();
+            RaynetContacts::new(client)
+                .with_feed(feed, PersonRoute::Everyone)
+                .read(&request(Some(&cursor)))
+                .await
+                .unwrap();
+            calendar
+        }
+    };
+    // Round 1: the meeting changed; its guest is looked up once and kept.
+    inst.edit(
+        "meeting",
+        t.meetings[0],
+        &serde_json::json!({"title": "Porada 2"}),
+    )
+    .unwrap();
+    t.fake.reset_counters();
+    let first = round(cursors[0].clone()).await;
+    assert_eq!(guest_of(&first), vec!["host@klient.cz"]);
+    assert!(!cache.is_empty());
+    let listings = t.fake.requests("GET /person/");
+
+    // Round 2: the meeting changed again, the guest did not: no person look-up beyond the
+    // round's own person read.
+    t.fake.advance_clock(Duration::minutes(5));
+    inst.edit(
+        "meeting",
+        t.meetings[0],
+        &serde_json::json!({"title": "Porada 3"}),
+    )
+    .unwrap();
+    t.fake.reset_counters();
+    let second = round(first.cursor.clone().unwrap()).await;
+    assert_eq!(guest_of(&second), vec!["host@klient.cz"]);
+    assert_eq!(
+        t.fake.requests("GET /person/"),
+        listings - 1,
+        "round 1 listed the guest; round 2 kept the address"
+    );
+
+    // Round 3: the guest's address changed and the meeting too: the round's person read sees
+    // the guest's new address and the meeting is read with it, with no look-up either.
+    t.fake.advance_clock(Duration::minutes(5));
+    let guest = t
+        .fake
+        .client()
+        .persons()
+        .list_all(&ListQuery::new())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| {
+            p.contact_info
+                .as_ref()
+                .and_then(|c| c.email.as_deref())
+                .is_some_and(|e| e == "host@klient.cz")
+        })
+        .unwrap()
+        .id;
+    inst.edit(
+        "person",
+        guest,
+        &serde_json::json!({"contactInfo": {"email": "host@novy.cz"}}),
+    )
+    .unwrap();
+    inst.edit(
+        "meeting",
+        t.meetings[0],
+        &serde_json::json!({"title": "Porada 4"}),
+    )
+    .unwrap();
+    t.fake.reset_counters();
+    let third = round(second.cursor.clone().unwrap()).await;
+    assert_eq!(guest_of(&third), vec!["host@novy.cz"]);
+    assert_eq!(
+        t.fake.requests("GET /person/"),
+        listings - 1,
+        "the guest's new address came with the round's person read, read before the meetings"
+    );
+}

@@ -12,7 +12,7 @@ use super::contact_map::person_to_contact_with;
 use super::cursor::{Incremental, Watermark, incremental_setters, next_cursor, parse_cursor};
 use super::error::invalid;
 use super::feed::{InstanceFeed, PersonRoute};
-use super::lookup::{CompanyNames, company_names};
+use super::lookup::{CompanyNames, PersonEmails, company_names};
 use super::rows::{key_of, modified, newest, person_id, version_or_default};
 use super::time::DEFAULT_TIME_ZONE;
 use crate::client::Client;
@@ -40,6 +40,7 @@ pub struct RaynetContacts {
     tz: Tz,
     incremental: Incremental,
     feed: Option<(InstanceFeed, PersonRoute)>,
+    person_emails: Option<PersonEmails>,
 }
 
 impl RaynetContacts {
@@ -52,7 +53,17 @@ impl RaynetContacts {
             tz: DEFAULT_TIME_ZONE,
             incremental: Incremental::default(),
             feed: None,
+            person_emails: None,
         }
+    }
+
+    /// Keeps the addresses of the persons its own reads list in `cache` (the
+    /// participants' addresses a calendar read then needs not look up; see
+    /// [`PersonEmails`]).
+    #[must_use]
+    pub fn with_person_emails(mut self, cache: PersonEmails) -> Self {
+        self.person_emails = Some(cache);
+        self
     }
 
     /// Takes incremental reads from `feed` (one person read of the whole
@@ -108,6 +119,9 @@ impl RaynetContacts {
         persons: &[Person],
         completeness: Completeness,
     ) -> Result<SideRead<Contact>, ProviderError> {
+        if let Some(cache) = &self.person_emails {
+            cache.note(persons);
+        }
         let companies = self.company_names(persons).await?;
         self.map_rows_with(persons.iter(), completeness, &companies)
     }

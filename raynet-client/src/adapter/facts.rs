@@ -43,8 +43,8 @@ impl InstanceFacts {
         Self::default()
     }
 
-    /// Participants' addresses kept between rounds (10 minutes each, unless
-    /// forgotten sooner: [`super::PersonEmails::forget`] when a person changed).
+    /// Participants' addresses kept between rounds (an hour each unless the
+    /// person is seen to change sooner: see [`super::PersonEmails`]).
     #[must_use]
     pub fn person_emails(&self) -> &super::lookup::PersonEmails {
         &self.person_emails

@@ -408,6 +408,19 @@ impl InstanceFeed {
         window: Option<&Window>,
     ) -> Result<CalendarRows, ProviderError> {
         let client = &self.inner.client;
+        if let (Some(_), Some((person_plan, filter))) =
+            (&self.inner.person_emails, &self.inner.persons)
+        {
+            // The round reads the changed persons anyway: read them first, so that a
+            // participant whose address changed is looked up with the new one (a failure is
+            // kept for the contact reads; the calendar goes on with the addresses kept).
+            let _ = Box::pin(load_once(
+                &self.inner.person_rows,
+                self.load_persons(*person_plan, filter),
+                |_| true,
+            ))
+            .await;
+        }
         let query = ListQuery::new().modified_since(&self.start(plan));
         let (meetings, server_time) = client.meetings().list_all_timed(&query).await?;
         let events = client.events().list_all(&query).await?;
@@ -468,6 +481,9 @@ impl InstanceFeed {
         let client = &self.inner.client;
         let query = filter.clone().modified_since(&self.start(plan));
         let (persons, server_time) = client.persons().list_all_timed(&query).await?;
+        if let Some(cache) = &self.inner.person_emails {
+            cache.note(&persons);
+        }
         let mut rows = PersonRows {
             companies: company_names(client, &persons).await?,
             server_time,

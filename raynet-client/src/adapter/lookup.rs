@@ -43,10 +43,20 @@ fn participant_ids(rows: &[&CalendarActivity]) -> BTreeSet<u64> {
 /// A person's address (`None`: the person has none) and when it was read.
 type KeptEmails = HashMap<u64, (Option<Email>, Instant)>;
 
-/// Participants' addresses kept between rounds, for `max_age` each: a round
-/// that reads one changed meeting then needs no person listing for people it
-/// met recently. Clones share the cache; [`PersonEmails::forget`] drops one
-/// person (a webhook said the person changed).
+/// Participants' addresses kept between rounds, for `max_age` each (default
+/// [`PersonEmails::DEFAULT_MAX_AGE`]): a round that reads one changed meeting
+/// then needs no person listing for people it met recently. Clones share the
+/// cache. An address is refreshed sooner when the person is seen to change:
+/// [`PersonEmails::forget`] (a webhook said the person changed) and
+/// [`PersonEmails::note`] (a round read the person's row, changed or not), so
+/// the age bounds only changes nobody reported.
+///
+/// ```
+/// use raynet_client::adapter::PersonEmails;
+/// let cache = PersonEmails::default();
+/// assert_eq!(cache.len(), 0);
+/// cache.forget(7); // nothing kept: nothing to do
+/// ```
 #[derive(Clone, Debug)]
 pub struct PersonEmails {
     max_age: std::time::Duration,
@@ -55,11 +65,16 @@ pub struct PersonEmails {
 
 impl Default for PersonEmails {
     fn default() -> Self {
-        Self::new(std::time::Duration::from_secs(600))
+        Self::new(Self::DEFAULT_MAX_AGE)
     }
 }
 
 impl PersonEmails {
+    /// How long an address is kept unless the person is seen to change: an
+    /// hour, the safety-net poll of `serve`, within which a Person webhook or
+    /// the persons a round reads refresh it.
+    pub const DEFAULT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
     /// A cache whose entries live `max_age` (zero: nothing is kept).
     #[must_use]
     pub fn new(max_age: std::time::Duration) -> Self {
@@ -76,6 +91,33 @@ impl PersonEmails {
     /// Forgets the address of person `id` (read anew when next needed).
     pub fn forget(&self, id: u64) {
         self.kept().remove(&id);
+    }
+
+    /// Keeps the addresses of `persons`, rows a round just read (a person whose
+    /// address changed or went is refreshed; the others are warmed for later
+    /// meetings).
+    pub fn note(&self, persons: &[Person]) {
+        if self.max_age.is_zero() {
+            return;
+        }
+        let now = Instant::now();
+        let mut kept = self.kept();
+        for p in persons {
+            kept.insert(p.id, (person_email(p), now));
+        }
+    }
+
+    /// How many persons' addresses are kept (expired ones included until the
+    /// next look-up drops them).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.kept().len()
+    }
+
+    /// Whether nothing is kept.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The addresses of the non-owner participants of `rows`: the ones kept,

@@ -359,7 +359,8 @@ impl ServiceRound<dyn ReadSide<Contact>> for RaynetTenantRound {
             RaynetContacts::new(self.tenant.client.clone())
                 .with_filter(filter)
                 .with_deletion_scan_every(self.scan_every)
-                .with_feed(self.feed.clone(), route),
+                .with_feed(self.feed.clone(), route)
+                .with_person_emails(self.tenant.facts.person_emails().clone()),
         )
     }
 
