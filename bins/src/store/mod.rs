@@ -55,10 +55,12 @@
 //! [`PendingCreate`]: sync_core::PendingCreate
 
 mod error;
+mod lease;
 mod open;
 mod push;
 mod rows;
 mod schema;
+mod service;
 mod state_store;
 mod status;
 mod tenant_store;
@@ -67,4 +69,5 @@ pub use error::StateFileError;
 pub use open::SqliteStore;
 pub use push::{Noted, PushNote};
 pub use schema::SCHEMA_VERSION;
+pub use service::{Lease, LeaseTaken, ServiceStore, keeper_lease, member_lease};
 pub use status::{RoundRecord, ScopeStatus};

@@ -8,7 +8,7 @@ use rusqlite::{Connection, ErrorCode};
 use super::error::StateFileError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The migrations: `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -80,6 +80,16 @@ const MIGRATIONS: &[&str] = &[
         name TEXT NOT NULL,
         value TEXT NOT NULL,
         PRIMARY KEY (tenant, name)
+    );
+    ",
+    // 2 -> 3: leases (who runs a member's rounds; the same table as PostgreSQL's, so that the
+    // stores pass one conformance suite). Expiries in Unix milliseconds.
+    "
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        epoch INTEGER NOT NULL
     );
     ",
 ];

@@ -10,7 +10,15 @@ use sync_core::{
     Version,
 };
 
+use std::time::Duration;
+
+use sync_core::Email;
+use sync_secret::Secret;
+
 use super::open::SqliteStore;
+use super::push::PushNote;
+use super::service::{Lease, LeaseTaken, ServiceStore};
+use super::status::ScopeStatus;
 use super::rows::{collection_text, decode, query_rows};
 
 /// The SQLite store keeps both collections in one file and answers the tenant-wide reads with
@@ -100,6 +108,74 @@ impl TenantStore for SqliteStore {
         let json = serde_json::to_value(summary)
             .map_err(|e| StoreError::with_source("record a round", e))?;
         SqliteStore::record_round(self, scope, &json, Utc::now())
+    }
+}
+
+/// The SQLite file as the binary's store: the push rows and leases of `push.rs` and `lease.rs`,
+/// each call one statement or one transaction.
+#[async_trait]
+impl ServiceStore for SqliteStore {
+    fn location(&self) -> String {
+        self.path().display().to_string()
+    }
+
+    async fn status(&self) -> Result<Vec<ScopeStatus>, StoreError> {
+        SqliteStore::status(self)
+    }
+
+    async fn add_push_note(&self, tenant: &str, note: &PushNote) -> Result<i64, StoreError> {
+        SqliteStore::add_push_note(self, tenant, note)
+    }
+
+    async fn push_notes(&self, tenant: &str) -> Result<Vec<(i64, PushNote)>, StoreError> {
+        SqliteStore::push_notes(self, tenant)
+    }
+
+    async fn drop_push_notes(
+        &self,
+        tenant: &str,
+        upto: i64,
+        handled: Option<&[(Email, Collection)]>,
+    ) -> Result<(), StoreError> {
+        SqliteStore::drop_push_notes(self, tenant, upto, handled)
+    }
+
+    async fn kept_subscriptions(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(Email, Collection, String)>, StoreError> {
+        SqliteStore::kept_subscriptions(self, tenant)
+    }
+
+    async fn keep_subscription(
+        &self,
+        tenant: &str,
+        member: &Email,
+        collection: Collection,
+        record: Option<&str>,
+    ) -> Result<(), StoreError> {
+        SqliteStore::keep_subscription(self, tenant, member, collection, record)
+    }
+
+    async fn push_secret(&self, tenant: &str, name: &str) -> Result<Secret, StoreError> {
+        SqliteStore::push_secret(self, tenant, name)
+    }
+
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<LeaseTaken, StoreError> {
+        self.take_lease_now(name, holder, ttl)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        self.release_lease_now(name, holder)
+    }
+
+    async fn leases(&self) -> Result<Vec<Lease>, StoreError> {
+        self.all_leases()
     }
 }
 

@@ -1,0 +1,129 @@
+//! [`ServiceStore`]: everything the binary keeps, whichever engine keeps it — the engine's
+//! [`TenantStore`] (pairs, cursors, pending creates, the rounds' log) plus what `status`, `serve`
+//! and several workers need beside it: the counts per scope, the notifications waiting for
+//! their round, the subscriptions kept, the push secrets, and the leases that let one worker at
+//! a time run a member's rounds.
+//!
+//! Two stores implement it: [`SqliteStore`](super::SqliteStore) (the embedded default, one
+//! file) and [`PostgresStore`](super::PostgresStore) (shared by several workers).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sync_core::tenant::TenantStore;
+use sync_core::{Collection, Email, StoreError};
+use sync_secret::Secret;
+
+use super::push::PushNote;
+use super::status::ScopeStatus;
+
+/// A lease: `holder` runs what `name` names (a member's rounds, a tenant's subscriptions) until
+/// `expires_at`, unless it renews it first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// What the lease is for, e.g. `member:acme:jana@acme.cz`.
+    pub name: String,
+    /// Who holds it: a worker's id.
+    pub holder: String,
+    /// When it lapses unless renewed (the store's clock).
+    pub expires_at: DateTime<Utc>,
+    /// How many times the lease changed hands (1 for its first holder): a worker that sees the
+    /// same `epoch` it took still holds it without a gap.
+    pub epoch: i64,
+}
+
+/// What a taken lease says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LeaseTaken {
+    /// `holder` holds it now (it was free, lapsed, or already its own: renewed).
+    Held(Lease),
+    /// Someone else holds it.
+    HeldBy(Lease),
+}
+
+/// Everything the binary keeps; see the module docs.
+///
+/// Every method is atomic, like [`sync_core::StateStore`]'s: a crash leaves the old or the new
+/// state. Times that decide between workers (lease expiries) come from the store's clock, so
+/// workers with skewed clocks still agree.
+#[async_trait]
+pub trait ServiceStore: TenantStore + std::fmt::Debug + Send + Sync + 'static {
+    /// Where the state is kept, for messages: a file's path, or a URL without its password.
+    fn location(&self) -> String;
+
+    /// What the store knows of each scope: counts and the last round, ordered by scope.
+    async fn status(&self) -> Result<Vec<ScopeStatus>, StoreError>;
+
+    /// Keeps `note` for `tenant` until a round handled it; returns its id (ids grow).
+    async fn add_push_note(&self, tenant: &str, note: &PushNote) -> Result<i64, StoreError>;
+
+    /// The notes kept for `tenant`, oldest first, with their ids. A row that cannot be read is
+    /// skipped with a warning (it only ever costs a round, never a change).
+    async fn push_notes(&self, tenant: &str) -> Result<Vec<(i64, PushNote)>, StoreError>;
+
+    /// Forgets `tenant`'s notes up to id `upto` for the member collections in `handled` (their
+    /// round ran), or all of them up to `upto` when `handled` is `None`.
+    async fn drop_push_notes(
+        &self,
+        tenant: &str,
+        upto: i64,
+        handled: Option<&[(Email, Collection)]>,
+    ) -> Result<(), StoreError>;
+
+    /// The subscriptions kept for `tenant` (each as the JSON its keeper wrote), by member and
+    /// collection.
+    async fn kept_subscriptions(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(Email, Collection, String)>, StoreError>;
+
+    /// Keeps (`Some`) or forgets (`None`) the subscription of `member`'s `collection`.
+    async fn keep_subscription(
+        &self,
+        tenant: &str,
+        member: &Email,
+        collection: Collection,
+        record: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// The push secret `name` of `tenant`: the one kept, else a new random one, kept. Two
+    /// workers asking at once get the same secret.
+    async fn push_secret(&self, tenant: &str, name: &str) -> Result<Secret, StoreError>;
+
+    /// Takes lease `name` for `holder` for `ttl` when it is free, lapsed or `holder`'s own (then
+    /// it is renewed: its expiry moves, its epoch stays).
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<LeaseTaken, StoreError>;
+
+    /// Gives lease `name` up if `holder` holds it (another worker may take it at once).
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
+    /// Every lease recorded, lapsed ones included, ordered by name.
+    async fn leases(&self) -> Result<Vec<Lease>, StoreError>;
+
+    /// Wake-ups for notes added by any process: each message is the tenant a note was added
+    /// for. `None` when the store has no such channel (the SQLite file: one process serves
+    /// it, and it wakes its own rounds).
+    async fn note_wakeups(
+        &self,
+    ) -> Result<Option<tokio::sync::broadcast::Receiver<String>>, StoreError> {
+        Ok(None)
+    }
+}
+
+/// The lease name of a member's rounds.
+#[must_use]
+pub fn member_lease(tenant: &str, member: &Email) -> String {
+    format!("member:{tenant}:{member}")
+}
+
+/// The lease name of a tenant's subscriptions and webhook.
+#[must_use]
+pub fn keeper_lease(tenant: &str) -> String {
+    format!("keeper:{tenant}")
+}
