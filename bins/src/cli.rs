@@ -94,6 +94,36 @@ pub enum Command {
     /// user, API key), the modes; writes the config (`--config`) and a secrets file, then
     /// checks them. Every answer can also be given by a flag or an environment variable.
     Init(Box<InitArgs>),
+    /// Works on the state store itself: `state copy` moves a state file into PostgreSQL.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+/// `state` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Copies everything a state store keeps (pairs, cursors, pending creates, waiting
+    /// notifications, subscriptions, push secrets) into another, so that a move from the
+    /// SQLite file to PostgreSQL needs no first round of re-linking. Refuses a target that
+    /// already holds a tenant being copied. Stop `run`/`serve` first.
+    Copy(StateCopyArgs),
+}
+
+/// `state copy` options. Each store is an SQLite file's path or a `postgres://` URL.
+#[derive(Debug, Args)]
+pub struct StateCopyArgs {
+    /// The store to copy from (e.g. the `state_path` file).
+    #[arg(long, value_name = "PATH|URL")]
+    pub from: String,
+    /// The store to copy into (e.g. `postgres://sync@db.internal/raynet_sync`). Read from
+    /// `RAYNET_SYNC_STATE_URL` when not given, so a password need not show in the process list.
+    #[arg(
+        long,
+        env = "RAYNET_SYNC_STATE_URL",
+        value_name = "PATH|URL",
+        hide_env_values = true
+    )]
+    pub to: String,
 }
 
 /// `sandbox` options.

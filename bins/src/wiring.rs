@@ -8,12 +8,11 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use raynet_client::adapter::RaynetTenant;
-use sync_core::tenant::{Membership, Tenant};
+use sync_core::tenant::{Membership, Tenant, TenantStore};
 pub use sync_core::tenant::{RoundOptions, TenantReport};
 use sync_core::{Policy, Progress, Scope};
 
 use crate::config::TenantConfig;
-use crate::store::SqliteStore;
 
 /// One tenant for the life of the process: its two clients and the library's [`Tenant`] (which
 /// keeps the group's membership for `sync.membership_refresh`, the Graph batch packer, and what
@@ -101,12 +100,12 @@ pub async fn discover_members(clients: &TenantClients) -> anyhow::Result<Members
 /// When the members cannot be discovered at all (the group or the users cannot be read).
 pub async fn sync_tenant(
     clients: &TenantClients,
-    store: &SqliteStore,
+    store: &dyn TenantStore,
     policy: &Policy,
     options: RoundOptions,
     now: DateTime<Utc>,
 ) -> anyhow::Result<TenantReport> {
-    Ok(clients.tenant.round(store, policy, &options, now).await?)
+    Ok(clients.tenant.round(&store, policy, &options, now).await?)
 }
 
 /// A progress bar on standard error for rounds of 50 steps or more (a first round, say).

@@ -37,12 +37,13 @@ type Running = (
 );
 
 /// `serve` for `config` on `listener`, on its own thread and runtime.
-fn spawn_service(
+async fn spawn_service(
     config: &Config,
     store: &Arc<SqliteStore>,
     listener: std::net::TcpListener,
 ) -> Running {
-    let service = Service::new(config, None, store).unwrap();
+    let store: Arc<dyn raynet_sync::store::ServiceStore> = store.clone();
+    let service = Service::new(config, None, &store).await.unwrap();
     let push = service.tenant("demo").unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -99,7 +100,7 @@ impl Served {
         };
         let config = Config::from_toml(&text, &dir.path().join("c.toml"), &env).unwrap();
         let store = Arc::new(SqliteStore::open(&state).unwrap());
-        let (push, stop, thread) = spawn_service(&config, &store, listener);
+        let (push, stop, thread) = spawn_service(&config, &store, listener).await;
         let served = Self {
             sandbox,
             push,
@@ -201,7 +202,7 @@ impl Served {
         let port: u16 = self.base.rsplit(':').next().unwrap().parse().unwrap();
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         listener.set_nonblocking(true).unwrap();
-        let (push, stop, thread) = spawn_service(&self.config, &self.store, listener);
+        let (push, stop, thread) = spawn_service(&self.config, &self.store, listener).await;
         (self.push, self.stop, self.thread) = (push, Some(stop), Some(thread));
         assert!(
             wait_until(Duration::from_secs(30), || self.push.is_ready()).await,

@@ -98,11 +98,15 @@ async fn push_lines(
         },
         Err(e) => out.push(format!("push: cannot list the Raynet webhooks: {e}")),
     }
-    let kept = if config.state_path.exists() {
-        crate::store::SqliteStore::open(&config.state_path)
-            .ok()
-            .and_then(|s| s.kept_subscriptions(&t.name).ok())
-            .unwrap_or_default()
+    // A state file that does not exist yet is not created by `check`.
+    let kept = if config.state.file().is_none_or(std::path::Path::exists) {
+        match crate::store::open_store(&config.state).await {
+            Ok(store) => store.kept_subscriptions(&t.name).await.unwrap_or_default(),
+            Err(e) => {
+                out.push(format!("push: cannot open the state store: {e:#}"));
+                Vec::new()
+            }
+        }
     } else {
         Vec::new()
     };

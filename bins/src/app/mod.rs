@@ -6,7 +6,8 @@
 //! | `run.rs` | `run` (`--watch`, `--dry-run`, `--json`): [`RunOptions`], [`policy_for`] |
 //! | `serve.rs` | `serve`: the endpoint and one push loop per tenant ([`crate::push`]) until stopped |
 //! | `check.rs` | `check`: the config, the credentials, the group and who is served |
-//! | `status.rs` | `status`: what the state file knows |
+//! | `status.rs` | `status`: what the state store knows |
+//! | `state.rs` | `state copy`: one store's contents into another |
 //! | `report.rs` | the round summaries printed and stored ([`round_summary`]), [`exit_code`] |
 //! | `setup.rs` | process concerns: logging ([`init_tracing`]), loading the config, signals |
 //! | `init/` | `init`: the step-by-step setup that writes a config ([`init::init`]) |
@@ -21,11 +22,12 @@ mod report;
 mod run;
 mod serve;
 mod setup;
+mod state;
 mod status;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, exit};
+use crate::cli::{Cli, Command, StateCommand, exit};
 
 pub use report::{exit_code, round_summary};
 pub use run::{RunOptions, policy_for};
@@ -51,11 +53,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         #[cfg(feature = "fake")]
         Command::Sandbox(args) => crate::demo::serve_sandbox(&args, setup::shutdown_signal()).await,
-        Command::Status(args) => status::status(&cli.config, &args),
+        Command::Status(args) => status::status(&cli.config, &args).await,
         Command::Check(args) => check::check(&cli.config, &args).await,
         Command::Run(args) => run::run_rounds(&cli.config, &args).await,
         Command::Serve(args) => serve::serve(&cli.config, &args).await,
         Command::Init(args) => init::run_init(&cli.config, &args).await,
+        Command::State(StateCommand::Copy(args)) => state::copy(&args).await,
     }
 }
 

@@ -12,7 +12,7 @@ use super::report::{exit_code, round_summary};
 use super::setup::{load_config, shutdown_signal};
 use crate::cli::{RunArgs, exit};
 use crate::config::TenantConfig;
-use crate::store::SqliteStore;
+use crate::store::{ServiceStore, open_store};
 
 /// What `run` was asked to do, beyond the config.
 #[derive(Clone, Debug, Default)]
@@ -47,7 +47,7 @@ pub fn policy_for(tenant: &TenantConfig, opts: &RunOptions) -> Policy {
 pub(super) async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(config)?;
     let tenants = config.select(args.tenant.as_deref())?;
-    let store = SqliteStore::open(&config.state_path)?;
+    let store = open_store(&config.state).await?;
     let opts = RunOptions::from(args);
     // Ctrl-C or SIGTERM: finish the write under way, then stop; a second one stops at once.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -83,7 +83,7 @@ pub(super) async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<
                 break;
             }
             let round = match clients {
-                Ok(clients) => sync_tenant(tenant, clients, &store, &opts, &stop).await,
+                Ok(clients) => sync_tenant(tenant, clients, &*store, &opts, &stop).await,
                 Err(e) => Err(anyhow::anyhow!("{e:#}")),
             };
             match round {
@@ -136,7 +136,7 @@ pub(super) async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<
 async fn sync_tenant(
     tenant: &TenantConfig,
     clients: &crate::wiring::TenantClients,
-    store: &SqliteStore,
+    store: &dyn ServiceStore,
     opts: &RunOptions,
     stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> anyhow::Result<TenantReport> {

@@ -3,20 +3,19 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 
 use super::setup::{load_config, shutdown_signal};
 use crate::cli::{ServeArgs, exit};
 use crate::push::Service;
-use crate::store::SqliteStore;
+use crate::store::open_store;
 
 /// Serves until asked to stop.
 pub(super) async fn serve(config: &Path, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(config)?;
-    let store = Arc::new(SqliteStore::open(&config.state_path)?);
-    let service = Service::new(&config, args.tenant.as_deref(), &store)?;
+    let store = open_store(&config.state).await?;
+    let service = Service::new(&config, args.tenant.as_deref(), &store).await?;
     let listener = tokio::net::TcpListener::bind(config.serve.bind)
         .await
         .with_context(|| format!("serve.bind: cannot listen on {}", config.serve.bind))?;

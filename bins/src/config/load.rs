@@ -1,16 +1,16 @@
 //! The entry points: [`Config::load`] (read a file, with the process environment),
-//! [`Config::from_toml`] (any text and environment), [`Config::state_path_of`] (the state file
-//! only, without the secrets) and [`Config::example`]. Loading is two steps: `raw.rs` parses
+//! [`Config::from_toml`] (any text and environment), [`Config::state_of`] (where the state is
+//! kept, without the tenants' secrets) and [`Config::example`]. Loading is two steps: `raw.rs` parses
 //! the text, `resolve.rs` checks it and resolves the secrets.
 //!
 //! The tests here go through the whole of it: text in, [`Config`] or [`ConfigError`] out.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::error::ConfigError;
 use super::raw::parse_raw;
-use super::resolve::{Resolver, base_dir, state_path};
-use super::settings::Config;
+use super::resolve::{Resolver, base_dir};
+use super::settings::{Config, StateLocation};
 
 /// The example config file, `bins/raynet-sync.example.toml`: every key, its default and what it
 /// means.
@@ -46,15 +46,20 @@ impl Config {
         cx.config(raw)
     }
 
-    /// The state file named by the config file at `path`, without resolving secrets or
-    /// checking the tenants (for `status`, which must work without the secrets).
+    /// Where the config file at `path` keeps the state, resolving only `state_url`'s secret and
+    /// checking nothing else (for `status`, which must work without the tenants' secrets).
     ///
     /// # Errors
-    /// A [`ConfigError`] when the file cannot be read or parsed.
-    pub fn state_path_of(path: &Path) -> Result<PathBuf, ConfigError> {
+    /// A [`ConfigError`] when the file cannot be read or parsed, or `state_url` is wrong.
+    pub fn state_of(path: &Path) -> Result<StateLocation, ConfigError> {
         let text = read_file(path)?;
         let raw = parse_raw(&text, path)?;
-        Ok(state_path(raw.state_path.as_deref(), &base_dir(path)))
+        let cx = Resolver {
+            file: path,
+            base_dir: base_dir(path),
+            env: &|name| std::env::var(name),
+        };
+        cx.state(raw.state_path.as_deref(), raw.state_url)
     }
 
     /// A commented example config file, with every key and its default.
@@ -148,7 +153,7 @@ group = "Raynet sync"
             t.sync.interval,
             Duration::from_secs(DEFAULT_INTERVAL_SECONDS)
         );
-        assert_eq!(c.state_path, Path::new("/x/raynet-sync.db"));
+        assert_eq!(c.state.file().unwrap(), Path::new("/x/raynet-sync.db"));
         assert_eq!(t.sync.deletion_scan_every, ScanSchedule::Auto);
         assert_eq!(
             t.sync.membership_refresh,
@@ -190,7 +195,10 @@ group = "Raynet sync"
         assert_eq!(t.sync.contacts_filter, PersonFilter::All);
         assert_eq!(t.raynet.api_key.expose(), LITERAL_KEY);
         assert_eq!(t.microsoft.client_secret.expose(), ENV_SECRET);
-        assert_eq!(c.state_path, Path::new("/etc/raynet-sync/raynet-sync.db"));
+        assert_eq!(
+            c.state.file().unwrap(),
+            Path::new("/etc/raynet-sync/raynet-sync.db")
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ use super::sync_settings::SyncMode;
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
     pub(super) state_path: Option<PathBuf>,
+    pub(super) state_url: Option<SecretSource>,
     #[serde(default)]
     pub(super) serve: RawServe,
     #[serde(default)]
@@ -40,6 +41,8 @@ pub(super) struct RawServe {
     pub(super) poll_interval_seconds: Option<u64>,
     pub(super) coalesce_ms: Option<u64>,
     pub(super) maintenance_seconds: Option<u64>,
+    pub(super) lease_seconds: Option<u64>,
+    pub(super) worker_id: Option<String>,
 }
 
 /// One `[[tenant]]` table.

@@ -14,15 +14,17 @@ use std::time::Duration;
 
 use super::defaults::{
     DEFAULT_API_KEY_NAME, DEFAULT_AUTHORITY, DEFAULT_COALESCE_MS, DEFAULT_GRAPH_BASE_URL,
-    DEFAULT_MAINTENANCE_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_RAYNET_BASE_URL,
-    DEFAULT_SERVE_BIND, DEFAULT_STATE_PATH, DEFAULT_TIME_ZONE, MAX_INTERVAL_SECONDS,
-    MIN_INTERVAL_SECONDS,
+    DEFAULT_LEASE_SECONDS, DEFAULT_MAINTENANCE_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_RAYNET_BASE_URL, DEFAULT_SERVE_BIND, DEFAULT_STATE_PATH, DEFAULT_TIME_ZONE,
+    MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS,
 };
 use super::error::ConfigError;
 use super::formats::{is_domain, is_guid, is_iana_zone_name};
 use super::policy::sync_config;
 use super::raw::{RawConfig, RawMicrosoft, RawRaynet, RawServe, RawTenant, SecretSource};
-use super::settings::{Config, MicrosoftConfig, RaynetConfig, ServeConfig, TenantConfig};
+use super::settings::{
+    Config, MicrosoftConfig, RaynetConfig, ServeConfig, StateLocation, TenantConfig,
+};
 
 /// Checks raw values and resolves them (secrets read, URLs parsed, relative paths joined).
 pub(super) struct Resolver<'a> {
@@ -61,7 +63,7 @@ impl Resolver<'_> {
         }
         Ok(Config {
             source: self.file.to_owned(),
-            state_path: state_path(raw.state_path.as_deref(), &self.base_dir),
+            state: self.state(raw.state_path.as_deref(), raw.state_url)?,
             tenants,
             serve: self.serve(raw.serve)?,
         })
@@ -114,7 +116,70 @@ impl Resolver<'_> {
                 1,
                 24 * 3600,
             )?),
+            lease: Duration::from_secs(seconds(
+                "serve.lease_seconds",
+                s.lease_seconds,
+                DEFAULT_LEASE_SECONDS,
+                3,
+                600,
+            )?),
+            worker_id: match s.worker_id {
+                Some(id) => {
+                    let ok = !id.is_empty()
+                        && id.len() <= 100
+                        && id.bytes().all(|b| b.is_ascii_graphic());
+                    if !ok {
+                        return Err(self.invalid(
+                            "serve.worker_id",
+                            "must be 1 to 100 printable ASCII characters without spaces",
+                        ));
+                    }
+                    id
+                }
+                None => default_worker_id(),
+            },
         })
+    }
+
+    /// Where the state is kept: `state_url` (a PostgreSQL URL, a secret reference since it can
+    /// carry a password) or `state_path` (the default file), not both.
+    pub(super) fn state(
+        &self,
+        path: Option<&Path>,
+        url: Option<SecretSource>,
+    ) -> Result<StateLocation, ConfigError> {
+        let Some(source) = url else {
+            return Ok(StateLocation::File(state_path(path, &self.base_dir)));
+        };
+        if path.is_some() {
+            return Err(self.invalid(
+                "state_url",
+                "set either state_path (an SQLite file) or state_url (PostgreSQL), not both",
+            ));
+        }
+        // A literal URL without a password is no secret worth a warning.
+        let value = match source {
+            SecretSource::Literal(v) if Url::parse(&v).is_ok_and(|u| u.password().is_none()) => {
+                Secret::new(v)
+            }
+            other => self.secret("state_url", other)?,
+        };
+        let parsed = Url::parse(value.expose()).map_err(|_| {
+            self.invalid(
+                "state_url",
+                "is not a URL; expected postgres://USER@HOST:PORT/DATABASE",
+            )
+        })?;
+        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+            return Err(self.invalid(
+                "state_url",
+                format!(
+                    "the scheme {:?} is not supported; expected postgres://USER@HOST:PORT/DATABASE",
+                    parsed.scheme().chars().take(20).collect::<String>()
+                ),
+            ));
+        }
+        Ok(StateLocation::Postgres(value))
     }
 
     fn optional_secret(
@@ -330,6 +395,17 @@ impl Resolver<'_> {
         }
         Ok(url)
     }
+}
+
+/// `<host>-<pid>`: unique among the workers of one store while they run.
+fn default_worker_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().replace(|c: char| !c.is_ascii_graphic(), "_"))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_owned());
+    format!("{host}-{}", std::process::id())
 }
 
 /// The directory relative paths in `file` are resolved against.

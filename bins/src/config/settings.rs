@@ -16,12 +16,34 @@ use super::sync_settings::SyncConfig;
 pub struct Config {
     /// The file it was read from (used in messages).
     pub source: PathBuf,
-    /// The SQLite state file (`state_path`, resolved against the config file's directory).
-    pub state_path: PathBuf,
+    /// Where the state is kept: the SQLite file (`state_path`, resolved against the config
+    /// file's directory; the default) or a PostgreSQL database (`state_url`).
+    pub state: StateLocation,
     /// The tenants, in file order; at least one, with unique names.
     pub tenants: Vec<TenantConfig>,
     /// The `[serve]` table: what `raynet-sync serve` listens on and how often it polls.
     pub serve: ServeConfig,
+}
+
+/// Where the state is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StateLocation {
+    /// The embedded SQLite file (`state_path`): one process, one organisation or a few.
+    File(PathBuf),
+    /// A PostgreSQL database (`state_url = "postgres://…"`), which several workers share. The
+    /// URL can carry a password, so it is kept as a secret (`Debug` prints `***`).
+    Postgres(Secret),
+}
+
+impl StateLocation {
+    /// The state file, when the state is kept in one.
+    #[must_use]
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::File(p) => Some(p),
+            Self::Postgres(_) => None,
+        }
+    }
 }
 
 /// The `[serve]` table, read by `raynet-sync serve` only.
@@ -41,6 +63,12 @@ pub struct ServeConfig {
     /// How often the subscriptions and the webhook are checked and renewed
     /// (`maintenance_seconds`).
     pub maintenance: std::time::Duration,
+    /// How long a worker's hold on a member's rounds lasts unless renewed (`lease_seconds`):
+    /// when a worker dies, its members resume on another within about this long.
+    pub lease: std::time::Duration,
+    /// This process's name among the workers sharing a state store (`worker_id`; default
+    /// `<host>-<pid>`).
+    pub worker_id: String,
 }
 
 /// One organisation served: a Raynet instance and a Microsoft 365 group.

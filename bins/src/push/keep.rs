@@ -11,7 +11,7 @@ use graph_client::adapter::{
     KeepOutcome, KeptSubscription, SubscriptionKeeper, contact_folder_in_cursor, watched_resource,
 };
 use raynet_client::adapter::push::WebhookKeeper;
-use sync_core::tenant::{Membership, TenantStore as _};
+use sync_core::tenant::Membership;
 use sync_core::{Collection, Email, Scope, Side};
 
 use super::tenant::TenantPush;
@@ -28,8 +28,8 @@ impl TenantPush {
     }
 
     /// Reads the subscriptions an earlier process kept into the routes.
-    pub(super) fn restore_subscriptions(&self) -> anyhow::Result<()> {
-        let kept = self.store.kept_subscriptions(self.name())?;
+    pub(super) async fn restore_subscriptions(&self) -> anyhow::Result<()> {
+        let kept = self.store.kept_subscriptions(self.name()).await?;
         let mut routes = self.routes_mut();
         for (member, collection, record) in kept {
             match serde_json::from_str::<KeptSubscription>(&record) {
@@ -42,11 +42,17 @@ impl TenantPush {
         Ok(())
     }
 
-    fn remember(&self, member: &Email, collection: Collection, kept: Option<KeptSubscription>) {
+    async fn remember(
+        &self,
+        member: &Email,
+        collection: Collection,
+        kept: Option<KeptSubscription>,
+    ) {
         let record = kept.as_ref().and_then(|k| serde_json::to_string(k).ok());
-        if let Err(e) =
-            self.store
-                .keep_subscription(self.name(), member, collection, record.as_deref())
+        if let Err(e) = self
+            .store
+            .keep_subscription(self.name(), member, collection, record.as_deref())
+            .await
         {
             tracing::warn!(tenant = %self.name(), %member, error = %e, "cannot keep a subscription in the state file");
         }
@@ -72,14 +78,14 @@ impl TenantPush {
             if let Err(e) = keeper.remove(&kept).await {
                 tracing::warn!(tenant = %self.name(), %member, error = %e, "cannot delete the subscription (it expires by itself)");
             }
-            self.remember(&member, collection, None);
+            self.remember(&member, collection, None).await;
         }
         let joined: Vec<&Email> = after.difference(&before).collect();
         if !before.is_empty() {
             for member in &joined {
                 tracing::info!(tenant = %self.name(), %member, "newly served: a first round follows");
                 for c in [Collection::Calendar, Collection::Contacts] {
-                    let _ = self.note(member, c, Noted::CatchUp);
+                    let _ = self.note(member, c, Noted::CatchUp).await;
                 }
             }
         }
@@ -124,10 +130,10 @@ impl TenantPush {
                         let k = outcome.subscription().clone();
                         tracing::info!(tenant = %self.name(), %member, ?collection, expires = %k.expires, "subscription {}", outcome_word(&outcome));
                         let recreated = matches!(outcome, KeepOutcome::Recreated(_));
-                        self.remember(&member, collection, Some(k));
+                        self.remember(&member, collection, Some(k)).await;
                         if recreated {
                             // What changed while it was gone is read now.
-                            let _ = self.note(&member, collection, Noted::CatchUp);
+                            let _ = self.note(&member, collection, Noted::CatchUp).await;
                         }
                     }
                     Err(e) => {
@@ -157,8 +163,8 @@ impl TenantPush {
             .collect();
         for (member, collection) in lost {
             tracing::warn!(tenant = %self.name(), %member, ?collection, "Graph lost the subscription: it is re-created");
-            self.remember(&member, collection, None);
-            let _ = self.note(&member, collection, Noted::CatchUp);
+            self.remember(&member, collection, None).await;
+            let _ = self.note(&member, collection, Noted::CatchUp).await;
         }
     }
 
@@ -174,7 +180,7 @@ impl TenantPush {
             return;
         };
         if recreate {
-            self.remember(member, collection, None);
+            self.remember(member, collection, None).await;
         } else {
             if let Err(e) = self.keeper().reauthorize(&kept.id).await {
                 tracing::warn!(tenant = %self.name(), %member, error = %e, "cannot reauthorize the subscription");

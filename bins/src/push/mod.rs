@@ -13,14 +13,17 @@
 //! | `tenant.rs` | [`TenantPush`]: one tenant's routes, triggers and health; what a notification means |
 //! | `keep.rs` | the subscriptions and the webhook: created, renewed, re-created, removed |
 //! | `worker.rs` | the tenant's loop: first round, notified rounds, safety-net poll, maintenance |
+//! | `share.rs` | several workers on one store: leases on members' rounds, the keeper, take-overs |
 //! | `service.rs` | [`Service`]: the tenants, the endpoint and the loops, until stopped |
 //! | `endpoint.rs` | the HTTP endpoint ([`endpoint::router`]): handshake, checks, `202` |
 //!
-//! `tenant.rs` is used by the three others; they do not use one another.
+//! `tenant.rs` (which holds a `share.rs` [`share::Share`]) is used by the others; `share.rs` uses
+//! none of them.
 
 pub mod endpoint;
 mod keep;
 mod service;
+mod share;
 mod tenant;
 mod worker;
 

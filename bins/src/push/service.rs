@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use super::endpoint::{Tenants, router};
 use super::tenant::TenantPush;
 use crate::config::Config;
-use crate::store::SqliteStore;
+use crate::store::ServiceStore;
 
 /// The tenants `serve` runs.
 #[derive(Debug)]
@@ -23,14 +23,15 @@ impl Service {
     /// # Errors
     /// An unknown tenant name, `serve.public_url` not set, a client that cannot be built, or
     /// a state file that cannot keep the push secrets.
-    pub fn new(
+    pub async fn new(
         config: &Config,
         only: Option<&str>,
-        store: &Arc<SqliteStore>,
+        store: &Arc<dyn ServiceStore>,
     ) -> anyhow::Result<Self> {
         let mut tenants = BTreeMap::new();
         for t in config.select(only)? {
             let push = TenantPush::new(t, &config.serve, store.clone())
+                .await
                 .with_context(|| format!("tenant `{}`", t.name))?;
             tenants.insert(t.name.clone(), Arc::new(push));
         }

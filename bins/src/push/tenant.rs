@@ -11,14 +11,14 @@ use graph_client::adapter::{KeptSubscription, notification_item, notification_ve
 use graph_client::client::models::{ChangeNotification, ChangeType, LifecycleEvent};
 use raynet_client::adapter::push::{WebhookSignal, classify};
 use raynet_client::models::WebhookEvent;
-use sync_core::tenant::{ServedMember, TenantStore as _, Triggers, is_own_write};
+use sync_core::tenant::{ServedMember, Triggers, is_own_write};
 use sync_core::{Collection, Email, RemoteId, Scope, Side, Version};
 use sync_secret::Secret;
 use tokio::sync::Notify;
 use url::Url;
 
 use crate::config::{ServeConfig, TenantConfig};
-use crate::store::{Noted, PushNote, SqliteStore};
+use crate::store::{Noted, PushNote, ServiceStore};
 use crate::wiring::TenantClients;
 
 /// The longest a burst of notifications waits for its round, however steady it is. (Raynet
@@ -177,7 +177,7 @@ pub struct TenantPush {
     pub(super) config: TenantConfig,
     pub(super) serve: ServeConfig,
     pub(super) clients: TenantClients,
-    pub(super) store: Arc<SqliteStore>,
+    pub(super) store: Arc<dyn ServiceStore>,
     pub(super) client_state: Secret,
     pub(super) webhook_token: Secret,
     public_url: Url,
@@ -191,6 +191,8 @@ pub struct TenantPush {
     last_note: AtomicI64,
     pub(super) webhook_ok: AtomicBool,
     pub(super) ready: AtomicBool,
+    /// This worker's part of the tenant (several workers on one store).
+    pub(super) share: Arc<super::share::Share>,
     /// What the endpoint received.
     pub stats: PushStats,
 }
@@ -215,23 +217,23 @@ impl TenantPush {
     /// # Errors
     /// When `serve.public_url` is not set, a client cannot be built, or the state file cannot
     /// be read.
-    pub fn new(
+    pub async fn new(
         config: &TenantConfig,
         serve: &ServeConfig,
-        store: Arc<SqliteStore>,
+        store: Arc<dyn ServiceStore>,
     ) -> anyhow::Result<Self> {
         let public_url = serve.public_url.clone().with_context(|| {
             "serve.public_url is not set: `serve` needs the public https:// address Graph and \
              Raynet reach its endpoint at (see the README's `serve` section)"
         })?;
-        let secret = |configured: &Option<Secret>, name: &str| -> anyhow::Result<Secret> {
+        let secret = async |configured: &Option<Secret>, name: &str| -> anyhow::Result<Secret> {
             match configured {
                 Some(s) => Ok(s.clone()),
-                None => Ok(store.push_secret(&config.name, name)?),
+                None => Ok(store.push_secret(&config.name, name).await?),
             }
         };
-        let client_state = secret(&config.microsoft.client_state, "client_state")?;
-        let webhook_token = secret(&config.raynet.webhook_token, "webhook_token")?;
+        let client_state = secret(&config.microsoft.client_state, "client_state").await?;
+        let webhook_token = secret(&config.raynet.webhook_token, "webhook_token").await?;
         let coalesce = chrono::Duration::from_std(serve.coalesce).unwrap_or_default();
         let max_wait = chrono::Duration::from_std(MAX_WAIT.max(serve.coalesce)).unwrap_or_default();
         Ok(Self {
@@ -251,8 +253,17 @@ impl TenantPush {
             last_note: AtomicI64::new(0),
             webhook_ok: AtomicBool::new(false),
             ready: AtomicBool::new(false),
+            share: Arc::new(super::share::Share::new(
+                serve.worker_id.clone(),
+                serve.lease,
+            )),
             stats: PushStats::default(),
         })
+    }
+
+    /// The store as the engine's rounds see it.
+    pub(super) fn tenant_store(&self) -> &dyn sync_core::tenant::TenantStore {
+        &*self.store
     }
 
     /// The tenant's name.
@@ -324,19 +335,23 @@ impl TenantPush {
     ///
     /// # Errors
     /// When the state file cannot be written: the caller answers so that the sender retries.
-    pub(super) fn note(
+    pub(super) async fn note(
         &self,
         member: &Email,
         collection: Collection,
         noted: Noted,
     ) -> anyhow::Result<()> {
-        let note = self.keep_note(member, collection, noted)?;
-        self.trigger(&note, note.received_at);
-        self.wake.notify_one();
+        let note = self.keep_note(member, collection, noted).await?;
+        // The member's round runs where its lease is held; another worker is woken by the
+        // store and picks the note up from there.
+        if self.share.holds(member) {
+            self.trigger(&note, note.received_at);
+            self.wake.notify_one();
+        }
         Ok(())
     }
 
-    fn keep_note(
+    async fn keep_note(
         &self,
         member: &Email,
         collection: Collection,
@@ -348,7 +363,7 @@ impl TenantPush {
             noted,
             received_at: Utc::now(),
         };
-        let id = self.store.add_push_note(&self.config.name, &note)?;
+        let id = self.store.add_push_note(&self.config.name, &note).await?;
         self.last_note.fetch_max(id, Ordering::SeqCst);
         Ok(note)
     }
@@ -369,12 +384,13 @@ impl TenantPush {
     ///
     /// # Errors
     /// When the state file cannot be read.
-    pub(super) fn restore_notes(&self, trigger: bool) -> anyhow::Result<usize> {
-        let notes = self.store.push_notes(&self.config.name)?;
+    pub(super) async fn restore_notes(&self, trigger: bool) -> anyhow::Result<usize> {
+        let notes = self.store.push_notes(&self.config.name).await?;
         let now = Utc::now();
         for (id, note) in &notes {
             self.last_note.fetch_max(*id, Ordering::SeqCst);
-            if trigger {
+            self.share.seen_note.fetch_max(*id, Ordering::SeqCst);
+            if trigger && self.share.holds(&note.member) {
                 self.trigger(note, now);
             }
         }
@@ -410,7 +426,7 @@ impl TenantPush {
                 // `missed`, and whatever Graph adds: read everything.
                 _ => {}
             }
-            self.note(&member, collection, Noted::CatchUp)?;
+            self.note(&member, collection, Noted::CatchUp).await?;
             return Ok(Outcome::Noted(1));
         }
         let scope = Scope::new(&self.config.name, member.as_str(), collection);
@@ -447,7 +463,8 @@ impl TenantPush {
                 return Ok(self.recheck_later(scope, id.clone(), Some(version), member));
             }
         }
-        self.note(&member, collection, Noted::Changed(Side::Outlook))?;
+        self.note(&member, collection, Noted::Changed(Side::Outlook))
+            .await?;
         Ok(Outcome::Noted(1))
     }
 
@@ -542,7 +559,7 @@ impl TenantPush {
             }
         }
         for member in &members {
-            self.note(member, collection, noted.clone())?;
+            self.note(member, collection, noted.clone()).await?;
         }
         Ok(Outcome::Noted(members.len()))
     }

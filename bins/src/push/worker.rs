@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use raynet_client::adapter::push::activity_owner;
-use sync_core::tenant::{
-    Due, Hints, RoundOptions, Targets, TenantReport, TenantStore as _, is_own_write,
-};
+use sync_core::tenant::{Due, Hints, RoundOptions, Targets, TenantReport, is_own_write};
 use sync_core::{Collection, Email, Side};
 
 use super::tenant::{Job, PushStats, TenantPush};
@@ -26,7 +24,7 @@ impl TenantPush {
     ) {
         // The first round reads everything anyway: the notes an earlier process kept are
         // counted in, and triggered again only if that round cannot handle them.
-        match self.restore_notes(false) {
+        match self.restore_notes(false).await {
             Ok(0) => {}
             Ok(n) => {
                 tracing::info!(tenant = %self.name(), n, "notifications kept by an earlier run are handled by the first round");
@@ -35,21 +33,27 @@ impl TenantPush {
                 tracing::warn!(tenant = %self.name(), error = %e, "cannot read the kept notifications");
             }
         }
-        if let Err(e) = self.restore_subscriptions() {
+        if let Err(e) = self.restore_subscriptions().await {
             tracing::warn!(tenant = %self.name(), error = %e, "cannot read the kept subscriptions");
         }
         self.refresh_membership(Duration::ZERO).await;
-        self.keep_webhook().await;
-        self.keep_subscriptions().await;
+        // This worker's share of the members (all of them when it works alone); the first
+        // round covers the ones it takes now.
+        let _ = self.balance().await;
+        self.keep_push().await;
         // The first round: everything that changed while nobody listened.
         self.round_for_everyone(&stop).await;
         // Contact folders a first round created get their subscriptions now.
-        self.keep_subscriptions().await;
-        if let Ok(n @ 1..) = self.restore_notes(true) {
+        if self.share.is_keeper() {
+            self.keep_subscriptions().await;
+        }
+        if let Ok(n @ 1..) = self.restore_notes(true).await {
             tracing::info!(tenant = %self.name(), n, "notifications the first round could not handle wait for their own rounds");
         }
         self.ready.store(true, Ordering::SeqCst);
-        tracing::info!(tenant = %self.name(), healthy = self.push_is_healthy(), "serving");
+        tracing::info!(tenant = %self.name(), healthy = self.push_is_healthy(), worker = %self.share.worker, members = self.share.held().len(), keeper = self.share.is_keeper(), "serving");
+        tokio::spawn(self.clone().renew_until(stop.clone()));
+        self.listen_for_notes();
 
         let mut next_poll = tokio::time::Instant::now() + self.poll_interval();
         let mut next_check = tokio::time::Instant::now() + self.serve.maintenance;
@@ -61,6 +65,11 @@ impl TenantPush {
                 continue;
             }
             let now = tokio::time::Instant::now();
+            if now >= self.share.next_balance() {
+                let newly = self.balance().await;
+                self.take_over(&newly).await;
+                continue;
+            }
             if now >= next_check {
                 self.maintain().await;
                 next_check = now + self.serve.maintenance;
@@ -75,18 +84,155 @@ impl TenantPush {
                 let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
                 now + wait
             });
-            let wake_at = [Some(next_poll), Some(next_check), next_due]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(next_poll);
+            let balance_at = self.share.next_balance();
+            let wake_at = [
+                Some(next_poll),
+                Some(next_check),
+                next_due,
+                Some(balance_at),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(next_poll);
             tokio::select! {
                 () = tokio::time::sleep_until(wake_at) => {}
                 () = self.wake.notified() => {}
                 _ = stopped.changed() => {}
             }
         }
+        self.share.release_all(&*self.store, self.name()).await;
         tracing::info!(tenant = %self.name(), "stopped");
+    }
+
+    /// This worker's fair share of the members (see `share.rs`); returns the ones it newly
+    /// holds.
+    async fn balance(&self) -> Vec<Email> {
+        let served: Vec<Email> = self.routes().members.keys().cloned().collect();
+        self.share.balance(&*self.store, self.name(), &served).await
+    }
+
+    /// The keeper keeps the subscriptions and the webhook; another worker reads the
+    /// subscriptions the keeper keeps (to know the notifications it may receive) and trusts
+    /// the webhook to it.
+    async fn keep_push(&self) {
+        if self.share.is_keeper() {
+            self.keep_webhook().await;
+            self.keep_subscriptions().await;
+        } else {
+            if let Err(e) = self.restore_subscriptions().await {
+                tracing::warn!(tenant = %self.name(), error = %e, "cannot read the kept subscriptions");
+            }
+            self.webhook_ok.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Renews the leases every third of their time-to-live until `stop`, on a task of its
+    /// own (a long round keeps its leases).
+    async fn renew_until(self: Arc<Self>, stop: Arc<AtomicBool>) {
+        let every = self.share.ttl / 3;
+        while !stop.load(Ordering::SeqCst) {
+            tokio::time::sleep(every).await;
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            self.share.renew(&*self.store, self.name()).await;
+        }
+    }
+
+    /// Listens for notes other workers keep (when the store can say so): a note for a member
+    /// held here triggers its round.
+    fn listen_for_notes(self: &Arc<Self>) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut rx = match me.store.note_wakeups().await {
+                Ok(Some(rx)) => rx,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(tenant = %me.name(), error = %e, "cannot listen for other workers' notifications; the safety-net poll covers them");
+                    return;
+                }
+            };
+            loop {
+                match rx.recv().await {
+                    Ok(tenant) if tenant != me.name() && tenant != "*" => {}
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        me.pick_up_notes().await;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
+    /// Hands the notes other workers kept for the members held here to the triggers.
+    async fn pick_up_notes(&self) {
+        let notes = match self.store.push_notes(self.name()).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(tenant = %self.name(), error = %e, "cannot read the kept notifications");
+                return;
+            }
+        };
+        let seen = self.share.seen_note.load(Ordering::SeqCst);
+        let now = Utc::now();
+        let mut picked = 0;
+        for (id, note) in &notes {
+            self.share.seen_note.fetch_max(*id, Ordering::SeqCst);
+            if *id > seen && self.share.holds(&note.member) {
+                self.trigger(note, now);
+                picked += 1;
+            }
+        }
+        if picked > 0 {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Catch-up rounds for members newly held: their notes kept by anyone, and a read of both
+    /// sides (from the cursors) for whatever came while nobody held them.
+    async fn take_over(&self, members: &[Email]) {
+        if members.is_empty() {
+            return;
+        }
+        let now = Utc::now();
+        let collections = self.config.sync.mode.collections();
+        {
+            let mut triggers = self.triggers();
+            for m in members {
+                for c in [Collection::Calendar, Collection::Contacts] {
+                    if collections.has(c) {
+                        triggers.catch_up(m.clone(), c, now);
+                    }
+                }
+            }
+        }
+        if let Ok(notes) = self.store.push_notes(self.name()).await {
+            for (id, note) in &notes {
+                self.share.seen_note.fetch_max(*id, Ordering::SeqCst);
+                if members.contains(&note.member) {
+                    self.trigger(note, now);
+                }
+            }
+        }
+        self.wake.notify_one();
+    }
+
+    /// The members held, each with the tenant's collections.
+    fn held_targets(&self) -> Targets {
+        let collections = self.config.sync.mode.collections();
+        Targets::Only(
+            self.share
+                .held()
+                .into_iter()
+                .map(|m| (m, collections))
+                .collect(),
+        )
+    }
+
+    /// Whether this worker holds every served member (it works alone).
+    fn holds_everyone(&self) -> bool {
+        self.routes().members.keys().all(|m| self.share.holds(m))
     }
 
     /// The safety-net poll's interval: `serve.poll_interval_seconds` while every side pushes,
@@ -117,9 +263,10 @@ impl TenantPush {
     async fn maintain(&self) {
         self.refresh_membership(self.config.sync.membership_refresh)
             .await;
-        self.drop_lost_subscriptions().await;
-        self.keep_subscriptions().await;
-        self.keep_webhook().await;
+        if self.share.is_keeper() {
+            self.drop_lost_subscriptions().await;
+        }
+        self.keep_push().await;
     }
 
     async fn do_jobs(&self) {
@@ -132,11 +279,10 @@ impl TenantPush {
                 Job::FindOwner(id) => match activity_owner(&self.clients.raynet, &id).await {
                     Ok(Some(person)) => match self.member_of_person(person) {
                         Some(member) => {
-                            if let Err(e) = self.note(
-                                &member,
-                                Collection::Calendar,
-                                Noted::Changed(Side::Raynet),
-                            ) {
+                            if let Err(e) = self
+                                .note(&member, Collection::Calendar, Noted::Changed(Side::Raynet))
+                                .await
+                            {
                                 tracing::warn!(tenant = %self.name(), error = %e, "cannot keep a notification");
                             }
                         }
@@ -159,10 +305,17 @@ impl TenantPush {
     /// they named (a side whose push is not healthy is read all the same).
     async fn notified_round(&self, due: Due, stop: &Arc<AtomicBool>) {
         let Due {
-            targets,
+            mut targets,
             mut hints,
             rounds,
         } = due;
+        if let Targets::Only(members) = &mut targets {
+            // A member given up since its note came is its new holder's.
+            members.retain(|m, _| self.share.holds(m));
+            if members.is_empty() {
+                return;
+            }
+        }
         let upto = self.last_note();
         let mut handled: Vec<(Email, Collection)> = Vec::new();
         if let Targets::Only(members) = &targets {
@@ -192,7 +345,11 @@ impl TenantPush {
                         .any(|r| r.scope.member == m.as_str() && r.scope.collection == *c)
                 })
                 .collect();
-            if let Err(e) = self.store.drop_push_notes(self.name(), upto, Some(&done)) {
+            if let Err(e) = self
+                .store
+                .drop_push_notes(self.name(), upto, Some(&done))
+                .await
+            {
                 tracing::warn!(tenant = %self.name(), error = %e, "cannot forget handled notifications");
             }
         }
@@ -215,19 +372,33 @@ impl TenantPush {
                 PushStats::bump(&self.stats.echoes);
             } else {
                 let noted = Noted::Changed(Side::Outlook);
-                if let Err(e) = self.note(&r.member, r.scope.collection, noted) {
+                if let Err(e) = self.note(&r.member, r.scope.collection, noted).await {
                     tracing::warn!(tenant = %self.name(), error = %e, "cannot keep a notification");
                 }
             }
         }
     }
 
+    /// A round for every member this worker holds (everyone, when it works alone).
     async fn round_for_everyone(&self, stop: &Arc<AtomicBool>) {
         let upto = self.last_note();
         PushStats::bump(&self.stats.poll_rounds);
-        if let Some(report) = self.round(Targets::Everyone, Hints::default(), stop).await {
+        let alone = self.holds_everyone();
+        let targets = if alone {
+            Targets::Everyone
+        } else {
+            self.held_targets()
+        };
+        let handled: Vec<(Email, Collection)> = self
+            .share
+            .held()
+            .into_iter()
+            .flat_map(|m| [Collection::Calendar, Collection::Contacts].map(|c| (m.clone(), c)))
+            .collect();
+        if let Some(report) = self.round(targets, Hints::default(), stop).await {
             if report.member_failures.is_empty() {
-                if let Err(e) = self.store.drop_push_notes(self.name(), upto, None) {
+                let handled = (!alone).then_some(handled.as_slice());
+                if let Err(e) = self.store.drop_push_notes(self.name(), upto, handled).await {
                     tracing::warn!(tenant = %self.name(), error = %e, "cannot forget handled notifications");
                 }
             }
@@ -240,8 +411,33 @@ impl TenantPush {
         hints: Hints,
         stop: &Arc<AtomicBool>,
     ) -> Option<TenantReport> {
+        // The round stops after the write under way when the service stops or a lease of
+        // this round's members is lost (another worker may run them now).
+        let round_stop = Arc::new(AtomicBool::new(stop.load(Ordering::SeqCst)));
+        let _ = self.share.take_lost();
+        let watcher = {
+            let (stop, round_stop, me) = (stop.clone(), round_stop.clone(), self.share.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::SeqCst) && !me.lost() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                round_stop.store(true, Ordering::SeqCst);
+            })
+        };
+        let members: Vec<Email> = match &targets {
+            Targets::Everyone => self.routes().members.keys().cloned().collect(),
+            Targets::Only(m) => m.keys().cloned().collect(),
+        };
+        let logged = self
+            .store
+            .begin_member_rounds(self.name(), &members, &self.share.worker)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(tenant = %self.name(), error = %e, "cannot log the member rounds");
+                Vec::new()
+            });
         let options = RoundOptions {
-            stop: Some(stop.clone()),
+            stop: Some(round_stop),
             targets,
             hints,
             ..RoundOptions::default()
@@ -251,9 +447,13 @@ impl TenantPush {
         let result = self
             .clients
             .tenant
-            .round(&*self.store, &policy, &options, Utc::now())
+            .round(&self.tenant_store(), &policy, &options, Utc::now())
             .await;
         self.in_round.store(false, Ordering::SeqCst);
+        watcher.abort();
+        if let Err(e) = self.store.end_member_rounds(&logged).await {
+            tracing::warn!(tenant = %self.name(), error = %e, "cannot log the end of member rounds");
+        }
         self.recheck_echoes().await;
         match result {
             Ok(report) => {

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension as _, params};
-use sync_core::StoreError;
+use sync_core::{Email, StoreError};
 
 use super::error::sql_err;
 use super::open::SqliteStore;
 use super::rows::query_rows;
-use super::service::{Lease, LeaseTaken};
+use super::service::{Lease, LeaseTaken, MEMBER_ROUNDS_KEPT, MemberRound};
 
 impl SqliteStore {
     /// Takes or renews lease `name` for `holder`; see [`super::ServiceStore::take_lease`].
@@ -97,6 +97,76 @@ impl SqliteStore {
                 holder,
                 expires_at: millis_to_time(expires_at),
                 epoch,
+            })
+            .collect())
+    }
+}
+
+impl SqliteStore {
+    /// Logs the start of rounds; see [`super::ServiceStore::begin_member_rounds`].
+    pub(super) fn begin_member_rounds_now(
+        &self,
+        tenant: &str,
+        members: &[Email],
+        worker: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        let fail = sql_err("log the start of member rounds");
+        let now = Utc::now().timestamp_millis();
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(&fail)?;
+        let mut ids = Vec::with_capacity(members.len());
+        for m in members {
+            tx.execute(
+                "INSERT INTO member_rounds (tenant, member, worker, started_at) VALUES (?1, ?2, ?3, ?4)",
+                params![tenant, m.as_str(), worker, now],
+            )
+            .map_err(&fail)?;
+            ids.push(tx.last_insert_rowid());
+        }
+        tx.execute(
+            "DELETE FROM member_rounds WHERE tenant = ?1 AND id <= \
+             (SELECT max(id) FROM member_rounds WHERE tenant = ?1) - ?2",
+            params![tenant, MEMBER_ROUNDS_KEPT],
+        )
+        .map_err(&fail)?;
+        tx.commit().map_err(&fail)?;
+        Ok(ids)
+    }
+
+    /// Logs the end of rounds; see [`super::ServiceStore::end_member_rounds`].
+    pub(super) fn end_member_rounds_now(&self, ids: &[i64]) -> Result<(), StoreError> {
+        let fail = sql_err("log the end of member rounds");
+        let now = Utc::now().timestamp_millis();
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(&fail)?;
+        for id in ids {
+            tx.execute(
+                "UPDATE member_rounds SET finished_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )
+            .map_err(&fail)?;
+        }
+        tx.commit().map_err(&fail)
+    }
+
+    /// The member rounds logged for `tenant`, oldest first.
+    pub(super) fn member_rounds_of(&self, tenant: &str) -> Result<Vec<MemberRound>, StoreError> {
+        let rows: Vec<(i64, String, String, i64, Option<i64>)> = query_rows(
+            &self.lock(),
+            "read the member rounds",
+            "SELECT id, member, worker, started_at, finished_at FROM member_rounds
+             WHERE tenant = ?1 ORDER BY id",
+            [tenant],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, member, worker, started, finished)| MemberRound {
+                id,
+                tenant: tenant.to_owned(),
+                member,
+                worker,
+                started_at: millis_to_time(started),
+                finished_at: finished.map(millis_to_time),
             })
             .collect())
     }

@@ -54,8 +54,10 @@
 //! [`PairRecord`]: sync_core::PairRecord
 //! [`PendingCreate`]: sync_core::PendingCreate
 
+mod copy;
 mod error;
 mod lease;
+mod location;
 mod open;
 mod push;
 mod rows;
@@ -65,9 +67,13 @@ mod state_store;
 mod status;
 mod tenant_store;
 
+pub use copy::{CopyError, CopyReport, copy_state};
 pub use error::StateFileError;
+pub use location::open_store;
 pub use open::SqliteStore;
 pub use push::{Noted, PushNote};
 pub use schema::SCHEMA_VERSION;
-pub use service::{Lease, LeaseTaken, ServiceStore, keeper_lease, member_lease};
+pub use service::{
+    Lease, LeaseTaken, MEMBER_ROUNDS_KEPT, MemberRound, ServiceStore, keeper_lease, member_lease,
+};
 pub use status::{RoundRecord, ScopeStatus};

@@ -233,6 +233,44 @@ impl SqliteStore {
         Ok(Secret::new(value))
     }
 
+    /// The push secrets kept for `tenant`, by name.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the file cannot be read.
+    pub fn push_secrets(&self, tenant: &str) -> Result<Vec<(String, Secret)>, StoreError> {
+        let rows: Vec<(String, String)> = query_rows(
+            &self.lock(),
+            "read the push secrets",
+            "SELECT name, value FROM push_secrets WHERE tenant = ?1 ORDER BY name",
+            [tenant],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, value)| (name, Secret::new(value)))
+            .collect())
+    }
+
+    /// Keeps `value` as the push secret `name` of `tenant`, replacing the one kept.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the file cannot be written.
+    pub fn put_push_secret(
+        &self,
+        tenant: &str,
+        name: &str,
+        value: &Secret,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .execute(
+                "INSERT INTO push_secrets (tenant, name, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (tenant, name) DO UPDATE SET value = excluded.value",
+                [tenant, name, value.expose()],
+            )
+            .map_err(sql_err("keep a push secret"))?;
+        self.restrict_to_owner();
+        Ok(())
+    }
+
     /// Makes the state file (and its WAL files) readable by its owner only.
     fn restrict_to_owner(&self) {
         #[cfg(unix)]

@@ -82,8 +82,9 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, name)
     );
     ",
-    // 2 -> 3: leases (who runs a member's rounds; the same table as PostgreSQL's, so that the
-    // stores pass one conformance suite). Expiries in Unix milliseconds.
+    // 2 -> 3: leases (who runs a member's rounds; the same tables as PostgreSQL's, so that the
+    // stores pass one conformance suite) and the log of which worker ran whose rounds when.
+    // Times in Unix milliseconds.
     "
     CREATE TABLE leases (
         name TEXT PRIMARY KEY,
@@ -91,6 +92,15 @@ const MIGRATIONS: &[&str] = &[
         expires_at INTEGER NOT NULL,
         epoch INTEGER NOT NULL
     );
+    CREATE TABLE member_rounds (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        member TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER
+    );
+    CREATE INDEX member_rounds_by_tenant ON member_rounds (tenant, member, id);
     ",
 ];
 

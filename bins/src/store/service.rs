@@ -42,6 +42,27 @@ pub enum LeaseTaken {
     HeldBy(Lease),
 }
 
+/// One worker's round of one member, as logged (`finished_at` is `None` while it runs, or when
+/// the worker died in it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberRound {
+    /// The log entry's id.
+    pub id: i64,
+    /// The tenant.
+    pub tenant: String,
+    /// The member.
+    pub member: String,
+    /// The worker that ran it.
+    pub worker: String,
+    /// When it started (the store's clock).
+    pub started_at: DateTime<Utc>,
+    /// When it ended (the store's clock).
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// How many member rounds the log keeps per tenant (the oldest go first).
+pub const MEMBER_ROUNDS_KEPT: i64 = 10_000;
+
 /// Everything the binary keeps; see the module docs.
 ///
 /// Every method is atomic, like [`sync_core::StateStore`]'s: a crash leaves the old or the new
@@ -91,6 +112,18 @@ pub trait ServiceStore: TenantStore + std::fmt::Debug + Send + Sync + 'static {
     /// workers asking at once get the same secret.
     async fn push_secret(&self, tenant: &str, name: &str) -> Result<Secret, StoreError>;
 
+    /// The push secrets kept for `tenant`, by name (what `state copy` moves).
+    async fn push_secrets(&self, tenant: &str) -> Result<Vec<(String, Secret)>, StoreError>;
+
+    /// Keeps `value` as the push secret `name` of `tenant`, replacing the one kept (`state
+    /// copy`: the subscriptions and the webhook already carry it).
+    async fn put_push_secret(
+        &self,
+        tenant: &str,
+        name: &str,
+        value: &Secret,
+    ) -> Result<(), StoreError>;
+
     /// Takes lease `name` for `holder` for `ttl` when it is free, lapsed or `holder`'s own (then
     /// it is renewed: its expiry moves, its epoch stays).
     async fn take_lease(
@@ -105,6 +138,22 @@ pub trait ServiceStore: TenantStore + std::fmt::Debug + Send + Sync + 'static {
 
     /// Every lease recorded, lapsed ones included, ordered by name.
     async fn leases(&self) -> Result<Vec<Lease>, StoreError>;
+
+    /// Logs that `worker` starts rounds of `members` of `tenant` now; returns the entries' ids
+    /// (for [`ServiceStore::end_member_rounds`]). The log keeps the last
+    /// [`MEMBER_ROUNDS_KEPT`] entries of each tenant.
+    async fn begin_member_rounds(
+        &self,
+        tenant: &str,
+        members: &[Email],
+        worker: &str,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// Logs that the rounds `ids` ended now.
+    async fn end_member_rounds(&self, ids: &[i64]) -> Result<(), StoreError>;
+
+    /// The member rounds logged for `tenant`, oldest first.
+    async fn member_rounds(&self, tenant: &str) -> Result<Vec<MemberRound>, StoreError>;
 
     /// Wake-ups for notes added by any process: each message is the tenant a note was added
     /// for. `None` when the store has no such channel (the SQLite file: one process serves

@@ -17,9 +17,9 @@ use sync_secret::Secret;
 
 use super::open::SqliteStore;
 use super::push::PushNote;
-use super::service::{Lease, LeaseTaken, ServiceStore};
-use super::status::ScopeStatus;
 use super::rows::{collection_text, decode, query_rows};
+use super::service::{Lease, LeaseTaken, MemberRound, ServiceStore};
+use super::status::ScopeStatus;
 
 /// The SQLite store keeps both collections in one file and answers the tenant-wide reads with
 /// one query each.
@@ -161,6 +161,19 @@ impl ServiceStore for SqliteStore {
         SqliteStore::push_secret(self, tenant, name)
     }
 
+    async fn push_secrets(&self, tenant: &str) -> Result<Vec<(String, Secret)>, StoreError> {
+        SqliteStore::push_secrets(self, tenant)
+    }
+
+    async fn put_push_secret(
+        &self,
+        tenant: &str,
+        name: &str,
+        value: &Secret,
+    ) -> Result<(), StoreError> {
+        SqliteStore::put_push_secret(self, tenant, name, value)
+    }
+
     async fn take_lease(
         &self,
         name: &str,
@@ -176,6 +189,23 @@ impl ServiceStore for SqliteStore {
 
     async fn leases(&self) -> Result<Vec<Lease>, StoreError> {
         self.all_leases()
+    }
+
+    async fn begin_member_rounds(
+        &self,
+        tenant: &str,
+        members: &[Email],
+        worker: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.begin_member_rounds_now(tenant, members, worker)
+    }
+
+    async fn end_member_rounds(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.end_member_rounds_now(ids)
+    }
+
+    async fn member_rounds(&self, tenant: &str) -> Result<Vec<MemberRound>, StoreError> {
+        self.member_rounds_of(tenant)
     }
 }
 

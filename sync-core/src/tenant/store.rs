@@ -119,6 +119,50 @@ pub trait TenantStore: Send + Sync {
     }
 }
 
+/// A reference to a store is a store: a round can run on `&dyn TenantStore` (or on a reference
+/// to any trait object whose trait extends [`TenantStore`], once upcast).
+#[async_trait]
+impl<S: TenantStore + ?Sized> TenantStore for &S {
+    fn calendar(&self) -> &dyn StateStore<Event> {
+        (**self).calendar()
+    }
+
+    fn contacts(&self) -> &dyn StateStore<Contact> {
+        (**self).contacts()
+    }
+
+    async fn cursors(&self, tenant: &str) -> Result<Vec<(Scope, Side, Cursor)>, StoreError> {
+        (**self).cursors(tenant).await
+    }
+
+    async fn pair_counts(&self, tenant: &str) -> Result<Vec<(Scope, usize)>, StoreError> {
+        (**self).pair_counts(tenant).await
+    }
+
+    async fn recorded_version(
+        &self,
+        scope: &Scope,
+        side: Side,
+        id: &RemoteId,
+    ) -> Result<Option<Version>, StoreError> {
+        (**self).recorded_version(scope, side, id).await
+    }
+
+    async fn scopes_holding(
+        &self,
+        tenant: &str,
+        collection: Collection,
+        side: Side,
+        id: &RemoteId,
+    ) -> Result<Vec<Scope>, StoreError> {
+        (**self).scopes_holding(tenant, collection, side, id).await
+    }
+
+    async fn record_round(&self, scope: &Scope, summary: &RoundSummary) -> Result<(), StoreError> {
+        (**self).record_round(scope, summary).await
+    }
+}
+
 /// The scopes of `tenant`, of both collections (a store serving both lists each once).
 async fn tenant_scopes<S: TenantStore + ?Sized>(
     store: &S,

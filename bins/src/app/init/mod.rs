@@ -171,7 +171,7 @@ async fn finish(
 
 /// One dry round for every tenant of `config`, its plan written out.
 async fn dry_run(s: &mut ask::Session<'_>, config: &Config) -> anyhow::Result<()> {
-    let store = crate::store::SqliteStore::open(&config.state_path)?;
+    let store = crate::store::open_store(&config.state).await?;
     for t in &config.tenants {
         let clients = crate::wiring::TenantClients::new(t)?;
         let options = crate::wiring::RoundOptions {
@@ -180,7 +180,7 @@ async fn dry_run(s: &mut ask::Session<'_>, config: &Config) -> anyhow::Result<()
         };
         let round = crate::wiring::sync_tenant(
             &clients,
-            &store,
+            &*store,
             &t.sync.policy,
             options,
             chrono::Utc::now(),
