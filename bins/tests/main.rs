@@ -14,12 +14,15 @@
 //! - `init` — the setup dialogue against the fakes: unattended and scripted, wrong answers
 //!   fixed on the spot, a config that loads, no secret echoed or written into it;
 //! - `serve` — the push service end to end: changes cross through notifications alone,
-//!   echoes cost no read, bursts coalesce, bad input changes nothing, push heals itself.
+//!   echoes cost no read, bursts coalesce, bad input changes nothing, push heals itself;
+//! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
+//!   both sides change: convergence, no duplicate, no member synced by two workers at once.
 
 #![allow(clippy::unwrap_used)]
 
 mod config_errors;
 mod e2e;
+mod failover;
 mod init;
 mod kill;
 mod rules;

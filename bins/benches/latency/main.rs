@@ -104,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = work_dir()?;
     progress(started, "seeding both fakes");
     let args = Cli::tenant_args(&scale);
-    let world = start_world(&args, Utc::now(), &dir, "state").await?;
+    let world = start_world(&args, Utc::now(), &dir, "state", None).await?;
     let quota = args::raynet_quota(&args);
     let World {
         raynet,

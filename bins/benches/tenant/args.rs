@@ -44,6 +44,10 @@ pub(crate) struct Args {
     /// Skip the throttled scenarios.
     #[arg(long)]
     pub(crate) no_throttled: bool,
+    /// Also run our strategy with its state in this PostgreSQL database (`postgres://…`; a
+    /// fresh schema per run) and print its round times and requests next to SQLite's.
+    #[arg(long, value_name = "URL")]
+    pub(crate) state: Option<String>,
     /// Passed by `cargo bench` to every bench target (`harness = false` gets it too); ignored.
     #[arg(long = "bench", hide = true)]
     _bench: bool,

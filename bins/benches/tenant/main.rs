@@ -8,7 +8,7 @@
 //! each round, every write sent alone) run on identical data in the same process.
 //!
 //! ```text
-//! cargo bench -p raynet-sync --bench tenant -- [--quick]
+//! cargo bench -p raynet-sync --bench tenant -- [--quick] [--state postgres://…]
 //! ```
 //!
 //! Only 127.0.0.1 is ever contacted (both fakes are in-process). Planning alone (time and
@@ -44,7 +44,7 @@ use clap::Parser as _;
 use sync_core::{Event, Remote};
 
 use crate::args::{Args, raynet_quota};
-use crate::report::{print_suites, print_targets};
+use crate::report::{print_stores, print_suites, print_targets};
 use crate::round::Strategy;
 use crate::suite::run_suite;
 
@@ -83,11 +83,15 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "\nPlanning (plan_calendar, in memory): measured by sync-core's own benchmark, not here: `cargo bench -p sync-core --bench plan`."
     );
-    let (ours, scan) = run_suite(&args, Strategy::Ours, None, &state_dir).await?;
+    let (ours, scan) = run_suite(&args, Strategy::Ours, None, &state_dir, None).await?;
     let naive = if args.no_naive {
         None
     } else {
-        Some(run_suite(&args, Strategy::Naive, None, &state_dir).await?.0)
+        Some(
+            run_suite(&args, Strategy::Naive, None, &state_dir, None)
+                .await?
+                .0,
+        )
     };
     print_suites(
         "Unthrottled fake Graph",
@@ -97,14 +101,18 @@ async fn main() -> anyhow::Result<()> {
         scan.as_ref(),
     );
     print_targets(&args, &ours, naive.as_ref(), scan.as_ref());
+    if let Some(url) = &args.state {
+        let (pg, _) = run_suite(&args, Strategy::Ours, None, &state_dir, Some(url)).await?;
+        print_stores(&ours, &pg);
+    }
     if !args.no_throttled {
         println!("{}", throttle::describe(throttle));
-        let (ours_t, _) = run_suite(&args, Strategy::Ours, Some(throttle), &state_dir).await?;
+        let (ours_t, _) = run_suite(&args, Strategy::Ours, Some(throttle), &state_dir, None).await?;
         let naive_t = if args.no_naive {
             None
         } else {
             Some(
-                run_suite(&args, Strategy::Naive, Some(throttle), &state_dir)
+                run_suite(&args, Strategy::Naive, Some(throttle), &state_dir, None)
                     .await?
                     .0,
             )

@@ -101,7 +101,7 @@ pub(crate) async fn naive_round(world: &World) -> anyhow::Result<RoundDone> {
                 );
                 let runner =
                     sync_core::Runner::new(scope(Collection::Calendar), tenant.sync.policy.clone());
-                let store: &dyn StateStore<Event> = &world.store;
+                let store: &dyn StateStore<Event> = world.store.calendar();
                 match runner
                     .sync_calendar(&Naive(&raynet), &Naive(&outlook), store, &member, now)
                     .await
@@ -120,7 +120,7 @@ pub(crate) async fn naive_round(world: &World) -> anyhow::Result<RoundDone> {
                 );
                 let runner =
                     sync_core::Runner::new(scope(Collection::Contacts), tenant.sync.policy.clone());
-                let store: &dyn StateStore<Contact> = &world.store;
+                let store: &dyn StateStore<Contact> = world.store.contacts();
                 match runner
                     .sync_contacts(&Naive(&source), &Naive(&target), store, now)
                     .await

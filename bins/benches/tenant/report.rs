@@ -147,6 +147,41 @@ fn contact_cost(m: &Measured) -> (f64, usize) {
     (requests / contacts.max(1) as f64, contacts)
 }
 
+/// Prints our rounds with the state in SQLite next to the same rounds with it in PostgreSQL:
+/// the requests (which must not differ: the store changes no read or write) and the wall time.
+pub(crate) fn print_stores(sqlite: &Suite, postgres: &Suite) {
+    println!("\n## The state store: SQLite file vs PostgreSQL (ours, unthrottled)\n");
+    println!(
+        "| round | requests Raynet / Graph HTTP (SQLite) | requests Raynet / Graph HTTP (PostgreSQL) | equal | wall SQLite | wall PostgreSQL |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let rounds = [
+        ("1 first", &sqlite.first, &postgres.first),
+        ("2 reads back", &sqlite.echo, &postgres.echo),
+        ("3 idle", &sqlite.idle, &postgres.idle),
+        ("4 1 % changed", &sqlite.change, &postgres.change),
+        ("5 settle", &sqlite.settle, &postgres.settle),
+    ];
+    for (name, a, b) in rounds {
+        let ra = (a.raynet_total(), a.graph_http.values().sum::<usize>());
+        let rb = (b.raynet_total(), b.graph_http.values().sum::<usize>());
+        println!(
+            "| {name} | {} / {} | {} / {} | {} | {:.2} s | {:.2} s |",
+            ra.0,
+            ra.1,
+            rb.0,
+            rb.1,
+            if ra == rb { "yes" } else { "**no**" },
+            a.wall.as_secs_f64(),
+            b.wall.as_secs_f64()
+        );
+    }
+    println!(
+        "\nState after round 4: SQLite {}; PostgreSQL {}",
+        sqlite.check, postgres.check
+    );
+}
+
 /// Prints the targets of ours unthrottled and whether each is met.
 pub(crate) fn print_targets(
     args: &Args,

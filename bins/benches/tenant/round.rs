@@ -22,7 +22,7 @@ pub(crate) enum Strategy {
 async fn ours_round(world: &World) -> anyhow::Result<RoundDone> {
     let round = sync_tenant(
         &world.clients,
-        &world.store,
+        &*world.store,
         &world.tenant.sync.policy,
         RoundOptions::default(),
         Utc::now(),

@@ -40,19 +40,21 @@ pub(crate) async fn run_suite(
     strategy: Strategy,
     throttle: Option<(usize, Duration)>,
     state_dir: &Path,
+    postgres: Option<&str>,
 ) -> anyhow::Result<(Suite, Option<Measured>)> {
     let name = format!(
-        "{}{}",
+        "{}{}{}",
         if strategy == Strategy::Ours {
             "ours"
         } else {
             "naive"
         },
-        if throttle.is_some() { "-throttled" } else { "" }
+        if throttle.is_some() { "-throttled" } else { "" },
+        if postgres.is_some() { "-postgres" } else { "" }
     );
     eprintln!("[{name}] seeding both fakes …");
     let t = Instant::now();
-    let world = start_world(args, Utc::now(), state_dir, &name).await?;
+    let world = start_world(args, Utc::now(), state_dir, &name, postgres).await?;
     set_throttling(&world.graph, throttle);
     eprintln!(
         "[{name}] seeded in {:.1} s; round 1 (first) …",

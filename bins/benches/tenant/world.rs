@@ -11,7 +11,7 @@ use graph_client::fake::{EventSeed, FakeGraph, GroupSeed, UserSeed};
 use raynet_client::fake::{ActivitySeed, FakeRaynet};
 use raynet_sync::config::TenantConfig;
 use raynet_sync::demo::{INSTANCE, Sandbox};
-use raynet_sync::store::SqliteStore;
+use raynet_sync::store::{PostgresStore, ServiceStore, SqliteStore};
 use raynet_sync::wiring::TenantClients;
 
 use crate::args::{Args, raynet_quota};
@@ -33,7 +33,7 @@ pub(crate) struct World {
     pub(crate) graph: FakeGraph,
     pub(crate) tenant: TenantConfig,
     pub(crate) clients: TenantClients,
-    pub(crate) store: SqliteStore,
+    pub(crate) store: std::sync::Arc<dyn ServiceStore>,
     seeded: Seeded,
 }
 
@@ -43,12 +43,14 @@ fn day_time(day: NaiveDate, hour: u32, minute: u32) -> String {
 }
 
 /// Starts both fakes, seeds them at the scale of `args`, and wires a tenant to them whose
-/// state file is `state_dir/name.db`.
+/// state is the file `state_dir/name.db`, or with `postgres` (a `postgres://` URL) a fresh
+/// schema `bench_<name>_<time>` of that database.
 pub(crate) async fn start_world(
     args: &Args,
     now: DateTime<Utc>,
     state_dir: &Path,
     name: &str,
+    postgres: Option<&str>,
 ) -> anyhow::Result<World> {
     let raynet = FakeRaynet::try_start_on(0)
         .await
@@ -131,7 +133,23 @@ pub(crate) async fn start_world(
         &state_path,
         &format!("max_parallel_members = {}\n", args.parallel.max(1)),
     )?;
-    let store = SqliteStore::open(&state_path)?;
+    let store: std::sync::Arc<dyn ServiceStore> = match postgres {
+        None => std::sync::Arc::new(SqliteStore::open(&state_path)?),
+        Some(url) => {
+            let schema = format!(
+                "bench_{}_{}",
+                name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+                now.timestamp()
+            );
+            let sep = if url.contains('?') { '&' } else { '?' };
+            eprintln!("[{name}] state in PostgreSQL, schema {schema} (left in the database)");
+            std::sync::Arc::new(
+                PostgresStore::connect(&format!("{url}{sep}schema={schema}"))
+                    .await
+                    .context("--state: cannot open the PostgreSQL store")?,
+            )
+        }
+    };
     let clients = TenantClients::new(&tenant)?;
     let Sandbox { raynet, graph, .. } = sandbox;
     Ok(World {
