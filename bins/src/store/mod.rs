@@ -42,6 +42,8 @@
 //! | `tenant_store.rs`| the [`TenantStore`] impl: a tenant's cursors and pair counts, rounds |
 //! | `rows.rs`        | values ↔ rows: scope row ids, collections and sides, JSON records  |
 //! | `error.rs`       | [`StateFileError`]; SQLite's errors as [`StoreError`]s             |
+//! | `postgres/`      | [`PostgresStore`]: the same store in PostgreSQL, shared by workers  |
+//! | `conformance.rs` | (tests) one suite run against every store                          |
 //!
 //! Dependencies run one way: `tenant_store`, `state_store` → `status` → `open` → `schema` → `error`; `rows`
 //! and `error` are used by those above them.
@@ -54,9 +56,12 @@
 //! [`PairRecord`]: sync_core::PairRecord
 //! [`PendingCreate`]: sync_core::PendingCreate
 
+#[cfg(test)]
+mod conformance;
 mod error;
 mod lease;
 mod open;
+mod postgres;
 mod push;
 mod rows;
 mod schema;
@@ -67,6 +72,7 @@ mod tenant_store;
 
 pub use error::StateFileError;
 pub use open::SqliteStore;
+pub use postgres::PostgresStore;
 pub use push::{Noted, PushNote};
 pub use schema::SCHEMA_VERSION;
 pub use service::{Lease, LeaseTaken, ServiceStore, keeper_lease, member_lease};

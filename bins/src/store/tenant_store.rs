@@ -17,9 +17,9 @@ use sync_secret::Secret;
 
 use super::open::SqliteStore;
 use super::push::PushNote;
+use super::rows::{collection_text, decode, query_rows};
 use super::service::{Lease, LeaseTaken, ServiceStore};
 use super::status::ScopeStatus;
-use super::rows::{collection_text, decode, query_rows};
 
 /// The SQLite store keeps both collections in one file and answers the tenant-wide reads with
 /// one query each.
