@@ -5,7 +5,8 @@
 //! - `util` — temp dirs, config files, running the binary;
 //! - `config_errors` — bad config files exit with code 2 and name the file and the key, and
 //!   never print a secret;
-//! - `status` — `status` on a missing, new, used and damaged state file;
+//! - `status` — `status` on a missing, new, used and damaged state file; `state copy` into
+//!   PostgreSQL and `status` on the database;
 //! - `e2e` — the wiring against both fake servers over loopback: both directions, edits,
 //!   deletes, conflicts, idle rounds, sync modes, members joining and leaving;
 //! - `kill` — the real binary killed mid-round and restarted leaves no duplicate;

@@ -1,11 +1,14 @@
-//! `status` on a missing, new, used and damaged state file.
+//! `status` on a missing, new, used and damaged state file; `state copy` into PostgreSQL.
 
 use raynet_sync::store::SqliteStore;
 use sync_core::{
     Collection, Event, PairRecord, RemoteId, Schedule, Scope, Side, SideRecord, StateStore, Version,
 };
 
-use crate::util::{CONFIG_ERROR, SUCCESS, TempDir, config_text, raynet_sync};
+use crate::util::{
+    CONFIG_ERROR, SUCCESS, TempDir, config_text, drop_schema, fresh_schema, raynet_sync,
+    test_postgres, with_schema,
+};
 
 #[test]
 fn without_a_state_file_reports_none_and_creates_nothing() {
@@ -34,10 +37,8 @@ fn on_a_new_empty_state_file() {
     assert_eq!(v["exists"], true);
 }
 
-#[test]
-fn shows_counts_and_the_last_round() {
-    let dir = TempDir::new("status-used");
-    let config = dir.write("raynet-sync.toml", &config_text(""));
+/// A state file with one pair and one round of `acme/jana@acme.example/calendar`.
+fn used_state_file(dir: &TempDir) {
     let store = SqliteStore::open(&dir.path().join("state.db")).unwrap();
     let scope = Scope::new("acme", "jana@acme.example", Collection::Calendar);
     let start = chrono::Utc::now();
@@ -57,11 +58,8 @@ fn shows_counts_and_the_last_round() {
         outlook: Some(side("AAMk42")),
         origin: Side::Raynet,
     };
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(store.put_pair(&scope, None, &pair))
-        .unwrap();
+    // SQLite's calls do their work inline: no runtime needed (the caller may be inside one).
+    futures::executor::block_on(store.put_pair(&scope, None, &pair)).unwrap();
     let summary = serde_json::json!({
         "dry_run": false,
         "created": { "raynet": 0, "outlook": 1 },
@@ -72,7 +70,13 @@ fn shows_counts_and_the_last_round() {
         "guard": null,
     });
     store.record_round(&scope, &summary, start).unwrap();
-    drop(store);
+}
+
+#[test]
+fn shows_counts_and_the_last_round() {
+    let dir = TempDir::new("status-used");
+    let config = dir.write("raynet-sync.toml", &config_text(""));
+    used_state_file(&dir);
 
     let out = raynet_sync(&config, &["status"], true);
     assert_eq!(out.code, SUCCESS, "{}", out.stderr);
@@ -104,4 +108,77 @@ fn a_damaged_state_file_is_refused_and_kept() {
     assert!(out.stderr.contains("state.db"), "{}", out.stderr);
     assert!(out.stderr.contains("untouched"), "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&state).unwrap(), garbage);
+}
+
+/// `state copy` moves a state file into PostgreSQL; `status` then reads the database the config
+/// names with `state_url`; a second copy is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_copy_moves_the_file_into_postgres_and_refuses_a_second_time() {
+    let Some(url) = test_postgres("state_copy").await else {
+        return;
+    };
+    let schema = fresh_schema("state_copy");
+    let target = with_schema(&url, &schema);
+    let dir = TempDir::new("state-copy");
+    used_state_file(&dir);
+    let file = dir.path().join("state.db");
+    let config = dir.write("raynet-sync.toml", &config_text(""));
+    let copy = |config: std::path::PathBuf, file: std::path::PathBuf, target: String| {
+        tokio::task::spawn_blocking(move || {
+            raynet_sync(
+                &config,
+                &[
+                    "state",
+                    "copy",
+                    "--from",
+                    file.to_str().unwrap(),
+                    "--to",
+                    &target,
+                ],
+                false,
+            )
+        })
+    };
+    let out = copy(config.clone(), file.clone(), target.clone())
+        .await
+        .unwrap();
+    assert_eq!(out.code, SUCCESS, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("copied 1 tenant(s) (acme)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("1 scope(s), 1 pair(s)"),
+        "{}",
+        out.stdout
+    );
+
+    let pg_config = dir.write(
+        "pg.toml",
+        &config_text("").replace(
+            "state_path = \"state.db\"",
+            &format!("state_url = {target:?}"),
+        ),
+    );
+    let status = {
+        let pg_config = pg_config.clone();
+        tokio::task::spawn_blocking(move || raynet_sync(&pg_config, &["status", "--json"], false))
+            .await
+            .unwrap()
+    };
+    assert_eq!(status.code, SUCCESS, "{}", status.stderr);
+    let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(v["scopes"][0]["scope"]["member"], "jana@acme.example");
+    assert_eq!(v["scopes"][0]["pairs"], 1);
+    assert!(v["state_url"].as_str().unwrap().contains(&schema), "{v}");
+
+    let again = copy(config, file, target).await.unwrap();
+    assert_ne!(again.code, SUCCESS);
+    assert!(
+        again.stderr.contains("already holds tenant(s) acme"),
+        "{}",
+        again.stderr
+    );
+    drop_schema(&url, &schema).await;
 }

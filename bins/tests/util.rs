@@ -124,3 +124,54 @@ pub fn raynet_sync(config: &Path, args: &[&str], with_secret: bool) -> Run {
     run.assert_no_secret();
     run
 }
+
+/// The PostgreSQL server of the tests (`RAYNET_SYNC_TEST_POSTGRES`, default
+/// `postgres://postgres@127.0.0.1:5432/test`), or `None` after saying on standard error that
+/// `test` is skipped. Under `CI=true` an unreachable server fails the test instead.
+pub async fn test_postgres(test: &str) -> Option<String> {
+    use std::io::Write as _;
+    let url = std::env::var("RAYNET_SYNC_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+        Ok(_) => Some(url),
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{test}: PostgreSQL at {url} cannot be reached under CI=true: {e}"
+            );
+            // Straight to the stream: libtest captures the print macros, not this.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: PostgreSQL at {url} cannot be reached ({e})"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh schema name for `test` (the store creates it; [`drop_schema`] removes it).
+pub fn fresh_schema(test: &str) -> String {
+    format!(
+        "{test}_{}_{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros()
+    )
+}
+
+/// `url` with `schema=` set.
+pub fn with_schema(url: &str, schema: &str) -> String {
+    format!(
+        "{url}{}schema={schema}",
+        if url.contains('?') { '&' } else { '?' }
+    )
+}
+
+/// Drops `schema` of the database at `url` (best effort).
+pub async fn drop_schema(url: &str, schema: &str) {
+    if let Ok((client, conn)) = tokio_postgres::connect(url, tokio_postgres::NoTls).await {
+        tokio::spawn(conn);
+        let _ = client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .await;
+    }
+}

@@ -107,7 +107,8 @@ async fn main() -> anyhow::Result<()> {
     }
     if !args.no_throttled {
         println!("{}", throttle::describe(throttle));
-        let (ours_t, _) = run_suite(&args, Strategy::Ours, Some(throttle), &state_dir, None).await?;
+        let (ours_t, _) =
+            run_suite(&args, Strategy::Ours, Some(throttle), &state_dir, None).await?;
         let naive_t = if args.no_naive {
             None
         } else {

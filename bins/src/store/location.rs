@@ -17,8 +17,10 @@ pub async fn open_store(state: &StateLocation) -> anyhow::Result<Arc<dyn Service
     match state {
         StateLocation::File(path) => Ok(Arc::new(SqliteStore::open(path)?)),
         StateLocation::Postgres(url) => {
-            let _ = url;
-            Err(anyhow::anyhow!("MERGE-PENDING")).context("state_url")
+            let store = super::PostgresStore::connect(url.expose())
+                .await
+                .context("state_url: cannot open the PostgreSQL state store")?;
+            Ok(Arc::new(store))
         }
     }
 }

@@ -42,6 +42,13 @@
 //! | `tenant_store.rs`| the [`TenantStore`] impl: a tenant's cursors and pair counts, rounds |
 //! | `rows.rs`        | values ↔ rows: scope row ids, collections and sides, JSON records  |
 //! | `error.rs`       | [`StateFileError`]; SQLite's errors as [`StoreError`]s             |
+//! | `push.rs`        | the notes waiting for their round, subscriptions, push secrets      |
+//! | `lease.rs`       | leases and the member-round log in the file                        |
+//! | `service.rs`     | [`ServiceStore`]: the trait both stores implement for the binary    |
+//! | `location.rs`    | [`open_store`]: the file or the database the config names          |
+//! | `copy.rs`        | [`copy_state`]: `state copy`, one store's contents into another    |
+//! | `postgres/`      | [`PostgresStore`]: the same store in PostgreSQL, shared by workers  |
+//! | `conformance.rs` | (tests) one suite run against every store                          |
 //!
 //! Dependencies run one way: `tenant_store`, `state_store` → `status` → `open` → `schema` → `error`; `rows`
 //! and `error` are used by those above them.
@@ -54,11 +61,14 @@
 //! [`PairRecord`]: sync_core::PairRecord
 //! [`PendingCreate`]: sync_core::PendingCreate
 
+#[cfg(test)]
+mod conformance;
 mod copy;
 mod error;
 mod lease;
 mod location;
 mod open;
+mod postgres;
 mod push;
 mod rows;
 mod schema;
@@ -71,6 +81,7 @@ pub use copy::{CopyError, CopyReport, copy_state};
 pub use error::StateFileError;
 pub use location::open_store;
 pub use open::SqliteStore;
+pub use postgres::{PostgresStore, PostgresStoreError};
 pub use push::{Noted, PushNote};
 pub use schema::SCHEMA_VERSION;
 pub use service::{

@@ -1,6 +1,6 @@
 //! [`SqliteStore`] as the engine's [`StateStore`]: pairs, cursors and pending creates, each call
-//! one transaction. The tests here fill a store through this trait, so they also cover the
-//! status queries of `status.rs`.
+//! one transaction. The store behaviour shared with the other stores is tested in
+//! `conformance.rs`; what is SQLite's own (a connection killed mid-transaction) is tested here.
 
 use async_trait::async_trait;
 use rusqlite::{Connection, Transaction, params};
@@ -204,7 +204,7 @@ mod tests {
 
     use super::*;
     use crate::store::error::StateFileError;
-    use crate::store::status::{ROUNDS_KEPT, ScopeStatus};
+    use crate::store::status::ScopeStatus;
     use crate::testutil::{TempDir, state_file};
 
     fn scope() -> Scope {
@@ -276,144 +276,6 @@ mod tests {
     }
 
     #[test]
-    fn every_method_round_trips_and_survives_reopen() {
-        block_on(async {
-            let (_dir, path, store) = fresh_store("store-roundtrip");
-            assert_eq!(load(&store).await, StoredState::default());
-            assert!(
-                StateStore::<Event>::scopes(&store)
-                    .await
-                    .unwrap()
-                    .is_empty()
-            );
-
-            let a = store
-                .put_pair(&scope(), None, &pair("1", "A"))
-                .await
-                .unwrap();
-            let b = store
-                .put_pair(&scope(), None, &pair("2", "B"))
-                .await
-                .unwrap();
-            assert_ne!(a, b);
-            let mut changed = pair("1", "A");
-            changed.outlook = Some(side("A2", "Kickoff moved"));
-            assert_eq!(
-                store.put_pair(&scope(), Some(a), &changed).await.unwrap(),
-                a
-            );
-            StateStore::<Event>::remove_pair(&store, &scope(), b)
-                .await
-                .unwrap();
-
-            let cursor = Cursor::new("delta-token-1").unwrap();
-            StateStore::<Event>::put_cursor(&store, &scope(), Side::Outlook, Some(&cursor))
-                .await
-                .unwrap();
-            let c2 = Cursor::new("watermark").unwrap();
-            StateStore::<Event>::put_cursor(&store, &scope(), Side::Raynet, Some(&c2))
-                .await
-                .unwrap();
-            StateStore::<Event>::put_cursor(&store, &scope(), Side::Raynet, None)
-                .await
-                .unwrap();
-
-            store.add_pending(&scope(), &pending("r-1")).await.unwrap();
-            store.add_pending(&scope(), &pending("r-2")).await.unwrap();
-            store.add_pending(&scope(), &pending("r-1")).await.unwrap();
-
-            let check = |s: StoredState<Event>| {
-                assert_eq!(s.pairs.len(), 1);
-                assert_eq!(s.pairs.get(&a), Some(&changed));
-                assert_eq!(s.cursors.len(), 1);
-                assert_eq!(s.cursors[&Side::Outlook], cursor);
-                let keys: Vec<_> = s
-                    .pending
-                    .iter()
-                    .map(|p| p.key.as_str().to_owned())
-                    .collect();
-                assert_eq!(keys, ["r-2", "r-1"], "re-adding a key moves it to the end");
-                assert_eq!(s.pending[1], pending("r-1"));
-            };
-            check(load(&store).await);
-            drop(store);
-
-            let store = SqliteStore::open(&path).unwrap();
-            check(load(&store).await);
-            assert_eq!(
-                StateStore::<Event>::scopes(&store).await.unwrap(),
-                vec![scope()]
-            );
-
-            let c = resolve(&store, "r-2", &pair("3", "C"))
-                .await
-                .unwrap()
-                .unwrap();
-            assert!(c > b, "pair ids are never reused");
-            let none = StateStore::<Event>::resolve_pending(
-                &store,
-                &scope(),
-                &IdempotencyKey::new("r-1").unwrap(),
-                None,
-                None,
-            )
-            .await
-            .unwrap();
-            assert_eq!(none, None);
-            let s = load(&store).await;
-            assert!(s.pending.is_empty());
-            assert_eq!(s.pairs.len(), 2);
-            assert_eq!(s.pairs.get(&c), Some(&pair("3", "C")));
-        });
-    }
-
-    #[test]
-    fn scopes_are_kept_apart() {
-        block_on(async {
-            let (_dir, _, store) = fresh_store("store-scopes");
-            let other = Scope::new("acme", "petr@acme.cz", Collection::Calendar);
-            let a = store
-                .put_pair(&scope(), None, &pair("1", "A"))
-                .await
-                .unwrap();
-            let err = store.put_pair(&other, Some(a), &pair("1", "A")).await;
-            assert!(
-                err.is_err(),
-                "a pair id of one scope cannot be written in another"
-            );
-            StateStore::<Event>::remove_pair(&store, &other, a)
-                .await
-                .unwrap();
-            assert_eq!(load(&store).await.pairs.len(), 1);
-            let o: StoredState<Event> = store.load(&other).await.unwrap();
-            assert!(o.pairs.is_empty());
-        });
-    }
-
-    #[test]
-    fn a_crash_inside_resolve_pending_leaves_the_old_state() {
-        block_on(async {
-            let (_dir, path, store) = fresh_store("store-crash");
-            store.add_pending(&scope(), &pending("r-42")).await.unwrap();
-            store
-                .crash_in_resolve
-                .store(true, std::sync::atomic::Ordering::SeqCst);
-            let res = resolve(&store, "r-42", &pair("42", "X")).await;
-            assert!(res.is_err());
-            drop(store);
-
-            let store = SqliteStore::open(&path).unwrap();
-            let s = load(&store).await;
-            assert_eq!(s.pending.len(), 1, "the pending create is still there");
-            assert!(s.pairs.is_empty(), "and no pair was stored");
-            resolve(&store, "r-42", &pair("42", "X")).await.unwrap();
-            let s = load(&store).await;
-            assert!(s.pending.is_empty());
-            assert_eq!(s.pairs.len(), 1, "exactly one pair after the retry");
-        });
-    }
-
-    #[test]
     fn a_connection_dropped_mid_transaction_leaves_old_or_new_never_both() {
         block_on(async {
             let (_dir, path, store) = fresh_store("store-kill");
@@ -443,116 +305,6 @@ mod tests {
     }
 
     #[test]
-    fn cursors_of_lists_one_tenants_cursors() {
-        block_on(async {
-            let (_dir, _, store) = fresh_store("store-cursors");
-            assert!(store.cursors_of("acme").unwrap().is_empty());
-            let put = |tenant: &str, member: &str, c: Collection, side: Side, v: &str| {
-                let scope = Scope::new(tenant, member, c);
-                let cursor = Cursor::new(v).unwrap();
-                let store = &store;
-                async move {
-                    StateStore::<Event>::put_cursor(store, &scope, side, Some(&cursor))
-                        .await
-                        .unwrap();
-                }
-            };
-            put(
-                "acme",
-                "jana@acme.test",
-                Collection::Calendar,
-                Side::Raynet,
-                "r1",
-            )
-            .await;
-            put(
-                "acme",
-                "jana@acme.test",
-                Collection::Calendar,
-                Side::Outlook,
-                "o1",
-            )
-            .await;
-            put(
-                "acme",
-                "petr@acme.test",
-                Collection::Contacts,
-                Side::Raynet,
-                "r2",
-            )
-            .await;
-            put(
-                "other",
-                "jana@acme.test",
-                Collection::Calendar,
-                Side::Raynet,
-                "x",
-            )
-            .await;
-            let got: Vec<(String, Collection, Side, String)> = store
-                .cursors_of("acme")
-                .unwrap()
-                .into_iter()
-                .map(|(s, side, c)| (s.member, s.collection, side, c.as_str().to_owned()))
-                .collect();
-            assert_eq!(got.len(), 3, "{got:?}");
-            assert!(got.contains(&(
-                "jana@acme.test".into(),
-                Collection::Calendar,
-                Side::Outlook,
-                "o1".into()
-            )));
-            assert!(got.contains(&(
-                "petr@acme.test".into(),
-                Collection::Contacts,
-                Side::Raynet,
-                "r2".into()
-            )));
-            assert!(!got.iter().any(|g| g.3 == "x"), "another tenant's");
-        });
-    }
-
-    #[test]
-    fn status_counts_and_last_rounds() {
-        block_on(async {
-            let (_dir, _, store) = fresh_store("store-status");
-            assert!(store.status().unwrap().is_empty());
-            store
-                .put_pair(&scope(), None, &pair("1", "A"))
-                .await
-                .unwrap();
-            store.add_pending(&scope(), &pending("r-9")).await.unwrap();
-            let contacts = Scope::new("acme", "jana@acme.cz", Collection::Contacts);
-            let t1 = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
-            for n in 0..60 {
-                store
-                    .record_round(
-                        &scope(),
-                        &serde_json::json!({ "round": n }),
-                        t1 + chrono::Duration::minutes(n),
-                    )
-                    .unwrap();
-            }
-            store
-                .record_round(&contacts, &serde_json::json!({ "writes": 0 }), t1)
-                .unwrap();
-            let st = store.status().unwrap();
-            assert_eq!(st.len(), 2);
-            assert_eq!((st[0].pairs, st[0].pending, st[0].cursors), (1, 1, 0));
-            let last = st[0].last_round.as_ref().unwrap();
-            assert_eq!(last.summary["round"], 59);
-            assert_eq!(last.finished_at, t1 + chrono::Duration::minutes(59));
-            assert_eq!(st[1].scope, contacts);
-            assert_eq!(store.last_rounds().unwrap().len(), 2);
-            let conn = store.lock();
-            let kept: i64 = conn
-                .query_row("SELECT count(*) FROM rounds", [], |r| r.get(0))
-                .unwrap();
-            assert_eq!(kept, ROUNDS_KEPT + 1, "old rounds are pruned");
-        });
-    }
-
-    #[test]
     fn public_types_are_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<SqliteStore>();
@@ -561,18 +313,6 @@ mod tests {
         assert_send_sync::<crate::config::Config>();
         assert_send_sync::<crate::config::ConfigError>();
         let _: &dyn StateStore<Event> = &SqliteStore::open(Path::new(":memory:")).unwrap();
-    }
-
-    #[test]
-    fn two_processes_can_share_the_file() {
-        block_on(async {
-            let (_dir, path, one) = fresh_store("store-shared");
-            let two = SqliteStore::open(&path).unwrap();
-            one.put_pair(&scope(), None, &pair("1", "A")).await.unwrap();
-            two.put_pair(&scope(), None, &pair("2", "B")).await.unwrap();
-            assert_eq!(load(&one).await.pairs.len(), 2);
-            assert_eq!(two.status().unwrap()[0].pairs, 2);
-        });
     }
 
     /// Runs a future on a current-thread tokio runtime.
