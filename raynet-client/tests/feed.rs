@@ -819,3 +819,52 @@ async fn kept_participant_addresses_are_refreshed_by_the_persons_a_round_reads()
         "the guest's new address came with the round's person read, read before the meetings"
     );
 }
+
+/// A round for one member looks up no participant of another owner's changed meeting: that
+/// row only becomes a removal marker for the member, which needs no address.
+#[tokio::test]
+async fn a_round_for_some_owners_looks_up_only_their_participants() {
+    let t = tenant().await;
+    let inst = t.fake.default_instance();
+    let (jana, petr) = (t.members[0], t.members[1]);
+    let cursors = first_reads(&t).await;
+    // Petr's meeting with a guest changed; Jana's round reads the instance's changes.
+    inst.edit(
+        "meeting",
+        t.meetings[1],
+        &serde_json::json!({"title": "Porada 2"}),
+    )
+    .unwrap();
+    let plan = FeedPlan {
+        watermark: oldest(&cursors),
+        scan: false,
+    };
+    for (owners, lookups) in [
+        (Some(vec![jana]), 0),
+        (Some(vec![jana, petr]), 1),
+        (None, 1),
+    ] {
+        t.fake.reset_counters();
+        let mut feed = InstanceFeed::new(t.fake.client()).calendar(plan);
+        if let Some(o) = &owners {
+            feed = feed.for_owners(o.iter().copied());
+        }
+        let read = RaynetCalendar::new(t.fake.client(), jana)
+            .with_feed(feed)
+            .read(&request(Some(&cursors[0])))
+            .await
+            .unwrap();
+        assert!(
+            read.deleted
+                .iter()
+                .any(|d| d.as_str() == format!("m-{}", t.meetings[1])),
+            "Petr's changed meeting is a removal marker for Jana: {:?}",
+            read.deleted
+        );
+        assert_eq!(
+            t.fake.requests("GET /person/"),
+            lookups,
+            "owners {owners:?}: participant look-ups"
+        );
+    }
+}

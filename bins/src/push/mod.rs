@@ -17,7 +17,7 @@
 //! | `service.rs` | [`Service`]: the tenants, the endpoint and the loops, until stopped |
 //! | `endpoint.rs` | the HTTP endpoint ([`endpoint::router`]): handshake, checks, `202` |
 //!
-//! `tenant.rs` (which holds a `share.rs` [`share::Share`]) is used by the others; `share.rs` uses
+//! `tenant.rs` (which holds a `share.rs` `Share`) is used by the others; `share.rs` uses
 //! none of them.
 
 pub mod endpoint;

@@ -113,6 +113,9 @@ struct Inner {
     recheck_age: std::time::Duration,
     /// Participants' addresses kept between rounds (none: looked up each round).
     person_emails: Option<PersonEmails>,
+    /// The owners whose rows the round maps (none: every owner's): other owners' rows only
+    /// become removal markers, which need no participant's address.
+    owners: Option<std::collections::BTreeSet<u64>>,
     /// The last version listing of meetings (`[0]`) and events (`[1]`); the
     /// lock makes concurrent writers wait for one listing instead of each
     /// sending its own.
@@ -221,6 +224,7 @@ impl InstanceFeed {
                 scan_requests: AtomicU64::new(0),
                 recheck_age: DEFAULT_RECHECK_AGE,
                 person_emails: None,
+                owners: None,
                 rechecks: [Mutex::new(None), Mutex::new(None)],
             }),
         }
@@ -243,6 +247,7 @@ impl InstanceFeed {
                 scan_requests: AtomicU64::new(0),
                 recheck_age: old.recheck_age,
                 person_emails: old.person_emails.clone(),
+                owners: old.owners.clone(),
                 rechecks: [Mutex::new(None), Mutex::new(None)],
             };
             f(&mut inner);
@@ -256,6 +261,16 @@ impl InstanceFeed {
     #[must_use]
     pub fn with_person_emails(self, cache: PersonEmails) -> Self {
         self.edit(|i| i.person_emails = Some(cache))
+    }
+
+    /// Looks participants' addresses up only for the rows of these owners (person ids): the
+    /// members the round serves. Another owner's changed row is only a removal marker for the
+    /// members it serves (a reassigned record), which needs no address; a round notified of
+    /// one member's change then looks up no stranger's participants.
+    #[must_use]
+    pub fn for_owners(self, owners: impl IntoIterator<Item = u64>) -> Self {
+        let owners = owners.into_iter().collect();
+        self.edit(|i| i.owners = Some(owners))
     }
 
     /// Sets the instance's time zone (default Europe/Prague).
@@ -425,10 +440,18 @@ impl InstanceFeed {
         let (meetings, server_time) = client.meetings().list_all_timed(&query).await?;
         let events = client.events().list_all(&query).await?;
         let all: Vec<&CalendarActivity> = meetings.iter().chain(&events).collect();
+        let mapped: Vec<&CalendarActivity> = match &self.inner.owners {
+            Some(owners) => all
+                .iter()
+                .copied()
+                .filter(|a| owner_of(a).is_none_or(|o| owners.contains(&o)))
+                .collect(),
+            None => all.clone(),
+        };
         let mut rows = CalendarRows {
             emails: match &self.inner.person_emails {
-                Some(cache) => cache.emails_for(client, &all).await?,
-                None => emails_for(client, &all).await?,
+                Some(cache) => cache.emails_for(client, &mapped).await?,
+                None => emails_for(client, &mapped).await?,
             },
             server_time,
             newest: newest(all.iter().map(|a| &a.row_info), self.inner.tz),

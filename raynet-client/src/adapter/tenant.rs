@@ -313,7 +313,8 @@ impl RaynetService for RaynetTenant {
         };
         let mut feed = InstanceFeed::new(self.client.clone())
             .with_time_zone(self.time_zone)
-            .with_person_emails(self.facts.person_emails().clone());
+            .with_person_emails(self.facts.person_emails().clone())
+            .for_owners(start.served.iter().map(|m| m.person_id));
         if start.collections.calendar {
             if let Some(plan) = plan_of(Collection::Calendar) {
                 feed = feed.calendar(plan);
