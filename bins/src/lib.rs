@@ -27,6 +27,7 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "fake")]
 pub mod demo;
+pub mod observe;
 pub mod push;
 pub mod store;
 pub mod wiring;

@@ -88,6 +88,15 @@ pub(super) async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<
             };
             match round {
                 Ok(round) => {
+                    if !opts.dry_run {
+                        crate::observe::after_round(
+                            &*store,
+                            &tenant.name,
+                            &round,
+                            config.admin.audit_days,
+                        )
+                        .await;
+                    }
                     for f in &round.findings {
                         if !opts.json {
                             println!("{}: note: {f}", tenant.name);

@@ -26,6 +26,10 @@ pub const DEFAULT_POLL_INTERVAL_SECONDS: u64 = 3600;
 pub const DEFAULT_COALESCE_MS: u64 = 1000;
 /// The default interval of `serve`'s subscription and webhook checks, in seconds.
 pub const DEFAULT_MAINTENANCE_SECONDS: u64 = 900;
+/// The default address of the admin endpoint under `serve` (loopback only).
+pub const DEFAULT_ADMIN_BIND: &str = "127.0.0.1:8788";
+/// The default number of days the audit trail keeps a write.
+pub const DEFAULT_AUDIT_DAYS: u64 = 90;
 /// The default lease of a worker on a member's rounds, in seconds.
 pub const DEFAULT_LEASE_SECONDS: u64 = 30;
 /// The default name of the sync's Raynet API key.

@@ -55,15 +55,16 @@ mod settings;
 mod sync_settings;
 
 pub use defaults::{
-    DEFAULT_AUTHORITY, DEFAULT_CONTACTS_FOLDER, DEFAULT_GRAPH_BASE_URL, DEFAULT_INTERVAL_SECONDS,
-    DEFAULT_LEASE_SECONDS, DEFAULT_MAX_PARALLEL_MEMBERS, DEFAULT_MEMBERSHIP_REFRESH_SECONDS,
+    DEFAULT_ADMIN_BIND, DEFAULT_AUDIT_DAYS, DEFAULT_AUTHORITY, DEFAULT_CONTACTS_FOLDER,
+    DEFAULT_GRAPH_BASE_URL, DEFAULT_INTERVAL_SECONDS, DEFAULT_LEASE_SECONDS,
+    DEFAULT_MAX_PARALLEL_MEMBERS, DEFAULT_MEMBERSHIP_REFRESH_SECONDS,
     DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_RAYNET_BASE_URL, DEFAULT_SERVE_BIND, DEFAULT_STATE_PATH,
     DEFAULT_TIME_ZONE,
 };
 pub use error::ConfigError;
 pub use raynet_client::adapter::{PersonFilter, SCAN_QUOTA_SHARE, ScanSchedule};
 pub use settings::{
-    Config, MicrosoftConfig, RaynetConfig, ServeConfig, StateLocation, TenantConfig,
+    AdminConfig, Config, MicrosoftConfig, RaynetConfig, ServeConfig, StateLocation, TenantConfig,
 };
 pub use sync_secret::Secret;
 pub use sync_settings::{SyncConfig, SyncMode};

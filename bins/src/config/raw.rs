@@ -29,6 +29,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) serve: RawServe,
     #[serde(default)]
+    pub(super) admin: RawAdmin,
+    #[serde(default)]
     pub(super) tenant: Vec<RawTenant>,
 }
 
@@ -43,6 +45,15 @@ pub(super) struct RawServe {
     pub(super) maintenance_seconds: Option<u64>,
     pub(super) lease_seconds: Option<u64>,
     pub(super) worker_id: Option<String>,
+}
+
+/// `[admin]`: the operator's window; every key optional.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAdmin {
+    pub(super) bind: Option<String>,
+    pub(super) token: Option<SecretSource>,
+    pub(super) audit_days: Option<u64>,
 }
 
 /// One `[[tenant]]` table.

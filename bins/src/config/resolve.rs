@@ -13,17 +13,17 @@ use url::Url;
 use std::time::Duration;
 
 use super::defaults::{
-    DEFAULT_API_KEY_NAME, DEFAULT_AUTHORITY, DEFAULT_COALESCE_MS, DEFAULT_GRAPH_BASE_URL,
-    DEFAULT_LEASE_SECONDS, DEFAULT_MAINTENANCE_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS,
-    DEFAULT_RAYNET_BASE_URL, DEFAULT_SERVE_BIND, DEFAULT_STATE_PATH, DEFAULT_TIME_ZONE,
-    MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS,
+    DEFAULT_API_KEY_NAME, DEFAULT_AUDIT_DAYS, DEFAULT_AUTHORITY, DEFAULT_COALESCE_MS,
+    DEFAULT_GRAPH_BASE_URL, DEFAULT_LEASE_SECONDS, DEFAULT_MAINTENANCE_SECONDS,
+    DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_RAYNET_BASE_URL, DEFAULT_SERVE_BIND, DEFAULT_STATE_PATH,
+    DEFAULT_TIME_ZONE, MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS,
 };
 use super::error::ConfigError;
 use super::formats::{is_domain, is_guid, is_iana_zone_name};
 use super::policy::sync_config;
-use super::raw::{RawConfig, RawMicrosoft, RawRaynet, RawServe, RawTenant, SecretSource};
+use super::raw::{RawAdmin, RawConfig, RawMicrosoft, RawRaynet, RawServe, RawTenant, SecretSource};
 use super::settings::{
-    Config, MicrosoftConfig, RaynetConfig, ServeConfig, StateLocation, TenantConfig,
+    AdminConfig, Config, MicrosoftConfig, RaynetConfig, ServeConfig, StateLocation, TenantConfig,
 };
 
 /// Checks raw values and resolves them (secrets read, URLs parsed, relative paths joined).
@@ -66,6 +66,31 @@ impl Resolver<'_> {
             state: self.state(raw.state_path.as_deref(), raw.state_url)?,
             tenants,
             serve: self.serve(raw.serve)?,
+            admin: self.admin(raw.admin)?,
+        })
+    }
+
+    fn admin(&self, a: RawAdmin) -> Result<AdminConfig, ConfigError> {
+        let bind = match a.bind {
+            None => None,
+            Some(text) => Some(text.trim().parse().map_err(|_| {
+                self.invalid(
+                    "admin.bind",
+                    format!(
+                        "{:?} is not an address and port (e.g. \"127.0.0.1:8788\")",
+                        text.chars().take(80).collect::<String>()
+                    ),
+                )
+            })?),
+        };
+        let audit_days = a.audit_days.unwrap_or(DEFAULT_AUDIT_DAYS);
+        if !(1..=3650).contains(&audit_days) {
+            return Err(self.invalid("admin.audit_days", "must be between 1 and 3650"));
+        }
+        Ok(AdminConfig {
+            bind,
+            token: self.optional_secret("admin.token", a.token)?,
+            audit_days: u32::try_from(audit_days).unwrap_or(3650),
         })
     }
 

@@ -23,6 +23,34 @@ pub struct Config {
     pub tenants: Vec<TenantConfig>,
     /// The `[serve]` table: what `raynet-sync serve` listens on and how often it polls.
     pub serve: ServeConfig,
+    /// The `[admin]` table: the status page, `/metrics`, the audit trail.
+    pub admin: AdminConfig,
+}
+
+/// The `[admin]` table: the operator's window.
+#[derive(Clone, Debug)]
+pub struct AdminConfig {
+    /// Where the status page, `/metrics`, `/healthz` and `/readyz` are served (`bind`).
+    /// `serve` always serves them, by default on `127.0.0.1:8788` (loopback: only this machine
+    /// sees them); `run --watch` only when `bind` is set. `None`: not set.
+    pub bind: Option<std::net::SocketAddr>,
+    /// The bearer token the page and `/metrics` require (`token`): without it they answer
+    /// 401. With a token they are also served on `serve.bind` (behind the reverse proxy).
+    pub token: Option<Secret>,
+    /// How many days the audit trail keeps a write (`audit_days`).
+    pub audit_days: u32,
+}
+
+impl AdminConfig {
+    /// Where `serve` serves the admin endpoint: `bind`, else loopback port 8788.
+    #[must_use]
+    pub fn serve_bind(&self) -> std::net::SocketAddr {
+        self.bind.unwrap_or_else(|| {
+            super::defaults::DEFAULT_ADMIN_BIND
+                .parse()
+                .expect("the default admin address parses")
+        })
+    }
 }
 
 /// Where the state is kept.

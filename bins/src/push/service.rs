@@ -30,7 +30,7 @@ impl Service {
     ) -> anyhow::Result<Self> {
         let mut tenants = BTreeMap::new();
         for t in config.select(only)? {
-            let push = TenantPush::new(t, &config.serve, store.clone())
+            let push = TenantPush::new(t, &config.serve, &config.admin, store.clone())
                 .await
                 .with_context(|| format!("tenant `{}`", t.name))?;
             tenants.insert(t.name.clone(), Arc::new(push));

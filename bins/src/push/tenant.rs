@@ -17,7 +17,7 @@ use sync_secret::Secret;
 use tokio::sync::Notify;
 use url::Url;
 
-use crate::config::{ServeConfig, TenantConfig};
+use crate::config::{AdminConfig, ServeConfig, TenantConfig};
 use crate::store::{Noted, PushNote, ServiceStore};
 use crate::wiring::TenantClients;
 
@@ -176,6 +176,8 @@ impl Routes {
 pub struct TenantPush {
     pub(super) config: TenantConfig,
     pub(super) serve: ServeConfig,
+    /// The `[admin]` table (how long the audit trail keeps a write).
+    pub(super) admin: AdminConfig,
     pub(super) clients: TenantClients,
     pub(super) store: Arc<dyn ServiceStore>,
     pub(super) client_state: Secret,
@@ -191,6 +193,10 @@ pub struct TenantPush {
     last_note: AtomicI64,
     pub(super) webhook_ok: AtomicBool,
     pub(super) ready: AtomicBool,
+    /// What the last membership read found (people not served, and why).
+    pub(super) findings: Mutex<Vec<String>>,
+    /// Each member's last failure (what failed), until a round of theirs succeeds.
+    pub(super) failures: Mutex<BTreeMap<Email, String>>,
     /// This worker's part of the tenant (several workers on one store).
     pub(super) share: Arc<super::share::Share>,
     /// What the endpoint received.
@@ -220,6 +226,7 @@ impl TenantPush {
     pub async fn new(
         config: &TenantConfig,
         serve: &ServeConfig,
+        admin: &AdminConfig,
         store: Arc<dyn ServiceStore>,
     ) -> anyhow::Result<Self> {
         let public_url = serve.public_url.clone().with_context(|| {
@@ -240,6 +247,7 @@ impl TenantPush {
             clients: TenantClients::new(config)?,
             config: config.clone(),
             serve: serve.clone(),
+            admin: admin.clone(),
             store,
             client_state,
             webhook_token,
@@ -253,12 +261,64 @@ impl TenantPush {
             last_note: AtomicI64::new(0),
             webhook_ok: AtomicBool::new(false),
             ready: AtomicBool::new(false),
+            findings: Mutex::new(Vec::new()),
+            failures: Mutex::new(BTreeMap::new()),
             share: Arc::new(super::share::Share::new(
                 serve.worker_id.clone(),
                 serve.lease,
             )),
             stats: PushStats::default(),
         })
+    }
+
+    /// What the status page shows of this tenant as this worker sees it.
+    #[must_use]
+    pub fn view(&self) -> crate::observe::page::TenantView {
+        use crate::observe::page::{MemberView, PushCounts, SubscriptionView, TenantView};
+        let routes = self.routes();
+        let failures = lock(&self.failures).clone();
+        let members = routes
+            .members
+            .values()
+            .map(|m| MemberView {
+                email: m.email.to_string(),
+                held_here: self.share.holds(&m.email),
+                error: failures.get(&m.email).cloned(),
+            })
+            .collect();
+        let subscriptions = routes
+            .subscriptions
+            .iter()
+            .map(|((m, c), k)| SubscriptionView {
+                member: m.to_string(),
+                collection: *c,
+                expires: k.expires,
+            })
+            .collect();
+        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        TenantView {
+            name: self.config.name.clone(),
+            worker: self.share.worker.clone(),
+            keeper: self.share.is_keeper(),
+            ready: self.ready.load(Ordering::SeqCst),
+            webhook_ok: self.webhook_ok.load(Ordering::SeqCst),
+            members,
+            subscriptions,
+            findings: lock(&self.findings).clone(),
+            counts: PushCounts {
+                received: count(&self.stats.received),
+                echoes: count(&self.stats.echoes),
+                rejected: count(&self.stats.rejected),
+                ignored: count(&self.stats.ignored),
+                notified_rounds: count(&self.stats.notified_rounds),
+                poll_rounds: count(&self.stats.poll_rounds),
+            },
+            quota: self
+                .clients
+                .raynet
+                .rate_limit()
+                .and_then(|r| Some((r.remaining?, r.limit?))),
+        }
     }
 
     /// The store as the engine's rounds see it.

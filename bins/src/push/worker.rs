@@ -248,6 +248,11 @@ impl TenantPush {
     async fn refresh_membership(&self, max_age: Duration) {
         match self.clients.tenant.membership(max_age).await {
             Ok(m) => {
+                *self
+                    .findings
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    m.findings.iter().map(ToString::to_string).collect();
                 if self.take_membership(&m).await {
                     tracing::info!(tenant = %self.name(), served = m.served.len(), "members served");
                 }
@@ -457,6 +462,36 @@ impl TenantPush {
         self.recheck_echoes().await;
         match result {
             Ok(report) => {
+                crate::observe::after_round(
+                    &*self.store,
+                    self.name(),
+                    &report,
+                    self.admin.audit_days,
+                )
+                .await;
+                {
+                    let mut failures = self
+                        .failures
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    for r in &report.reports {
+                        if let Ok(m) = r.scope.member.parse::<Email>() {
+                            if r.failures.is_empty() {
+                                failures.remove(&m);
+                            }
+                        }
+                    }
+                    for r in &report.reports {
+                        if let (Ok(m), Some(f)) =
+                            (r.scope.member.parse::<Email>(), r.failures.first())
+                        {
+                            failures.insert(m, f.to_string());
+                        }
+                    }
+                    for f in &report.member_failures {
+                        failures.insert(f.member.clone(), f.to_string());
+                    }
+                }
                 for f in &report.member_failures {
                     tracing::warn!(tenant = %self.name(), "{f}");
                 }

@@ -1092,6 +1092,33 @@ async fn a_released_lease_can_be_taken_at_once<H: ServiceHarness>(h: &H) {
     assert_eq!(store.leases().await.unwrap().len(), 1);
 }
 
+async fn freshness_is_the_last_clean_round_of_each_scope<H: ServiceHarness>(h: &H) {
+    let store = h.open().await;
+    let petr = Scope::new("acme", "petr@acme.cz", Collection::Calendar);
+    let other = Scope::new("other", "jana@acme.cz", Collection::Calendar);
+    assert!(store.last_clean_rounds("acme").await.unwrap().is_empty());
+    let before = Utc::now() - chrono::Duration::seconds(5);
+    store.record_round(&scope(), &summary(1)).await.unwrap();
+    let first = store.last_clean_rounds("acme").await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].0, scope());
+    assert!(first[0].1 >= before, "{first:?}");
+    // A failed round later does not make the scope fresher.
+    let mut failed = summary(2);
+    failed.clean = false;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    store.record_round(&scope(), &failed).await.unwrap();
+    // Petr's only round failed: he has no clean round to show.
+    store.record_round(&petr, &failed).await.unwrap();
+    store.record_round(&other, &summary(1)).await.unwrap();
+    let after = store.last_clean_rounds("acme").await.unwrap();
+    assert_eq!(after, first, "only clean rounds count, only this tenant's");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    store.record_round(&scope(), &summary(3)).await.unwrap();
+    let fresher = store.last_clean_rounds("acme").await.unwrap();
+    assert!(fresher[0].1 > first[0].1, "{fresher:?} after {first:?}");
+}
+
 async fn push_secrets_are_listed_and_replaced<H: ServiceHarness>(h: &H) {
     let store = h.open().await;
     assert!(store.push_secrets("acme").await.unwrap().is_empty());
@@ -1502,6 +1529,7 @@ suite! {
         a_live_lease_of_another_holder_is_refused_until_it_lapses,
         a_released_lease_can_be_taken_at_once,
         push_secrets_are_listed_and_replaced,
+        freshness_is_the_last_clean_round_of_each_scope,
         member_rounds_are_logged_from_start_to_end,
         a_copy_moves_everything_and_refuses_a_target_holding_the_tenant,
     ],

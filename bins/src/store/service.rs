@@ -139,6 +139,14 @@ pub trait ServiceStore: TenantStore + std::fmt::Debug + Send + Sync + 'static {
     /// Every lease recorded, lapsed ones included, ordered by name.
     async fn leases(&self) -> Result<Vec<Lease>, StoreError>;
 
+    /// When each scope of `tenant` last had a clean round (every item read and written, no
+    /// failure), among the rounds kept: how fresh each member's collection is. A scope whose
+    /// kept rounds all failed is left out.
+    async fn last_clean_rounds(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(sync_core::Scope, DateTime<Utc>)>, StoreError>;
+
     /// Logs that `worker` starts rounds of `members` of `tenant` now; returns the entries' ids
     /// (for [`ServiceStore::end_member_rounds`]). The log keeps the last
     /// [`MEMBER_ROUNDS_KEPT`] entries of each tenant.

@@ -171,6 +171,39 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// When each scope of `tenant` last had a clean round, among the rounds kept.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the read fails or a row is damaged.
+    pub fn last_clean_rounds_of(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(Scope, DateTime<Utc>)>, StoreError> {
+        // The summaries are compact JSON: a clean one holds `"clean":true`.
+        let rows: Vec<(String, String, String)> = query_rows(
+            &self.lock(),
+            "read the clean rounds",
+            "SELECT s.member, s.collection, max(r.finished_at)
+             FROM rounds r JOIN scopes s ON s.id = r.scope_id
+             WHERE s.tenant = ?1 AND r.summary LIKE '%\"clean\":true%'
+             GROUP BY s.member, s.collection ORDER BY s.member, s.collection",
+            [tenant],
+        )?;
+        rows.into_iter()
+            .map(|(member, collection, at)| {
+                let scope = Scope::new(tenant, member, parse_collection(&collection)?);
+                let at = DateTime::parse_from_rfc3339(&at)
+                    .map_err(|e| {
+                        StoreError::with_source(format!("damaged round time in {scope}"), e)
+                    })?
+                    .with_timezone(&Utc);
+                Ok((scope, at))
+            })
+            .collect()
+    }
+}
+
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }

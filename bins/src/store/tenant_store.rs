@@ -191,6 +191,13 @@ impl ServiceStore for SqliteStore {
         self.all_leases()
     }
 
+    async fn last_clean_rounds(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(Scope, chrono::DateTime<Utc>)>, StoreError> {
+        self.last_clean_rounds_of(tenant)
+    }
+
     async fn begin_member_rounds(
         &self,
         tenant: &str,

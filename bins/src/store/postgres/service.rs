@@ -262,6 +262,13 @@ impl ServiceStore for PostgresStore {
         self.put_secret(tenant, name, value).await
     }
 
+    async fn last_clean_rounds(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(Scope, chrono::DateTime<chrono::Utc>)>, StoreError> {
+        self.last_clean_rounds_of(tenant).await
+    }
+
     async fn begin_member_rounds(
         &self,
         tenant: &str,

@@ -38,6 +38,40 @@ impl PostgresStore {
         with_context(call, || self.scope_context("record a round", scope)).await
     }
 
+    /// When each scope of `tenant` last had a clean round, among the rounds kept.
+    pub(super) async fn last_clean_rounds_of(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(Scope, chrono::DateTime<chrono::Utc>)>, StoreError> {
+        let call = async {
+            let client = self.client().await?;
+            // The summaries are compact JSON: a clean one holds `"clean":true` (text, not
+            // jsonb: see the schema).
+            let rows = client
+                .query(
+                    "SELECT s.member, s.collection, max(r.finished_at)
+                     FROM rounds r JOIN scopes s ON s.id = r.scope_id
+                     WHERE s.tenant = $1 AND r.summary LIKE '%\"clean\":true%'
+                     GROUP BY s.member, s.collection
+                     ORDER BY s.member COLLATE \"C\", s.collection COLLATE \"C\"",
+                    &[&tenant],
+                )
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let member: String = r.try_get(0)?;
+                let collection: String = r.try_get(1)?;
+                let scope = Scope::new(tenant, member, parse_collection(&collection)?);
+                out.push((scope, r.try_get(2)?));
+            }
+            Ok(out)
+        };
+        with_context(call, || {
+            self.context(&format!("read the clean rounds of tenant {tenant}"))
+        })
+        .await
+    }
+
     /// What the store knows of each scope: counts and the last round, ordered by scope (one
     /// statement: one snapshot).
     pub(super) async fn status_now(&self) -> Result<Vec<ScopeStatus>, StoreError> {
