@@ -140,7 +140,8 @@ fn start_worker(dir: &TempDir, base: &str, id: &str, port: u16, public: u16) -> 
     let text = format!(
         "{base}\n[serve]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{public}/\"\n\
          lease_seconds = {lease}\nworker_id = \"{id}\"\ncoalesce_ms = 300\n\
-         maintenance_seconds = 20\npoll_interval_seconds = 120\n"
+         maintenance_seconds = 20\npoll_interval_seconds = 120\n\
+         \n[admin]\nbind = \"127.0.0.1:0\"\n"
     );
     let config = dir.write(&format!("{id}.toml"), &text);
     let log = std::fs::File::create(dir.path().join(format!("{id}.log"))).unwrap();

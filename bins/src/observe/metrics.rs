@@ -20,9 +20,15 @@ impl Metrics {
         let _ = (tenant, report);
     }
 
-    /// The metrics in Prometheus' text format.
-    #[must_use]
-    pub fn render(&self) -> String {
+    /// The metrics in Prometheus' text format, with the figures read from `store` at scrape
+    /// time (the members' freshness) brought up to date for `tenants`.
+    #[allow(clippy::unused_async)] // Being built: it reads the store.
+    pub async fn scrape(
+        &self,
+        store: &dyn crate::store::ServiceStore,
+        tenants: &[String],
+    ) -> String {
+        let _ = (store, tenants);
         String::new()
     }
 }

@@ -310,3 +310,19 @@ impl StatusPage {
         Self { now, tenants }
     }
 }
+
+/// The page's template, embedded at build time.
+const TEMPLATE: &str = include_str!("../../templates/status.html");
+
+impl StatusPage {
+    /// The page as HTML (every value escaped by the template engine).
+    ///
+    /// # Errors
+    /// When the template does not render (a bug: it is checked by the tests).
+    pub fn render(&self) -> Result<String, minijinja::Error> {
+        let mut env = minijinja::Environment::new();
+        env.add_template("status.html", TEMPLATE)?;
+        env.get_template("status.html")?
+            .render(minijinja::context! { page => self })
+    }
+}

@@ -5,7 +5,8 @@
 //! | `POST /graph/{tenant}/notifications`, `.../lifecycle` | the validation handshake (`?validationToken=`: `200 text/plain`, the decoded token); else the notifications: `202` once each was checked and kept; `400` for a body that is not a notification collection; `503` when the state file cannot keep them (Graph retries) |
 //! | `POST /raynet/{tenant}/webhook` | `401` without the right `X-RAYNETCRM-Token`; `400` for a body that is not an event; `200` once it was checked and kept; `503` as above |
 //! | `GET /healthz` | `200` while the process runs |
-//! | `GET /readyz` | `200` once every tenant ran its first round and set push up, else `503` |
+//! | `GET /readyz` | `200` once every tenant ran its first round and set push up, the store answers, both services were reached and no subscription has expired; else `503` saying what is not (see `crate::observe::admin::readiness`) |
+//! | `GET /`, `GET /metrics` | only with an `[admin] token`: the status page and the metrics, `401` without the token |
 //!
 //! A notification with a wrong `clientState` or for a subscription not kept here changes
 //! nothing and is answered `202` like the others (Graph's contract: answer 2xx, check
@@ -50,19 +51,13 @@ fn plain(status: StatusCode, text: impl Into<String>) -> Response {
 }
 
 async fn ready(State(tenants): State<Arc<Tenants>>) -> Response {
-    let waiting: Vec<&str> = tenants
-        .0
-        .values()
-        .filter(|t| !t.is_ready())
-        .map(|t| t.name())
-        .collect();
-    if waiting.is_empty() {
-        plain(StatusCode::OK, "ready\n")
-    } else {
-        plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("first round under way: {}\n", waiting.join(", ")),
-        )
+    let all: Vec<Arc<TenantPush>> = tenants.0.values().cloned().collect();
+    let Some(first) = all.first() else {
+        return plain(StatusCode::OK, "ready (no tenant)\n");
+    };
+    match crate::observe::admin::readiness(&**first.store(), &all).await {
+        Ok(()) => plain(StatusCode::OK, "ready\n"),
+        Err(why) => plain(StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")),
     }
 }
 

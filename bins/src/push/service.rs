@@ -15,6 +15,9 @@ use crate::store::ServiceStore;
 #[derive(Debug)]
 pub struct Service {
     tenants: Tenants,
+    /// Routes served beside the notification endpoints (the status page and `/metrics` when
+    /// an admin token protects them).
+    extra: Option<axum::Router>,
 }
 
 impl Service {
@@ -37,7 +40,21 @@ impl Service {
         }
         Ok(Self {
             tenants: Tenants(tenants),
+            extra: None,
         })
+    }
+
+    /// Every tenant this service runs.
+    #[must_use]
+    pub fn tenants(&self) -> Vec<Arc<TenantPush>> {
+        self.tenants.0.values().cloned().collect()
+    }
+
+    /// Also serves `routes` on the notification listener.
+    #[must_use]
+    pub fn with_routes(mut self, routes: axum::Router) -> Self {
+        self.extra = Some(routes);
+        self
     }
 
     /// The tenant called `name`.
@@ -62,7 +79,10 @@ impl Service {
         let stopping = Arc::new(AtomicBool::new(false));
         let (stopped_tx, stopped_rx) = tokio::sync::watch::channel(false);
         let mut server_stop = stopped_rx.clone();
-        let app = router(self.tenants.clone());
+        let mut app = router(self.tenants.clone());
+        if let Some(extra) = &self.extra {
+            app = app.merge(extra.clone());
+        }
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {

@@ -195,6 +195,8 @@ pub struct TenantPush {
     pub(super) ready: AtomicBool,
     /// What the last membership read found (people not served, and why).
     pub(super) findings: Mutex<Vec<String>>,
+    /// Whether the last membership read reached both services (Graph's group, Raynet's users).
+    pub(super) services_ok: AtomicBool,
     /// Each member's last failure (what failed), until a round of theirs succeeds.
     pub(super) failures: Mutex<BTreeMap<Email, String>>,
     /// This worker's part of the tenant (several workers on one store).
@@ -262,6 +264,7 @@ impl TenantPush {
             webhook_ok: AtomicBool::new(false),
             ready: AtomicBool::new(false),
             findings: Mutex::new(Vec::new()),
+            services_ok: AtomicBool::new(false),
             failures: Mutex::new(BTreeMap::new()),
             share: Arc::new(super::share::Share::new(
                 serve.worker_id.clone(),
@@ -319,6 +322,18 @@ impl TenantPush {
                 .rate_limit()
                 .and_then(|r| Some((r.remaining?, r.limit?))),
         }
+    }
+
+    /// Whether the last membership read reached both services (Graph and Raynet).
+    #[must_use]
+    pub fn services_reachable(&self) -> bool {
+        self.services_ok.load(Ordering::SeqCst)
+    }
+
+    /// The state store.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn ServiceStore> {
+        &self.store
     }
 
     /// The store as the engine's rounds see it.

@@ -248,6 +248,7 @@ impl TenantPush {
     async fn refresh_membership(&self, max_age: Duration) {
         match self.clients.tenant.membership(max_age).await {
             Ok(m) => {
+                self.services_ok.store(true, Ordering::SeqCst);
                 *self
                     .findings
                     .lock()
@@ -258,6 +259,7 @@ impl TenantPush {
                 }
             }
             Err(e) => {
+                self.services_ok.store(false, Ordering::SeqCst);
                 tracing::warn!(tenant = %self.name(), error = %e, "cannot read who is served");
             }
         }
