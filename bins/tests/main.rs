@@ -16,6 +16,8 @@
 //!   fixed on the spot, a config that loads, no secret echoed or written into it;
 //! - `serve` — the push service end to end: changes cross through notifications alone,
 //!   echoes cost no read, bursts coalesce, bad input changes nothing, push heals itself;
+//! - `page` — the status page: the admin token; in a real headless browser (chromium through
+//!   chromedriver) every member with its freshness and a failing member's advice;
 //! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
 //!   both sides change: convergence, no duplicate, no member synced by two workers at once.
 
@@ -26,6 +28,7 @@ mod e2e;
 mod failover;
 mod init;
 mod kill;
+mod page;
 mod rules;
 mod sample;
 mod serve;

@@ -38,6 +38,8 @@ pub struct TenantView {
     pub counts: PushCounts,
     /// Raynet's daily quota: (remaining, limit), when Raynet said.
     pub quota: Option<(u64, u64)>,
+    /// The collections the tenant syncs.
+    pub collections: Vec<Collection>,
 }
 
 /// A member served.
@@ -107,8 +109,8 @@ pub struct MemberRow {
 /// The page's model.
 #[derive(Clone, Debug, Serialize)]
 pub struct StatusPage {
-    /// When the page was made.
-    pub now: DateTime<Utc>,
+    /// When the page was made (`YYYY-MM-DD HH:MM:SS UTC`).
+    pub now: String,
     /// Per tenant.
     pub tenants: Vec<TenantSection>,
 }
@@ -223,10 +225,25 @@ impl StatusPage {
             let waiting = store.push_notes(&view.name).await.map_or(0, |n| n.len());
             let mut rows = Vec::new();
             for m in &view.members {
-                for s in status
-                    .iter()
-                    .filter(|s| s.scope.tenant == view.name && s.scope.member == m.email)
-                {
+                for &collection in &view.collections {
+                    // A member whose rounds never got far enough to keep anything has no
+                    // scope yet: shown as never synced (with the error that stops it).
+                    let s = status
+                        .iter()
+                        .find(|s| {
+                            s.scope.tenant == view.name
+                                && s.scope.member == m.email
+                                && s.scope.collection == collection
+                        })
+                        .cloned()
+                        .unwrap_or_else(|| ScopeStatus {
+                            scope: sync_core::Scope::new(&view.name, &m.email, collection),
+                            pairs: 0,
+                            pending: 0,
+                            cursors: 0,
+                            last_round: None,
+                        });
+                    let s = &s;
                     let last = clean.get(&(m.email.clone(), s.scope.collection));
                     let fresh = last.map(|at| (now - *at).num_seconds());
                     let state = if m.error.is_some() {
@@ -307,7 +324,10 @@ impl StatusPage {
                 waiting,
             });
         }
-        Self { now, tenants }
+        Self {
+            now: now.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            tenants,
+        }
     }
 }
 

@@ -321,6 +321,10 @@ impl TenantPush {
                 .raynet
                 .rate_limit()
                 .and_then(|r| Some((r.remaining?, r.limit?))),
+            collections: [Collection::Calendar, Collection::Contacts]
+                .into_iter()
+                .filter(|c| self.config.sync.mode.collections().has(*c))
+                .collect(),
         }
     }
 
