@@ -10,17 +10,20 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use graph_client::fake::{EventSeed, FakeGraph, GroupSeed, UserSeed};
 use raynet_client::fake::{ActivitySeed, FakeRaynet};
-use raynet_sync::demo::{API_KEY_VAR, CLIENT_SECRET_VAR, INSTANCE, Sandbox};
+use raynet_sync::demo::{INSTANCE, Sandbox};
 use raynet_sync::store::{MemberRound, PostgresStore, ServiceStore};
 
-use crate::util::{TempDir, drop_schema, fresh_schema, test_postgres, with_schema};
+use crate::util::{
+    TempDir, drop_schema, free_port, fresh_schema, spawn_against_sandbox, test_postgres,
+    with_schema,
+};
 
 const MEMBERS: usize = 9;
 const WORKERS: usize = 3;
@@ -127,14 +130,6 @@ struct Worker {
     child: Child,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn start_worker(dir: &TempDir, base: &str, id: &str, port: u16, public: u16) -> Worker {
     let lease = lease_seconds();
     let text = format!(
@@ -145,17 +140,7 @@ fn start_worker(dir: &TempDir, base: &str, id: &str, port: u16, public: u16) -> 
     );
     let config = dir.write(&format!("{id}.toml"), &text);
     let log = std::fs::File::create(dir.path().join(format!("{id}.log"))).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_raynet-sync"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env(API_KEY_VAR, raynet_client::fake::DEFAULT_API_KEY)
-        .env(CLIENT_SECRET_VAR, FakeGraph::CLIENT_SECRET)
-        .env("RUST_LOG", "raynet_sync=info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start raynet-sync serve");
+    let child = spawn_against_sandbox(&config, &["serve"], "raynet_sync=info", log.into());
     Worker {
         id: id.to_owned(),
         child,

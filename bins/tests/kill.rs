@@ -1,28 +1,15 @@
 //! The real binary killed in the middle of a round, then restarted: no duplicate anywhere.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::Utc;
-use raynet_sync::demo::{API_KEY_VAR, CLIENT_SECRET_VAR, INSTANCE, Sandbox};
+use raynet_sync::demo::{INSTANCE, Sandbox};
 
-use crate::util::TempDir;
+use crate::util::{TempDir, spawn_against_sandbox};
 
 fn run_binary(config: &std::path::Path) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_raynet-sync"))
-        .arg("--config")
-        .arg(config)
-        .arg("run")
-        .env(API_KEY_VAR, raynet_client::fake::DEFAULT_API_KEY)
-        .env(
-            CLIENT_SECRET_VAR,
-            graph_client::fake::FakeGraph::CLIENT_SECRET,
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start raynet-sync")
+    spawn_against_sandbox(config, &["run"], "warn", Stdio::null())
 }
 
 fn duplicates(values: Vec<String>) -> Vec<String> {

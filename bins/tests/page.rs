@@ -14,21 +14,13 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use chrono::Utc;
-use raynet_sync::demo::{API_KEY_VAR, CLIENT_SECRET_VAR, Sandbox};
+use raynet_sync::demo::Sandbox;
 use raynet_sync::observe::admin::{Admin, serve};
 use raynet_sync::store::{ServiceStore, SqliteStore};
 use serde_json::{Value, json};
 use sync_secret::Secret;
 
-use crate::util::TempDir;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::util::{TempDir, free_port, spawn_against_sandbox};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_and_metrics_need_the_token_when_one_is_set() {
@@ -265,20 +257,7 @@ async fn in_a_real_browser_the_page_shows_every_member_fresh_and_a_failing_membe
             Sandbox::serve_section(serve_port)
         ),
     );
-    let mut serve_child: Child = Command::new(env!("CARGO_BIN_EXE_raynet-sync"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env(API_KEY_VAR, raynet_client::fake::DEFAULT_API_KEY)
-        .env(
-            CLIENT_SECRET_VAR,
-            graph_client::fake::FakeGraph::CLIENT_SECRET,
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start raynet-sync serve");
+    let mut serve_child = spawn_against_sandbox(&config, &["serve"], "warn", Stdio::null());
     let page_url = format!("http://127.0.0.1:{admin_port}/");
     // The page answers once serve runs; its first round has run once a row is fresh.
     let http = reqwest::Client::new();

@@ -175,3 +175,40 @@ pub async fn drop_schema(url: &str, schema: &str) {
             .await;
     }
 }
+
+/// A loopback port free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the real binary on `config` against the sandbox's fakes (their secrets in the
+/// environment), with `args` (e.g. `["serve"]`), `RUST_LOG` at `log`, standard error to
+/// `stderr`.
+pub fn spawn_against_sandbox(
+    config: &Path,
+    args: &[&str],
+    log: &str,
+    stderr: std::process::Stdio,
+) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_raynet-sync"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env(
+            raynet_sync::demo::API_KEY_VAR,
+            raynet_client::fake::DEFAULT_API_KEY,
+        )
+        .env(
+            raynet_sync::demo::CLIENT_SECRET_VAR,
+            graph_client::fake::FakeGraph::CLIENT_SECRET,
+        )
+        .env("RUST_LOG", log)
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("start raynet-sync")
+}
