@@ -104,3 +104,31 @@ where
     let rows = stmt.query_map(params, |r| T::try_from(r)).map_err(&fail)?;
     rows.collect::<Result<Vec<T>, _>>().map_err(fail)
 }
+
+/// The `pairs` column holding a side's item id (both stores name it so).
+pub(super) fn id_column(side: Side) -> &'static str {
+    match side {
+        Side::Raynet => "raynet_id",
+        Side::Outlook => "outlook_id",
+    }
+}
+
+/// The version `side` of the pair stored as `record` (JSON) of `scope` holds.
+pub(super) fn recorded_side_version(
+    scope: &Scope,
+    side: Side,
+    record: &str,
+) -> Result<Option<sync_core::Version>, StoreError> {
+    fn version<T: serde::de::DeserializeOwned>(
+        scope: &Scope,
+        side: Side,
+        record: &str,
+    ) -> Result<Option<sync_core::Version>, StoreError> {
+        let pair: sync_core::PairRecord<T> = decode("pair", scope, record)?;
+        Ok(pair.side(side).map(|s| s.version.clone()))
+    }
+    match scope.collection {
+        Collection::Calendar => version::<sync_core::Event>(scope, side, record),
+        Collection::Contacts => version::<sync_core::Contact>(scope, side, record),
+    }
+}

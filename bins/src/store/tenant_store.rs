@@ -6,8 +6,7 @@ use chrono::Utc;
 use rusqlite::params;
 use sync_core::tenant::{RoundSummary, TenantStore};
 use sync_core::{
-    Collection, Contact, Cursor, Event, PairRecord, RemoteId, Scope, Side, StateStore, StoreError,
-    Version,
+    Collection, Contact, Cursor, Event, RemoteId, Scope, Side, StateStore, StoreError, Version,
 };
 
 use std::time::Duration;
@@ -17,7 +16,7 @@ use sync_secret::Secret;
 
 use super::open::SqliteStore;
 use super::push::PushNote;
-use super::rows::{collection_text, decode, query_rows};
+use super::rows::{collection_text, id_column, query_rows, recorded_side_version};
 use super::service::{Lease, LeaseTaken, MemberRound, ServiceStore};
 use super::status::ScopeStatus;
 
@@ -52,14 +51,6 @@ impl TenantStore for SqliteStore {
         side: Side,
         id: &RemoteId,
     ) -> Result<Option<Version>, StoreError> {
-        fn version<T: serde::de::DeserializeOwned>(
-            scope: &Scope,
-            side: Side,
-            record: &str,
-        ) -> Result<Option<Version>, StoreError> {
-            let pair: PairRecord<T> = decode("pair", scope, record)?;
-            Ok(pair.side(side).map(|s| s.version.clone()))
-        }
         // One indexed query: the pair whose `side` holds `id`.
         let sql = format!(
             "SELECT p.record FROM pairs p JOIN scopes s ON s.id = p.scope_id
@@ -77,10 +68,7 @@ impl TenantStore for SqliteStore {
         let Some((record,)) = found.into_iter().next() else {
             return Ok(None);
         };
-        match scope.collection {
-            Collection::Calendar => version::<Event>(scope, side, &record),
-            Collection::Contacts => version::<Contact>(scope, side, &record),
-        }
+        recorded_side_version(scope, side, &record)
     }
 
     async fn scopes_holding(
@@ -213,13 +201,5 @@ impl ServiceStore for SqliteStore {
 
     async fn member_rounds(&self, tenant: &str) -> Result<Vec<MemberRound>, StoreError> {
         self.member_rounds_of(tenant)
-    }
-}
-
-/// The `pairs` column holding a side's item id.
-fn id_column(side: Side) -> &'static str {
-    match side {
-        Side::Raynet => "raynet_id",
-        Side::Outlook => "outlook_id",
     }
 }

@@ -7,14 +7,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sync_core::tenant::{RoundSummary, TenantStore};
 use sync_core::{
-    Collection, Contact, Cursor, Email, Event, PairRecord, RemoteId, Scope, Side, StateStore,
-    StoreError, Version,
+    Collection, Contact, Cursor, Email, Event, RemoteId, Scope, Side, StateStore, StoreError,
+    Version,
 };
 use sync_secret::Secret;
 use tokio::sync::broadcast;
 
 use super::super::push::PushNote;
-use super::super::rows::{collection_text, decode, parse_collection, parse_side};
+use super::super::rows::{
+    collection_text, id_column, parse_collection, parse_side, recorded_side_version,
+};
 use super::super::service::{Lease, LeaseTaken, MemberRound, ServiceStore};
 use super::super::status::ScopeStatus;
 use super::connect::{PostgresStore, with_context};
@@ -101,14 +103,6 @@ impl TenantStore for PostgresStore {
         side: Side,
         id: &RemoteId,
     ) -> Result<Option<Version>, StoreError> {
-        fn version<T: serde::de::DeserializeOwned>(
-            scope: &Scope,
-            side: Side,
-            record: &str,
-        ) -> Result<Option<Version>, StoreError> {
-            let pair: PairRecord<T> = decode("pair", scope, record)?;
-            Ok(pair.side(side).map(|s| s.version.clone()))
-        }
         let call = async {
             let client = self.client().await?;
             // One indexed query: the pair whose `side` holds `id`.
@@ -133,10 +127,7 @@ impl TenantStore for PostgresStore {
                 return Ok(None);
             };
             let record: &str = row.try_get(0)?;
-            Ok(match scope.collection {
-                Collection::Calendar => version::<Event>(scope, side, record)?,
-                Collection::Contacts => version::<Contact>(scope, side, record)?,
-            })
+            Ok(recorded_side_version(scope, side, record)?)
         };
         with_context(call, || {
             self.scope_context("find a pair by its item", scope)
@@ -291,13 +282,5 @@ impl ServiceStore for PostgresStore {
     /// was made again.
     async fn note_wakeups(&self) -> Result<Option<broadcast::Receiver<String>>, StoreError> {
         self.subscribe_wakeups().await.map(Some)
-    }
-}
-
-/// The `pairs` column holding a side's item id.
-fn id_column(side: Side) -> &'static str {
-    match side {
-        Side::Raynet => "raynet_id",
-        Side::Outlook => "outlook_id",
     }
 }
