@@ -130,6 +130,14 @@ struct Worker {
     child: Child,
 }
 
+impl Drop for Worker {
+    /// A failing assertion leaves no worker behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start_worker(dir: &TempDir, base: &str, id: &str, port: u16, public: u16) -> Worker {
     let lease = lease_seconds();
     let text = format!(

@@ -20,7 +20,7 @@ use raynet_sync::store::{ServiceStore, SqliteStore};
 use serde_json::{Value, json};
 use sync_secret::Secret;
 
-use crate::util::{TempDir, free_port, spawn_against_sandbox};
+use crate::util::{KillOnDrop, TempDir, free_port, spawn_against_sandbox};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_and_metrics_need_the_token_when_one_is_set() {
@@ -257,7 +257,12 @@ async fn in_a_real_browser_the_page_shows_every_member_fresh_and_a_failing_membe
             Sandbox::serve_section(serve_port)
         ),
     );
-    let mut serve_child = spawn_against_sandbox(&config, &["serve"], "warn", Stdio::null());
+    let serve_child = KillOnDrop(spawn_against_sandbox(
+        &config,
+        &["serve"],
+        "warn",
+        Stdio::null(),
+    ));
     let page_url = format!("http://127.0.0.1:{admin_port}/");
     // The page answers once serve runs; its first round has run once a row is fresh.
     let http = reqwest::Client::new();
@@ -276,7 +281,8 @@ async fn in_a_real_browser_the_page_shows_every_member_fresh_and_a_failing_membe
     }
     assert!(ready, "the page never showed a fresh member");
 
-    let (mut driver_child, browser) = start_driver(&chromium, &driver_path).await;
+    let (driver_child, browser) = start_driver(&chromium, &driver_path).await;
+    let driver_child = KillOnDrop(driver_child);
     browser.open(&page_url).await;
     let rows = browser.find_all("tr[data-member]").await;
     let mut seen = Vec::new();
@@ -299,10 +305,8 @@ async fn in_a_real_browser_the_page_shows_every_member_fresh_and_a_failing_membe
     }
     let shot = browser.screenshot().await;
     browser.quit().await;
-    let _ = driver_child.kill();
-    let _ = driver_child.wait();
-    let _ = serve_child.kill();
-    let _ = serve_child.wait();
+    drop(driver_child);
+    drop(serve_child);
 
     assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
     if std::env::var("UPDATE_SCREENSHOT").as_deref() == Ok("1") {

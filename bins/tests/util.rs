@@ -212,3 +212,13 @@ pub fn spawn_against_sandbox(
         .spawn()
         .expect("start raynet-sync")
 }
+
+/// A child process killed when dropped (a failing assertion leaves none behind).
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
