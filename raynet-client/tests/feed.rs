@@ -868,3 +868,70 @@ async fn a_round_for_some_owners_looks_up_only_their_participants() {
         );
     }
 }
+
+/// Addresses warmed from what a store keeps (the contacts as last synced) spare the look-up.
+#[tokio::test]
+async fn warmed_addresses_spare_the_participants_look_up() {
+    let t = tenant().await;
+    let inst = t.fake.default_instance();
+    let jana = t.members[0];
+    let cursors = first_reads(&t).await;
+    let guest = t
+        .fake
+        .client()
+        .persons()
+        .list_all(&ListQuery::new())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| {
+            p.contact_info
+                .as_ref()
+                .and_then(|c| c.email.as_deref())
+                .is_some_and(|e| e == "host@klient.cz")
+        })
+        .unwrap()
+        .id;
+    inst.edit(
+        "meeting",
+        t.meetings[0],
+        &serde_json::json!({"title": "Porada 2"}),
+    )
+    .unwrap();
+    let plan = FeedPlan {
+        watermark: oldest(&cursors),
+        scan: false,
+    };
+    for warmed in [false, true] {
+        let cache = raynet_client::adapter::PersonEmails::default();
+        assert!(cache.warm_due());
+        if warmed {
+            cache.warm([(
+                guest,
+                Some(sync_core::Email::new("host@klient.cz").unwrap()),
+            )]);
+            assert!(!cache.warm_due(), "warmed: not due again for an hour");
+        }
+        t.fake.reset_counters();
+        let read = RaynetCalendar::new(t.fake.client(), jana)
+            .with_feed(
+                InstanceFeed::new(t.fake.client())
+                    .calendar(plan)
+                    .with_person_emails(cache),
+            )
+            .read(&request(Some(&cursors[0])))
+            .await
+            .unwrap();
+        let guests: Vec<String> = read
+            .items
+            .iter()
+            .flat_map(|r| r.item.attendees.iter().map(|a| a.email.to_string()))
+            .collect();
+        assert_eq!(guests, vec!["host@klient.cz"]);
+        assert_eq!(
+            t.fake.requests("GET /person/"),
+            u64::from(!warmed),
+            "warmed {warmed}"
+        );
+    }
+}

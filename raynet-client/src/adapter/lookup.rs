@@ -61,6 +61,8 @@ type KeptEmails = HashMap<u64, (Option<Email>, Instant)>;
 pub struct PersonEmails {
     max_age: std::time::Duration,
     kept: Arc<Mutex<KeptEmails>>,
+    /// When the cache was last warmed from the addresses a store keeps.
+    warmed: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Default for PersonEmails {
@@ -81,7 +83,37 @@ impl PersonEmails {
         Self {
             max_age,
             kept: Arc::default(),
+            warmed: Arc::default(),
         }
+    }
+
+    /// Whether the cache should be warmed again ([`PersonEmails::warm`]): never warmed, or
+    /// warmed longer than an entry lives ago (zero age: never).
+    #[must_use]
+    pub fn warm_due(&self) -> bool {
+        !self.max_age.is_zero()
+            && self
+                .warmed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_none_or(|at| at.elapsed() >= self.max_age)
+    }
+
+    /// Keeps the addresses of persons already known elsewhere (the contacts a state store
+    /// keeps, as last synced), so that participants need no person listing; an address kept
+    /// from a fresher read is left as it is.
+    pub fn warm(&self, persons: impl IntoIterator<Item = (u64, Option<Email>)>) {
+        if self.max_age.is_zero() {
+            return;
+        }
+        let now = Instant::now();
+        {
+            let mut kept = self.kept();
+            for (id, email) in persons {
+                kept.entry(id).or_insert((email, now));
+            }
+        }
+        *self.warmed.lock().unwrap_or_else(PoisonError::into_inner) = Some(now);
     }
 
     fn kept(&self) -> std::sync::MutexGuard<'_, KeptEmails> {

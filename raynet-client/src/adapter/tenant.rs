@@ -231,6 +231,39 @@ impl RaynetTenant {
         &self.client
     }
 
+    /// Warms the participants' addresses (at the first round, then once an hour) from the
+    /// persons the state store keeps as contacts: a round that meets a participant then needs
+    /// no person listing for them, with no request at all. One served member's contact scope
+    /// (every member's holds the same persons unless the contacts are per owner; then each).
+    async fn warm_person_emails(&self, start: &RoundStart<'_>) {
+        let cache = self.facts.person_emails();
+        if !cache.warm_due() {
+            return;
+        }
+        let per_owner = matches!(self.persons, PersonFilter::Owned);
+        let mut persons: Vec<(u64, Option<sync_core::Email>)> = Vec::new();
+        for member in start.served {
+            let scope =
+                sync_core::Scope::new(start.tenant, member.email.as_str(), Collection::Contacts);
+            match start.store.contacts().load(&scope).await {
+                Ok(state) => persons.extend(state.pairs.values().filter_map(|p| {
+                    let side = p.raynet.as_ref()?;
+                    let id = side.id.as_str().parse::<u64>().ok()?;
+                    Some((id, side.base.emails.first().cloned()))
+                })),
+                Err(e) => {
+                    tracing::debug!(tenant = %start.tenant, error = %e, "cannot read the contacts kept; participants are looked up");
+                    return;
+                }
+            }
+            if !per_owner && !persons.is_empty() {
+                break;
+            }
+        }
+        tracing::debug!(tenant = %start.tenant, persons = persons.len(), "participants' addresses warmed from the contacts kept");
+        cache.warm(persons);
+    }
+
     /// What one deletion scan costs: the last one's requests, or before one has run in this
     /// process, an estimate from the pairs stored: one request per 1,000 records synced
     /// (meetings and events of every member, and the persons of the largest contact folder),
@@ -288,6 +321,7 @@ impl RaynetService for RaynetTenant {
     }
 
     async fn begin_round(&self, start: &RoundStart<'_>) -> Box<RaynetRound> {
+        self.warm_person_emails(start).await;
         let scan_requests = self.scan_cost(start).await;
         let quota = self
             .client
