@@ -16,6 +16,9 @@
 //!   fixed on the spot, a config that loads, no secret echoed or written into it;
 //! - `serve` — the push service end to end: changes cross through notifications alone,
 //!   echoes cost no read, bursts coalesce, bad input changes nothing, push heals itself;
+//! - `metrics` — `/metrics` scraped after rounds, `serve` and `run --watch` against the fakes,
+//!   parsed as OpenMetrics text: writes, conflicts, requests per endpoint, freshness, push
+//!   figures, no secret, 401 without the token;
 //! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
 //!   both sides change: convergence, no duplicate, no member synced by two workers at once.
 
@@ -26,6 +29,7 @@ mod e2e;
 mod failover;
 mod init;
 mod kill;
+mod metrics;
 mod rules;
 mod sample;
 mod serve;
