@@ -66,16 +66,22 @@ impl Scrape {
             .collect()
     }
 
-    /// The sum of `family`'s samples whose labels include `want`.
-    fn sum(&self, family: &str, want: &[(&str, &str)]) -> f64 {
-        self.samples(family)
+    /// The sum of `family`'s samples whose labels include `want` (counts: whole numbers).
+    fn count(&self, family: &str, want: &[(&str, &str)]) -> u64 {
+        let sum: f64 = self
+            .samples(family)
             .into_iter()
             .filter(|(labels, _)| {
                 want.iter()
                     .all(|(k, v)| labels.get(*k).map(String::as_str) == Some(*v))
             })
             .map(|(_, v)| v)
-            .sum()
+            .sum();
+        assert!(
+            sum >= 0.0 && sum.fract() == 0.0,
+            "{family}: {sum} is not a count"
+        );
+        sum as u64
     }
 
     /// `family`'s samples whose labels include `want`, by the value of `key`.
@@ -229,7 +235,7 @@ fn whole(counts: &BTreeMap<String, f64>) -> BTreeMap<String, u64> {
 }
 
 /// Every write a report did, by (side, kind).
-fn writes_of(reports: &[&TenantReport]) -> BTreeMap<(String, String), f64> {
+fn writes_of(reports: &[&TenantReport]) -> BTreeMap<(String, String), u64> {
     let mut out = BTreeMap::new();
     for report in reports {
         for r in &report.reports {
@@ -239,7 +245,7 @@ fn writes_of(reports: &[&TenantReport]) -> BTreeMap<(String, String), f64> {
                 ("delete", r.deleted),
             ] {
                 for (side, n) in [("raynet", c.raynet), ("outlook", c.outlook)] {
-                    *out.entry((side.to_owned(), kind.to_owned())).or_insert(0.0) += n as f64;
+                    *out.entry((side.to_owned(), kind.to_owned())).or_insert(0) += n as u64;
                 }
             }
         }
@@ -250,7 +256,7 @@ fn writes_of(reports: &[&TenantReport]) -> BTreeMap<(String, String), f64> {
 fn assert_writes(s: &Scrape, tenant: &str, reports: &[&TenantReport]) {
     for ((side, kind), n) in writes_of(reports) {
         assert_eq!(
-            s.sum(
+            s.count(
                 "raynet_sync_writes",
                 &[("tenant", tenant), ("side", &side), ("kind", &kind)]
             ),
@@ -359,22 +365,22 @@ async fn rounds_writes_conflicts_requests_and_freshness_add_up() {
     assert!(r1.is_clean(), "{:?}", r1.member_failures);
     let s1 = scrape(&base).await;
     assert!(
-        writes_of(&[&r1]).values().sum::<f64>() > 0.0,
+        writes_of(&[&r1]).values().sum::<u64>() > 0,
         "the first round wrote"
     );
     assert_writes(&s1, name, &[&r1]);
     assert_eq!(
-        s1.sum(
+        s1.count(
             "raynet_sync_rounds",
             &[("tenant", name), ("outcome", "clean")]
         ),
-        1.0
+        1
     );
     assert_eq!(
-        s1.sum("raynet_sync_member_rounds", &[("tenant", name)]),
-        r1.reports.len() as f64
+        s1.count("raynet_sync_member_rounds", &[("tenant", name)]),
+        r1.reports.len() as u64
     );
-    assert_eq!(s1.sum("raynet_sync_conflicts", &[("tenant", name)]), 0.0);
+    assert_eq!(s1.count("raynet_sync_conflicts", &[("tenant", name)]), 0);
     let fresh1 = freshness(&s1, name);
     let scopes: Vec<String> = r1
         .reports
@@ -402,11 +408,11 @@ async fn rounds_writes_conflicts_requests_and_freshness_add_up() {
     assert!(!raynet_spent.is_empty());
     assert_eq!(counted, raynet_spent, "Raynet requests per endpoint");
     assert_eq!(
-        s1.sum(
+        s1.count(
             "raynet_sync_requests",
             &[("tenant", name), ("api", "raynet"), ("status", "2xx")]
         ),
-        raynet_spent.values().sum::<u64>() as f64,
+        raynet_spent.values().sum::<u64>(),
         "every Raynet request answered 2xx at the first attempt"
     );
     let graph_spent = delta(&graph_counts(&sandbox), &graph_before);
@@ -431,7 +437,7 @@ async fn rounds_writes_conflicts_requests_and_freshness_add_up() {
         );
     }
     assert!(
-        s1.sum("raynet_sync_raynet_quota_remaining", &[("tenant", name)]) > 0.0,
+        s1.count("raynet_sync_raynet_quota_remaining", &[("tenant", name)]) > 0,
         "Raynet's quota as its last answer said"
     );
 
@@ -456,6 +462,37 @@ async fn rounds_writes_conflicts_requests_and_freshness_add_up() {
             "{scope}: {idle} before the round, {} after",
             fresh3[scope]
         );
+    }
+
+    // Throttled: Graph answers a `$batch` 429 with Retry-After, Raynet 429 (too many
+    // connections); the round waits each out, and the metrics count each answer and the time
+    // waited.
+    sandbox
+        .graph
+        .inject(graph_client::fake::Fault::throttle("0.3").on("batch"));
+    sandbox.raynet.inject(
+        raynet_client::fake::Fault::new(raynet_client::fake::FaultKind::TooManyRequests)
+            .on("GET /meeting/"),
+    );
+    let throttled = round().await;
+    assert!(throttled.is_clean(), "{:?}", throttled.member_failures);
+    let st = scrape(&base).await;
+    for api in ["graph", "raynet"] {
+        let labels = [("tenant", name), ("api", api), ("reason", "rate")];
+        assert_eq!(st.count("raynet_sync_throttled", &labels), 1, "{api}");
+        let waited: f64 = st
+            .samples("raynet_sync_throttle_wait_seconds")
+            .into_iter()
+            .filter(|(l, _)| l["tenant"] == name && l["api"] == api)
+            .map(|(_, v)| v)
+            .sum();
+        assert!(waited > 0.0, "{api} waited {waited}");
+        if api == "graph" {
+            assert!(
+                waited >= 0.3,
+                "Graph's Retry-After was waited out: {waited}"
+            );
+        }
     }
 
     // A conflict: both sides edit one meeting's title.
@@ -486,16 +523,19 @@ async fn rounds_writes_conflicts_requests_and_freshness_add_up() {
     assert!(conflicts >= 1, "the round decided the conflict");
     let s4 = scrape(&base).await;
     assert_eq!(
-        s4.sum("raynet_sync_conflicts", &[("tenant", name)]),
-        conflicts as f64
+        s4.count("raynet_sync_conflicts", &[("tenant", name)]),
+        conflicts as u64
     );
-    assert_writes(&s4, name, &[&r1, &r2, &r3]);
+    assert_writes(&s4, name, &[&r1, &r2, &throttled, &r3]);
     assert_eq!(
-        s4.sum(
+        s4.count(
             "raynet_sync_rounds",
             &[("tenant", name), ("outcome", "clean")]
         ),
-        [&r1, &r2, &r3].iter().filter(|r| r.is_clean()).count() as f64
+        [&r1, &r2, &throttled, &r3]
+            .iter()
+            .filter(|r| r.is_clean())
+            .count() as u64
     );
     let raynet_spent = delta(&raynet_counts(&sandbox), &raynet_before);
     let counted = whole(&s4.by(
@@ -647,81 +687,81 @@ async fn serve_counts_notifications_coalescing_lag_and_push_health() {
     assert!(matched, "Raynet requests per endpoint:\n{}", last.borrow());
 
     let s = scrape(&base).await;
-    let stat = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::SeqCst) as f64;
+    let stat = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::SeqCst);
     let t = [("tenant", name)];
     assert_eq!(
-        s.sum("raynet_sync_notifications_received", &t),
+        s.count("raynet_sync_notifications_received", &t),
         stat(&push.stats.received)
     );
-    assert!(s.sum("raynet_sync_notifications_received", &t) >= 6.0);
+    assert!(s.count("raynet_sync_notifications_received", &t) >= 6);
     assert_eq!(
-        s.sum("raynet_sync_notifications_echo", &t),
+        s.count("raynet_sync_notifications_echo", &t),
         stat(&push.stats.echoes)
     );
     assert!(
-        s.sum("raynet_sync_notifications_echo", &t) > 0.0,
+        s.count("raynet_sync_notifications_echo", &t) > 0,
         "the writes' echoes"
     );
     assert_eq!(
-        s.sum("raynet_sync_notifications_ignored", &t),
+        s.count("raynet_sync_notifications_ignored", &t),
         stat(&push.stats.ignored)
     );
     assert_eq!(
-        s.sum("raynet_sync_notifications_rejected", &t),
+        s.count("raynet_sync_notifications_rejected", &t),
         stat(&push.stats.rejected)
     );
-    assert!(s.sum("raynet_sync_notifications_rejected", &t) >= 1.0);
+    assert!(s.count("raynet_sync_notifications_rejected", &t) >= 1);
     assert_eq!(
-        s.sum("raynet_sync_notifications_coalesced", &t),
+        s.count("raynet_sync_notifications_coalesced", &t),
         stat(&push.stats.coalesced)
     );
     assert!(
-        s.sum("raynet_sync_notifications_coalesced", &t) >= 1.0,
+        s.count("raynet_sync_notifications_coalesced", &t) >= 1,
         "five edits in a burst did not get five rounds"
     );
-    let notified = s.sum(
+    let notified = s.count(
         "raynet_sync_push_rounds",
         &[("tenant", name), ("trigger", "notified")],
     );
     assert_eq!(notified, stat(&push.stats.notified_rounds));
-    assert!(notified >= 2.0, "a round for each side's change");
+    assert!(notified >= 2, "a round for each side's change");
     assert!(
-        s.sum("raynet_sync_push_lag_seconds", &t) >= 2.0,
+        s.count("raynet_sync_push_lag_seconds", &t) >= 2,
         "the lag of each change that was written"
     );
     assert!(
-        s.sum(
+        s.count(
             "raynet_sync_writes",
             &[("tenant", name), ("side", "raynet"), ("kind", "update")]
-        ) >= 1.0
+        ) >= 1
     );
     assert!(
-        s.sum(
+        s.count(
             "raynet_sync_writes",
             &[("tenant", name), ("side", "outlook"), ("kind", "update")]
-        ) >= 1.0
+        ) >= 1
     );
-    let kept = push.view().subscriptions.len() as f64;
-    assert!(kept > 0.0);
+    let kept = push.view().subscriptions.len() as u64;
+    assert!(kept > 0);
     assert_eq!(
-        s.sum(
+        s.count(
             "raynet_sync_subscriptions",
             &[("tenant", name), ("state", "live")]
         ),
         kept
     );
     assert_eq!(
-        s.sum(
+        s.count(
             "raynet_sync_subscriptions",
             &[("tenant", name), ("state", "expired")]
         ),
-        0.0
+        0
     );
-    assert_eq!(s.sum("raynet_sync_webhook_up", &t), 1.0);
-    assert_eq!(s.sum("raynet_sync_tenant_ready", &t), 1.0);
+    assert_eq!(s.count("raynet_sync_webhook_up", &t), 1);
+    assert_eq!(s.count("raynet_sync_tenant_ready", &t), 1);
     assert_eq!(
-        s.sum("raynet_sync_members_served", &t),
-        push.view().members.len() as f64
+        s.count("raynet_sync_members_served", &t),
+        push.view().members.len() as u64
     );
     assert!(!freshness(&s, name).is_empty());
     let client_state = sqlite.push_secret(name, "client_state").unwrap();
@@ -794,8 +834,8 @@ async fn run_watch_serves_metrics_on_the_admin_bind() {
     let ran = eventually(Duration::from_secs(60), move || async move {
         scrape(base_ref)
             .await
-            .sum("raynet_sync_rounds", &[("tenant", "demo")])
-            >= 1.0
+            .count("raynet_sync_rounds", &[("tenant", "demo")])
+            >= 1
     })
     .await;
     assert!(ran, "the first round was counted");

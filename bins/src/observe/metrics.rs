@@ -615,17 +615,17 @@ fn scrape_registry(
                 })
                 .inc_by(n);
         }
-        let mut by_state = [("live", 0i64), ("expiring", 0), ("expired", 0)];
-        for s in &view.subscriptions {
-            let i = if s.expires <= now {
-                2
-            } else if s.expires <= now + EXPIRING_WITHIN {
-                1
+        let (mut live, mut expiring, mut expired) = (0i64, 0i64, 0i64);
+        for sub in &view.subscriptions {
+            if sub.expires <= now {
+                expired += 1;
+            } else if sub.expires <= now + EXPIRING_WITHIN {
+                expiring += 1;
             } else {
-                0
-            };
-            by_state[i].1 += 1;
+                live += 1;
+            }
         }
+        let by_state = [("live", live), ("expiring", expiring), ("expired", expired)];
         for (state, n) in by_state {
             subscriptions
                 .get_or_create(&SubscriptionLabels {

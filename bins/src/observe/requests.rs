@@ -37,8 +37,12 @@ pub fn tenant_span(tenant: &str) -> tracing::Span {
     tracing::trace_span!(target: TENANT_TARGET, "tenant", tenant = %tenant)
 }
 
+/// [`RequestMetrics`] with the filter that lets it see only what it counts.
+pub type FilteredRequestMetrics<S> =
+    Filtered<RequestMetrics, FilterFn<fn(&Metadata<'_>) -> bool>, S>;
+
 /// The layer that counts requests, with the filter that lets it see only what it counts.
-pub fn layer<S>() -> Filtered<RequestMetrics, FilterFn<fn(&Metadata<'_>) -> bool>, S>
+pub fn layer<S>() -> FilteredRequestMetrics<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
