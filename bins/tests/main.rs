@@ -18,6 +18,9 @@
 //!   echoes cost no read, bursts coalesce, bad input changes nothing, push heals itself;
 //! - `page` — the status page: the admin token; in a real headless browser (chromium through
 //!   chromedriver) every member with its freshness and a failing member's advice;
+//! - `metrics` — `/metrics` scraped after rounds, `serve` and `run --watch` against the fakes,
+//!   parsed as OpenMetrics text: writes, conflicts, requests per endpoint, freshness, push
+//!   figures, no secret, 401 without the token;
 //! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
 //!   both sides change: convergence, no duplicate, no member synced by two workers at once.
 
@@ -28,6 +31,7 @@ mod e2e;
 mod failover;
 mod init;
 mod kill;
+mod metrics;
 mod page;
 mod rules;
 mod sample;

@@ -3,7 +3,11 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
+
+use anyhow::Context as _;
+use tracing::Instrument as _;
 
 use sync_core::Policy;
 use sync_core::tenant::{RoundOptions, TenantReport};
@@ -12,6 +16,7 @@ use super::report::{exit_code, round_summary};
 use super::setup::{load_config, shutdown_signal};
 use crate::cli::{RunArgs, exit};
 use crate::config::TenantConfig;
+use crate::observe::admin::Admin;
 use crate::store::{ServiceStore, open_store};
 
 /// What `run` was asked to do, beyond the config.
@@ -63,6 +68,31 @@ pub(super) async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<
             std::process::exit(130);
         });
     }
+    // `--watch` with `[admin] bind`: the status page's figures, /metrics and health.
+    if args.watch {
+        if let Some(bind) = config.admin.bind {
+            let admin = Arc::new(Admin {
+                store: store.clone(),
+                tenants: Vec::new(),
+                tenant_names: tenants.iter().map(|t| t.name.clone()).collect(),
+                token: config.admin.token.clone(),
+            });
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("admin.bind: cannot listen on {bind}"))?;
+            let local = listener.local_addr().unwrap_or(bind);
+            tracing::info!(bind = %local, "the status page, /metrics and health");
+            let mut admin_stop = stopped_rx.clone();
+            tokio::spawn(async move {
+                let stop = async move {
+                    let _ = admin_stop.changed().await;
+                };
+                if let Err(e) = crate::observe::admin::serve(listener, admin, stop).await {
+                    tracing::warn!(error = %e, "the admin endpoint stopped");
+                }
+            });
+        }
+    }
     // One pause for all tenants: the shortest they ask for.
     let interval = tenants
         .iter()
@@ -83,7 +113,12 @@ pub(super) async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<
                 break;
             }
             let round = match clients {
-                Ok(clients) => sync_tenant(tenant, clients, &*store, &opts, &stop).await,
+                Ok(clients) => {
+                    // The round's requests are counted for the tenant (`/metrics`).
+                    sync_tenant(tenant, clients, &*store, &opts, &stop)
+                        .instrument(crate::observe::requests::tenant_span(&tenant.name))
+                        .await
+                }
                 Err(e) => Err(anyhow::anyhow!("{e:#}")),
             };
             match round {
@@ -109,6 +144,9 @@ pub(super) async fn run_rounds(config: &Path, args: &RunArgs) -> anyhow::Result<
                     reports.extend(round.reports);
                 }
                 Err(e) => {
+                    if !opts.dry_run {
+                        crate::observe::metrics::global().observe_round_error(&tenant.name);
+                    }
                     // One tenant's failure never stops the others.
                     eprintln!("raynet-sync: tenant `{}`: {e:#}", tenant.name);
                     tenant_failed = true;

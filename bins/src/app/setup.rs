@@ -6,8 +6,13 @@ use crate::cli::LogFormat;
 use crate::config::Config;
 
 /// Starts logging to standard error: `human` or `json` lines, at `info` (`-v` debug, `-vv`
-/// trace) unless `RUST_LOG` says otherwise. Does nothing when logging was already started.
+/// trace) unless `RUST_LOG` says otherwise; and counts the API clients' requests for the
+/// metrics ([`crate::observe::requests`], whatever the log level). Does nothing when logging
+/// was already started.
 pub fn init_tracing(format: LogFormat, verbose: u8) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let default = match verbose {
         0 => "info",
         1 => "debug",
@@ -15,15 +20,19 @@ pub fn init_tracing(format: LogFormat, verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let log = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    // An error only means a subscriber is already installed (tests); keep that one.
-    let _ = match format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+    let log = match format {
+        LogFormat::Human => log.boxed(),
+        LogFormat::Json => log.json().boxed(),
     };
+    // The filter is the log's own: the request counter sees its spans at any level.
+    // An error only means a subscriber is already installed (tests); keep that one.
+    let _ = tracing_subscriber::registry()
+        .with(log.with_filter(filter))
+        .with(crate::observe::requests::layer())
+        .try_init();
 }
 
 /// Loads the config file, or says which file and key are wrong.

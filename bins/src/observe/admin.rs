@@ -124,7 +124,7 @@ async fn metrics(State(admin): State<Arc<Admin>>, headers: HeaderMap) -> Respons
         return no;
     }
     let text = super::metrics::global()
-        .scrape(&*admin.store, &admin.tenant_names)
+        .scrape(&*admin.store, &admin.tenant_names, &admin.tenants)
         .await;
     (
         StatusCode::OK,

@@ -8,6 +8,7 @@
 //! | `mod.rs` | [`after_round`]: what every finished tenant round records, wherever it ran |
 //! | `audit.rs` | the audit trail: every write with the rule that decided it, kept `audit_days` |
 //! | `metrics.rs` | the Prometheus metrics of the process |
+//! | `requests.rs` | the tracing layer that counts the API clients' requests for the metrics |
 //! | `admin.rs` | the admin router: the status page, `/metrics`, health; the bearer token |
 //! | `page.rs` | the status page's model and its HTML |
 
@@ -15,6 +16,7 @@ pub mod admin;
 pub mod audit;
 pub mod metrics;
 pub mod page;
+pub mod requests;
 
 use sync_core::tenant::TenantReport;
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
+use tracing::Instrument as _;
 
 use super::endpoint::{Tenants, router};
 use super::tenant::TenantPush;
@@ -91,12 +92,13 @@ impl Service {
                 .await
         });
         // The tenants' loops run on this task (they end only when stopped).
-        let workers = futures::future::join_all(
-            self.tenants
-                .0
-                .values()
-                .map(|t| t.clone().run(stopping.clone(), stopped_rx.clone())),
-        );
+        let workers = futures::future::join_all(self.tenants.0.values().map(|t| {
+            // The requests of the tenant's loop are counted for it (`/metrics`).
+            let span = crate::observe::requests::tenant_span(t.name());
+            t.clone()
+                .run(stopping.clone(), stopped_rx.clone())
+                .instrument(span)
+        }));
         tokio::pin!(workers);
         tokio::select! {
             _ = &mut workers => {}

@@ -11,7 +11,7 @@ use graph_client::adapter::{KeptSubscription, notification_item, notification_ve
 use graph_client::client::models::{ChangeNotification, ChangeType, LifecycleEvent};
 use raynet_client::adapter::push::{WebhookSignal, classify};
 use raynet_client::models::WebhookEvent;
-use sync_core::tenant::{ServedMember, Triggers, is_own_write};
+use sync_core::tenant::{Due, ServedMember, Targets, Triggers, is_own_write};
 use sync_core::{Collection, Email, RemoteId, Scope, Side, Version};
 use sync_secret::Secret;
 use tokio::sync::Notify;
@@ -61,6 +61,9 @@ fn read_since(
         .any(|info| at + chrono::Duration::seconds(1) <= info.watermark)
 }
 
+/// When the notifications waiting for a round were received, by member collection.
+pub(super) type Receipts = BTreeMap<(Email, Collection), Vec<DateTime<Utc>>>;
+
 /// Counters of what the endpoint received for a tenant (read by tests, the benchmark and logs).
 #[derive(Debug, Default)]
 pub struct PushStats {
@@ -76,6 +79,9 @@ pub struct PushStats {
     pub notified_rounds: AtomicU64,
     /// Safety-net rounds for everyone.
     pub poll_rounds: AtomicU64,
+    /// Notifications that did not get a round of their own: coalesced into another's round of
+    /// the same member collection.
+    pub coalesced: AtomicU64,
 }
 
 impl PushStats {
@@ -185,6 +191,9 @@ pub struct TenantPush {
     public_url: Url,
     pub(super) routes: RwLock<Routes>,
     triggers: Mutex<Triggers>,
+    /// When each notification handed to the triggers was received, by member collection
+    /// (locked only while `triggers` is: a burst and its receipts are taken together).
+    receipts: Mutex<Receipts>,
     pub(super) wake: Notify,
     jobs: Mutex<Vec<Job>>,
     rechecks: Mutex<Vec<Recheck>>,
@@ -256,6 +265,7 @@ impl TenantPush {
             public_url,
             routes: RwLock::new(Routes::default()),
             triggers: Mutex::new(Triggers::new(coalesce, max_wait)),
+            receipts: Mutex::new(Receipts::new()),
             wake: Notify::new(),
             jobs: Mutex::new(Vec::new()),
             rechecks: Mutex::new(Vec::new()),
@@ -447,15 +457,44 @@ impl TenantPush {
         Ok(note)
     }
 
-    /// Hands a kept note to the triggers (at start, the notes an earlier process kept).
+    /// Hands a kept note to the triggers (at start, the notes an earlier process kept), and
+    /// keeps when it was received (for the lag and the coalesced count).
     pub(super) fn trigger(&self, note: &PushNote, at: DateTime<Utc>) {
         let mut triggers = self.triggers();
         let (member, c) = (note.member.clone(), note.collection);
+        lock(&self.receipts)
+            .entry((member.clone(), c))
+            .or_default()
+            .push(note.received_at);
         match &note.noted {
             Noted::Changed(side) => triggers.notify(member, c, *side, at),
             Noted::Deleted(side, id) => triggers.notify_deleted(member, c, *side, id.clone(), at),
             Noted::CatchUp => triggers.catch_up(member, c, at),
         }
+    }
+
+    /// Takes the rounds due at `now`, with the receipts of the notifications they were asked
+    /// for (by member collection).
+    pub(super) fn take_due(&self, now: DateTime<Utc>) -> (Due, Receipts) {
+        let mut triggers = self.triggers();
+        let due = triggers.take_due(now);
+        let mut receipts = lock(&self.receipts);
+        let mut taken = Receipts::new();
+        if let Targets::Only(members) = &due.targets {
+            for (member, collections) in members {
+                for c in [Collection::Calendar, Collection::Contacts] {
+                    let key = (member.clone(), c);
+                    if collections.has(c) {
+                        if let Some(times) = receipts.remove(&key) {
+                            taken.insert(key, times);
+                        }
+                    }
+                }
+            }
+        }
+        drop(receipts);
+        drop(triggers);
+        (due, taken)
     }
 
     /// The notes kept in the state file and not handled by a round yet (an earlier process's,

@@ -11,7 +11,7 @@ use raynet_client::adapter::push::activity_owner;
 use sync_core::tenant::{Due, Hints, RoundOptions, Targets, TenantReport, is_own_write};
 use sync_core::{Collection, Email, Side};
 
-use super::tenant::{Job, PushStats, TenantPush};
+use super::tenant::{Job, PushStats, Receipts, TenantPush};
 use crate::store::Noted;
 
 impl TenantPush {
@@ -59,9 +59,9 @@ impl TenantPush {
         let mut next_check = tokio::time::Instant::now() + self.serve.maintenance;
         while !stop.load(Ordering::SeqCst) {
             self.do_jobs().await;
-            let due = self.triggers().take_due(Utc::now());
+            let (due, receipts) = self.take_due(Utc::now());
             if due.rounds > 0 {
-                self.notified_round(due, &stop).await;
+                self.notified_round(due, &receipts, &stop).await;
                 continue;
             }
             let now = tokio::time::Instant::now();
@@ -310,7 +310,7 @@ impl TenantPush {
 
     /// The round the due notifications ask for: only their member collections, only the sides
     /// they named (a side whose push is not healthy is read all the same).
-    async fn notified_round(&self, due: Due, stop: &Arc<AtomicBool>) {
+    async fn notified_round(&self, due: Due, receipts: &Receipts, stop: &Arc<AtomicBool>) {
         let Due {
             mut targets,
             mut hints,
@@ -343,6 +343,7 @@ impl TenantPush {
         tracing::debug!(tenant = %self.name(), rounds, "a notified round");
         PushStats::bump(&self.stats.notified_rounds);
         if let Some(report) = self.round(targets, hints, stop).await {
+            self.observe_receipts(&handled, receipts, &report);
             let done: Vec<(Email, Collection)> = handled
                 .into_iter()
                 .filter(|(m, c)| {
@@ -358,6 +359,36 @@ impl TenantPush {
                 .await
             {
                 tracing::warn!(tenant = %self.name(), error = %e, "cannot forget handled notifications");
+            }
+        }
+    }
+
+    /// The metrics of the notifications behind a notified round: all but one of each member
+    /// collection's were coalesced; where the round wrote, each one's lag from its receipt.
+    fn observe_receipts(
+        &self,
+        handled: &[(Email, Collection)],
+        receipts: &Receipts,
+        report: &TenantReport,
+    ) {
+        let now = Utc::now();
+        let metrics = crate::observe::metrics::global();
+        for key @ (member, collection) in handled {
+            let Some(times) = receipts.get(key) else {
+                continue;
+            };
+            let coalesced = times.len().saturating_sub(1) as u64;
+            self.stats.coalesced.fetch_add(coalesced, Ordering::Relaxed);
+            let wrote = report.reports.iter().any(|r| {
+                r.scope.member == member.as_str()
+                    && r.scope.collection == *collection
+                    && r.writes() > 0
+            });
+            if wrote {
+                for at in times {
+                    let lag = (now - *at).num_milliseconds() as f64 / 1000.0;
+                    metrics.observe_lag(self.name(), lag);
+                }
             }
         }
     }
@@ -505,6 +536,7 @@ impl TenantPush {
                 Some(report)
             }
             Err(e) => {
+                crate::observe::metrics::global().observe_round_error(self.name());
                 tracing::warn!(tenant = %self.name(), error = %e, "the round could not start");
                 None
             }

@@ -159,13 +159,15 @@ impl Transport {
     /// Sends `req`, retrying as allowed, and returns a 2xx answer or a typed error.
     ///
     /// One `graph.request` span covers the request with its retries; it records the method,
-    /// the URL path (never the query, which may hold delta tokens), the final status and the
-    /// number of attempts. Tokens and secrets are never recorded.
+    /// the URL path (never the query, which may hold delta tokens), the endpoint template
+    /// (ids replaced by `{id}`), the final status and the number of attempts. Tokens and
+    /// secrets are never recorded.
     pub(crate) async fn send(&self, req: &Request) -> Result<Response> {
         let span = tracing::info_span!(
             "graph.request",
             method = %req.method,
             path = %path_of(&req.url),
+            endpoint = %req.endpoint,
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
         );

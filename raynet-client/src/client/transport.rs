@@ -169,7 +169,12 @@ impl Transport {
             });
         }
         *waits += 1;
-        tracing::warn!(?wait, "raynet daily quota spent; waiting for the reset");
+        tracing::warn!(
+            ?wait,
+            wait_ms = wait.as_millis() as u64,
+            reason = "quota",
+            "raynet daily quota spent; waiting for the reset"
+        );
         tokio::time::sleep(wait + Duration::from_millis(50)).await;
         // Forget the spent state: the next answer brings fresh headers.
         if let Some(rl) = self.rate().as_mut() {
@@ -199,6 +204,8 @@ impl Transport {
             path = %path,
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
+            quota_remaining = tracing::field::Empty,
+            quota_limit = tracing::field::Empty,
         );
         self.execute_inner(method, path, query, body, &endpoint)
             .instrument(span)
@@ -267,6 +274,14 @@ impl Transport {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     self.record_rate(resp.headers());
+                    if let Some(rl) = RateLimit::from_headers(resp.headers()) {
+                        if let Some(remaining) = rl.remaining {
+                            span.record("quota_remaining", remaining);
+                        }
+                        if let Some(limit) = rl.limit {
+                            span.record("quota_limit", limit);
+                        }
+                    }
                     let date = http_date(resp.headers());
                     resp.bytes().await.map(|b| (status, b.to_vec(), date))
                 }
@@ -333,8 +348,13 @@ impl Transport {
                         continue;
                     }
                     if rate_retries < self.retry.max_rate_limit_retries {
-                        tracing::debug!("429 (connection cap); backing off");
-                        self.back_off(&mut rate_retries).await;
+                        let wait = self.retry.backoff(rate_retries);
+                        tracing::debug!(
+                            wait_ms = wait.as_millis() as u64,
+                            "429 (connection cap); backing off"
+                        );
+                        tokio::time::sleep(wait).await;
+                        rate_retries += 1;
                         continue;
                     }
                     return Err(Error::RateLimited {
