@@ -182,3 +182,27 @@ async fn state_copy_moves_the_file_into_postgres_and_refuses_a_second_time() {
     );
     drop_schema(&url, &schema).await;
 }
+
+/// `run` refuses a tenant whose members `serve` workers sync now (their heartbeat leases are
+/// live): its round would sync them a second time at once.
+#[test]
+fn run_refuses_a_tenant_that_serve_workers_sync() {
+    let dir = TempDir::new("run-beside-serve");
+    let config = dir.write("raynet-sync.toml", &config_text(""));
+    let store = SqliteStore::open(&dir.path().join("state.db")).unwrap();
+    futures::executor::block_on(raynet_sync::store::ServiceStore::take_lease(
+        &store,
+        "worker:acme:sync-1",
+        "sync-1",
+        std::time::Duration::from_secs(600),
+    ))
+    .unwrap();
+    drop(store);
+    let out = raynet_sync(&config, &["run"], true);
+    assert_ne!(out.code, SUCCESS, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("worker(s) sync-1 sync this tenant now"),
+        "{}",
+        out.stderr
+    );
+}

@@ -187,6 +187,25 @@ async fn sync_tenant(
     opts: &RunOptions,
     stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> anyhow::Result<TenantReport> {
+    // `serve` workers holding this tenant's members: a round here would sync them a second
+    // time at once (a dry run writes nothing and may go ahead).
+    if !opts.dry_run {
+        let now = chrono::Utc::now();
+        let prefix = format!("worker:{}:", tenant.name);
+        let workers: Vec<String> = store
+            .leases()
+            .await?
+            .into_iter()
+            .filter(|l| l.name.starts_with(&prefix) && l.expires_at > now)
+            .map(|l| l.holder)
+            .collect();
+        anyhow::ensure!(
+            workers.is_empty(),
+            "`serve` worker(s) {} sync this tenant now: stop them, or let them do the rounds \
+             (`run --dry-run` shows a plan without writing)",
+            workers.join(", ")
+        );
+    }
     let policy = policy_for(tenant, opts);
     let progress = !opts.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     crate::wiring::sync_tenant(

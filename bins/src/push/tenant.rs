@@ -420,6 +420,12 @@ impl TenantPush {
         self.last_note.load(Ordering::SeqCst)
     }
 
+    /// Counts a note another worker kept, and this one handles, as seen (its round then
+    /// forgets it like the ones kept here).
+    pub(super) fn saw_note(&self, id: i64) {
+        self.last_note.fetch_max(id, Ordering::SeqCst);
+    }
+
     /// Keeps a note in the state file, then hands it to the triggers.
     ///
     /// # Errors
@@ -525,7 +531,16 @@ impl TenantPush {
             tracing::warn!(tenant = %self.config.name, "a Graph notification with a wrong clientState was refused");
             return Ok(Outcome::Rejected("wrong clientState"));
         }
-        let Some((member, collection)) = self.routes().subscription(&n.subscription_id) else {
+        let mut found = self.routes().subscription(&n.subscription_id);
+        if found.is_none() && !self.share.is_keeper() {
+            // Another worker keeps the subscriptions: one it made since this worker last
+            // read them is in the store.
+            if let Err(e) = self.restore_subscriptions().await {
+                tracing::warn!(tenant = %self.config.name, error = %e, "cannot read the kept subscriptions");
+            }
+            found = self.routes().subscription(&n.subscription_id);
+        }
+        let Some((member, collection)) = found else {
             PushStats::bump(&self.stats.rejected);
             tracing::info!(tenant = %self.config.name, "a Graph notification for a subscription not kept here was ignored");
             return Ok(Outcome::Rejected("unknown subscription"));

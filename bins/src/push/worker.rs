@@ -66,7 +66,12 @@ impl TenantPush {
             }
             let now = tokio::time::Instant::now();
             if now >= self.share.next_balance() {
+                let was_keeper = self.share.is_keeper();
                 let newly = self.balance().await;
+                if !was_keeper && self.share.is_keeper() {
+                    // The keeper died or stopped: this worker keeps push alive from now on.
+                    self.keep_push().await;
+                }
                 self.take_over(&newly).await;
                 continue;
             }
@@ -180,6 +185,7 @@ impl TenantPush {
         for (id, note) in &notes {
             self.share.seen_note.fetch_max(*id, Ordering::SeqCst);
             if *id > seen && self.share.holds(&note.member) {
+                self.saw_note(*id);
                 self.trigger(note, now);
                 picked += 1;
             }
@@ -211,6 +217,7 @@ impl TenantPush {
             for (id, note) in &notes {
                 self.share.seen_note.fetch_max(*id, Ordering::SeqCst);
                 if members.contains(&note.member) {
+                    self.saw_note(*id);
                     self.trigger(note, now);
                 }
             }
