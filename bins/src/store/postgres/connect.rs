@@ -39,6 +39,9 @@ pub struct PostgresStore {
     pool: Pool,
     /// The connection listening for notes, once asked for.
     pub(super) wakeups: Wakeups,
+    /// Scope row ids seen committed (scope rows are never deleted): a write to a known scope
+    /// is then one statement.
+    pub(super) scope_ids: std::sync::Mutex<std::collections::HashMap<Scope, i64>>,
     /// Test hook: makes the next `resolve_pending` fail between its two statements.
     #[cfg(test)]
     pub(in crate::store) crash_in_resolve: std::sync::atomic::AtomicBool,
@@ -102,6 +105,7 @@ impl PostgresStore {
             config: target.config,
             pool,
             wakeups: Wakeups::default(),
+            scope_ids: std::sync::Mutex::default(),
             #[cfg(test)]
             crash_in_resolve: std::sync::atomic::AtomicBool::new(false),
         })

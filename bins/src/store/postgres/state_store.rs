@@ -61,6 +61,33 @@ async fn find_scope_id(
     .transpose()
 }
 
+impl PostgresStore {
+    /// The row id of `scope` when it is known to be committed (seen before).
+    fn known_scope(&self, scope: &Scope) -> Option<i64> {
+        self.scope_ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(scope)
+            .copied()
+    }
+
+    /// The row id of `scope` in `tx`, creating the row; remembered once it is known to be
+    /// committed (found by a read, not made by this transaction, which may still roll back).
+    async fn scope_in(&self, tx: &Transaction<'_>, scope: &Scope) -> Result<i64, TxError> {
+        if let Some(id) = self.known_scope(scope) {
+            return Ok(id);
+        }
+        if let Some(id) = find_scope_id(tx, scope).await? {
+            self.scope_ids
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(scope.clone(), id);
+            return Ok(id);
+        }
+        Ok(scope_id(tx, scope).await?)
+    }
+}
+
 /// A pair id read from the database.
 fn pair_id(row: i64) -> Result<PairId, StoreError> {
     u64::try_from(row)
@@ -69,8 +96,40 @@ fn pair_id(row: i64) -> Result<PairId, StoreError> {
 }
 
 /// Inserts (`id` = `None`, with a new id from the sequence) or replaces a pair of scope `sid`.
-async fn store_pair<T: SyncItem>(
-    tx: &Transaction<'_>,
+/// A new pair (its id from the sequence).
+const INSERT_PAIR: &str = "INSERT INTO pairs (scope_id, record, raynet_id, outlook_id)
+     VALUES ($1, $2, $3, $4) RETURNING id";
+/// A pair stored under its id (replaced when it is the scope's).
+const UPSERT_PAIR: &str = "INSERT INTO pairs (id, scope_id, record, raynet_id, outlook_id)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET
+        record = excluded.record, raynet_id = excluded.raynet_id,
+        outlook_id = excluded.outlook_id
+     WHERE pairs.scope_id = excluded.scope_id";
+/// A pending create forgotten.
+const DELETE_PENDING: &str = "DELETE FROM pending WHERE scope_id = $1 AND key = $2";
+/// A pending create recorded.
+const INSERT_PENDING: &str = "INSERT INTO pending (scope_id, key, record) VALUES ($1, $2, $3)";
+
+/// The statements a pair's write uses, prepared once per pooled connection (the pool keeps
+/// them): a write is then one round trip per statement instead of two.
+struct PairStatements {
+    insert: tokio_postgres::Statement,
+    upsert: tokio_postgres::Statement,
+}
+
+impl PairStatements {
+    async fn prepare(client: &deadpool_postgres::Object) -> Result<Self, TxError> {
+        Ok(Self {
+            insert: client.prepare_cached(INSERT_PAIR).await?,
+            upsert: client.prepare_cached(UPSERT_PAIR).await?,
+        })
+    }
+}
+
+async fn store_pair<T: SyncItem, C: tokio_postgres::GenericClient + Sync>(
+    tx: &C,
+    statements: &PairStatements,
     sid: i64,
     id: Option<PairId>,
     pair: &PairRecord<T>,
@@ -80,25 +139,13 @@ async fn store_pair<T: SyncItem>(
     let outlook = pair.outlook.as_ref().map(|r| r.id.as_str());
     let Some(id) = id else {
         let row = tx
-            .query_one(
-                "INSERT INTO pairs (scope_id, record, raynet_id, outlook_id)
-                 VALUES ($1, $2, $3, $4) RETURNING id",
-                &[&sid, &record, &raynet, &outlook],
-            )
+            .query_one(&statements.insert, &[&sid, &record, &raynet, &outlook])
             .await?;
         return Ok(pair_id(row.try_get(0)?)?);
     };
     let row = pair_row_id(id)?;
     let changed = tx
-        .execute(
-            "INSERT INTO pairs (id, scope_id, record, raynet_id, outlook_id)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (id) DO UPDATE SET
-                record = excluded.record, raynet_id = excluded.raynet_id,
-                outlook_id = excluded.outlook_id
-             WHERE pairs.scope_id = excluded.scope_id",
-            &[&row, &sid, &record, &raynet, &outlook],
-        )
+        .execute(&statements.upsert, &[&row, &sid, &record, &raynet, &outlook])
         .await?;
     if changed == 0 {
         return Err(StoreError::new(format!("pair {id} belongs to another scope")).into());
@@ -175,9 +222,15 @@ impl<T: SyncItem> StateStore<T> for PostgresStore {
     ) -> Result<PairId, StoreError> {
         let call = async {
             let mut client = self.client().await?;
+            let statements = PairStatements::prepare(&client).await?;
+            if let Some(sid) = self.known_scope(scope) {
+                // One statement: atomic without a transaction of its own.
+                return store_pair(&**client, &statements, sid, id, pair).await;
+            }
+            // A scope seen for the first time may need its row made first: one transaction.
             let tx = client.transaction().await?;
-            let sid = scope_id(&tx, scope).await?;
-            let id = store_pair(&tx, sid, id, pair).await?;
+            let sid = self.scope_in(&tx, scope).await?;
+            let id = store_pair(&*tx, &statements, sid, id, pair).await?;
             tx.commit().await?;
             Ok(id)
         };
@@ -215,7 +268,7 @@ impl<T: SyncItem> StateStore<T> for PostgresStore {
         let call = async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
-            let sid = scope_id(&tx, scope).await?;
+            let sid = self.scope_in(&tx, scope).await?;
             let side = side_text(side);
             match cursor {
                 Some(c) => {
@@ -248,19 +301,14 @@ impl<T: SyncItem> StateStore<T> for PostgresStore {
         let call = async {
             let record = to_json("a pending create", pending)?;
             let mut client = self.client().await?;
+            let delete = client.prepare_cached(DELETE_PENDING).await?;
+            let insert = client.prepare_cached(INSERT_PENDING).await?;
             let tx = client.transaction().await?;
-            let sid = scope_id(&tx, scope).await?;
+            let sid = self.scope_in(&tx, scope).await?;
             // Re-adding a key moves it to the end (a new id), as the in-memory store does.
-            tx.execute(
-                "DELETE FROM pending WHERE scope_id = $1 AND key = $2",
-                &[&sid, &pending.key.as_str()],
-            )
-            .await?;
-            tx.execute(
-                "INSERT INTO pending (scope_id, key, record) VALUES ($1, $2, $3)",
-                &[&sid, &pending.key.as_str(), &record],
-            )
-            .await?;
+            tx.execute(&delete, &[&sid, &pending.key.as_str()]).await?;
+            tx.execute(&insert, &[&sid, &pending.key.as_str(), &record])
+                .await?;
             tx.commit().await?;
             Ok(())
         };
@@ -279,13 +327,11 @@ impl<T: SyncItem> StateStore<T> for PostgresStore {
     ) -> Result<Option<PairId>, StoreError> {
         let call = async {
             let mut client = self.client().await?;
+            let delete = client.prepare_cached(DELETE_PENDING).await?;
+            let statements = PairStatements::prepare(&client).await?;
             let tx = client.transaction().await?;
-            let sid = scope_id(&tx, scope).await?;
-            tx.execute(
-                "DELETE FROM pending WHERE scope_id = $1 AND key = $2",
-                &[&sid, &key.as_str()],
-            )
-            .await?;
+            let sid = self.scope_in(&tx, scope).await?;
+            tx.execute(&delete, &[&sid, &key.as_str()]).await?;
             #[cfg(test)]
             if self
                 .crash_in_resolve
@@ -295,7 +341,7 @@ impl<T: SyncItem> StateStore<T> for PostgresStore {
                 return Err(StoreError::new("simulated crash inside resolve_pending").into());
             }
             let stored = match pair {
-                Some(p) => Some(store_pair(&tx, sid, pair_id, p).await?),
+                Some(p) => Some(store_pair(&*tx, &statements, sid, pair_id, p).await?),
                 None => None,
             };
             tx.commit().await?;
