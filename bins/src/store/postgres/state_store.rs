@@ -145,7 +145,10 @@ async fn store_pair<T: SyncItem, C: tokio_postgres::GenericClient + Sync>(
     };
     let row = pair_row_id(id)?;
     let changed = tx
-        .execute(&statements.upsert, &[&row, &sid, &record, &raynet, &outlook])
+        .execute(
+            &statements.upsert,
+            &[&row, &sid, &record, &raynet, &outlook],
+        )
         .await?;
     if changed == 0 {
         return Err(StoreError::new(format!("pair {id} belongs to another scope")).into());
