@@ -16,6 +16,8 @@
 //!   fixed on the spot, a config that loads, no secret echoed or written into it;
 //! - `serve` — the push service end to end: changes cross through notifications alone,
 //!   echoes cost no read, bursts coalesce, bad input changes nothing, push heals itself;
+//! - `explain` — the audit trail of real rounds read back: a meeting edited on both sides
+//!   (which field came from where, and why) and deleted items (where, and what the sync did);
 //! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
 //!   both sides change: convergence, no duplicate, no member synced by two workers at once.
 
@@ -23,6 +25,7 @@
 
 mod config_errors;
 mod e2e;
+mod explain;
 mod failover;
 mod init;
 mod kill;

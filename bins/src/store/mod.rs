@@ -61,6 +61,7 @@
 //! [`PairRecord`]: sync_core::PairRecord
 //! [`PendingCreate`]: sync_core::PendingCreate
 
+mod audit;
 #[cfg(test)]
 mod conformance;
 mod copy;
@@ -85,6 +86,7 @@ pub use postgres::{PostgresStore, PostgresStoreError};
 pub use push::{Noted, PushNote};
 pub use schema::SCHEMA_VERSION;
 pub use service::{
-    Lease, LeaseTaken, MEMBER_ROUNDS_KEPT, MemberRound, ServiceStore, keeper_lease, member_lease,
+    AuditMatch, AuditRecord, AuditTrail, Lease, LeaseTaken, MEMBER_ROUNDS_KEPT, MemberRound,
+    ServiceStore, fold_label, keeper_lease, member_lease,
 };
 pub use status::{RoundRecord, ScopeStatus};

@@ -76,6 +76,7 @@
 //! [`Scope`]: sync_core::Scope
 //! [`PairRecord`]: sync_core::PairRecord
 
+mod audit;
 mod connect;
 mod error;
 mod lease;
