@@ -330,7 +330,7 @@ async fn a_deleted_item_says_where_it_was_deleted_and_what_the_sync_did() {
     };
     assert_eq!(
         deletion["writes"],
-        json!([{"side": "outlook", "action": "delete", "id": training_copy, "changes": [], "done": true}])
+        json!([{"side": "outlook", "action": "delete", "id": training_copy, "done": true}])
     );
     assert_eq!(deletion["error"], Value::Null);
     assert_eq!(deletion["label"], training);

@@ -7,8 +7,10 @@
 //! places, times, e-mail addresses; free text (descriptions, notes), phone numbers and
 //! birthdays are only described, never copied.
 //!
-//! The JSON shape is stable (stores keep it): new fields get defaults.
+//! The JSON shape is stable (stores keep it): new fields get defaults; empty lists and absent
+//! values are left out.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -22,27 +24,27 @@ pub struct AuditEntry {
     /// The rule that decided the step.
     pub rule: StepRule,
     /// The step's reason in words (the rule's phrase, sometimes with a detail).
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     /// The pair (after the step, for a new item; `None` when no pair was recorded).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pair: Option<PairId>,
     /// The item's label (its title or name).
     pub label: String,
     /// The item's id in Raynet after the step, or the id it had (a deleted item keeps its
     /// last id here, so that it can be looked up).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raynet_id: Option<RemoteId>,
     /// The item's id in Outlook after the step, or the id it had.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outlook_id: Option<RemoteId>,
     /// The writes, in the order they were (or would have been) sent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub writes: Vec<AuditWrite>,
     /// The fields of this pair both sides changed, and how each was settled.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<AuditConflict>,
     /// Why the step failed (`None`: every write succeeded and the step was recorded).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
@@ -113,10 +115,10 @@ pub struct AuditWrite {
     /// What the write does.
     pub action: WriteAction,
     /// The item's id there (for a create: the id it got; `None` when it failed).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<RemoteId>,
     /// The fields an update changes, from what to what.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FieldChange>,
     /// Whether the side accepted the write (a write after a failed one is never sent).
     pub done: bool,
@@ -198,7 +200,7 @@ mod tests {
     fn entry() -> AuditEntry {
         AuditEntry {
             rule: StepRule::ChangedOnBothSides,
-            reason: StepRule::ChangedOnBothSides.phrase().to_owned(),
+            reason: StepRule::ChangedOnBothSides.phrase().into(),
             pair: Some(PairId::from_store(7)),
             label: "Porada".into(),
             raynet_id: Some(RemoteId::new("42").unwrap()),

@@ -1,5 +1,6 @@
 //! The plan: plain data saying what a round will write, what it decided and what it skipped.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::ids::{IdempotencyKey, PairId, RemoteId, Side, Version};
@@ -100,7 +101,7 @@ pub struct Step<T: SyncItem> {
     pub rule: StepRule,
     /// Why, in words: the rule's phrase, sometimes with a detail ("changed in raynet",
     /// "re-linked by the sync mark (outlook holds the original)", ...).
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     /// The writes, in order.
     pub writes: Vec<Write<T>>,
     /// What to record afterwards.
@@ -126,7 +127,7 @@ impl<T: SyncItem> Step<T> {
                 .map(|r| r.base.label())
                 .unwrap_or_default(),
             rule,
-            reason: rule.phrase().to_owned(),
+            reason: Cow::Borrowed(rule.phrase()),
             writes,
             outcome,
         }
@@ -134,7 +135,7 @@ impl<T: SyncItem> Step<T> {
 
     /// The same step with its reason in other words (the rule's phrase with a detail).
     #[must_use]
-    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+    pub fn with_reason(mut self, reason: impl Into<Cow<'static, str>>) -> Self {
         self.reason = reason.into();
         self
     }
@@ -164,7 +165,7 @@ impl<T: SyncItem> Step<T> {
             pair: None,
             label: new.item.label(),
             rule,
-            reason: rule.phrase().to_owned(),
+            reason: Cow::Borrowed(rule.phrase()),
             writes: vec![Write::Create {
                 side: side.other(),
                 item,

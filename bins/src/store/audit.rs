@@ -10,7 +10,7 @@ use sync_core::{AuditEntry, RoundReport, StoreError};
 
 use super::error::sql_err;
 use super::open::SqliteStore;
-use super::rows::{collection_text, parse_collection, query_rows, to_json};
+use super::rows::{collection_text, parse_collection, query_rows};
 use super::service::{AuditMatch, AuditRecord, AuditTrail, fold_label};
 
 /// A row of `audit` as read: id, tenant, member, collection, at, entry.
@@ -28,13 +28,6 @@ impl AuditTrail for SqliteStore {
         if count == 0 {
             return Ok(0);
         }
-        // Encoded before the lock is taken: the file waits only for the inserts.
-        let mut rows = Vec::with_capacity(count);
-        for report in rounds {
-            for entry in &report.audit {
-                rows.push((report, entry, to_json("an audit entry", entry)?));
-            }
-        }
         let fail = sql_err("record the audit trail");
         let millis = at.timestamp_millis();
         let mut conn = self.lock();
@@ -47,20 +40,30 @@ impl AuditTrail for SqliteStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .map_err(&fail)?;
-            for (report, entry, json) in &rows {
-                insert
-                    .execute(params![
-                        tenant,
-                        report.scope.member,
-                        collection_text(report.scope.collection),
-                        millis,
-                        entry.rule.code(),
-                        fold_label(&entry.label),
-                        entry.raynet_id.as_ref().map(sync_core::RemoteId::as_str),
-                        entry.outlook_id.as_ref().map(sync_core::RemoteId::as_str),
-                        json,
-                    ])
-                    .map_err(&fail)?;
+            // Each entry encoded as it goes in (a first round's hundreds of thousands of
+            // entries are never all held as text at once), into one reused buffer.
+            let mut json = Vec::with_capacity(512);
+            for report in rounds {
+                for entry in &report.audit {
+                    json.clear();
+                    serde_json::to_writer(&mut json, entry)
+                        .map_err(|e| StoreError::with_source("cannot encode an audit entry", e))?;
+                    let text = std::str::from_utf8(&json)
+                        .map_err(|e| StoreError::with_source("cannot encode an audit entry", e))?;
+                    insert
+                        .execute(params![
+                            tenant,
+                            report.scope.member,
+                            collection_text(report.scope.collection),
+                            millis,
+                            entry.rule.code(),
+                            fold_label(&entry.label),
+                            entry.raynet_id.as_ref().map(sync_core::RemoteId::as_str),
+                            entry.outlook_id.as_ref().map(sync_core::RemoteId::as_str),
+                            text,
+                        ])
+                        .map_err(&fail)?;
+                }
             }
         }
         tx.commit().map_err(&fail)?;

@@ -1277,7 +1277,7 @@ fn audit_entry(rule: StepRule, label: &str, raynet: &str, outlook: Option<&str>)
     let outlook = outlook.map(|o| RemoteId::new(o).unwrap());
     AuditEntry {
         rule,
-        reason: rule.phrase().to_owned(),
+        reason: rule.phrase().into(),
         pair: Some(PairId::from_store(5)),
         label: label.to_owned(),
         raynet_id: Some(RemoteId::new(raynet).unwrap()),

@@ -160,7 +160,7 @@ pub(super) fn link_by_key<'a>(
             pair: None,
             label: r.item.label(),
             rule: StepRule::Relinked,
-            reason: format!("{} ({origin} holds the original)", StepRule::Relinked),
+            reason: format!("{} ({origin} holds the original)", StepRule::Relinked).into(),
             writes,
             outcome: Outcome::Record(PairRecord {
                 raynet: Some(SideRecord {
@@ -240,7 +240,7 @@ pub(super) fn relink_replica<T: SyncItem>(
             pair: None,
             label: s.item.label(),
             rule: StepRule::Relinked,
-            reason: StepRule::Relinked.phrase().to_owned(),
+            reason: StepRule::Relinked.phrase().into(),
             writes,
             outcome: Outcome::Record(PairRecord {
                 raynet: Some(SideRecord {

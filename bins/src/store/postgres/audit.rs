@@ -1,11 +1,11 @@
 //! The audit trail in PostgreSQL ([`AuditTrail`] for [`PostgresStore`]): the SQLite file's
 //! `audit` table with a `timestamptz`. A round's entries go in one transaction, a few
 //! thousand rows per statement (`unnest` of arrays), so that a first round's hundreds of
-//! thousands of entries cost few round trips.
+//! thousands of entries cost few round trips; each chunk is encoded just before it is sent.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sync_core::{RoundReport, StoreError};
+use sync_core::{AuditEntry, RoundReport, StoreError};
 
 use super::super::audit::audit_record;
 use super::super::rows::{collection_text, to_json};
@@ -26,6 +26,21 @@ struct Columns<'a> {
     entry: String,
 }
 
+impl<'a> Columns<'a> {
+    /// The columns of `e`, an entry of `report`.
+    fn of(report: &'a RoundReport, e: &'a AuditEntry) -> Result<Self, StoreError> {
+        Ok(Self {
+            member: report.scope.member.as_str(),
+            collection: collection_text(report.scope.collection),
+            rule: e.rule.code(),
+            label_folded: fold_label(&e.label),
+            raynet_id: e.raynet_id.as_ref().map(sync_core::RemoteId::as_str),
+            outlook_id: e.outlook_id.as_ref().map(sync_core::RemoteId::as_str),
+            entry: to_json("an audit entry", e)?,
+        })
+    }
+}
+
 #[async_trait]
 impl AuditTrail for PostgresStore {
     async fn record_audit(
@@ -34,21 +49,11 @@ impl AuditTrail for PostgresStore {
         at: DateTime<Utc>,
         rounds: &[RoundReport],
     ) -> Result<usize, StoreError> {
-        let mut rows = Vec::with_capacity(rounds.iter().map(|r| r.audit.len()).sum());
-        for report in rounds {
-            for e in &report.audit {
-                rows.push(Columns {
-                    member: report.scope.member.as_str(),
-                    collection: collection_text(report.scope.collection),
-                    rule: e.rule.code(),
-                    label_folded: fold_label(&e.label),
-                    raynet_id: e.raynet_id.as_ref().map(sync_core::RemoteId::as_str),
-                    outlook_id: e.outlook_id.as_ref().map(sync_core::RemoteId::as_str),
-                    entry: to_json("an audit entry", e)?,
-                });
-            }
-        }
-        if rows.is_empty() {
+        let entries: Vec<(&RoundReport, &AuditEntry)> = rounds
+            .iter()
+            .flat_map(|r| r.audit.iter().map(move |e| (r, e)))
+            .collect();
+        if entries.is_empty() {
             return Ok(0);
         }
         let call = async {
@@ -63,7 +68,11 @@ impl AuditTrail for PostgresStore {
                                  $8::text[], $9::text[]) AS t (m, c, r, l, ri, oi, e)",
                 )
                 .await?;
-            for chunk in rows.chunks(ROWS_PER_INSERT) {
+            for part in entries.chunks(ROWS_PER_INSERT) {
+                let chunk = part
+                    .iter()
+                    .map(|(r, e)| Columns::of(r, e))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let members: Vec<&str> = chunk.iter().map(|c| c.member).collect();
                 let collections: Vec<&str> = chunk.iter().map(|c| c.collection).collect();
                 let rules: Vec<&str> = chunk.iter().map(|c| c.rule).collect();
@@ -88,7 +97,7 @@ impl AuditTrail for PostgresStore {
                 .await?;
             }
             tx.commit().await?;
-            Ok(rows.len())
+            Ok(entries.len())
         };
         with_context(call, || {
             self.context(&format!("record the audit trail of tenant {tenant}"))
