@@ -90,6 +90,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Shows what the state store knows: pairs, pending creates, last rounds.
     Status(StatusArgs),
+    /// Tells an item's history in plain words: each write the sync made to it, which field
+    /// came from where, and the rule that decided (from the audit trail).
+    Explain(ExplainArgs),
     /// Sets up a tenant step by step: Microsoft 365 (app, consent, group), Raynet (instance,
     /// user, API key), the modes; writes the config (`--config`) and a secrets file, then
     /// checks them. Every answer can also be given by a flag or an environment variable.
@@ -240,6 +243,20 @@ pub struct InitArgs {
     /// Overwrite an existing config file and secrets file.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `explain` options.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The item: its Raynet id, its Outlook id, or (part of) its title or name, any case.
+    #[arg(value_name = "ID|TITLE")]
+    pub item: String,
+    /// Print JSON (the entries found, each with its explanation) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this tenant.
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Option<String>,
 }
 
 /// `status` options.

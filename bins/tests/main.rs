@@ -21,6 +21,8 @@
 //! - `metrics` — `/metrics` scraped after rounds, `serve` and `run --watch` against the fakes,
 //!   parsed as OpenMetrics text: writes, conflicts, requests per endpoint, freshness, push
 //!   figures, no secret, 401 without the token;
+//! - `explain` — the audit trail of real rounds read back: a meeting edited on both sides
+//!   (which field came from where, and why) and deleted items (where, and what the sync did);
 //! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
 //!   both sides change: convergence, no duplicate, no member synced by two workers at once.
 
@@ -28,6 +30,7 @@
 
 mod config_errors;
 mod e2e;
+mod explain;
 mod failover;
 mod init;
 mod kill;

@@ -9,7 +9,8 @@ use crate::error::ModelError;
 use crate::event::string_enum;
 use crate::ids::Email;
 use crate::item::{
-    Field, FieldSet, Projected, SyncItem, normalize_line, normalize_text, short_label,
+    EMPTY_VALUE, Field, FieldSet, Projected, SyncItem, described_text, line_text, list_text,
+    normalize_line, normalize_text, short_label,
 };
 
 string_enum!(
@@ -363,6 +364,41 @@ impl SyncItem for Contact {
             short_label(&self.company)
         } else {
             short_label(&name)
+        }
+    }
+
+    fn field_text(&self, field: ContactField) -> String {
+        match field {
+            ContactField::GivenName => line_text(&self.given_name),
+            ContactField::MiddleName => line_text(&self.middle_name),
+            ContactField::Surname => line_text(&self.surname),
+            ContactField::TitleBefore => line_text(&self.title_before),
+            ContactField::TitleAfter => line_text(&self.title_after),
+            ContactField::Emails => list_text(self.emails.iter().map(Email::as_str)),
+            ContactField::Phones => match self.phones.len() {
+                0 => EMPTY_VALUE.to_owned(),
+                1 => "1 number".to_owned(),
+                n => format!("{n} numbers"),
+            },
+            ContactField::Company => line_text(&self.company),
+            ContactField::JobTitle => line_text(&self.job_title),
+            ContactField::BusinessAddress => {
+                let a = &self.business_address;
+                if a.is_empty() {
+                    EMPTY_VALUE.to_owned()
+                } else if a.city.is_empty() {
+                    "an address".to_owned()
+                } else {
+                    line_text(&format!("an address in {}", a.city))
+                }
+            }
+            ContactField::Birthday => if self.birthday.is_some() {
+                "set"
+            } else {
+                EMPTY_VALUE
+            }
+            .to_owned(),
+            ContactField::Notes => described_text(&self.notes),
         }
     }
 }

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::ModelError;
 use crate::ids::Email;
 use crate::item::{
-    Field, FieldSet, Projected, SyncItem, normalize_line, normalize_text, short_label,
+    EMPTY_VALUE, Field, FieldSet, Projected, SyncItem, described_text, line_text, list_text,
+    normalize_line, normalize_text, short_label,
 };
 
 /// When an event takes place: a span of UTC instants, or whole days.
@@ -589,6 +590,34 @@ impl SyncItem for Event {
 
     fn label(&self) -> String {
         short_label(&self.title)
+    }
+
+    fn field_text(&self, field: EventField) -> String {
+        let none = || EMPTY_VALUE.to_owned();
+        match field {
+            EventField::Title => line_text(&self.title),
+            EventField::Description => described_text(&self.description),
+            EventField::Location => line_text(&self.location),
+            EventField::Schedule => self.schedule.to_string(),
+            EventField::TimeZone => self.time_zone.as_deref().map_or_else(none, line_text),
+            EventField::Sensitivity => self.sensitivity.as_str().to_owned(),
+            EventField::Status => self.status.as_str().to_owned(),
+            EventField::Kind => self.kind.map_or_else(none, |k| k.as_str().to_owned()),
+            EventField::Organizer => self.organizer.as_ref().map_or_else(none, |o| {
+                o.email
+                    .as_ref()
+                    .map_or_else(|| line_text(&o.name), |e| line_text(e.as_str()))
+            }),
+            EventField::Attendees => list_text(self.attendees.iter().map(|a| a.email.as_str())),
+            EventField::Categories => list_text(&self.categories),
+            EventField::Series => self.series.as_ref().map_or_else(none, |s| {
+                format!(
+                    "occurrence of {}",
+                    s.original_start.format("%Y-%m-%d %H:%M UTC")
+                )
+            }),
+            EventField::GlobalId => self.global_id.as_deref().map_or_else(none, line_text),
+        }
     }
 
     fn span(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {

@@ -174,6 +174,12 @@ pub trait SyncItem:
     /// A short label for reports (a title or a name), never more than 80 characters.
     fn label(&self) -> String;
 
+    /// The value of `field` as short text for reports and the audit trail (a title, a place,
+    /// times, e-mail addresses; at most about 80 characters). Free text (a description,
+    /// notes), phone numbers and birthdays are described ("412 characters"), never copied; an
+    /// empty value is [`EMPTY_VALUE`].
+    fn field_text(&self, field: Self::Field) -> String;
+
     /// The span of time the item occupies, for window tests (`None`: not time-bound, always in
     /// scope).
     fn span(&self) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
@@ -229,6 +235,45 @@ pub fn normalize_text(s: &str) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// How [`SyncItem::field_text`] shows an empty value.
+pub const EMPTY_VALUE: &str = "(empty)";
+
+/// Longest field text [`SyncItem::field_text`] gives, in characters.
+pub(crate) const FIELD_TEXT_MAX: usize = 80;
+
+/// A one-line value as field text: cut to [`FIELD_TEXT_MAX`], [`EMPTY_VALUE`] when empty.
+pub(crate) fn line_text(s: &str) -> String {
+    if s.is_empty() {
+        EMPTY_VALUE.to_owned()
+    } else {
+        crate::audit::short_text(s, FIELD_TEXT_MAX)
+    }
+}
+
+/// A free text described, never copied: its length.
+pub(crate) fn described_text(s: &str) -> String {
+    match s.chars().count() {
+        0 => EMPTY_VALUE.to_owned(),
+        1 => "1 character".to_owned(),
+        n => format!("{n} characters"),
+    }
+}
+
+/// A list of values as field text, joined by `, ` and cut to [`FIELD_TEXT_MAX`].
+pub(crate) fn list_text<I: IntoIterator<Item = S>, S: AsRef<str>>(items: I) -> String {
+    let mut out = String::new();
+    for i in items {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        out.push_str(i.as_ref());
+        if out.len() > 4 * FIELD_TEXT_MAX {
+            break;
+        }
+    }
+    line_text(&out)
 }
 
 /// Cuts a label to 80 characters.

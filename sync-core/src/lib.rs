@@ -54,6 +54,8 @@
 //! | — | ids and version tokens (validated newtypes) | `ids.rs` |
 //! | — | the provider traits and the errors the engine classifies | `provider.rs`, `error.rs` |
 //! | — | the plan as data (`Display` per action) | `plan.rs` |
+//! | — | the rules that decide, as stable codes: steps and conflicts | `rule.rs` |
+//! | — | the audit trail's entries: each executed step's writes, fields and rule | `audit.rs`, `runner/audit.rs` |
 //! | — | in-memory sides, store and organisation; random histories | `testing/` |
 //!
 //! ## Example: two in-memory sides
@@ -73,6 +75,7 @@
 //! # fn tokio_test(f: impl std::future::Future<Output = ()>) { futures::executor::block_on(f) }
 //! ```
 
+pub mod audit;
 pub mod contact;
 pub mod error;
 pub mod event;
@@ -82,12 +85,14 @@ pub mod plan;
 pub mod planner;
 pub mod policy;
 pub mod provider;
+pub mod rule;
 pub mod runner;
 pub mod state;
 pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use audit::{AuditConflict, AuditEntry, AuditWrite, FieldChange, WriteAction};
 pub use contact::{Address, Contact, ContactField, ContactProfile, Phone, PhoneKind};
 pub use error::{ErrorKind, ModelError, ProviderError, StoreError, SyncError};
 pub use event::{
@@ -95,7 +100,7 @@ pub use event::{
     Schedule, Sensitivity, SeriesRef,
 };
 pub use ids::{Collection, Cursor, Email, IdempotencyKey, PairId, RemoteId, Scope, Side, Version};
-pub use item::{Field, FieldSet, Projected, SyncItem, normalize_line, normalize_text};
+pub use item::{EMPTY_VALUE, Field, FieldSet, Projected, SyncItem, normalize_line, normalize_text};
 pub use plan::{Conflict, GuardTrip, Outcome, Plan, Skipped, Step, Write};
 pub use planner::{
     CalendarInput, PARTICIPANTS_MARKER, ReplicateInput, TIME_BLOCKER_TITLE, plan_calendar,
@@ -109,6 +114,7 @@ pub use provider::{
     Completeness, ReadRequest, ReadSide, Remote, SideRead, UpdateRequest, Window, WriteSide,
     Written,
 };
+pub use rule::{ConflictRule, StepRule};
 pub use runner::{Failure, Progress, RoundReport, Runner, SideCounts};
 pub use state::{
     MemoryStore, PairRecord, Pairs, PendingCreate, SideRecord, StateStore, StoredState,

@@ -1,9 +1,11 @@
 //! The plan: plain data saying what a round will write, what it decided and what it skipped.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::ids::{IdempotencyKey, PairId, RemoteId, Side, Version};
 use crate::item::{FieldSet, SyncItem};
+use crate::rule::{ConflictRule, StepRule};
 use crate::state::{PairRecord, SideRecord};
 
 /// One remote write.
@@ -26,6 +28,8 @@ pub enum Write<T: SyncItem> {
         id: RemoteId,
         /// Its new content (as the side will hold it).
         item: T,
+        /// Its content now, before the write (what the audit trail shows a change from).
+        before: T,
         /// The fields that change.
         changed: FieldSet<T::Field>,
         /// The version the item must still have.
@@ -93,8 +97,11 @@ pub struct Step<T: SyncItem> {
     pub pair: Option<PairId>,
     /// A label for reports.
     pub label: String,
-    /// Why: a short phrase ("changed in raynet", "deleted in outlook", ...).
-    pub reason: String,
+    /// The rule that decided the step (its stable code is what the audit trail keeps).
+    pub rule: StepRule,
+    /// Why, in words: the rule's phrase, sometimes with a detail ("changed in raynet",
+    /// "re-linked by the sync mark (outlook holds the original)", ...).
+    pub reason: Cow<'static, str>,
     /// The writes, in order.
     pub writes: Vec<Write<T>>,
     /// What to record afterwards.
@@ -107,7 +114,7 @@ impl<T: SyncItem> Step<T> {
     pub fn on_pair(
         id: PairId,
         pair: &PairRecord<T>,
-        reason: &str,
+        rule: StepRule,
         writes: Vec<Write<T>>,
         outcome: Outcome<T>,
     ) -> Self {
@@ -119,10 +126,18 @@ impl<T: SyncItem> Step<T> {
                 .or(pair.outlook.as_ref())
                 .map(|r| r.base.label())
                 .unwrap_or_default(),
-            reason: reason.to_owned(),
+            rule,
+            reason: Cow::Borrowed(rule.phrase()),
             writes,
             outcome,
         }
+    }
+
+    /// The same step with its reason in other words (the rule's phrase with a detail).
+    #[must_use]
+    pub fn with_reason(mut self, reason: impl Into<Cow<'static, str>>) -> Self {
+        self.reason = reason.into();
+        self
     }
 }
 
@@ -133,7 +148,7 @@ impl<T: SyncItem> Step<T> {
     pub fn create_new(
         side: Side,
         new: &crate::provider::Remote<T>,
-        reason: impl Into<String>,
+        rule: StepRule,
         item: T,
         key: IdempotencyKey,
     ) -> Self {
@@ -149,7 +164,8 @@ impl<T: SyncItem> Step<T> {
         Self {
             pair: None,
             label: new.item.label(),
-            reason: reason.into(),
+            rule,
+            reason: Cow::Borrowed(rule.phrase()),
             writes: vec![Write::Create {
                 side: side.other(),
                 item,
@@ -191,8 +207,9 @@ pub struct Conflict {
     pub field: &'static str,
     /// The side whose value won.
     pub winner: Side,
-    /// The rule that decided it (`"latest"`, `"raynet"`, `"outlook"`, `"latest (tie)"`).
-    pub rule: &'static str,
+    /// The rule that decided it (printed `latest`, `raynet`, `outlook`, `latest (tie)`,
+    /// `completed`).
+    pub rule: ConflictRule,
 }
 
 impl fmt::Display for Conflict {

@@ -124,10 +124,10 @@ fn conflict_policies_raynet_and_outlook_always_win() {
     for later in [true, false] {
         let (report, title, _) = conflicting(ConflictPolicy::Raynet, later);
         assert_eq!(title, "Raynet title");
-        assert_eq!(report.conflicts[0].rule, "raynet");
+        assert_eq!(report.conflicts[0].rule, ConflictRule::Raynet);
         let (report, title, _) = conflicting(ConflictPolicy::Outlook, later);
         assert_eq!(title, "Outlook title");
-        assert_eq!(report.conflicts[0].rule, "outlook");
+        assert_eq!(report.conflicts[0].rule, ConflictRule::Outlook);
     }
 }
 
@@ -189,7 +189,7 @@ fn conflict_latest_tie_goes_to_raynet() {
     let t = now();
     let plan = plan_with(Some(t), Some(t));
     assert_eq!(plan.conflicts[0].winner, Side::Raynet);
-    assert_eq!(plan.conflicts[0].rule, "latest (tie)");
+    assert_eq!(plan.conflicts[0].rule, ConflictRule::LatestTie);
     let plan = plan_with(None, None);
     assert_eq!(plan.conflicts[0].winner, Side::Raynet);
     assert!(
@@ -428,7 +428,7 @@ fn completed_meetings_stop_flowing_with_stop_and_are_never_reopened() {
         "Raynet notes are never overwritten"
     );
     assert_eq!(r_now.location, "Room 2");
-    assert_eq!(report.conflicts[0].rule, "completed");
+    assert_eq!(report.conflicts[0].rule, ConflictRule::Completed);
     assert_eq!(cal.round().writes(), 0);
 }
 

@@ -7,6 +7,8 @@ mod util;
 mod decision_table;
 // The one-way contacts plan (§5).
 mod contacts;
+// The audit entries a round reports: rules, ids, field changes, conflicts, failures.
+mod audit;
 // Runner behaviour: pending creates, crashes, failed and partial reads, the guard, dry runs.
 mod runner;
 // Property tests over random histories (DESIGN §3 invariants).

@@ -205,6 +205,21 @@ proptest! {
         }
         let report = cal.round();
         prop_assert!(report.failures.is_empty(), "{}", report);
+        let audited_updates = report
+            .audit
+            .iter()
+            .flat_map(|e| &e.writes)
+            .filter(|w| w.done && w.action == WriteAction::Update)
+            .count();
+        prop_assert_eq!(audited_updates, report.updated.raynet + report.updated.outlook, "audit: every update of the round is in the trail");
+        for w in report.audit.iter().flat_map(|e| &e.writes) {
+            let side = if w.side == Side::Raynet { &cal.raynet } else { &cal.outlook };
+            let now_there = side.get_item(w.id.as_ref().unwrap()).unwrap();
+            for c in &w.changes {
+                let f = EventField::ALL.iter().find(|f| f.name() == c.field).unwrap();
+                prop_assert_eq!(&now_there.field_text(*f), &c.to, "audit: the change of {} on {} says what the side holds now", &c.field, w.side);
+            }
+        }
         for ((k, field), (s, value)) in &expected {
             if both.contains(&(*k, *field)) || (*field == "schedule" && (both.contains(&(*k, "schedule")))) {
                 continue;

@@ -44,6 +44,10 @@ pub(crate) struct Args {
     /// Skip the throttled scenarios.
     #[arg(long)]
     pub(crate) no_throttled: bool,
+    /// Do not record the audit trail after our rounds (`run` and `serve` record it): to
+    /// measure what the trail costs.
+    #[arg(long)]
+    pub(crate) no_audit: bool,
     /// Also run our strategy with its state in this PostgreSQL database (`postgres://…`; a
     /// fresh schema per run) and print its round times and requests next to SQLite's.
     #[arg(long, value_name = "URL")]

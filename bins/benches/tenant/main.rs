@@ -8,7 +8,7 @@
 //! each round, every write sent alone) run on identical data in the same process.
 //!
 //! ```text
-//! cargo bench -p raynet-sync --bench tenant -- [--quick] [--state postgres://…]
+//! cargo bench -p raynet-sync --bench tenant -- [--quick] [--state postgres://…] [--no-audit]
 //! ```
 //!
 //! Only 127.0.0.1 is ever contacted (both fakes are in-process). Planning alone (time and
@@ -23,7 +23,7 @@
 //! | `world.rs` | both fakes seeded at scale and the tenant wired to them; the 1 % edits; the state check |
 //! | `measure.rs` | memory readings, what a round did (`RoundDone`) and cost (`Measured`) |
 //! | `naive.rs` | the naive strategy: full listings, every write alone |
-//! | `round.rs` | one measured round of a strategy (ours: `sync_tenant`); one measured deletion scan |
+//! | `round.rs` | one measured round of a strategy (ours: `sync_tenant`, then the audit trail); one measured deletion scan |
 //! | `suite.rs` | the five rounds of a strategy on a fresh world (`Suite`) |
 //! | `table.rs` | one scenario's table, ours next to naive |
 //! | `report.rs` | the printed sections: the tables of a run, the deletion scan, the targets |
@@ -82,6 +82,14 @@ async fn main() -> anyhow::Result<()> {
     );
     println!(
         "\nPlanning (plan_calendar, in memory): measured by sync-core's own benchmark, not here: `cargo bench -p sync-core --bench plan`."
+    );
+    println!(
+        "\nAudit trail: {}",
+        if args.no_audit {
+            "not recorded (`--no-audit`)"
+        } else {
+            "recorded after each of our rounds, as `run` and `serve` do (`--no-audit` to compare)"
+        }
     );
     let (ours, scan) = run_suite(&args, Strategy::Ours, None, &state_dir, None).await?;
     let naive = if args.no_naive {

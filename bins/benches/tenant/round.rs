@@ -1,7 +1,9 @@
-//! One measured round of a strategy: ours (`sync_tenant`, as the service runs it) or the
-//! naive one, 15 minutes after the last on the fakes' clocks; and one measured deletion scan.
+//! One measured round of a strategy: ours (`sync_tenant`, then the audit trail recorded, as the
+//! service runs it) or the naive one, 15 minutes after the last on the fakes' clocks; and one
+//! measured deletion scan.
 
 use chrono::Utc;
+use raynet_sync::config::DEFAULT_AUDIT_DAYS;
 use raynet_sync::demo::INSTANCE;
 use raynet_sync::wiring::{RoundOptions, sync_tenant};
 
@@ -18,7 +20,8 @@ pub(crate) enum Strategy {
     Naive,
 }
 
-/// One round of raynet-sync as it runs in production (`sync_tenant`).
+/// One round of raynet-sync as it runs in production (`sync_tenant`), then its audit trail
+/// recorded as `run` and `serve` do (unless `--no-audit`).
 async fn ours_round(world: &World) -> anyhow::Result<RoundDone> {
     let round = sync_tenant(
         &world.clients,
@@ -28,6 +31,17 @@ async fn ours_round(world: &World) -> anyhow::Result<RoundDone> {
         Utc::now(),
     )
     .await?;
+    if world.audit {
+        let started = std::time::Instant::now();
+        let keep_days = u32::try_from(DEFAULT_AUDIT_DAYS).unwrap_or(u32::MAX);
+        raynet_sync::observe::audit::record(&*world.store, &world.tenant.name, &round, keep_days)
+            .await;
+        let entries: usize = round.reports.iter().map(|r| r.audit.len()).sum();
+        eprintln!(
+            "  audit trail: {entries} entries recorded in {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     for e in &round.member_failures {
         eprintln!("  member error: {e}");
     }

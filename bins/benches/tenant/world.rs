@@ -34,6 +34,8 @@ pub(crate) struct World {
     pub(crate) tenant: TenantConfig,
     pub(crate) clients: TenantClients,
     pub(crate) store: std::sync::Arc<dyn ServiceStore>,
+    /// Whether our rounds record the audit trail afterwards (not with `--no-audit`).
+    pub(crate) audit: bool,
     seeded: Seeded,
 }
 
@@ -158,6 +160,7 @@ pub(crate) async fn start_world(
         tenant,
         clients,
         store,
+        audit: !args.no_audit,
         seeded: Seeded {
             members,
             activities,

@@ -7,6 +7,7 @@
 //! | `serve.rs` | `serve`: the endpoint and one push loop per tenant ([`crate::push`]) until stopped |
 //! | `check.rs` | `check`: the config, the credentials, the group and who is served |
 //! | `status.rs` | `status`: what the state store knows |
+//! | `explain.rs` | `explain`: an item's history from the audit trail, in plain words |
 //! | `state.rs` | `state copy`: one store's contents into another |
 //! | `report.rs` | the round summaries printed and stored ([`round_summary`]), [`exit_code`] |
 //! | `setup.rs` | process concerns: logging ([`init_tracing`]), loading the config, signals |
@@ -17,6 +18,7 @@
 //! dispatches.
 
 mod check;
+mod explain;
 pub mod init;
 mod report;
 mod run;
@@ -54,6 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         #[cfg(feature = "fake")]
         Command::Sandbox(args) => crate::demo::serve_sandbox(&args, setup::shutdown_signal()).await,
         Command::Status(args) => status::status(&cli.config, &args).await,
+        Command::Explain(args) => explain::explain(&cli.config, &args).await,
         Command::Check(args) => check::check(&cli.config, &args).await,
         Command::Run(args) => run::run_rounds(&cli.config, &args).await,
         Command::Serve(args) => serve::serve(&cli.config, &args).await,

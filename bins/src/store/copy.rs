@@ -5,7 +5,8 @@
 //! What moves, per tenant: every scope's pairs (new pair ids in the target; a pending create's
 //! pair reference follows its pair), cursors and pending creates, the notifications waiting for
 //! their round, the subscriptions kept and the push secrets (the live subscriptions and the
-//! webhook carry them). The rounds' log does not move: `status` starts it afresh. A target that
+//! webhook carry them). The rounds' log and the audit trail do not move: `status` and `explain`
+//! start them afresh. A target that
 //! already holds any scope of a tenant being copied is refused before anything is written, so a
 //! copy never merges two histories.
 

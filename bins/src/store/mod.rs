@@ -47,6 +47,7 @@
 //! | `service.rs`     | [`ServiceStore`]: the trait both stores implement for the binary    |
 //! | `location.rs`    | [`open_store`]: the file or the database the config names          |
 //! | `copy.rs`        | [`copy_state`]: `state copy`, one store's contents into another    |
+//! | `audit.rs`       | the audit trail in the file: every write and its rule (`explain`)   |
 //! | `postgres/`      | [`PostgresStore`]: the same store in PostgreSQL, shared by workers  |
 //! | `conformance.rs` | (tests) one suite run against every store                          |
 //!
@@ -61,6 +62,7 @@
 //! [`PairRecord`]: sync_core::PairRecord
 //! [`PendingCreate`]: sync_core::PendingCreate
 
+mod audit;
 #[cfg(test)]
 mod conformance;
 mod copy;
@@ -85,6 +87,7 @@ pub use postgres::{PostgresStore, PostgresStoreError};
 pub use push::{Noted, PushNote};
 pub use schema::SCHEMA_VERSION;
 pub use service::{
-    Lease, LeaseTaken, MEMBER_ROUNDS_KEPT, MemberRound, ServiceStore, keeper_lease, member_lease,
+    AuditMatch, AuditRecord, AuditTrail, Lease, LeaseTaken, MEMBER_ROUNDS_KEPT, MemberRound,
+    ServiceStore, fold_label, keeper_lease, member_lease,
 };
 pub use status::{RoundRecord, ScopeStatus};

@@ -8,7 +8,7 @@ use rusqlite::{Connection, ErrorCode};
 use super::error::StateFileError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The migrations: `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -101,6 +101,26 @@ const MIGRATIONS: &[&str] = &[
         finished_at INTEGER
     );
     CREATE INDEX member_rounds_by_tenant ON member_rounds (tenant, member, id);
+    ",
+    // 3 -> 4: the audit trail (`explain`): one row per step a round sent, the entry as JSON;
+    // the item's ids and its folded label for the lookups, the time (Unix milliseconds) for
+    // the pruning.
+    "
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        member TEXT NOT NULL,
+        collection TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        rule TEXT NOT NULL,
+        label_folded TEXT NOT NULL,
+        raynet_id TEXT,
+        outlook_id TEXT,
+        entry TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_raynet_id ON audit (raynet_id) WHERE raynet_id IS NOT NULL;
+    CREATE INDEX audit_by_outlook_id ON audit (outlook_id) WHERE outlook_id IS NOT NULL;
+    CREATE INDEX audit_by_at ON audit (at);
     ",
 ];
 

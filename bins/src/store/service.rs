@@ -6,13 +6,17 @@
 //!
 //! Two stores implement it: [`SqliteStore`](super::SqliteStore) (the embedded default, one
 //! file) and [`PostgresStore`](super::PostgresStore) (shared by several workers).
+//!
+//! Beside it, every [`ServiceStore`] keeps the audit trail ([`AuditTrail`]): each write a round
+//! made, with the rule that decided it, for `raynet-sync explain`.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use sync_core::tenant::TenantStore;
-use sync_core::{Collection, Email, StoreError};
+use sync_core::{AuditEntry, Collection, Email, RoundReport, StoreError};
 use sync_secret::Secret;
 
 use super::push::PushNote;
@@ -69,7 +73,7 @@ pub const MEMBER_ROUNDS_KEPT: i64 = 10_000;
 /// state. Times that decide between workers (lease expiries) come from the store's clock, so
 /// workers with skewed clocks still agree.
 #[async_trait]
-pub trait ServiceStore: TenantStore + std::fmt::Debug + Send + Sync + 'static {
+pub trait ServiceStore: TenantStore + AuditTrail + std::fmt::Debug + Send + Sync + 'static {
     /// Where the state is kept, for messages: a file's path, or a URL without its password.
     fn location(&self) -> String;
 
@@ -183,4 +187,69 @@ pub fn member_lease(tenant: &str, member: &Email) -> String {
 #[must_use]
 pub fn keeper_lease(tenant: &str) -> String {
     format!("keeper:{tenant}")
+}
+
+/// One entry of the audit trail as kept: a round's [`AuditEntry`] with when, and whose.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditRecord {
+    /// The row's id: a later entry has a larger id.
+    pub id: i64,
+    /// When the round that made the write was recorded (the recording process's clock).
+    pub at: DateTime<Utc>,
+    /// The tenant.
+    pub tenant: String,
+    /// The member whose item it is.
+    pub member: String,
+    /// The collection.
+    pub collection: Collection,
+    /// What the step did and why.
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+}
+
+/// Which entries [`AuditTrail::find_audit`] looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditMatch<'a> {
+    /// Entries of the item with this Raynet id (after the step, or the one it had).
+    RaynetId(&'a str),
+    /// Entries of the item with this Outlook id.
+    OutlookId(&'a str),
+    /// Entries whose label (title or name) holds this text, ignoring case.
+    Title(&'a str),
+}
+
+/// The audit trail: every write a round made, kept for a number of days (`admin.audit_days`),
+/// read back by `raynet-sync explain`. Every [`ServiceStore`] keeps one.
+///
+/// Note for implementors: entries hold titles and e-mail addresses, never secrets; lookups by
+/// id must use an index (the trail of a large tenant holds hundreds of thousands of entries).
+#[async_trait]
+pub trait AuditTrail: Send + Sync {
+    /// Keeps the audit entries of `rounds` (the reports of one tenant round) as made at `at`,
+    /// for `tenant`, in one transaction; returns how many were kept.
+    async fn record_audit(
+        &self,
+        tenant: &str,
+        at: DateTime<Utc>,
+        rounds: &[RoundReport],
+    ) -> Result<usize, StoreError>;
+
+    /// The entries `by` finds, of `tenant` only when given: the newest `limit` of them, oldest
+    /// first. Titles match case-insensitively (Unicode lowercase). A row that cannot be read is
+    /// skipped with a warning.
+    async fn find_audit(
+        &self,
+        tenant: Option<&str>,
+        by: AuditMatch<'_>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Forgets the entries made before `before`; returns how many.
+    async fn prune_audit(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// How a label is kept for case-insensitive lookups (and how a title searched for is folded).
+#[must_use]
+pub fn fold_label(label: &str) -> String {
+    label.to_lowercase()
 }

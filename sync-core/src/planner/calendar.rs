@@ -14,6 +14,7 @@ use crate::item::SyncItem;
 use crate::plan::{Plan, Skipped, Step};
 use crate::policy::{Member, Policy};
 use crate::provider::{Remote, SideRead};
+use crate::rule::StepRule;
 use crate::state::StoredState;
 
 use super::calendar_rules::CalendarRules;
@@ -115,7 +116,7 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
         plan.steps.push(Step::create_new(
             Side::Raynet,
             r,
-            "new in raynet",
+            StepRule::NewInRaynet,
             item,
             key,
         ));
@@ -138,14 +139,14 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
         let mut source = o.item.clone();
         source.kind = Some(rules.new_kind(&o.item));
         let item = rules.to_raynet(&source, masked);
-        let reason = if masked {
-            "new in outlook (private: time blocker)"
+        let rule = if masked {
+            StepRule::NewInOutlookPrivate
         } else {
-            "new in outlook"
+            StepRule::NewInOutlook
         };
         let key = IdempotencyKey::for_source(Side::Outlook, &o.id);
         plan.steps
-            .push(Step::create_new(Side::Outlook, o, reason, item, key));
+            .push(Step::create_new(Side::Outlook, o, rule, item, key));
     }
 
     apply_guard(&mut plan, input.state, input.policy);

@@ -20,6 +20,7 @@ use crate::policy::{
     PrivateEvents,
 };
 use crate::provider::Window;
+use crate::rule::StepRule;
 use crate::state::{PairRecord, SideRecord};
 
 use super::read::SideNow;
@@ -229,7 +230,7 @@ impl CalendarRules<'_> {
     }
 
     /// What the Raynet record of a pair whose Outlook event was deleted becomes
-    /// (`outlook_deletes`), when no Raynet edit wins over the deletion: the step's reason,
+    /// (`outlook_deletes`), when no Raynet edit wins over the deletion: the step's rule,
     /// writes and outcome. `r_cur` and `r_version` are the record's item and version now.
     pub(super) fn outlook_deletion(
         &self,
@@ -237,7 +238,7 @@ impl CalendarRules<'_> {
         r_cur: &Event,
         r_version: &Version,
         origin: Side,
-    ) -> (&'static str, Vec<Write<Event>>, Outcome<Event>) {
+    ) -> (StepRule, Vec<Write<Event>>, Outcome<Event>) {
         let detached = |base: Event| {
             Outcome::Record(PairRecord {
                 raynet: Some(SideRecord {
@@ -251,7 +252,7 @@ impl CalendarRules<'_> {
         };
         match self.policy.outlook_deletes {
             OutlookDeletes::Delete => (
-                "deleted in outlook (outlook_deletes = \"delete\")",
+                StepRule::DeletedInOutlookDelete,
                 vec![Write::Delete {
                     side: Side::Raynet,
                     id: r.id.clone(),
@@ -264,11 +265,12 @@ impl CalendarRules<'_> {
                     let mut cancelled = r_cur.clone();
                     cancelled.status = EventStatus::Cancelled;
                     (
-                        "deleted in outlook: cancelled in raynet (outlook_deletes = \"cancel\")",
+                        StepRule::DeletedInOutlookCancel,
                         vec![Write::Update {
                             side: Side::Raynet,
                             id: r.id.clone(),
                             item: cancelled.clone(),
+                            before: r_cur.clone(),
                             changed: FieldSet::of(&[EventField::Status]),
                             expected: r_version.clone(),
                         }],
@@ -277,14 +279,14 @@ impl CalendarRules<'_> {
                 } else {
                     // Already completed or cancelled: keep it as it is, unlinked.
                     (
-                        "deleted in outlook: raynet record kept (already closed)",
+                        StepRule::DeletedInOutlookKeptClosed,
                         vec![],
                         detached(r_cur.clone()),
                     )
                 }
             }
             OutlookDeletes::Ignore => (
-                "deleted in outlook: unlinked (outlook_deletes = \"ignore\")",
+                StepRule::DeletedInOutlookIgnored,
                 vec![],
                 detached(r_cur.clone()),
             ),

@@ -19,6 +19,7 @@ use crate::ids::{IdempotencyKey, RemoteId, Side};
 use crate::item::SyncItem;
 use crate::plan::{Outcome, Plan, Skipped, Step, Write};
 use crate::provider::{Remote, Window};
+use crate::rule::StepRule;
 use crate::state::{PairRecord, SideRecord, StoredState};
 
 use super::calendar_rules::CalendarRules;
@@ -149,6 +150,7 @@ pub(super) fn link_by_key<'a>(
                     side,
                     id: cur.id.clone(),
                     item: new.clone(),
+                    before: cur.item.clone(),
                     changed,
                     expected: cur.version.clone(),
                 });
@@ -157,7 +159,8 @@ pub(super) fn link_by_key<'a>(
         plan.steps.push(Step {
             pair: None,
             label: r.item.label(),
-            reason: format!("re-linked by the sync mark ({origin} holds the original)"),
+            rule: StepRule::Relinked,
+            reason: format!("{} ({origin} holds the original)", StepRule::Relinked).into(),
             writes,
             outcome: Outcome::Record(PairRecord {
                 raynet: Some(SideRecord {
@@ -228,6 +231,7 @@ pub(super) fn relink_replica<T: SyncItem>(
                 side: Side::Outlook,
                 id: t.id.clone(),
                 item: desired.clone(),
+                before: t.item.clone(),
                 changed,
                 expected: t.version.clone(),
             }]
@@ -235,7 +239,8 @@ pub(super) fn relink_replica<T: SyncItem>(
         plan.steps.push(Step {
             pair: None,
             label: s.item.label(),
-            reason: "re-linked by the sync mark".into(),
+            rule: StepRule::Relinked,
+            reason: StepRule::Relinked.phrase().into(),
             writes,
             outcome: Outcome::Record(PairRecord {
                 raynet: Some(SideRecord {

@@ -20,6 +20,7 @@ use crate::item::{Field, FieldSet, SyncItem};
 use crate::plan::{Conflict, Outcome, Plan, Skipped, Step, Write};
 use crate::policy::{ConflictPolicy, DeleteEditPolicy};
 use crate::provider::Window;
+use crate::rule::{ConflictRule, StepRule};
 use crate::state::{PairRecord, SideRecord};
 
 use super::calendar_rules::{
@@ -29,21 +30,21 @@ use super::keys::recreate_key;
 use super::read::{ReadIndex, SideNow, current, modified, untouched, version_now};
 
 /// Builds a step for the pair at hand.
-type StepFn<'s> = dyn Fn(&str, Vec<Write<Event>>, Outcome<Event>) -> Step<Event> + 's;
+type StepFn<'s> = dyn Fn(StepRule, Vec<Write<Event>>, Outcome<Event>) -> Step<Event> + 's;
 
 /// Decides who wins a field both sides changed to different values.
 fn decide_conflict(
     policy: ConflictPolicy,
     raynet_modified: Option<DateTime<Utc>>,
     outlook_modified: Option<DateTime<Utc>>,
-) -> (Side, &'static str) {
+) -> (Side, ConflictRule) {
     match policy {
-        ConflictPolicy::Raynet => (Side::Raynet, "raynet"),
-        ConflictPolicy::Outlook => (Side::Outlook, "outlook"),
+        ConflictPolicy::Raynet => (Side::Raynet, ConflictRule::Raynet),
+        ConflictPolicy::Outlook => (Side::Outlook, ConflictRule::Outlook),
         ConflictPolicy::Latest => match (raynet_modified, outlook_modified) {
-            (Some(r), Some(o)) if o > r => (Side::Outlook, "latest"),
-            (Some(r), Some(o)) if r > o => (Side::Raynet, "latest"),
-            (Some(_) | None, Some(_) | None) => (Side::Raynet, "latest (tie)"),
+            (Some(r), Some(o)) if o > r => (Side::Outlook, ConflictRule::Latest),
+            (Some(r), Some(o)) if r > o => (Side::Raynet, ConflictRule::Latest),
+            (Some(_) | None, Some(_) | None) => (Side::Raynet, ConflictRule::LatestTie),
         },
     }
 }
@@ -60,15 +61,15 @@ pub(super) fn plan_calendar_pair(
     now: DateTime<Utc>,
     plan: &mut Plan<Event>,
 ) {
-    let step = |reason: &str, writes: Vec<Write<Event>>, outcome: Outcome<Event>| {
-        Step::on_pair(pid, pair, reason, writes, outcome)
+    let step = |rule: StepRule, writes: Vec<Write<Event>>, outcome: Outcome<Event>| {
+        Step::on_pair(pid, pair, rule, writes, outcome)
     };
     match (&pair.raynet, &pair.outlook) {
         // A detached Raynet item: its deletion is forgotten; a cancelled one that is reopened
         // in Raynet comes back to Outlook; anything else stays in Raynet only.
         (Some(r), None) => match rix.state_of(r, event_in_window(&r.base, window)) {
             SideNow::Deleted => plan.steps.push(step(
-                "deleted in raynet (detached)",
+                StepRule::DeletedInRaynetDetached,
                 vec![],
                 Outcome::Forget,
             )),
@@ -77,7 +78,7 @@ pub(super) fn plan_calendar_pair(
                     && cur.item.status != EventStatus::Cancelled =>
             {
                 plan.steps.push(step(
-                    "reopened in raynet: back to outlook",
+                    StepRule::ReopenedInRaynet,
                     vec![Write::Create {
                         side: Side::Outlook,
                         item: rules.to_outlook(&cur.item, pair.origin),
@@ -103,7 +104,7 @@ pub(super) fn plan_calendar_pair(
                 SideNow::Deleted
             ) {
                 plan.steps.push(step(
-                    "deleted in outlook (detached)",
+                    StepRule::DeletedInOutlookDetached,
                     vec![],
                     Outcome::Forget,
                 ));
@@ -120,7 +121,7 @@ pub(super) fn plan_calendar_pair(
         // A record with no side is meaningless: forget it.
         (None, None) => plan
             .steps
-            .push(step("empty record", vec![], Outcome::Forget)),
+            .push(step(StepRule::Forgotten, vec![], Outcome::Forget)),
     }
 }
 
@@ -171,7 +172,7 @@ fn plan_linked_event<'a>(
         (SideNow::Deleted, SideNow::Deleted | SideNow::LeftWindow)
         | (SideNow::LeftWindow, SideNow::Deleted) => {
             plan.steps
-                .push(step("deleted on both sides", vec![], Outcome::Forget));
+                .push(step(StepRule::DeletedOnBothSides, vec![], Outcome::Forget));
         }
         // Deleted in Raynet.
         (SideNow::Deleted, SideNow::Present(_) | SideNow::Unchanged | SideNow::Unknown) => {
@@ -183,7 +184,7 @@ fn plan_linked_event<'a>(
                 let mut source = o_cur.clone();
                 source.kind = r.base.kind;
                 plan.steps.push(step(
-                    "deleted in raynet, edited in outlook: re-created in raynet",
+                    StepRule::DeletedInRaynetEditedInOutlook,
                     vec![Write::Create {
                         side: Side::Raynet,
                         item: rules.to_raynet(&source, masked),
@@ -201,7 +202,7 @@ fn plan_linked_event<'a>(
                 ));
             } else {
                 plan.steps.push(step(
-                    "deleted in raynet",
+                    StepRule::DeletedInRaynet,
                     vec![delete(Side::Outlook, o, version_now(&on, o))],
                     Outcome::Forget,
                 ));
@@ -215,7 +216,7 @@ fn plan_linked_event<'a>(
             if r_edited && policy.delete_vs_edit == DeleteEditPolicy::KeepEdit {
                 // Edited in Raynet: the edit wins, Outlook gets the item again.
                 plan.steps.push(step(
-                    "deleted in outlook, edited in raynet: re-created in outlook",
+                    StepRule::DeletedInOutlookEditedInRaynet,
                     vec![Write::Create {
                         side: Side::Outlook,
                         item: rules.to_outlook(r_cur, pair.origin),
@@ -233,9 +234,9 @@ fn plan_linked_event<'a>(
                 ));
                 return;
             }
-            let (reason, writes, outcome) =
+            let (rule, writes, outcome) =
                 rules.outlook_deletion(r, r_cur, version_now(&rn, r), pair.origin);
-            plan.steps.push(step(reason, writes, outcome));
+            plan.steps.push(step(rule, writes, outcome));
         }
         // One or both sides left the window: leave both alone.
         (
@@ -300,12 +301,11 @@ fn merge_event_pair(
 
     let mut to_outlook = o_cur.clone();
     let mut to_raynet = r_cur.clone();
-    let mut reasons: Vec<&str> = Vec::new();
     for f in EventField::ALL {
         let in_r = r_changes.contains(*f);
         let in_o = o_changes.contains(*f);
         // Every field changed on both sides (or frozen by completion) is reported as decided.
-        let conflict = |plan: &mut Plan<Event>, winner: Side, rule: &'static str| {
+        let conflict = |plan: &mut Plan<Event>, winner: Side, rule: ConflictRule| {
             plan.conflicts.push(Conflict {
                 pair: pid,
                 label: r_cur.label(),
@@ -324,7 +324,7 @@ fn merge_event_pair(
             (false, true) => {
                 let diverged = !rules.to_outlook(r_cur, pair.origin).field_eq(&o.base, *f);
                 if frozen && diverged {
-                    conflict(plan, Side::Raynet, "completed");
+                    conflict(plan, Side::Raynet, ConflictRule::Completed);
                     None
                 } else {
                     Some(Side::Outlook)
@@ -339,7 +339,7 @@ fn merge_event_pair(
                     None
                 } else if frozen {
                     // A completed meeting's Raynet notes are never overwritten from Outlook.
-                    conflict(plan, Side::Raynet, "completed");
+                    conflict(plan, Side::Raynet, ConflictRule::Completed);
                     None
                 } else {
                     let (winner, rule) =
@@ -365,15 +365,21 @@ fn merge_event_pair(
             }
         }
     }
-    if !r_changes.is_empty() && !frozen {
-        reasons.push("changed in raynet");
-    }
-    if !r_changes.is_empty() && frozen {
-        reasons.push("changed in raynet after completion (completed_events = \"stop\")");
-    }
-    if !o_changes.is_empty() {
-        reasons.push("changed in outlook");
-    }
+    let in_raynet = !r_changes.is_empty();
+    let in_outlook = !o_changes.is_empty();
+    let rule = if in_raynet && frozen {
+        StepRule::ChangedAfterCompletion
+    } else {
+        match (in_raynet, in_outlook) {
+            // Both sides changed fields: merged, conflicts settled by the policy.
+            (true, true) => StepRule::ChangedOnBothSides,
+            // One-sided changes.
+            (true, false) => StepRule::ChangedInRaynet,
+            (false, true) => StepRule::ChangedInOutlook,
+            // No change on either side, yet a write: a field Raynet starts holding.
+            (false, false) => StepRule::FilledIn,
+        }
+    };
     if rules.lists_participants(pair.origin) {
         // The participant list in the body is built from the Raynet participants.
         to_outlook.attendees.clone_from(&to_raynet.attendees);
@@ -387,6 +393,7 @@ fn merge_event_pair(
                 side,
                 id: rec.id.clone(),
                 item: item.clone(),
+                before: current(now, rec).clone(),
                 changed,
                 expected: version_now(now, rec).clone(),
             }
@@ -415,7 +422,7 @@ fn merge_event_pair(
             origin: pair.origin,
         };
         plan.steps.push(step(
-            "cancelled in raynet: the outlook event is removed",
+            StepRule::CancelledInRaynet,
             writes,
             Outcome::Record(record),
         ));
@@ -440,11 +447,13 @@ fn merge_event_pair(
     if writes.is_empty() && &record == pair {
         return;
     }
-    let reason = if writes.is_empty() {
-        "versions moved, content agrees".to_owned()
+    let step = if writes.is_empty() {
+        step(StepRule::VersionsMoved, writes, Outcome::Record(record))
+    } else if rule == StepRule::ChangedAfterCompletion && in_outlook {
+        let reason = format!("{rule}, changed in outlook");
+        step(rule, writes, Outcome::Record(record)).with_reason(reason)
     } else {
-        reasons.join(", ")
+        step(rule, writes, Outcome::Record(record))
     };
-    plan.steps
-        .push(step(&reason, writes, Outcome::Record(record)));
+    plan.steps.push(step);
 }

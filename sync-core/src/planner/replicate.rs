@@ -10,6 +10,7 @@ use crate::item::SyncItem;
 use crate::plan::{Outcome, Plan, Skipped, Step, Write};
 use crate::policy::Policy;
 use crate::provider::{SideRead, Window};
+use crate::rule::StepRule;
 use crate::state::{PairRecord, SideRecord, StoredState};
 
 use chrono::{DateTime, Utc};
@@ -51,8 +52,8 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
     // "new" whatever state they are in.
     for (pid, pair) in &input.state.pairs {
         // The label is only worked out for a pair that gets a step.
-        let mk = |reason: &str, writes: Vec<Write<T>>, outcome: Outcome<T>| {
-            Step::on_pair(*pid, pair, reason, writes, outcome)
+        let mk = |rule: StepRule, writes: Vec<Write<T>>, outcome: Outcome<T>| {
+            Step::on_pair(*pid, pair, rule, writes, outcome)
         };
         let Some(s) = &pair.raynet else {
             // No source: the target copy is an orphan of ours; forget the record.
@@ -60,7 +61,7 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
                 tix.mark(&t.id);
             }
             plan.steps
-                .push(mk("source record missing", vec![], Outcome::Forget));
+                .push(mk(StepRule::Forgotten, vec![], Outcome::Forget));
             continue;
         };
         let sn = six.state_of(s, true);
@@ -69,7 +70,7 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
             // Source gone, target gone or never made: forget.
             (SideNow::Deleted, None | Some((_, SideNow::Deleted))) => {
                 plan.steps
-                    .push(mk("deleted in source", vec![], Outcome::Forget));
+                    .push(mk(StepRule::DeletedInSource, vec![], Outcome::Forget));
             }
             // Source gone: delete the target copy.
             (
@@ -82,7 +83,7 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
                     | SideNow::LeftWindow),
                 )),
             ) => plan.steps.push(mk(
-                "deleted in source",
+                StepRule::DeletedInSource,
                 vec![Write::Delete {
                     side: Side::Outlook,
                     id: t.id.clone(),
@@ -107,7 +108,7 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
                     None | Some((_, SideNow::Deleted)) => {
                         note_dropped(&mut plan, s, &projected.dropped);
                         plan.steps.push(mk(
-                            "missing in target: restored",
+                            StepRule::MissingInTarget,
                             vec![Write::Create {
                                 side: Side::Outlook,
                                 item: desired,
@@ -139,7 +140,7 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
                         if diff.is_empty() {
                             if &record != pair {
                                 plan.steps.push(mk(
-                                    "versions moved, content agrees",
+                                    StepRule::VersionsMoved,
                                     vec![],
                                     Outcome::Record(record),
                                 ));
@@ -147,17 +148,18 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
                             continue;
                         }
                         note_dropped(&mut plan, s, &projected.dropped);
-                        let reason = if t_cur.diff(&t.base).is_empty() {
-                            "changed in source"
+                        let rule = if t_cur.diff(&t.base).is_empty() {
+                            StepRule::ChangedInSource
                         } else {
-                            "edited in target: restored from source"
+                            StepRule::EditedInTarget
                         };
                         plan.steps.push(mk(
-                            reason,
+                            rule,
                             vec![Write::Update {
                                 side: Side::Outlook,
                                 id: t.id.clone(),
                                 item: desired,
+                                before: t_cur.clone(),
                                 changed: diff,
                                 expected: version_now(&tnow, t).clone(),
                             }],
@@ -190,7 +192,7 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
         plan.steps.push(Step::create_new(
             Side::Raynet,
             s,
-            "new in source",
+            StepRule::NewInSource,
             projected.item,
             key,
         ));

@@ -2,16 +2,18 @@
 //! its writes succeed. Plain creates and single updates go out in batches where a side takes
 //! them (Graph `$batch`); a create is recorded as pending before it is sent (DESIGN §7).
 //! Refused credentials stop all traffic; any other failure is reported and retried next round.
+//! Each step sent leaves an audit entry ([`super::audit`]) saying which writes were accepted.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{ErrorKind, ProviderError, SyncError};
 use crate::ids::{IdempotencyKey, PairId, RemoteId, Scope, Side, Version};
 use crate::item::SyncItem;
-use crate::plan::{Outcome, Plan, Step, Write};
+use crate::plan::{Outcome, Step, Write};
 use crate::provider::{UpdateRequest, WriteSide};
 use crate::state::{PairRecord, PendingCreate, SideRecord, StateStore};
 
+use super::audit::{Draft, Trail};
 use super::report::{Failure, Progress, RoundReport};
 use super::sides::Sides;
 
@@ -39,17 +41,18 @@ impl Executor<'_> {
     /// Runs the plan's steps; stops early when the stop flag is set or credentials are refused.
     pub(super) async fn execute<T: SyncItem>(
         &self,
-        plan: Plan<T>,
+        steps: Vec<Step<T>>,
         sides: &Sides<'_, T>,
         store: &dyn StateStore<T>,
+        trail: &Trail<'_, T>,
         report: &mut RoundReport,
     ) -> Result<(), SyncError> {
         // Plain creates go out in batches where a side takes them (Graph `$batch`); every
         // other step runs on its own, in plan order.
         let mut buffers: [Vec<Step<T>>; 4] = Default::default();
-        let total = plan.steps.len();
+        let total = steps.len();
         let mut done = 0usize;
-        for step in plan.steps {
+        for step in steps {
             if self.stopping() {
                 report.failures.push(Failure {
                     side: None,
@@ -78,13 +81,16 @@ impl Executor<'_> {
                 buffers[slot].push(step);
                 if buffers[slot].len() >= max {
                     let batch = std::mem::take(&mut buffers[slot]);
-                    if self.flush(slot, batch, side, sides, store, report).await? {
+                    if self
+                        .flush(slot, batch, side, sides, store, trail, report)
+                        .await?
+                    {
                         return Ok(());
                     }
                 }
                 continue;
             }
-            if self.execute_step(step, sides, store, report).await? {
+            if self.execute_step(step, sides, store, trail, report).await? {
                 return Ok(());
             }
         }
@@ -95,7 +101,11 @@ impl Executor<'_> {
                 Side::Outlook
             };
             let batch = std::mem::take(buffer);
-            if !batch.is_empty() && self.flush(slot, batch, side, sides, store, report).await? {
+            if !batch.is_empty()
+                && self
+                    .flush(slot, batch, side, sides, store, trail, report)
+                    .await?
+            {
                 return Ok(());
             }
         }
@@ -104,6 +114,7 @@ impl Executor<'_> {
 
     /// Sends a buffered batch: creates (slots 0–1) or updates (slots 2–3). Returns whether all
     /// traffic must stop.
+    #[allow(clippy::too_many_arguments)]
     async fn flush<T: SyncItem>(
         &self,
         slot: usize,
@@ -111,16 +122,18 @@ impl Executor<'_> {
         side: Side,
         sides: &Sides<'_, T>,
         store: &dyn StateStore<T>,
+        trail: &Trail<'_, T>,
         report: &mut RoundReport,
     ) -> Result<bool, SyncError> {
         let Some(target) = sides.get(side) else {
             return Ok(false);
         };
         let to = (side, target);
+        let drafts = batch.iter().map(|s| trail.draft(s)).collect();
         if slot < 2 {
-            self.create_batch(batch, to, store, report).await
+            self.create_batch(batch, drafts, to, store, report).await
         } else {
-            self.update_batch(batch, to, store, report).await
+            self.update_batch(batch, drafts, to, store, report).await
         }
     }
 
@@ -129,6 +142,7 @@ impl Executor<'_> {
     async fn update_batch<T: SyncItem>(
         &self,
         batch: Vec<Step<T>>,
+        drafts: Vec<Draft>,
         (which, side): (Side, &dyn WriteSide<T>),
         store: &dyn StateStore<T>,
         report: &mut RoundReport,
@@ -156,7 +170,7 @@ impl Executor<'_> {
         let mut results = side.update_many(&requests).await.into_iter();
         drop(requests);
         let mut stop = false;
-        for step in batch {
+        for (step, mut audit) in batch.into_iter().zip(drafts) {
             let result = results.next().unwrap_or_else(missing_result);
             let Some(Write::Update { item, .. }) = step.writes.first() else {
                 continue;
@@ -164,17 +178,24 @@ impl Executor<'_> {
             match result {
                 Ok(w) => {
                     report.updated.bump(which);
+                    audit.done(0, Some(&w.id));
                     let mut record = into_record(step.outcome);
                     set_side(&mut record, which, w.id, w.version, w.item, item);
-                    match (record, step.pair) {
-                        (Some(r), pair) => {
-                            store.put_pair(self.scope, pair, &r).await?;
+                    let pair = match (&record, step.pair) {
+                        (Some(r), pair) => Some(store.put_pair(self.scope, pair, r).await?),
+                        (None, Some(pair)) => {
+                            store.remove_pair(self.scope, pair).await?;
+                            Some(pair)
                         }
-                        (None, Some(pair)) => store.remove_pair(self.scope, pair).await?,
-                        (None, None) => {}
-                    }
+                        (None, None) => None,
+                    };
+                    audit.finish(pair, record.as_ref(), report);
                 }
-                Err(e) => stop |= fail_batched(report, which, &step.writes, &step.label, &e),
+                Err(e) => {
+                    stop |= fail_batched(report, which, &step.writes, &step.label, &e);
+                    audit.fail(&e);
+                    audit.finish::<T>(step.pair, None, report);
+                }
             }
         }
         Ok(stop)
@@ -209,6 +230,7 @@ impl Executor<'_> {
     async fn create_batch<T: SyncItem>(
         &self,
         batch: Vec<Step<T>>,
+        drafts: Vec<Draft>,
         (which, side): (Side, &dyn WriteSide<T>),
         store: &dyn StateStore<T>,
         report: &mut RoundReport,
@@ -228,23 +250,27 @@ impl Executor<'_> {
         let refs: Vec<(&T, &IdempotencyKey)> = items.iter().map(|(i, k)| (i, k)).collect();
         let mut results = side.create_many(&refs).await.into_iter();
         let mut stop = false;
-        for (step, (item, key)) in batch.into_iter().zip(items.iter()) {
+        for ((step, (item, key)), mut audit) in batch.into_iter().zip(items.iter()).zip(drafts) {
             let result = results.next().unwrap_or_else(missing_result);
             let mut record = into_record(step.outcome);
             match result {
                 Ok(w) => {
                     report.created.bump(which);
+                    audit.done(0, Some(&w.id));
                     set_side(&mut record, which, w.id, w.version, w.item, item);
                     let keep = record.filter(|r| r.raynet.is_some() || r.outlook.is_some());
-                    store
+                    let pair = store
                         .resolve_pending(self.scope, key, step.pair, keep.as_ref())
                         .await?;
+                    audit.finish(pair.or(step.pair), keep.as_ref(), report);
                 }
                 Err(e) => {
                     if e.kind() != ErrorKind::Interrupted {
                         store.resolve_pending(self.scope, key, None, None).await?;
                     }
                     stop |= fail_batched(report, which, &step.writes, &step.label, &e);
+                    audit.fail(&e);
+                    audit.finish::<T>(step.pair, None, report);
                 }
             }
         }
@@ -257,104 +283,120 @@ impl Executor<'_> {
         step: Step<T>,
         sides: &Sides<'_, T>,
         store: &dyn StateStore<T>,
+        trail: &Trail<'_, T>,
         report: &mut RoundReport,
     ) -> Result<bool, SyncError> {
-        {
-            let mut record = into_record(step.outcome);
-            let mut pending_key = None;
-            for write in &step.writes {
-                let which = write.side();
-                let Some(side) = sides.get(which) else {
-                    report.fail(
-                        Some(which),
-                        format!("{write}"),
-                        Some(step.label.clone()),
-                        &ProviderError::new(ErrorKind::ReadOnly, "this side is read-only"),
-                    );
-                    return Ok(false);
-                };
-                let result = match write {
-                    Write::Create { item, key, .. } => {
-                        self.add_pending(store, which, step.pair, record.as_ref(), item, key)
-                            .await?;
-                        pending_key = Some(key.clone());
-                        match side.create(item, key).await {
-                            Ok(w) => {
-                                report.created.bump(which);
-                                set_side(&mut record, which, w.id, w.version, w.item, item);
-                                Ok(())
-                            }
-                            Err(e) => {
-                                if e.kind() != ErrorKind::Interrupted {
-                                    // The create certainly did not land: nothing to resolve.
-                                    store.resolve_pending(self.scope, key, None, None).await?;
-                                }
-                                Err(e)
-                            }
-                        }
-                    }
-                    Write::Update {
-                        id,
-                        item,
-                        changed,
-                        expected,
-                        ..
-                    } => match side.update(id, item, *changed, Some(expected)).await {
+        let mut audit = trail.draft(&step);
+        let mut record = into_record(step.outcome);
+        let mut pending_key = None;
+        for (at, write) in step.writes.iter().enumerate() {
+            let which = write.side();
+            let Some(side) = sides.get(which) else {
+                let e = ProviderError::new(ErrorKind::ReadOnly, "this side is read-only");
+                report.fail(
+                    Some(which),
+                    format!("{write}"),
+                    Some(step.label.clone()),
+                    &e,
+                );
+                audit.fail(&e);
+                audit.finish::<T>(step.pair, None, report);
+                return Ok(false);
+            };
+            let result = match write {
+                Write::Create { item, key, .. } => {
+                    self.add_pending(store, which, step.pair, record.as_ref(), item, key)
+                        .await?;
+                    pending_key = Some(key.clone());
+                    match side.create(item, key).await {
                         Ok(w) => {
-                            report.updated.bump(which);
+                            report.created.bump(which);
+                            audit.done(at, Some(&w.id));
                             set_side(&mut record, which, w.id, w.version, w.item, item);
                             Ok(())
                         }
-                        Err(e) => Err(e),
-                    },
-                    Write::Delete { id, expected, .. } => {
-                        match side.delete(id, expected.as_ref()).await {
-                            Ok(()) => {
-                                report.deleted.bump(which);
-                                Ok(())
+                        Err(e) => {
+                            if e.kind() != ErrorKind::Interrupted {
+                                // The create certainly did not land: nothing to resolve.
+                                store.resolve_pending(self.scope, key, None, None).await?;
                             }
-                            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-                            Err(e) => Err(e),
+                            Err(e)
                         }
                     }
-                };
-                if let Err(e) = result {
-                    let stop = e.kind() == ErrorKind::Unauthorized;
-                    report.fail(
-                        Some(which),
-                        format!("{write}"),
-                        Some(step.label.clone()),
-                        &e,
-                    );
-                    if let (Some(key), true) =
-                        (&pending_key, !matches!(write, Write::Create { .. }))
-                    {
-                        // The create went through; record what we have.
-                        store
-                            .resolve_pending(self.scope, key, step.pair, record.as_ref())
-                            .await?;
+                }
+                Write::Update {
+                    id,
+                    item,
+                    changed,
+                    expected,
+                    ..
+                } => match side.update(id, item, *changed, Some(expected)).await {
+                    Ok(w) => {
+                        report.updated.bump(which);
+                        audit.done(at, Some(&w.id));
+                        set_side(&mut record, which, w.id, w.version, w.item, item);
+                        Ok(())
                     }
-                    // Refused credentials: stop all traffic, never retry in a loop.
-                    return Ok(stop);
-                }
-            }
-            let keep = record.filter(|r| r.raynet.is_some() || r.outlook.is_some());
-            match (pending_key, keep, step.pair) {
-                (Some(key), keep, pair) => {
-                    store
-                        .resolve_pending(self.scope, &key, pair, keep.as_ref())
-                        .await?;
-                }
-                (None, Some(r), pair) => {
-                    store.put_pair(self.scope, pair, &r).await?;
-                    if step.writes.is_empty() {
-                        report.recorded += 1;
+                    Err(e) => Err(e),
+                },
+                Write::Delete { id, expected, .. } => {
+                    match side.delete(id, expected.as_ref()).await {
+                        Ok(()) => {
+                            report.deleted.bump(which);
+                            audit.done(at, None);
+                            Ok(())
+                        }
+                        Err(e) if e.kind() == ErrorKind::NotFound => {
+                            // Gone already: what the step wanted.
+                            audit.done(at, None);
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
                     }
                 }
-                (None, None, Some(pair)) => store.remove_pair(self.scope, pair).await?,
-                (None, None, None) => {}
+            };
+            if let Err(e) = result {
+                let stop = e.kind() == ErrorKind::Unauthorized;
+                report.fail(
+                    Some(which),
+                    format!("{write}"),
+                    Some(step.label.clone()),
+                    &e,
+                );
+                audit.fail(&e);
+                let mut pair = step.pair;
+                if let (Some(key), true) = (&pending_key, !matches!(write, Write::Create { .. })) {
+                    // The create went through; record what we have.
+                    pair = store
+                        .resolve_pending(self.scope, key, step.pair, record.as_ref())
+                        .await?
+                        .or(pair);
+                }
+                audit.finish(pair, record.as_ref(), report);
+                // Refused credentials: stop all traffic, never retry in a loop.
+                return Ok(stop);
             }
         }
+        let keep = record.filter(|r| r.raynet.is_some() || r.outlook.is_some());
+        let pair = match (pending_key, &keep, step.pair) {
+            (Some(key), keep, pair) => store
+                .resolve_pending(self.scope, &key, pair, keep.as_ref())
+                .await?
+                .or(pair),
+            (None, Some(r), pair) => {
+                let id = store.put_pair(self.scope, pair, r).await?;
+                if step.writes.is_empty() {
+                    report.recorded += 1;
+                }
+                Some(id)
+            }
+            (None, None, Some(pair)) => {
+                store.remove_pair(self.scope, pair).await?;
+                Some(pair)
+            }
+            (None, None, None) => None,
+        };
+        audit.finish(pair, keep.as_ref(), report);
         Ok(false)
     }
 }

@@ -10,6 +10,7 @@
 //! | 2. read both sides, double-check absences before they count as deletions | `read.rs`    |
 //! | 3. plan (the pure planner)                                               | [`crate::planner`] |
 //! | 4. execute the steps, alone or in batches, recording each one           | `execute.rs`  |
+//! | the audit entry of each step executed: drafted, then completed           | `audit.rs`    |
 //! | what a round tells: [`RoundReport`], [`SideCounts`], [`Failure`], [`Progress`] | `report.rs` |
 //! | the writable sides of a round                                            | `sides.rs`    |
 
@@ -27,8 +28,9 @@ use crate::plan::Plan;
 use crate::planner::{CalendarInput, ReplicateInput, plan_calendar, plan_replicate};
 use crate::policy::{Member, Policy};
 use crate::provider::{Completeness, ReadSide, SideRead, Window, WriteSide};
-use crate::state::{StateStore, StoredState};
+use crate::state::{Pairs, StateStore, StoredState};
 
+mod audit;
 mod execute;
 mod prepare;
 mod read;
@@ -37,6 +39,7 @@ mod sides;
 
 pub use report::{Failure, Progress, ProgressFn, RoundReport, SideCounts};
 
+use audit::Trail;
 use execute::Executor;
 use prepare::prepare;
 use read::{confirm_absences, read, verify_budget};
@@ -147,8 +150,15 @@ impl Runner {
             member,
             now,
         });
-        self.finish(plan, &sides, store, [&r_read, &o_read], report)
-            .await
+        self.finish(
+            plan,
+            &sides,
+            store,
+            &state.pairs,
+            [&r_read, &o_read],
+            report,
+        )
+        .await
     }
 
     /// Runs one one-way round: `source` (Raynet persons) → `target` (Outlook contacts).
@@ -190,8 +200,15 @@ impl Runner {
             policy: &self.policy,
             now,
         });
-        self.finish(plan, &sides, store, [&s_read, &t_read], report)
-            .await
+        self.finish(
+            plan,
+            &sides,
+            store,
+            &state.pairs,
+            [&s_read, &t_read],
+            report,
+        )
+        .await
     }
 
     /// Starts a round: checks the policy, starts the report, loads the state, resolves the
@@ -215,13 +232,15 @@ impl Runner {
         Ok((report, state, [r_read, o_read]))
     }
 
-    /// Reports the plan, then executes it (unless this is a dry run or the guard tripped) and
-    /// records the cursors of a round that read everything and failed nowhere.
+    /// Reports the plan, then executes it (unless this is a dry run or the guard tripped),
+    /// keeping an audit entry per step sent (`pairs`: the pairs the round found), and records
+    /// the cursors of a round that read everything and failed nowhere.
     async fn finish<T: SyncItem>(
         &self,
         plan: Plan<T>,
         sides: &Sides<'_, T>,
         store: &dyn StateStore<T>,
+        pairs: &Pairs<T>,
         reads: [&SideRead<T>; 2],
         mut report: RoundReport,
     ) -> Result<RoundReport, SyncError> {
@@ -242,7 +261,13 @@ impl Runner {
             stop: self.stop.as_deref(),
             progress: self.progress.as_ref(),
         };
-        executor.execute(plan, sides, store, &mut report).await?;
+        let Plan {
+            steps, conflicts, ..
+        } = plan;
+        let trail = Trail::new(pairs, &conflicts);
+        executor
+            .execute(steps, sides, store, &trail, &mut report)
+            .await?;
         let reads_ok = reads
             .iter()
             .all(|r| r.completeness != Completeness::Partial);

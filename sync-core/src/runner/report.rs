@@ -1,12 +1,13 @@
 //! What a round tells its caller: the [`RoundReport`] (counts per side in [`SideCounts`],
-//! conflicts, skipped items, each [`Failure`]), and the [`Progress`] callback told how far the
-//! execution is.
+//! conflicts, skipped items, each [`Failure`], the audit entries of the steps sent), and the
+//! [`Progress`] callback told how far the execution is.
 
 use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::AuditEntry;
 use crate::error::{ErrorKind, ProviderError, error_chain};
 use crate::ids::{Scope, Side};
 use crate::plan::{Conflict, GuardTrip, Skipped, write_list};
@@ -96,6 +97,10 @@ pub struct RoundReport {
     pub guard: Option<GuardTrip>,
     /// The plan as text (dry runs only).
     pub plan: Option<String>,
+    /// One entry per step whose writes were sent (succeeded or not) and per deletion answered
+    /// without a write, in the order they ran: what the audit trail keeps. Empty for a dry run
+    /// and a round the guard stopped.
+    pub audit: Vec<AuditEntry>,
 }
 
 impl RoundReport {
@@ -117,6 +122,7 @@ impl RoundReport {
             failures: Vec::new(),
             guard: None,
             plan: None,
+            audit: Vec::new(),
         }
     }
 

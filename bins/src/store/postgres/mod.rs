@@ -52,6 +52,7 @@
 //! | `schema.rs`      | the schema version, the migrations, the locked migration transaction  |
 //! | `state_store.rs` | the [`StateStore`] impl: pairs, cursors, pending creates; scope rows   |
 //! | `status.rs`      | the rounds' log and [`ServiceStore::status`]'s counts                  |
+//! | `audit.rs`       | the audit trail (`explain`), inserted in chunks                        |
 //! | `push.rs`        | notes (announced on `NOTIFY`), subscriptions, push secrets            |
 //! | `lease.rs`       | leases on the database's clock                                        |
 //! | `listen.rs`      | the `LISTEN` connection and its broadcast of wake-ups, reconnecting   |
@@ -76,6 +77,7 @@
 //! [`Scope`]: sync_core::Scope
 //! [`PairRecord`]: sync_core::PairRecord
 
+mod audit;
 mod connect;
 mod error;
 mod lease;

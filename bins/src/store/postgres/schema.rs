@@ -4,7 +4,7 @@
 use super::error::PostgresStoreError;
 
 /// The schema version this build writes (PostgreSQL's own count, apart from the SQLite file's).
-pub(in crate::store) const SCHEMA_VERSION: i64 = 1;
+pub(in crate::store) const SCHEMA_VERSION: i64 = 2;
 
 /// The key of the transaction-level advisory lock the migrations hold ("raynetsy" in ASCII): a
 /// second worker waits for the first one's migration, then finds the schema up to date.
@@ -94,6 +94,24 @@ const MIGRATIONS: &[&str] = &[
         finished_at timestamptz
     );
     CREATE INDEX member_rounds_by_tenant ON member_rounds (tenant, member, id);
+    ",
+    // 1 -> 2: the audit trail (`explain`), as the SQLite file's version 4.
+    "
+    CREATE TABLE audit (
+        id bigserial PRIMARY KEY,
+        tenant text NOT NULL,
+        member text NOT NULL,
+        collection text NOT NULL,
+        at timestamptz NOT NULL,
+        rule text NOT NULL,
+        label_folded text NOT NULL,
+        raynet_id text,
+        outlook_id text,
+        entry text NOT NULL
+    );
+    CREATE INDEX audit_by_raynet_id ON audit (raynet_id) WHERE raynet_id IS NOT NULL;
+    CREATE INDEX audit_by_outlook_id ON audit (outlook_id) WHERE outlook_id IS NOT NULL;
+    CREATE INDEX audit_by_at ON audit (at);
     ",
 ];
 
