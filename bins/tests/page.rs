@@ -280,6 +280,48 @@ async fn in_a_real_browser_the_page_shows_every_member_fresh_and_a_failing_membe
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(ready, "the page never showed a fresh member");
+    // A change in Raynet crosses through push: the page shows its latency.
+    let inst = sandbox.raynet.instance(raynet_sync::demo::INSTANCE);
+    inst.edit(
+        "meeting",
+        d.meetings[0],
+        &json!({ "meetingPlace": "Zasedačka 7" }),
+    )
+    .unwrap();
+    let mut latency = false;
+    for _ in 0..150 {
+        if let Ok(r) = http.get(&page_url).send().await {
+            if r.text()
+                .await
+                .is_ok_and(|t| t.contains("p50 / p95 of the last"))
+            {
+                latency = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(latency, "the page never showed a push latency");
+    // Nothing secret on the page: not the API key, the client secret or the push secrets.
+    let html = http
+        .get(&page_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for secret in [
+        raynet_client::fake::DEFAULT_API_KEY,
+        graph_client::fake::FakeGraph::CLIENT_SECRET,
+    ] {
+        assert!(!html.contains(secret), "a secret on the page");
+    }
+    let state = SqliteStore::open(&dir.path().join("state.db")).unwrap();
+    for name in ["client_state", "webhook_token"] {
+        let kept = state.push_secret("demo", name).unwrap();
+        assert!(!html.contains(kept.expose()), "the {name} on the page");
+    }
 
     let (driver_child, browser) = start_driver(&chromium, &driver_path).await;
     let driver_child = KillOnDrop(driver_child);
@@ -303,6 +345,14 @@ async fn in_a_real_browser_the_page_shows_every_member_fresh_and_a_failing_membe
         let text = browser.text(row).await;
         seen.push((member, collection, state, fresh, text));
     }
+    let tiles_text = {
+        let mut all = String::new();
+        for tile in browser.find_all("div.tile").await {
+            all.push_str(&browser.text(&tile).await);
+            all.push('\n');
+        }
+        all
+    };
     let shot = browser.screenshot().await;
     browser.quit().await;
     drop(driver_child);
@@ -337,6 +387,12 @@ async fn in_a_real_browser_the_page_shows_every_member_fresh_and_a_failing_membe
         );
         assert!(text.contains(" ago"), "{text}");
     }
+    // The push latency of Jana's change, in seconds.
+    let tiles = &tiles_text;
+    assert!(
+        tiles.contains("p50 / p95 of the last 1,") || tiles.contains("p50 / p95 of the last 1 "),
+        "one change's latency: {tiles}"
+    );
     // Petr's mailbox refuses the app: failing, the error in words and what to do.
     for (member, collection, state, _, text) in seen.iter().filter(|r| r.0.starts_with("petr")) {
         assert_eq!(state, "failing", "{member} {collection}: {text}");

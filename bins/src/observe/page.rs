@@ -40,6 +40,46 @@ pub struct TenantView {
     pub quota: Option<(u64, u64)>,
     /// The collections the tenant syncs.
     pub collections: Vec<Collection>,
+    /// From a notification to its change written on the other side, over the last changes.
+    pub lag: Option<LagFigures>,
+}
+
+/// Latency figures: p50, p95 and max of some lags, in seconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct LagFigures {
+    /// How many lags.
+    pub count: usize,
+    /// The median.
+    pub p50: f64,
+    /// The 95th percentile.
+    pub p95: f64,
+    /// The longest.
+    pub max: f64,
+}
+
+impl LagFigures {
+    /// The figures of `lags` (`None` for none).
+    ///
+    /// ```
+    /// use raynet_sync::observe::page::LagFigures;
+    /// let f = LagFigures::of([1.0, 3.0, 2.0]).unwrap();
+    /// assert_eq!((f.p50, f.max), (2.0, 3.0));
+    /// assert!(LagFigures::of([]).is_none());
+    /// ```
+    pub fn of(lags: impl IntoIterator<Item = f64>) -> Option<Self> {
+        let mut v: Vec<f64> = lags.into_iter().filter(|l| l.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        Some(Self {
+            count: v.len(),
+            p50: at(0.5),
+            p95: at(0.95),
+            max: v[v.len() - 1],
+        })
+    }
 }
 
 /// A member served.
@@ -344,5 +384,88 @@ impl StatusPage {
         env.add_template("status.html", TEMPLATE)?;
         env.get_template("status.html")?
             .render(minijinja::context! { page => self })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(lag: Option<LagFigures>) -> TenantView {
+        TenantView {
+            name: "acme".into(),
+            worker: "w1".into(),
+            keeper: true,
+            ready: true,
+            webhook_ok: true,
+            members: vec![MemberView {
+                email: "jana@acme.cz".into(),
+                held_here: true,
+                error: Some("graph returned 403 <script>alert(1)</script>".into()),
+            }],
+            subscriptions: Vec::new(),
+            findings: vec!["member Eva has no Raynet user".into()],
+            counts: PushCounts::default(),
+            quota: Some((23_000, 24_000)),
+            collections: vec![Collection::Calendar],
+            lag,
+        }
+    }
+
+    fn page(lag: Option<LagFigures>) -> String {
+        let v = view(lag);
+        StatusPage {
+            now: "2026-12-06 12:00:00 UTC".into(),
+            tenants: vec![TenantSection {
+                rows: vec![MemberRow {
+                    email: "jana@acme.cz".into(),
+                    collection: "calendar",
+                    fresh_seconds: Some(75),
+                    freshness: "75 s ago".into(),
+                    state: "failing",
+                    pairs: 3,
+                    pending: 0,
+                    error: v.members[0].error.clone(),
+                    advice: v.members[0].error.as_deref().and_then(advice),
+                    worker: Some("w1".into()),
+                }],
+                quota: Some("1000 of 24000 requests used today".into()),
+                subscriptions: Vec::new(),
+                rounds: Vec::new(),
+                workers: vec!["w1".into()],
+                waiting: 0,
+                view: v,
+            }],
+        }
+        .render()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_page_shows_the_figures_and_escapes_what_it_is_given() {
+        let html = page(LagFigures::of([1.24, 1.5, 0.9]));
+        assert!(html.contains("1.2 s / 1.5 s"), "latency p50 / p95: {html}");
+        assert!(html.contains("1000 of 24000 requests used today"));
+        assert!(html.contains("data-fresh-seconds=\"75\""));
+        assert!(html.contains("member Eva has no Raynet user"));
+        assert!(html.contains("lacks a permission"), "the advice for a 403");
+        assert!(!html.contains("<script>alert"), "remote text is escaped");
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(page(None).contains("no change yet"));
+    }
+
+    #[test]
+    fn durations_and_advice_in_words() {
+        assert_eq!(in_words(45), "45 s");
+        assert_eq!(in_words(600), "10 min");
+        assert_eq!(in_words(4 * 3600), "4 h");
+        assert_eq!(in_words(3 * 86_400), "3 d");
+        assert!(advice("ErrorAccessDenied: Access is denied").is_some());
+        assert!(
+            advice("mailbox is not enabled for REST API (MailboxNotEnabledForRESTAPI)")
+                .unwrap()
+                .contains("Exchange")
+        );
+        assert!(advice("everything is fine").is_none());
     }
 }

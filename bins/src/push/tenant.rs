@@ -21,6 +21,9 @@ use crate::config::{AdminConfig, ServeConfig, TenantConfig};
 use crate::store::{Noted, PushNote, ServiceStore};
 use crate::wiring::TenantClients;
 
+/// How many lags the status page's figures are made of.
+const LAGS_KEPT: usize = 200;
+
 /// The longest a burst of notifications waits for its round, however steady it is. (Raynet
 /// delivers webhooks 2 a second: after the round that read a backlog's changes, the rest of its
 /// webhooks are about changes already read, and cost nothing.)
@@ -206,6 +209,8 @@ pub struct TenantPush {
     pub(super) findings: Mutex<Vec<String>>,
     /// Whether the last membership read reached both services (Graph's group, Raynet's users).
     pub(super) services_ok: AtomicBool,
+    /// The last lags from a notification to its change written (seconds), newest last.
+    lags: Mutex<std::collections::VecDeque<f64>>,
     /// Each member's last failure (what failed), until a round of theirs succeeds.
     pub(super) failures: Mutex<BTreeMap<Email, String>>,
     /// This worker's part of the tenant (several workers on one store).
@@ -275,6 +280,7 @@ impl TenantPush {
             ready: AtomicBool::new(false),
             findings: Mutex::new(Vec::new()),
             services_ok: AtomicBool::new(false),
+            lags: Mutex::new(std::collections::VecDeque::new()),
             failures: Mutex::new(BTreeMap::new()),
             share: Arc::new(super::share::Share::new(
                 serve.worker_id.clone(),
@@ -331,11 +337,21 @@ impl TenantPush {
                 .raynet
                 .rate_limit()
                 .and_then(|r| Some((r.remaining?, r.limit?))),
+            lag: crate::observe::page::LagFigures::of(lock(&self.lags).iter().copied()),
             collections: [Collection::Calendar, Collection::Contacts]
                 .into_iter()
                 .filter(|c| self.config.sync.mode.collections().has(*c))
                 .collect(),
         }
+    }
+
+    /// Keeps a lag for the status page (the last [`LAGS_KEPT`]).
+    pub(super) fn note_lag(&self, seconds: f64) {
+        let mut lags = lock(&self.lags);
+        if lags.len() >= LAGS_KEPT {
+            lags.pop_front();
+        }
+        lags.push_back(seconds);
     }
 
     /// Whether the last membership read reached both services (Graph and Raynet).

@@ -395,6 +395,7 @@ impl TenantPush {
                 for at in times {
                     let lag = (now - *at).num_milliseconds() as f64 / 1000.0;
                     metrics.observe_lag(self.name(), lag);
+                    self.note_lag(lag);
                 }
             }
         }
