@@ -159,6 +159,19 @@ impl WebDriver {
     }
 }
 
+/// Whether the page at `url` shows `needle` within `tries` fifths of a second.
+async fn page_shows(http: &reqwest::Client, url: &str, needle: &str, tries: u32) -> bool {
+    for _ in 0..tries {
+        if let Ok(r) = http.get(url).send().await {
+            if r.text().await.is_ok_and(|t| t.contains(needle)) {
+                return true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
+}
+
 /// Debian's chromium and its driver, or `None` (after saying so) where they are not installed
 /// outside CI.
 fn browser() -> Option<(String, String)> {
@@ -266,19 +279,7 @@ async fn in_a_real_browser_the_page_shows_every_member_fresh_and_a_failing_membe
     let page_url = format!("http://127.0.0.1:{admin_port}/");
     // The page answers once serve runs; its first round has run once a row is fresh.
     let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..300 {
-        if let Ok(r) = http.get(&page_url).send().await {
-            if r.text()
-                .await
-                .is_ok_and(|t| t.contains("data-fresh-seconds"))
-            {
-                ready = true;
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let ready = page_shows(&http, &page_url, "data-fresh-seconds", 300).await;
     assert!(ready, "the page never showed a fresh member");
     // A change in Raynet crosses through push: the page shows its latency.
     let inst = sandbox.raynet.instance(raynet_sync::demo::INSTANCE);
@@ -288,19 +289,7 @@ async fn in_a_real_browser_the_page_shows_every_member_fresh_and_a_failing_membe
         &json!({ "meetingPlace": "Zasedačka 7" }),
     )
     .unwrap();
-    let mut latency = false;
-    for _ in 0..150 {
-        if let Ok(r) = http.get(&page_url).send().await {
-            if r.text()
-                .await
-                .is_ok_and(|t| t.contains("p50 / p95 of the last"))
-            {
-                latency = true;
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let latency = page_shows(&http, &page_url, "p50 / p95 of the last", 150).await;
     assert!(latency, "the page never showed a push latency");
     // Nothing secret on the page: not the API key, the client secret or the push secrets.
     let html = http

@@ -99,6 +99,25 @@ async fn tenant() -> Tenant {
     t
 }
 
+/// The person id of the guest of the members' first meetings (`host@klient.cz`).
+async fn guest_id(t: &Tenant) -> u64 {
+    t.fake
+        .client()
+        .persons()
+        .list_all(&ListQuery::new())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| {
+            p.contact_info
+                .as_ref()
+                .and_then(|c| c.email.as_deref())
+                .is_some_and(|e| e == "host@klient.cz")
+        })
+        .unwrap()
+        .id
+}
+
 /// Every member's first (full) read, then ten quiet minutes.
 async fn first_reads(t: &Tenant) -> Vec<Cursor> {
     // The seeding lies further back than the overlap.
@@ -782,22 +801,7 @@ async fn kept_participant_addresses_are_refreshed_by_the_persons_a_round_reads()
     // Round 3: the guest's address changed and the meeting too: the round's person read sees
     // the guest's new address and the meeting is read with it, with no look-up either.
     t.fake.advance_clock(Duration::minutes(5));
-    let guest = t
-        .fake
-        .client()
-        .persons()
-        .list_all(&ListQuery::new())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| {
-            p.contact_info
-                .as_ref()
-                .and_then(|c| c.email.as_deref())
-                .is_some_and(|e| e == "host@klient.cz")
-        })
-        .unwrap()
-        .id;
+    let guest = guest_id(&t).await;
     inst.edit(
         "person",
         guest,
@@ -876,22 +880,7 @@ async fn warmed_addresses_spare_the_participants_look_up() {
     let inst = t.fake.default_instance();
     let jana = t.members[0];
     let cursors = first_reads(&t).await;
-    let guest = t
-        .fake
-        .client()
-        .persons()
-        .list_all(&ListQuery::new())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| {
-            p.contact_info
-                .as_ref()
-                .and_then(|c| c.email.as_deref())
-                .is_some_and(|e| e == "host@klient.cz")
-        })
-        .unwrap()
-        .id;
+    let guest = guest_id(&t).await;
     inst.edit(
         "meeting",
         t.meetings[0],
