@@ -199,58 +199,14 @@ impl<T: SyncItem> StateStore<T> for SqliteStore {
 mod tests {
     use std::path::{Path, PathBuf};
 
-    use chrono::{TimeZone, Utc};
-    use sync_core::{Collection, Event, RemoteId, Schedule, SideRecord, Version};
+    use sync_core::Event;
 
     use super::*;
     use crate::store::error::StateFileError;
     use crate::store::status::ScopeStatus;
     use crate::testutil::{TempDir, state_file};
 
-    fn scope() -> Scope {
-        Scope::new("acme", "jana@acme.cz", Collection::Calendar)
-    }
-
-    fn event(title: &str) -> Event {
-        let start = Utc.with_ymd_and_hms(2026, 3, 29, 0, 30, 0).unwrap();
-        Event::new(
-            title,
-            Schedule::Timed {
-                start,
-                end: start + chrono::Duration::hours(1),
-            },
-        )
-    }
-
-    fn side(id: &str, title: &str) -> SideRecord<Event> {
-        SideRecord {
-            id: RemoteId::new(id).unwrap(),
-            version: Version::new(format!("v-{id}")).unwrap(),
-            base: event(title),
-        }
-    }
-
-    fn pair(r: &str, o: &str) -> PairRecord<Event> {
-        PairRecord {
-            raynet: Some(side(r, "Kickoff")),
-            outlook: Some(side(o, "Kickoff")),
-            origin: Side::Raynet,
-        }
-    }
-
-    fn pending(key: &str) -> PendingCreate<Event> {
-        PendingCreate {
-            key: IdempotencyKey::new(key).unwrap(),
-            target: Side::Outlook,
-            pair: None,
-            record: PairRecord {
-                raynet: Some(side("42", "Kickoff")),
-                outlook: None,
-                origin: Side::Raynet,
-            },
-            item: event("Kickoff"),
-        }
-    }
+    use crate::store::conformance::fixtures::{pair, pending, scope};
 
     async fn load(store: &SqliteStore) -> StoredState<Event> {
         StateStore::<Event>::load(store, &scope()).await.unwrap()

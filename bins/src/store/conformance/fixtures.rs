@@ -1,13 +1,14 @@
-//! The values the tests store: scopes, events, pairs, pending creates, round summaries, notes.
+//! The values the tests store: scopes, events, pairs, pending creates, round summaries, notes
+//! (also the SQLite-only tests' in `state_store.rs`).
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-pub(super) fn scope() -> Scope {
+pub(in crate::store) fn scope() -> Scope {
     Scope::new("acme", "jana@acme.cz", Collection::Calendar)
 }
 
-pub(super) fn event(title: &str) -> Event {
+pub(in crate::store) fn event(title: &str) -> Event {
     let start = Utc.with_ymd_and_hms(2026, 3, 29, 0, 30, 0).unwrap();
     Event::new(
         title,
@@ -18,7 +19,7 @@ pub(super) fn event(title: &str) -> Event {
     )
 }
 
-pub(super) fn side(id: &str, title: &str) -> SideRecord<Event> {
+pub(in crate::store) fn side(id: &str, title: &str) -> SideRecord<Event> {
     SideRecord {
         id: RemoteId::new(id).unwrap(),
         version: Version::new(format!("v-{id}")).unwrap(),
@@ -26,7 +27,7 @@ pub(super) fn side(id: &str, title: &str) -> SideRecord<Event> {
     }
 }
 
-pub(super) fn pair(r: &str, o: &str) -> PairRecord<Event> {
+pub(in crate::store) fn pair(r: &str, o: &str) -> PairRecord<Event> {
     PairRecord {
         raynet: Some(side(r, "Kickoff")),
         outlook: Some(side(o, "Kickoff")),
@@ -55,7 +56,7 @@ pub(super) fn contact_pair(r: &str, o: &str) -> PairRecord<Contact> {
     }
 }
 
-pub(super) fn pending(key: &str) -> PendingCreate<Event> {
+pub(in crate::store) fn pending(key: &str) -> PendingCreate<Event> {
     PendingCreate {
         key: IdempotencyKey::new(key).unwrap(),
         target: Side::Outlook,

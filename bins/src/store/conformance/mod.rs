@@ -49,7 +49,7 @@ use crate::testutil::TempDir;
 use sync_secret::Secret;
 
 mod audit;
-mod fixtures;
+pub(super) mod fixtures;
 mod harness;
 mod pg_only;
 mod service;
