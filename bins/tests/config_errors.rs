@@ -1,9 +1,9 @@
-//! Bad config files: exit code 2, a message naming the file and the full key, no secret shown.
+//! Bad config files: exit code 78 (`CONFIG_ERROR`), a message naming the file and the full key, no secret shown.
 
 use crate::util::{CONFIG_ERROR, SECRET_VAR, TempDir, config_text, raynet_sync};
 
 /// Runs `check` and `run` on a config whose `[tenant.sync]` holds `sync`, and asserts both exit
-/// with code 2 naming the file, `key` and `hint`.
+/// with code 78 naming the file, `key` and `hint`.
 fn assert_refused(sync: &str, key: &str, hint: &str) {
     let dir = TempDir::new("cfg");
     let config = dir.write("raynet-sync.toml", &config_text(sync));

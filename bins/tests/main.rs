@@ -3,7 +3,7 @@
 //!
 //! Modules:
 //! - `util` — temp dirs, config files, running the binary;
-//! - `config_errors` — bad config files exit with code 2 and name the file and the key, and
+//! - `config_errors` — bad config files exit with code 78 and name the file and the key, and
 //!   never print a secret;
 //! - `status` — `status` on a missing, new, used and damaged state file; `state copy` into
 //!   PostgreSQL and `status` on the database;
@@ -24,12 +24,15 @@
 //! - `explain` — the audit trail of real rounds read back: a meeting edited on both sides
 //!   (which field came from where, and why) and deleted items (where, and what the sync did);
 //! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
-//!   both sides change: convergence, no duplicate, no member synced by two workers at once.
+//!   both sides change: convergence, no duplicate, no member synced by two workers at once;
+//! - `exit_codes` — the code, `--help` and the README say the same exit codes, and the binary
+//!   uses them.
 
 #![allow(clippy::unwrap_used)]
 
 mod config_errors;
 mod e2e;
+mod exit_codes;
 mod explain;
 mod failover;
 mod init;

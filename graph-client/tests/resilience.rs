@@ -279,3 +279,37 @@ async fn batch_dependents_of_a_failed_request_get_424() {
     );
     assert_eq!(answers[1].status, 424);
 }
+
+#[tokio::test]
+async fn a_gateway_timeout_is_reported_as_a_lost_answer_not_as_throttling() {
+    let w = world().await;
+    let id = w.fake.add_event(
+        &w.alice,
+        EventSeed::new("Far", at(2030, 1, 10, 9, 0), at(2030, 1, 10, 10, 0)),
+    );
+    w.fake
+        .inject(Fault::status(504).on("events.get").times(100));
+    let client = client(&w.fake);
+    let err = client
+        .events(&w.alice)
+        .get(&id)
+        .await
+        .expect_err("every attempt timed out at the gateway");
+    assert!(
+        matches!(err, Error::AnswerLost { status: 504, .. }),
+        "{err:?}"
+    );
+    assert!(err.retry_after().is_none());
+    let text = err.to_string();
+    assert!(!text.contains("throttled"), "{text}");
+    assert!(text.contains("gateway timeout"), "{text}");
+    assert_eq!(
+        graph_client::adapter::classify(&err),
+        sync_core::ErrorKind::Unavailable,
+        "a read that got no answer is unavailable, not throttled"
+    );
+    assert!(
+        w.fake.request_count("events.get") > 1,
+        "a read is repeated before the answer is given up"
+    );
+}

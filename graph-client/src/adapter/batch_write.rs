@@ -82,7 +82,7 @@ impl<T> BatchWrites<T> {
 /// each call cuts its own batches. One result per write, in order, the same either way:
 ///
 /// - a failed sub-request maps through [`graph_error`] as the direct request's error would
-///   (429, 503 and 504 as [`Error::Throttled`], like the transport); for a
+///   (429 and 503 as [`Error::Throttled`], 504 as [`Error::AnswerLost`], like the transport); for a
 ///   [`WriteKind::Create`], an answer that may hide a landed write is
 ///   [`ErrorKind::Interrupted`] instead;
 /// - an update answered 500, 502, 503 or 504 is sent again (in a further batch, after its
@@ -167,7 +167,13 @@ fn batched_answer<M: serde::de::DeserializeOwned>(
             }
         });
     }
-    let error = if matches!(status, 429 | 503 | 504) {
+    let error = if status == 504 {
+        // As the transport reports a lost answer: it may have landed.
+        Error::AnswerLost {
+            status,
+            endpoint: endpoint.to_owned(),
+        }
+    } else if matches!(status, 429 | 503) {
         // As the transport reports a request still throttled after its retries.
         let cap = client.transport().retry.max_retry_after;
         Error::Throttled {

@@ -19,7 +19,9 @@ pub fn classify(error: &Error) -> ErrorKind {
             retry_after: *retry_after,
         },
         Error::Auth { .. } => ErrorKind::Unauthorized,
-        Error::Timeout { .. } | Error::Transport { .. } => ErrorKind::Unavailable,
+        Error::Timeout { .. } | Error::Transport { .. } | Error::AnswerLost { .. } => {
+            ErrorKind::Unavailable
+        }
         Error::Api { status, .. } => match status {
             404 if error.is_mailbox_not_enabled() => ErrorKind::Unsupported,
             404 | 410 => ErrorKind::NotFound,
@@ -63,8 +65,7 @@ pub fn graph_error(context: &str, error: Error) -> ProviderError {
 /// engine then treats it as [`ErrorKind::Interrupted`] and looks the item up by its key.
 pub(crate) fn maybe_landed(error: &Error) -> bool {
     match error {
-        Error::Timeout { .. } | Error::Transport { .. } => true,
-        Error::Throttled { status, .. } => *status == 504,
+        Error::Timeout { .. } | Error::Transport { .. } | Error::AnswerLost { .. } => true,
         Error::Api { status, .. } => matches!(status, 500 | 502 | 504),
         _ => false,
     }

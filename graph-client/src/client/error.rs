@@ -46,13 +46,25 @@ pub enum Error {
         /// The endpoint.
         endpoint: String,
     },
-    /// Still throttled (429/503/504) after all retries.
+    /// Still throttled (429 or 503) after all retries.
     #[error("throttled on {endpoint}")]
     Throttled {
         /// HTTP status of the last attempt.
         status: u16,
         /// The last `Retry-After`, if any.
         retry_after: Option<Duration>,
+        /// The endpoint.
+        endpoint: String,
+    },
+    /// A gateway answered `504 Gateway Timeout`: Graph's answer was lost, so the request may
+    /// or may not have taken effect (a read can be repeated; a create is looked up by its
+    /// key before it is sent again). Not throttling: nothing asked us to slow down.
+    #[error(
+        "no answer from graph on {endpoint} (gateway timeout {status}); it may or may not have taken effect"
+    )]
+    AnswerLost {
+        /// HTTP status of the last attempt (504).
+        status: u16,
         /// The endpoint.
         endpoint: String,
     },
@@ -117,7 +129,8 @@ impl Error {
             Self::Api { status, .. }
             | Self::DeltaExpired { status, .. }
             | Self::Conflict { status, .. }
-            | Self::Throttled { status, .. } => Some(*status),
+            | Self::Throttled { status, .. }
+            | Self::AnswerLost { status, .. } => Some(*status),
             Self::Auth { status, .. } => *status,
             _ => None,
         }

@@ -233,7 +233,20 @@ impl Transport {
                 attempt -= 1;
                 continue;
             }
-            if matches!(status, 429 | 503 | 504) {
+            if status == 504 {
+                // A gateway gave up waiting: the answer is lost, nothing asked us to slow
+                // down. A retry-safe request is repeated; any other is reported as lost.
+                if req.retry_safe && can_retry {
+                    tracing::info!("gateway timeout, repeating");
+                    tokio::time::sleep(self.retry.backoff(attempt - 1)).await;
+                    continue;
+                }
+                return Err(Error::AnswerLost {
+                    status,
+                    endpoint: req.endpoint.clone(),
+                });
+            }
+            if matches!(status, 429 | 503) {
                 let retry_after = headers
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
