@@ -505,3 +505,76 @@ async fn a_member_added_to_and_removed_from_the_group() {
         r.reports
     );
 }
+
+/// Which mailboxes' reads of `endpoint` among `requests` resumed from a delta token.
+fn delta_reads(
+    requests: &[graph_client::fake::RequestRecord],
+    endpoint: &str,
+) -> (Vec<String>, Vec<String>) {
+    let mut resumed = Vec::new();
+    let mut complete = Vec::new();
+    for r in requests.iter().filter(|r| r.endpoint == endpoint) {
+        let mailbox = r.mailbox.clone().unwrap_or_default();
+        if r.query_names.iter().any(|q| q == "$deltatoken") {
+            resumed.push(mailbox);
+        } else if !r.query_names.iter().any(|q| q == "$skiptoken") {
+            complete.push(mailbox);
+        }
+    }
+    resumed.sort();
+    resumed.dedup();
+    complete.sort();
+    complete.dedup();
+    (resumed, complete)
+}
+
+/// Graph moved to another address (`graph_base_url` changed between rounds, the same service
+/// behind it): the stored delta links name the old host and are never sent; each mailbox is
+/// read completely once, nothing is deleted or written, and the next round resumes from the
+/// new links.
+#[tokio::test]
+async fn a_changed_graph_base_url_costs_one_complete_read_and_deletes_nothing() {
+    let mut w = World::new("").await;
+    let d = w.sandbox.data.clone();
+    assert!(w.round().await.is_clean());
+    let settled = w.round().await;
+    assert_eq!(World::writes(&settled), 0);
+    let (outlook, raynet, contacts) = (
+        w.outlook_subjects(&d.jana),
+        w.raynet_titles(d.jana_person),
+        w.contacts(&d.jana),
+    );
+
+    let moved_to = w.sandbox.graph.serve_also_on_new_address().await.unwrap();
+    assert_ne!(moved_to, w.tenant.microsoft.graph_base_url.as_str());
+    w.tenant.microsoft.graph_base_url = moved_to.parse().unwrap();
+    w.clients = TenantClients::new(&w.tenant).unwrap();
+
+    let mark = w.sandbox.graph.requests().len();
+    let moved = w.round().await;
+    assert!(moved.is_clean(), "{:?}", moved.member_failures);
+    for r in &moved.reports {
+        assert!(r.failures.is_empty(), "{r}");
+        assert_eq!(r.writes(), 0, "a complete re-read writes nothing: {r}");
+    }
+    assert_eq!(w.outlook_subjects(&d.jana), outlook);
+    assert_eq!(w.raynet_titles(d.jana_person), raynet);
+    assert_eq!(w.contacts(&d.jana), contacts);
+    let requests = w.sandbox.graph.requests()[mark..].to_vec();
+    for endpoint in ["calendarView.delta", "contacts.delta"] {
+        let (resumed, complete) = delta_reads(&requests, endpoint);
+        assert!(resumed.is_empty(), "{endpoint}: no old link is sent");
+        assert!(complete.contains(&d.jana), "{endpoint}: {complete:?}");
+    }
+
+    let mark = w.sandbox.graph.requests().len();
+    let after = w.round().await;
+    assert!(after.is_clean());
+    assert_eq!(World::writes(&after), 0);
+    let requests = w.sandbox.graph.requests()[mark..].to_vec();
+    for endpoint in ["calendarView.delta", "contacts.delta"] {
+        let (resumed, complete) = delta_reads(&requests, endpoint);
+        assert!(complete.is_empty(), "{endpoint}: incremental again");
+        assert!(resumed.contains(&d.jana), "{endpoint}: {resumed:?}");
+    }
+}

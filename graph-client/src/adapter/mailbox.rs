@@ -144,6 +144,14 @@ impl Mailbox {
         L: FnOnce() -> LF,
         LF: Future<Output = Result<DeltaRound<T>, Error>>,
     {
+        if let Err(e) = self.client.check_link(link) {
+            // Stored under another graph_base_url (or another cloud): never sent, and never
+            // a failure that repeats every round. A complete read, reconciled against the
+            // state (absent means gone only after the engine's confirmation), stores a cursor
+            // on the configured host, so this happens once.
+            tracing::warn!(mailbox = %self.user, error = %e, "{what}: the stored link is not on the configured Graph host (graph_base_url changed?); reading the mailbox completely once");
+            return Ok(None);
+        }
         let round = match self.prefetch.as_ref().and_then(|p| p.take(link)) {
             Some(body) => {
                 tracing::debug!(mailbox = %self.user, "{what}: the prefetched first page");

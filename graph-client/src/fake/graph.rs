@@ -21,11 +21,21 @@ pub struct FakeGraph {
     state: Arc<Mutex<State>>,
     addr: std::net::SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    /// Listeners on further addresses ([`FakeGraph::serve_also_on_new_address`]).
+    also: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Drop for FakeGraph {
     fn drop(&mut self) {
         self.task.abort();
+        for listener in self
+            .also
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            listener.abort();
+        }
         for worker in &lock(&self.state).push.workers {
             worker.abort();
         }
@@ -68,7 +78,34 @@ impl FakeGraph {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Ok(Self { state, addr, task })
+        Ok(Self {
+            state,
+            addr,
+            task,
+            also: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Serves the same tenant on a further loopback address too, as when the service is
+    /// reached under another name, and returns that address's Graph base URL. From now on the
+    /// links the fake writes (next and delta links, contexts) name the new address; links
+    /// handed out before keep working on the old one. (The token endpoint answers on both.)
+    ///
+    /// # Errors
+    /// When no loopback port can be bound.
+    pub async fn serve_also_on_new_address(&self) -> std::io::Result<String> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let base = format!("http://{}/v1.0", listener.local_addr()?);
+        self.state().base_url.clone_from(&base);
+        let router = server::router(Arc::clone(&self.state));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        self.also
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(task);
+        Ok(base)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

@@ -16,6 +16,9 @@ pub struct RequestRecord {
     pub in_batch: bool,
     /// The `Prefer` header.
     pub prefer: Option<String>,
+    /// The names of the query parameters, in order (`$deltatoken`, `$skiptoken`, …; never
+    /// their values): tells a resumed delta read from a complete one.
+    pub query_names: Vec<String>,
 }
 
 /// What kind of mail Outlook would have sent.

@@ -22,6 +22,7 @@ pub(super) fn record(
         status,
         in_batch: req.in_batch,
         prefer: req.header("prefer").map(str::to_owned),
+        query_names: req.query.iter().map(|(k, _)| k.clone()).collect(),
     });
 }
 

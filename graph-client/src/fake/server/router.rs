@@ -73,6 +73,7 @@ pub(super) async fn handle(
                 status: resp.status,
                 in_batch: false,
                 prefer: None,
+                query_names: Vec::new(),
             });
             resp
         };
