@@ -25,6 +25,8 @@
 //!   (which field came from where, and why) and deleted items (where, and what the sync did);
 //! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
 //!   both sides change: convergence, no duplicate, no member synced by two workers at once;
+//! - `secrets` — the real binary at the most verbose log level, both log formats, first, change
+//!   and idle rounds, `check` and `status`: no secret, key, Basic value or token printed;
 //! - `exit_codes` — the code, `--help` and the README say the same exit codes, and the binary
 //!   uses them.
 
@@ -41,6 +43,7 @@ mod metrics;
 mod page;
 mod rules;
 mod sample;
+mod secrets;
 mod serve;
 mod status;
 mod util;

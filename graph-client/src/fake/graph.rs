@@ -332,6 +332,13 @@ impl FakeGraph {
         self.state().token_lifetime = lifetime;
     }
 
+    /// The access tokens issued and still valid (for tests that look for them where they must
+    /// never appear: logs, reports, errors).
+    #[must_use]
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state().tokens.keys().cloned().collect()
+    }
+
     /// Makes every issued access token expired: the next Graph call gets `401`.
     pub fn expire_access_tokens(&self) {
         self.state().tokens.clear();
