@@ -136,9 +136,9 @@ async fn meeting_create_read_back_update_delete() {
     // Partial update: only what is sent changes.
     let owner_row = m.participants[0].id.unwrap();
     let mut u = ActivityUpdate::default();
-    u.meeting_place = Some(Some("Brno".into()));
+    u.meeting_place = Some("Brno".into());
     u.status = Some(ActivityStatus::Completed);
-    u.completed = Some(Some(till));
+    u.completed = Some(till);
     u.participants = Some(vec![ParticipantChange::add_person(
         guest,
         Some(ParticipantRole::To),

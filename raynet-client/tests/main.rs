@@ -8,6 +8,8 @@ mod util;
 mod fixtures;
 // Wire format of every client method, pinned with wiremock.
 mod wire;
+// Every activity body the adapter can send has the documented DTO's shape (no null strings).
+mod body_schema;
 // The client against the fake: paging, incremental reads, create → read back.
 mod fake_api;
 // Resilience: 429s, 5xx retries, quota, auth breaker, in-flight cap, bad bodies.

@@ -153,11 +153,9 @@ async fn meetings_update_is_partial_post() {
     let mut u = ActivityUpdate::default();
     u.title = Some("Nový název".into());
     u.status = Some(raynet_client::models::ActivityStatus::Completed);
-    u.completed = Some(Some(
-        DateTime::parse_from_rfc3339("2026-10-25T02:30:00+01:00").unwrap(),
-    ));
+    u.completed = Some(DateTime::parse_from_rfc3339("2026-10-25T02:30:00+01:00").unwrap());
     u.company = Some(None);
-    u.meeting_place = Some(Some("Brno".into()));
+    u.meeting_place = Some("Brno".into());
     u.tags = Some(vec!["a".into(), "b".into()]);
     u.participants = Some(vec![
         ParticipantChange::add_person(7, Some(ParticipantRole::To)),
@@ -209,7 +207,7 @@ async fn events_use_the_event_paths() {
     mount(
         &server,
         authed("POST", "/api/v2/event/55/")
-            .and(body_json(json!({"description": null})))
+            .and(body_json(json!({"description": ""})))
             .respond_with(json_ok(200, "update_200.json")),
     )
     .await;
@@ -231,7 +229,7 @@ async fn events_use_the_event_paths() {
         3
     );
     let mut u = ActivityUpdate::default();
-    u.description = Some(None);
+    u.description = Some(String::new());
     events.update(55, &u).await.unwrap();
     events.delete(55).await.unwrap();
 }

@@ -131,11 +131,15 @@ pub fn event_to_update(e: &Event, changed: FieldSet<EventField>, tz: &Tz) -> Act
                 u.title = Some(title.to_owned());
             }
             EventField::Description => {
-                u.description =
-                    Some((!e.description.is_empty()).then(|| text_to_html(&e.description)));
+                // An empty text is sent as "" (the edit schema's string), never `null`.
+                u.description = Some(if e.description.is_empty() {
+                    String::new()
+                } else {
+                    text_to_html(&e.description)
+                });
             }
             EventField::Location => {
-                u.meeting_place = Some((!e.location.is_empty()).then(|| e.location.clone()));
+                u.meeting_place = Some(e.location.clone());
             }
             EventField::Schedule => {
                 let (from, till) = schedule_from_core(&e.schedule, tz);
@@ -153,7 +157,8 @@ pub fn event_to_update(e: &Event, changed: FieldSet<EventField>, tz: &Tz) -> Act
                     EventStatus::Cancelled => (ActivityStatus::Cancelled, None),
                 };
                 u.status = Some(status);
-                u.completed = Some(completed);
+                // Re-opening sends the status alone: `completed` is never `null`.
+                u.completed = completed;
             }
             // RAYNET holds none of these (see `EventProfile::raynet`); attendees
             // go through `participant_changes`.
@@ -402,7 +407,8 @@ mod tests {
         .unwrap();
         assert_eq!(
             cleared,
-            serde_json::json!({"description": null, "meetingPlace": null})
+            serde_json::json!({"description": "", "meetingPlace": ""}),
+            "texts clear with an empty string, never null (the edit schema's type)"
         );
     }
 

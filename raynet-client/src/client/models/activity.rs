@@ -257,8 +257,11 @@ impl NewActivity {
 
 /// Body of `POST /meeting/{id}/` or `POST /event/{id}/` (partial update).
 ///
-/// Only fields that are `Some` are sent. For clearable fields,
-/// `Some(None)` sends `null` and clears the value on the server.
+/// Only fields that are `Some` are sent, each in the shape the documented edit schema
+/// (`MeetingEditDto`) gives it: a field typed as a string is never sent as `null` — a text is
+/// cleared with an empty string, and `completed` (a date-time string) is never cleared: an
+/// activity is re-opened by its `status` alone. Reference fields (ids) clear with
+/// `Some(None)`, sent as `null`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -303,21 +306,22 @@ pub struct ActivityUpdate {
         serialize_with = "ser::iso_opt"
     )]
     pub scheduled_till: Option<DateTime<FixedOffset>>,
-    /// Completion time (`Some(None)` clears).
+    /// Completion time (send with `status`). Never cleared: the edit schema types it as a
+    /// date-time string; a re-opened activity sends its `status` only.
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser::iso_opt_opt"
+        serialize_with = "ser::iso_opt"
     )]
-    pub completed: Option<Option<DateTime<FixedOffset>>>,
-    /// Description, HTML (`Some(None)` clears).
+    pub completed: Option<DateTime<FixedOffset>>,
+    /// Description, HTML (an empty string clears).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<Option<String>>,
-    /// Outcome, HTML (`Some(None)` clears; meetings only).
+    pub description: Option<String>,
+    /// Outcome, HTML (an empty string clears; meetings only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub solution: Option<Option<String>>,
-    /// Location (`Some(None)` clears).
+    pub solution: Option<String>,
+    /// Location (an empty string clears).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub meeting_place: Option<Option<String>>,
+    pub meeting_place: Option<String>,
     /// Tags, sent as one comma-separated string (the update DTO's shape).
     #[serde(
         skip_serializing_if = "Option::is_none",

@@ -480,15 +480,6 @@ pub(crate) mod ser {
         }
     }
 
-    /// Like [`iso_opt`]; `Some(None)` is written as `null`.
-    #[allow(clippy::ref_option, clippy::option_option)]
-    pub(crate) fn iso_opt_opt<S: Serializer>(
-        v: &Option<Option<DateTime<FixedOffset>>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        iso_opt(&v.flatten(), s)
-    }
-
     #[allow(clippy::ref_option)]
     pub(crate) fn tags_comma<S: Serializer>(
         v: &Option<Vec<String>>,
