@@ -578,3 +578,58 @@ async fn a_changed_graph_base_url_costs_one_complete_read_and_deletes_nothing() 
         assert!(resumed.contains(&d.jana), "{endpoint}: {resumed:?}");
     }
 }
+
+/// `check` on a group named by its display name says its id and how to pin it; a config
+/// that names the id runs no look-up by name at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_the_group_id_and_a_configured_id_needs_no_look_up() {
+    let dir = TempDir::new("group-id");
+    let sandbox = Sandbox::start(Utc::now()).await.unwrap();
+    let by_name = sandbox.config_toml(&dir.path().join("state.db"), "");
+    let check = |text: String| {
+        let config = dir.write("raynet-sync.toml", &text);
+        async move {
+            let out = tokio::task::spawn_blocking(move || {
+                std::process::Command::new(env!("CARGO_BIN_EXE_raynet-sync"))
+                    .arg("--config")
+                    .arg(&config)
+                    .arg("check")
+                    .env(
+                        raynet_sync::demo::API_KEY_VAR,
+                        raynet_client::fake::DEFAULT_API_KEY,
+                    )
+                    .env(
+                        raynet_sync::demo::CLIENT_SECRET_VAR,
+                        graph_client::fake::FakeGraph::CLIENT_SECRET,
+                    )
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        }
+    };
+    let said = check(by_name.clone()).await;
+    let id = said
+        .split("has the id ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("no group id in {said}"))
+        .to_owned();
+    assert!(graph_client::client::is_object_id(&id), "{id}");
+    assert!(said.contains(&format!("group = \"{id}\"")), "{said}");
+    assert_eq!(sandbox.graph.request_count("groups.get"), 0);
+
+    let lookups = sandbox.graph.request_count("groups.list");
+    let by_id = by_name.replace("group = \"Raynet Sync\"", &format!("group = \"{id}\""));
+    let said = check(by_id).await;
+    assert!(!said.contains("has the id"), "{said}");
+    assert!(said.contains(&format!("group {id} found")), "{said}");
+    assert_eq!(
+        sandbox.graph.request_count("groups.list"),
+        lookups,
+        "no look-up by name"
+    );
+}

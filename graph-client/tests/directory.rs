@@ -190,3 +190,42 @@ async fn groups_are_searched_by_the_start_of_their_display_name() {
     assert_eq!(first.expect("list").len(), 2, "$top caps the page");
     assert_eq!(fake.request_count("groups.list"), 4);
 }
+
+/// The tenant round's group: a display name is looked up once by `$filter` (never as
+/// `GET /groups/{name}`, a 400 on Graph), its id remembered for later rounds; a group
+/// re-created under the same name is found again.
+#[tokio::test]
+async fn the_group_is_looked_up_once_by_name_and_then_read_by_its_id() {
+    use sync_core::tenant::OutlookService as _;
+    let fake = FakeGraph::start().await;
+    let alice = fake.add_user(UserSeed::new("Alice"));
+    let first = fake.add_group(GroupSeed::new("Raynet sync").members(&[alice.as_str()]));
+    let tenant = graph_client::adapter::GraphTenant::new(client(&fake), "Raynet sync", "Raynet");
+    for round in 0..3 {
+        let group = tenant.group().await.expect("group");
+        assert_eq!(group.id, first, "round {round}");
+        assert_eq!(group.members.len(), 1);
+    }
+    assert_eq!(fake.request_count("groups.list"), 1, "one look-up by name");
+    assert_eq!(
+        fake.request_count("groups.get"),
+        0,
+        "a name is never sent as an id"
+    );
+    assert_eq!(fake.request_count("groups.transitiveMembers"), 3);
+
+    fake.remove_group(&first);
+    let second = fake.add_group(GroupSeed::new("Raynet sync").members(&[alice.as_str()]));
+    let group = tenant.group().await.expect("found again");
+    assert_eq!(group.id, second);
+    assert_eq!(fake.request_count("groups.list"), 2);
+    let group = tenant.group().await.expect("remembered again");
+    assert_eq!(group.id, second);
+    assert_eq!(fake.request_count("groups.list"), 2);
+
+    // An id is used as it is: no look-up at all.
+    let by_id = graph_client::adapter::GraphTenant::new(client(&fake), second.as_str(), "Raynet");
+    assert_eq!(by_id.group().await.expect("by id").id, second);
+    assert_eq!(fake.request_count("groups.list"), 2);
+    assert_eq!(fake.request_count("groups.get"), 0);
+}

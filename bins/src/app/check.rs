@@ -57,6 +57,14 @@ pub(super) async fn check_tenants(
                         s.user.name, s.email, s.person_id
                     )?;
                 }
+                if !graph_client::client::is_object_id(&t.microsoft.group) {
+                    writeln!(
+                        out,
+                        "  the group {:?} has the id {}: `group = \"{}\"` under \
+                         [tenant.microsoft] saves each process its look-up by name",
+                        t.microsoft.group, m.group_id, m.group_id
+                    )?;
+                }
                 for f in &m.findings {
                     writeln!(out, "  note: {f}")?;
                 }

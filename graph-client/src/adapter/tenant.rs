@@ -3,7 +3,7 @@
 //! ([`DeltaPrefetch`]), every member's batched writes packed into full `$batch` requests
 //! ([`BatchPacker`]), and each member's sides.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use sync_core::tenant::{
@@ -17,8 +17,8 @@ use super::contacts::GraphContacts;
 use super::error::provider_error;
 use super::packer::BatchPacker;
 use super::prefetch::DeltaPrefetch;
-use crate::client::Client;
 use crate::client::models::DirectoryObject;
+use crate::client::{Client, is_object_id};
 
 /// Microsoft 365's part of one tenant: the app-only client, the group whose members are served
 /// and the contact folder's name. Keep one per tenant for the life of the process: clones share
@@ -30,6 +30,9 @@ pub struct GraphTenant {
     contacts_folder: String,
     packer: BatchPacker,
     masters: super::calendar::SeriesMasters,
+    /// The group's object id once a look-up by display name found it: later rounds of the
+    /// process ask for its members directly.
+    group_id: Arc<Mutex<Option<String>>>,
 }
 
 impl GraphTenant {
@@ -44,6 +47,7 @@ impl GraphTenant {
         Self {
             packer: BatchPacker::new(client.clone()),
             masters: super::calendar::SeriesMasters::default(),
+            group_id: Arc::new(Mutex::new(None)),
             client,
             group: group.into(),
             contacts_folder: contacts_folder.into(),
@@ -54,6 +58,55 @@ impl GraphTenant {
     #[must_use]
     pub fn client(&self) -> &Client {
         &self.client
+    }
+}
+
+/// Why the group's members and owners could not be read.
+enum GroupRead {
+    /// The id answered 404.
+    Gone,
+    /// Any other failure: what was being read, and the error.
+    Failed(&'static str, crate::client::Error),
+}
+
+impl GroupRead {
+    fn into_tenant_error(self) -> TenantError {
+        match self {
+            Self::Gone => TenantError::directory(
+                "list the group's members",
+                sync_core::ProviderError::new(sync_core::ErrorKind::NotFound, "graph: group gone"),
+            ),
+            Self::Failed(what, e) => TenantError::directory(what, provider_error("graph", e)),
+        }
+    }
+}
+
+impl GraphTenant {
+    /// The members and owners of the group with object id `id`.
+    async fn group_of(&self, id: String) -> Result<Group, GroupRead> {
+        let groups = self.client.groups();
+        let read = |what: &'static str| {
+            move |e: crate::client::Error| {
+                if e.is_not_found() {
+                    GroupRead::Gone
+                } else {
+                    GroupRead::Failed(what, e)
+                }
+            }
+        };
+        let members = groups
+            .all_transitive_members(&id)
+            .await
+            .map_err(read("list the group's members"))?;
+        let owners = groups
+            .all_owners(&id)
+            .await
+            .map_err(read("list the group's owners"))?;
+        Ok(Group {
+            id,
+            members: members.into_iter().filter_map(group_user).collect(),
+            owners: owners.into_iter().filter_map(group_user).collect(),
+        })
     }
 }
 
@@ -73,30 +126,50 @@ fn group_user(o: DirectoryObject) -> Option<GroupUser> {
 
 #[async_trait]
 impl OutlookService for GraphTenant {
+    /// The group, its members and owners. A display name is looked up once (`$filter`) and
+    /// its id remembered; an id (configured or remembered) is used as it is. A remembered id
+    /// that is gone (404: the group was deleted, or re-created under the same name) is
+    /// forgotten and the name looked up again.
     async fn group(&self) -> Result<Group, TenantError> {
-        let groups = self.client.groups();
-        let lookup = format!("look up the group {:?}", self.group);
-        let group = groups
-            .find(&self.group)
-            .await
-            .map_err(|e| TenantError::directory(lookup, provider_error("graph", e)))?
-            .ok_or_else(|| TenantError::GroupNotFound {
+        let remembered = self
+            .group_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(id) = remembered {
+            match self.group_of(id).await {
+                Err(GroupRead::Gone) => {
+                    tracing::info!(group = %self.group, "the group's remembered id is gone; looking it up again");
+                    *self.group_id.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                }
+                other => return other.map_err(GroupRead::into_tenant_error),
+            }
+        }
+        let id = if is_object_id(&self.group) {
+            self.group.clone()
+        } else {
+            let lookup = format!("look up the group {:?}", self.group);
+            let found = self
+                .client
+                .groups()
+                .find(&self.group)
+                .await
+                .map_err(|e| TenantError::directory(lookup, provider_error("graph", e)))?
+                .ok_or_else(|| TenantError::GroupNotFound {
+                    group: self.group.clone(),
+                })?;
+            found.id
+        };
+        let group = self.group_of(id.clone()).await.map_err(|e| match e {
+            GroupRead::Gone => TenantError::GroupNotFound {
                 group: self.group.clone(),
-            })?;
-        let members = groups
-            .all_transitive_members(&group.id)
-            .await
-            .map_err(|e| {
-                TenantError::directory("list the group's members", provider_error("graph", e))
-            })?;
-        let owners = groups.all_owners(&group.id).await.map_err(|e| {
-            TenantError::directory("list the group's owners", provider_error("graph", e))
+            },
+            other @ GroupRead::Failed(..) => other.into_tenant_error(),
         })?;
-        Ok(Group {
-            id: group.id,
-            members: members.into_iter().filter_map(group_user).collect(),
-            owners: owners.into_iter().filter_map(group_user).collect(),
-        })
+        if !is_object_id(&self.group) {
+            *self.group_id.lock().unwrap_or_else(PoisonError::into_inner) = Some(id);
+        }
+        Ok(group)
     }
 
     /// Fetches the first page of every served member's delta reads, calendar and contacts, 20

@@ -36,7 +36,7 @@ pub use http::Client;
 pub use page::{DeltaRound, Page};
 pub(crate) use resources::retry_safe;
 pub use resources::{
-    Contacts, DeleteOutcome, Events, Groups, MAX_BATCH_REQUESTS, Subscriptions, Users,
+    Contacts, DeleteOutcome, Events, Groups, MAX_BATCH_REQUESTS, Subscriptions, Users, is_object_id,
 };
 pub use retry::RetryConfig;
 pub(crate) use retry::parse_retry_after;

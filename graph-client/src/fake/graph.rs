@@ -290,6 +290,11 @@ impl FakeGraph {
             .unwrap_or_default()
     }
 
+    /// Deletes the group with this object id (its members and owners stay users).
+    pub fn remove_group(&self, group_id: &str) {
+        self.state().groups.retain(|g| g.id != group_id);
+    }
+
     /// Replaces the direct members of the group with this id or display name (a member
     /// joins or leaves); does nothing when there is no such group.
     pub fn set_group_members<S: AsRef<str>>(&self, group: &str, members: &[S]) {

@@ -76,12 +76,16 @@ impl<'a> Groups<'a> {
         Ok(page.items)
     }
 
-    /// Finds a group by id, or else by display name (first match).
+    /// Finds a group by id, or else by display name (first match). Only a value shaped like
+    /// an object id (a GUID) is asked for by id: a display name goes straight to the `$filter`
+    /// look-up (Graph answers `GET /groups/{display name}` with 400).
     pub async fn find(&self, id_or_name: &str) -> Result<Option<Group>> {
-        match self.get(id_or_name).await {
-            Ok(g) => return Ok(Some(g)),
-            Err(e) if matches!(e.status(), Some(400 | 404)) => {}
-            Err(e) => return Err(e),
+        if is_object_id(id_or_name) {
+            match self.get(id_or_name).await {
+                Ok(g) => return Ok(Some(g)),
+                Err(e) if matches!(e.status(), Some(400 | 404)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(self
             .find_by_display_name(id_or_name)
@@ -164,5 +168,36 @@ impl<'a> Users<'a> {
         ));
         let req = Request::new(Method::GET, url, "GET /users/{id}");
         self.client.send(&req).await
+    }
+}
+
+/// Whether `value` has the shape of a directory object id: a GUID, 8-4-4-4-12 hex digits.
+#[must_use]
+pub fn is_object_id(value: &str) -> bool {
+    let groups: Vec<&str> = value.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_object_id;
+
+    #[test]
+    fn only_guids_are_object_ids() {
+        assert!(is_object_id("02bd9fd6-8f93-4758-87c3-1fb73740a315"));
+        assert!(is_object_id("02BD9FD6-8F93-4758-87C3-1FB73740A315"));
+        for name in [
+            "Raynet sync",
+            "02bd9fd6-8f93-4758-87c3",
+            "02bd9fd6-8f93-4758-87c3-1fb73740a31g",
+            "02bd9fd68f93475887c31fb73740a315",
+            "",
+        ] {
+            assert!(!is_object_id(name), "{name}");
+        }
     }
 }

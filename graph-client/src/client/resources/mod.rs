@@ -22,7 +22,7 @@ mod subscriptions;
 pub use batch::MAX_BATCH_REQUESTS;
 pub(crate) use batch::retry_safe;
 pub use contacts::Contacts;
-pub use directory::{Groups, Users};
+pub use directory::{Groups, Users, is_object_id};
 pub use events::Events;
 pub use outcome::DeleteOutcome;
 pub use subscriptions::Subscriptions;
