@@ -633,3 +633,74 @@ async fn check_names_the_group_id_and_a_configured_id_needs_no_look_up() {
         "no look-up by name"
     );
 }
+
+/// A re-create is a new attempt with its own `transactionId` (Exchange's duplicate detection
+/// could answer a reused one with the deleted item), and a retry of that attempt whose answer
+/// was lost still lands once.
+#[tokio::test]
+async fn a_re_created_event_gets_a_new_transaction_id_and_a_lost_answer_lands_once() {
+    let w = World::new(r#"delete_vs_edit = "keep-edit""#).await;
+    let d = w.sandbox.data.clone();
+    assert!(w.round().await.is_clean());
+    let inst = w.sandbox.raynet.instance(INSTANCE);
+    let meeting = d
+        .meetings
+        .iter()
+        .copied()
+        .find(|id| {
+            inst.record("meeting", *id)
+                .and_then(|r| r.pointer("/owner/id").and_then(serde_json::Value::as_u64))
+                == Some(d.jana_person)
+        })
+        .expect("a meeting of Jana's");
+    let title = inst.record("meeting", meeting).unwrap()["title"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let copies = |subject: &str| -> Vec<serde_json::Value> {
+        w.sandbox
+            .graph
+            .events(&d.jana)
+            .into_iter()
+            .filter(|e| e["subject"] == subject)
+            .collect()
+    };
+    let first = copies(&title);
+    assert_eq!(first.len(), 1, "{title}");
+    let first_txn = first[0]["transactionId"].as_str().unwrap().to_owned();
+
+    // Deleted in Outlook, edited in Raynet: under keep-edit the edit wins and Outlook gets the
+    // meeting again; the create's answer is lost once.
+    assert!(
+        w.sandbox
+            .graph
+            .delete_event(&d.jana, first[0]["id"].as_str().unwrap())
+    );
+    inst.edit("meeting", meeting, &json!({"title": "Kickoff, moved"}))
+        .unwrap();
+    w.sandbox.graph.inject(
+        graph_client::fake::Fault::lost_response(504)
+            .on("events.create")
+            .times(1),
+    );
+    w.round().await;
+    w.round().await;
+    let again = copies("Kickoff, moved");
+    assert_eq!(again.len(), 1, "the lost answer's create landed once");
+    let again_txn = again[0]["transactionId"].as_str().unwrap();
+    assert_ne!(again_txn, first_txn, "a new attempt, a new transactionId");
+    assert!(
+        w.sandbox.graph.status_count(504) >= 1,
+        "the answer was lost"
+    );
+    let settled = w.round().await;
+    assert_eq!(World::writes(&settled), 0);
+    assert_eq!(copies("Kickoff, moved").len(), 1);
+    assert_eq!(
+        w.raynet_titles(d.jana_person)
+            .iter()
+            .filter(|t| *t == "Kickoff, moved")
+            .count(),
+        1
+    );
+}

@@ -557,11 +557,10 @@ fn the_plan_prints_for_a_dry_run_and_changes_nothing() {
     let report = cal.dry_round();
     assert_eq!(report.planned_writes, 1);
     assert_eq!(report.writes(), 0);
+    let plan = report.plan.unwrap();
     assert!(
-        report
-            .plan
-            .unwrap()
-            .contains("create on outlook: \"Kickoff\" (key r-r1)")
+        plan.contains("create on outlook: \"Kickoff\" (key r-r1-k"),
+        "an Outlook copy's key is the attempt's: {plan}"
     );
     assert!(cal.outlook.is_empty());
     assert_eq!(cal.pairs(), 0);

@@ -20,7 +20,7 @@ use crate::state::StoredState;
 use super::calendar_rules::CalendarRules;
 use super::guard::apply_guard;
 use super::index::FastSet;
-use super::keys::{link_by_key, pending_targets};
+use super::keys::{attempt_key, link_by_key, pending_targets};
 use super::merge::plan_calendar_pair;
 use super::read::{ReadIndex, deferred, skipped};
 
@@ -64,7 +64,8 @@ pub struct CalendarInput<'a> {
 ///     policy: &Policy::default(), member: &Member::default(), now,
 /// });
 /// assert_eq!(plan.write_count(), 1);
-/// assert!(plan.to_string().contains("create on outlook: \"Demo\" (key r-7)"));
+/// // The key of this attempt: the source's key and the attempt's time (a new one per attempt).
+/// assert!(plan.to_string().contains("create on outlook: \"Demo\" (key r-7-k1777636800000)"));
 /// ```
 #[must_use]
 pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
@@ -112,7 +113,8 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
             continue;
         }
         let item = rules.to_outlook(&r.item, Side::Raynet);
-        let key = IdempotencyKey::for_source(Side::Raynet, &r.id);
+        // Graph's transactionId: new for every attempt (see `attempt_key`).
+        let key = attempt_key(Side::Raynet, &r.id, input.now);
         plan.steps.push(Step::create_new(
             Side::Raynet,
             r,

@@ -2,7 +2,7 @@
 //! them, and the creates a crash left pending.
 //!
 //! - A create carries [`IdempotencyKey::for_source`] of the item it copies; a re-create after a
-//!   deletion gets its own key ([`recreate_key`]).
+//!   deletion gets its own key, and so does every attempt at an Outlook copy ([`attempt_key`]).
 //! - With a lost or rebuilt state store, unpaired items carrying the key of an unpaired item on
 //!   the other side are linked again instead of copied ([`link_by_key`] for the calendar,
 //!   [`relink_replica`] for the one-way round); a key nobody answers to marks a copy or an
@@ -25,11 +25,21 @@ use crate::state::{PairRecord, SideRecord, StoredState};
 use super::calendar_rules::CalendarRules;
 use super::read::{ReadIndex, skipped};
 
-/// A key for re-creating an item whose first copy was deleted: the first key may still be
-/// remembered by the target (Graph dedupes `transactionId`), so the re-create gets its own.
-pub(super) fn recreate_key(source: Side, id: &RemoteId, now: DateTime<Utc>) -> IdempotencyKey {
+/// The key of one attempt at creating a copy of `id` in Outlook (a first copy, or a re-create
+/// after the first was deleted): the source's key and the attempt's time. Graph dedupes a
+/// create's `transactionId` (our key) for an undocumented time and may answer a later
+/// attempt with the earlier, deleted item; so each attempt gets its own key (the round's time
+/// in milliseconds: two rounds never share it), while every retry
+/// of one attempt reuses it (the pending create holds it), so a lost answer never duplicates.
+/// Finding a copy again by its key ([`lookup_key`]) accepts any attempt's key.
+pub(super) fn attempt_key(source: Side, id: &RemoteId, now: DateTime<Utc>) -> IdempotencyKey {
     let base = IdempotencyKey::for_source(source, id);
-    IdempotencyKey::new(format!("{}-k{}", base.as_str(), now.timestamp().max(0))).unwrap_or(base)
+    IdempotencyKey::new(format!(
+        "{}-k{}",
+        base.as_str(),
+        now.timestamp_millis().max(0)
+    ))
+    .unwrap_or(base)
 }
 
 /// Indexes `items` of `side` by the idempotency key a create from each would carry.

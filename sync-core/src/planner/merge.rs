@@ -26,7 +26,7 @@ use crate::state::{PairRecord, SideRecord};
 use super::calendar_rules::{
     CalendarRules, event_in_window, outlook_status_ignored, outside_stays_outside,
 };
-use super::keys::recreate_key;
+use super::keys::attempt_key;
 use super::read::{ReadIndex, SideNow, current, modified, untouched, version_now};
 
 /// Builds a step for the pair at hand.
@@ -82,7 +82,7 @@ pub(super) fn plan_calendar_pair(
                     vec![Write::Create {
                         side: Side::Outlook,
                         item: rules.to_outlook(&cur.item, pair.origin),
-                        key: recreate_key(Side::Raynet, &r.id, now),
+                        key: attempt_key(Side::Raynet, &r.id, now),
                     }],
                     Outcome::Record(PairRecord {
                         raynet: Some(SideRecord {
@@ -188,7 +188,7 @@ fn plan_linked_event<'a>(
                     vec![Write::Create {
                         side: Side::Raynet,
                         item: rules.to_raynet(&source, masked),
-                        key: recreate_key(Side::Outlook, &o.id, now),
+                        key: attempt_key(Side::Outlook, &o.id, now),
                     }],
                     Outcome::Record(PairRecord {
                         raynet: None,
@@ -220,7 +220,7 @@ fn plan_linked_event<'a>(
                     vec![Write::Create {
                         side: Side::Outlook,
                         item: rules.to_outlook(r_cur, pair.origin),
-                        key: recreate_key(Side::Raynet, &r.id, now),
+                        key: attempt_key(Side::Raynet, &r.id, now),
                     }],
                     Outcome::Record(PairRecord {
                         raynet: Some(SideRecord {

@@ -16,7 +16,7 @@ use crate::state::{PairRecord, SideRecord, StoredState};
 use chrono::{DateTime, Utc};
 
 use super::guard::apply_guard;
-use super::keys::{pending_keys, recreate_key, relink_replica};
+use super::keys::{attempt_key, pending_keys, relink_replica};
 use super::read::{ReadIndex, SideNow, current, skipped, version_now};
 
 /// Everything the one-way (contacts) planner looks at.
@@ -112,7 +112,7 @@ pub fn plan_replicate<T: SyncItem>(input: &ReplicateInput<'_, T>) -> Plan<T> {
                             vec![Write::Create {
                                 side: Side::Outlook,
                                 item: desired,
-                                key: recreate_key(Side::Raynet, &s.id, input.now),
+                                key: attempt_key(Side::Raynet, &s.id, input.now),
                             }],
                             Outcome::Record(PairRecord {
                                 raynet: Some(source_rec),
