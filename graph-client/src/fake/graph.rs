@@ -339,9 +339,19 @@ impl FakeGraph {
         self.state().default_page_size = size.max(1);
     }
 
-    /// Page size of group member listings (Graph: 100).
+    /// Page size of directory listings: groups, users, group members and owners (Graph: 100).
     pub fn set_directory_page_size(&self, size: usize) {
         self.state().directory_page_size = size.max(1);
+    }
+
+    /// Invitation delivery, as Exchange does it (on by default): a meeting organised in a
+    /// mailbox of the fake (through the API, a `$batch` or [`FakeGraph::add_event`]) lands in
+    /// the calendar of every attendee with a mailbox in the fake as their own copy (same
+    /// `iCalUId`, `isOrganizer: false`), kept in step with the organiser's changes and marked
+    /// cancelled (`isCancelled`, subject `Canceled: …`) when the organiser cancels or deletes
+    /// it. Off: meetings stay in the organiser's calendar only.
+    pub fn set_invitation_delivery(&self, on: bool) {
+        self.state().invitation_delivery = on;
     }
 
     /// Injects a fault.

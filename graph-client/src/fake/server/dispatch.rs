@@ -10,8 +10,10 @@ use super::contacts::{
     folder_get, folders_list,
 };
 use super::delta::{calendar_delta, contacts_delta};
-use super::directory::{group_get, group_relation, groups_list, user_get};
-use super::events::{event_create, event_delete, event_get, event_patch, events_list};
+use super::directory::{group_get, group_relation, groups_list, user_get, users_list};
+use super::events::{
+    event_cancel, event_create, event_delete, event_get, event_patch, events_list,
+};
 use super::request::{Answer, Req, Resp};
 use crate::fake::seed::MailboxAccess;
 use crate::fake::state::State;
@@ -59,8 +61,19 @@ pub(super) fn process(st: &mut State, req: &Req, endpoint: &str) -> Resp {
     resp
 }
 
+/// The id of the item an id names: an occurrence's id (`{master}_{yyyymmdd}`) names its
+/// series master. Ids are URL-safe base64 and may hold `_` themselves.
 pub(super) fn base_id(id: &str) -> &str {
-    id.split('_').next().unwrap_or(id)
+    match id.rsplit_once('_') {
+        Some((master, date))
+            if master.starts_with(IMMUTABLE_PREFIX)
+                && date.len() == 8
+                && date.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            master
+        }
+        _ => id,
+    }
 }
 
 pub(super) fn resolve_rest_id(st: &State, user: &str, rest: &str) -> Option<String> {
@@ -126,6 +139,7 @@ pub(super) fn route(st: &mut State, req: &Req, endpoint: &str) -> Resp {
             [_, g, rel, rest @ ..],
         ) => group_relation(st, req, g, rel, rest),
         ("users.get", [_, u]) => user_get(st, req, u),
+        ("users.list", _) => users_list(st, req),
         (_, ["users", u, rest @ ..]) => {
             mailbox_route(st, req, endpoint, u, rest).unwrap_or_else(|r| r)
         }
@@ -144,6 +158,7 @@ fn mailbox_route(st: &mut State, req: &Req, endpoint: &str, u: &str, rest: &[&st
         ("events.get", [_, id]) => event_get(st, req, &user, id),
         ("events.update", [_, id]) => event_patch(st, req, &user, id, true),
         ("events.delete", [_, id]) => event_delete(st, req, &user, id),
+        ("events.cancel", [_, id, _]) => event_cancel(st, req, &user, id),
         ("contactFolders.list", _) => folders_list(st, req, &user),
         ("contactFolders.create", _) => folder_create(st, req, &user),
         ("contactFolders.get", [_, f]) => folder_get(st, &user, f),
