@@ -21,6 +21,10 @@ use crate::fake::state::State;
 /// The prefix of REST ids (what Graph returns without `Prefer: IdType="ImmutableId"`).
 pub(super) const REST_PREFIX: &str = "AAMkARg";
 
+/// The digits of a REST id after [`REST_PREFIX`] that count the item's moves (in the id's
+/// URL-safe base64 alphabet: no separator Exchange would not use).
+const GENERATION_DIGITS: usize = 4;
+
 /// The prefix of the fake's immutable ids.
 pub(super) const IMMUTABLE_PREFIX: &str = "AAMkAG";
 
@@ -77,7 +81,11 @@ pub(super) fn base_id(id: &str) -> &str {
 }
 
 pub(super) fn resolve_rest_id(st: &State, user: &str, rest: &str) -> Option<String> {
-    let (generation, tail) = rest.strip_prefix(REST_PREFIX)?.split_once('.')?;
+    let rest = rest.strip_prefix(REST_PREFIX)?;
+    let (generation, tail) = (
+        rest.get(..GENERATION_DIGITS)?,
+        rest.get(GENERATION_DIGITS..)?,
+    );
     let id = format!("{IMMUTABLE_PREFIX}{tail}");
     let current = st
         .mailboxes
@@ -104,8 +112,9 @@ pub(super) fn to_rest_ids(st: &State, user: &str, value: &mut Value) {
                     {
                         let generation = mb.moves.get(base_id(id)).copied().unwrap_or(0);
                         *id = format!(
-                            "{REST_PREFIX}{generation}.{}",
-                            &id[IMMUTABLE_PREFIX.len()..]
+                            "{REST_PREFIX}{generation:0width$}{}",
+                            &id[IMMUTABLE_PREFIX.len()..],
+                            width = GENERATION_DIGITS
                         );
                     }
                     Value::Object(_) | Value::Array(_) => to_rest_ids(st, user, v),
