@@ -23,6 +23,11 @@ pub(crate) fn seed_event(st: &mut State, user: &str, seed: EventSeed) -> String 
     let self_address = user_address(st, user);
     let now = Utc::now();
     let mut fields = seed.extra;
+    // A seed may name the meeting's iCalUId (e.g. one invitation planted in two mailboxes).
+    let ical = match fields.remove("iCalUId") {
+        Some(Value::String(uid)) => uid,
+        _ => ical_uid(n),
+    };
     fields.insert("subject".into(), json!(seed.subject));
     if !seed.attendees.is_empty() {
         let att: Vec<Value> = seed
@@ -56,7 +61,7 @@ pub(crate) fn seed_event(st: &mut State, user: &str, seed: EventSeed) -> String 
             modified: now,
             ext: seed.ext,
             transaction_id: None,
-            ical_uid: ical_uid(n),
+            ical_uid: ical,
             organizer,
             is_organizer,
         },
