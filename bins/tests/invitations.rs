@@ -389,3 +389,51 @@ async fn a_colleagues_invitation_never_reaches_raynet_under_skip() {
         w.sandbox.graph.invitations()
     );
 }
+
+/// Under `invited_events = "own"`, the same colleague's invitation delivered to Jana and
+/// Petr (one `iCalUId`) is ONE Raynet record, owned by the first served attendee (Jana); the
+/// colleague's edit reaches it once, and the cancellation too.
+#[tokio::test]
+async fn a_colleagues_invitation_is_one_record_under_own() {
+    let w = World::new("invited_events = \"own\"\n").await;
+    let boss = w.user_id(BOSS).await;
+    let t = utc("2026-12-02 09:00");
+    let event = w.sandbox.graph.add_event(
+        &boss,
+        EventSeed::new("Strategy offsite", t, t + Duration::hours(3))
+            .attendee(PETR)
+            .attendee(JANA),
+    );
+    w.round().await;
+    let (_, record, rec) = w.raynet_one("Strategy offsite");
+    assert_eq!(
+        rec.pointer("/owner/id").and_then(Value::as_u64),
+        Some(w.sandbox.data.jana_person)
+    );
+    let r = w.round().await;
+    assert_eq!(writes(&r), 0, "{:?}", r.reports);
+
+    assert!(w.sandbox.graph.edit_event(
+        &boss,
+        &event,
+        &json!({"subject": "Strategy offsite (moved)"})
+    ));
+    let r = w.round().await;
+    assert_eq!(raynet_writes(&r), 1, "{:?}", r.reports);
+    assert_eq!(writes(&r), 1, "{:?}", r.reports);
+    let (_, same, _) = w.raynet_one("Strategy offsite (moved)");
+    assert_eq!(same, record);
+
+    assert!(w.sandbox.graph.delete_event(&boss, &event));
+    let r = w.round().await;
+    assert_eq!(raynet_writes(&r), 1, "{:?}", r.reports);
+    let (_, same, rec) = w.raynet_one("Strategy offsite (moved)");
+    assert_eq!(same, record);
+    assert_eq!(rec["status"], "CANCELLED");
+    let r = w.round().await;
+    assert_eq!(writes(&r), 0, "{:?}", r.reports);
+    assert!(
+        w.raynet_titled("Canceled: Strategy offsite (moved)")
+            .is_empty()
+    );
+}
