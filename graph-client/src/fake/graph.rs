@@ -458,8 +458,8 @@ impl FakeGraph {
     /// Requests answered on an endpoint, `$batch` sub-requests included (see
     /// [`FakeGraph::http_request_count`] and [`FakeGraph::batched_request_count`]). Names: `token`, `batch`, `groups.list`, `groups.get`,
     /// `groups.members`, `groups.transitiveMembers`, `groups.owners`, `users.get`,
-    /// `calendarView.delta`, `calendarView.list`, `events.list`, `events.get`, `events.create`,
-    /// `events.update`, `events.delete`, `contactFolders.list`, `contactFolders.get`,
+    /// `users.list`, `calendarView.delta`, `calendarView.list`, `events.list`, `events.get`,
+    /// `events.create`, `events.update`, `events.delete`, `events.cancel`, `contactFolders.list`, `contactFolders.get`,
     /// `contactFolders.create`, `contacts.list`, `contacts.get`, `contacts.create`,
     /// `contacts.update`, `contacts.delete`, `contacts.delta`, `subscriptions.create`,
     /// `subscriptions.get`, `subscriptions.update`, `subscriptions.delete`,

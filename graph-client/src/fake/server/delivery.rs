@@ -298,16 +298,14 @@ pub(super) fn deliver(st: &mut State, user: &str, id: &str, before: Option<&[Str
     let now = attendee_addresses(ev.fields.get("attendees"));
     let before = before.unwrap_or_default();
     for attendee in attendee_mailboxes(st, user, &now) {
-        match copy_id(st, &attendee, &ev.ical_uid) {
-            Some(copy) => refresh_copy(st, &attendee, &copy, &ev),
-            None => {
-                let newly_invited = st
-                    .user(&attendee)
-                    .is_some_and(|u| !before.iter().any(|b| is_address_of(u, b)));
-                if newly_invited {
-                    create_copy(st, &attendee, &ev);
-                }
-            }
+        if let Some(copy) = copy_id(st, &attendee, &ev.ical_uid) {
+            refresh_copy(st, &attendee, &copy, &ev);
+        } else if st
+            .user(&attendee)
+            .is_some_and(|u| !before.iter().any(|b| is_address_of(u, b)))
+        {
+            // Newly invited (an attendee who deleted their copy gets none again).
+            create_copy(st, &attendee, &ev);
         }
     }
     let removed: Vec<String> = before

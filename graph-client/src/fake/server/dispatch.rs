@@ -14,6 +14,7 @@ use super::directory::{group_get, group_relation, groups_list, user_get, users_l
 use super::events::{
     event_cancel, event_create, event_delete, event_get, event_patch, events_list,
 };
+use super::instances::base_id;
 use super::request::{Answer, Req, Resp};
 use crate::fake::seed::MailboxAccess;
 use crate::fake::state::State;
@@ -63,21 +64,6 @@ pub(super) fn process(st: &mut State, req: &Req, endpoint: &str) -> Resp {
         to_rest_ids(st, &user, body);
     }
     resp
-}
-
-/// The id of the item an id names: an occurrence's id (`{master}_{yyyymmdd}`) names its
-/// series master. Ids are URL-safe base64 and may hold `_` themselves.
-pub(super) fn base_id(id: &str) -> &str {
-    match id.rsplit_once('_') {
-        Some((master, date))
-            if master.starts_with(IMMUTABLE_PREFIX)
-                && date.len() == 8
-                && date.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            master
-        }
-        _ => id,
-    }
 }
 
 pub(super) fn resolve_rest_id(st: &State, user: &str, rest: &str) -> Option<String> {

@@ -6,10 +6,9 @@ use chrono::{NaiveDate, Utc};
 use serde_json::{Map, Value, json};
 
 use super::delivery::{cancel_delivered, deliver};
-use super::dispatch::base_id;
 use super::event_times::{Times, parse_recurrence, resolve_times};
 use super::instances::{
-    Instance, Render, attendee_addresses, find_instance, master_instance, occurrence_id,
+    Instance, Render, attendee_addresses, base_id, find_instance, master_instance, occurrence_id,
     render_event,
 };
 use super::item::{etag, writable};

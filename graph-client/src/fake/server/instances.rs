@@ -44,6 +44,18 @@ pub(super) fn master_instance(ev: &StoredEvent) -> Instance {
     }
 }
 
+/// The id of the item an id names: an occurrence's id (`{master}_{yyyymmdd}`, see
+/// [`occurrence_id`]) names its series master. Ids are URL-safe base64 and may hold `_`
+/// themselves, but never end in `_` and eight digits (they end in `=` padding).
+pub(super) fn base_id(id: &str) -> &str {
+    match id.rsplit_once('_') {
+        Some((master, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => {
+            master
+        }
+        _ => id,
+    }
+}
+
 pub(super) fn occurrence_id(master: &str, date: NaiveDate) -> String {
     format!("{master}_{}", date.format("%Y%m%d"))
 }
