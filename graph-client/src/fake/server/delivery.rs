@@ -217,7 +217,10 @@ fn refresh_copy(st: &mut State, user: &str, copy_id: &str, ev: &StoredEvent) {
         && copy.end_zone == ev.end_zone
         && copy.recurrence_json == ev.recurrence_json
         && exceptions.len() == copy.exceptions.len()
-        && exceptions.values().all(|e| !e.change_key.is_empty());
+        // A changed exception has no change key yet (hidden ones show nothing either way).
+        && exceptions
+            .values()
+            .all(|e| e.cancelled || !e.change_key.is_empty());
     if unchanged {
         return;
     }
