@@ -11,6 +11,9 @@
 //!   deletes, conflicts, idle rounds, sync modes, members joining and leaving;
 //! - `kill` — the real binary killed mid-round and restarted leaves no duplicate;
 //! - `rules` — one scenario per calendar and contact rule (DESIGN §4–§6);
+//! - `invitations` — meetings between people of the tenant with the fake Graph delivering
+//!   invitations as Exchange does: one record per meeting, owned by the organiser, the
+//!   organiser's edit and cancellation carried once, a colleague's invitation skipped;
 //! - `sample` — the sample data as the APIs show it;
 //! - `init` — the setup dialogue against the fakes: unattended and scripted, wrong answers
 //!   fixed on the spot, a config that loads, no secret echoed or written into it;
@@ -38,6 +41,7 @@ mod exit_codes;
 mod explain;
 mod failover;
 mod init;
+mod invitations;
 mod kill;
 mod metrics;
 mod page;

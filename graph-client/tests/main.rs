@@ -29,5 +29,10 @@ mod prefetch;
 mod packing;
 // Change notifications from the fake: handshake, deliveries, retries, expiry, lifecycle.
 mod push;
+// Invitation delivery as Exchange does it: attendees' copies, kept in step, cancelled.
+mod invitations;
+// The fake's fidelity: paged lists ($top, nextLink), documented properties, delta contexts,
+// URL-safe ids.
+mod fidelity;
 // SubscriptionKeeper against the fake, and the echo of the sides' own writes in notifications.
 mod subscription_keeper;

@@ -65,12 +65,14 @@ async fn create_is_idempotent_by_transaction_id_and_links_the_raynet_id() {
             .expect("lookup")
             .is_empty()
     );
-    // An id holding '/', '+' and '=' travels URL-encoded and comes back byte for byte.
+    // An id in Exchange's URL-safe base64 ('-', '_', '=', never '+' or '/') travels
+    // URL-encoded and comes back byte for byte.
     let id = first.id.expect("id");
     assert!(
-        id.contains('/') && id.contains('+') && id.contains('='),
+        id.contains('-') && id.contains('_') && id.contains('='),
         "{id}"
     );
+    assert!(!id.contains('+') && !id.contains('/'), "{id}");
     let read = events.get_with_property(&id, LINK).await.expect("get");
     assert_eq!(read.id.as_deref(), Some(id.as_str()));
     assert_eq!(read.extended_property(LINK), Some("meeting-42"));

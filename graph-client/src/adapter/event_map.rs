@@ -120,16 +120,29 @@ pub fn fill_from_master(occurrence: &models::Event, master: &models::Event) -> m
     e
 }
 
+/// The prefix Exchange puts before the subject of a meeting in an attendee's calendar once
+/// the organiser cancelled it (English mailboxes; other languages use their own word).
+pub(crate) const CANCELED_PREFIX: &str = "Canceled: ";
+
+/// An event's title: its subject, without the [`CANCELED_PREFIX`] Exchange adds to an
+/// attendee's cancelled copy (the cancellation is the event's status, not part of its title).
+fn title_of(event: &models::Event) -> String {
+    let subject = event.subject.clone().unwrap_or_default();
+    if event.is_cancelled == Some(true) && event.is_organizer == Some(false) {
+        if let Some(title) = subject.strip_prefix(CANCELED_PREFIX) {
+            return title.to_owned();
+        }
+    }
+    subject
+}
+
 /// A Graph event as the engine's [`sync_core::Event`] (normalized).
 ///
 /// # Errors
 /// [`MapError`] naming the field when start or end are missing or unreadable.
 pub fn event_to_core(event: &models::Event) -> Result<sync_core::Event, MapError> {
     use sync_core::SyncItem;
-    let mut out = sync_core::Event::new(
-        event.subject.clone().unwrap_or_default(),
-        schedule_of(event)?,
-    );
+    let mut out = sync_core::Event::new(title_of(event), schedule_of(event)?);
     out.description = match &event.body {
         Some(b) if b.content_type == models::BodyType::Html => html_to_text(&b.content),
         Some(b) => b.content.clone(),
@@ -335,6 +348,30 @@ mod tests {
 
     fn graph_event(json: serde_json::Value) -> models::Event {
         serde_json::from_value(json).expect("event")
+    }
+
+    #[test]
+    fn a_cancelled_copy_keeps_its_title_and_says_cancelled() {
+        let copy = |cancelled: bool, organizer: bool| {
+            graph_event(serde_json::json!({
+                "id": "AAMk=", "changeKey": "ck1", "subject": "Canceled: Budget review",
+                "isCancelled": cancelled, "isOrganizer": organizer,
+                "start": {"dateTime": "2030-03-29T09:00:00.0000000", "timeZone": "UTC"},
+                "end": {"dateTime": "2030-03-29T10:00:00.0000000", "timeZone": "UTC"},
+            }))
+        };
+        let core = event_to_core(&copy(true, false)).expect("maps");
+        assert_eq!(core.title, "Budget review");
+        assert_eq!(core.status, sync_core::EventStatus::Cancelled);
+        // Only Exchange's prefix on a cancelled attendee's copy: a title someone typed stays.
+        assert_eq!(
+            event_to_core(&copy(false, false)).expect("maps").title,
+            "Canceled: Budget review"
+        );
+        assert_eq!(
+            event_to_core(&copy(true, true)).expect("maps").title,
+            "Canceled: Budget review"
+        );
     }
 
     #[test]

@@ -388,9 +388,19 @@ impl FakeGraph {
         self.state().default_page_size = size.max(1);
     }
 
-    /// Page size of group member listings (Graph: 100).
+    /// Page size of directory listings: groups, users, group members and owners (Graph: 100).
     pub fn set_directory_page_size(&self, size: usize) {
         self.state().directory_page_size = size.max(1);
+    }
+
+    /// Invitation delivery, as Exchange does it (on by default): a meeting organised in a
+    /// mailbox of the fake (through the API, a `$batch` or [`FakeGraph::add_event`]) lands in
+    /// the calendar of every attendee with a mailbox in the fake as their own copy (same
+    /// `iCalUId`, `isOrganizer: false`), kept in step with the organiser's changes and marked
+    /// cancelled (`isCancelled`, subject `Canceled: …`) when the organiser cancels or deletes
+    /// it. Off: meetings stay in the organiser's calendar only.
+    pub fn set_invitation_delivery(&self, on: bool) {
+        self.state().invitation_delivery = on;
     }
 
     /// Injects a fault.
@@ -497,8 +507,8 @@ impl FakeGraph {
     /// Requests answered on an endpoint, `$batch` sub-requests included (see
     /// [`FakeGraph::http_request_count`] and [`FakeGraph::batched_request_count`]). Names: `token`, `batch`, `groups.list`, `groups.get`,
     /// `groups.members`, `groups.transitiveMembers`, `groups.owners`, `users.get`,
-    /// `calendarView.delta`, `calendarView.list`, `events.list`, `events.get`, `events.create`,
-    /// `events.update`, `events.delete`, `contactFolders.list`, `contactFolders.get`,
+    /// `users.list`, `calendarView.delta`, `calendarView.list`, `events.list`, `events.get`,
+    /// `events.create`, `events.update`, `events.delete`, `events.cancel`, `contactFolders.list`, `contactFolders.get`,
     /// `contactFolders.create`, `contacts.list`, `contacts.get`, `contacts.create`,
     /// `contacts.update`, `contacts.delete`, `contacts.delta`, `subscriptions.create`,
     /// `subscriptions.get`, `subscriptions.update`, `subscriptions.delete`,

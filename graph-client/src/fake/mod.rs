@@ -6,7 +6,18 @@
 //! sparse occurrences in calendar-view delta, `@removed` for items leaving the window,
 //! replayed items, expired tokens (`410 SyncStateNotFound`), ETags and `412`, `transactionId`
 //! dedupe, contact caps, mailboxes without Exchange or outside the access policy, per-mailbox
-//! throttling, and `$batch`. Tests inspect it through counters ([`FakeGraph::request_count`]),
+//! throttling, and `$batch`. Lists are paged as Graph pages them (`calendarView`, events,
+//! contacts and contact folders 10 a page, directory lists 100, `$top` and `@odata.nextLink`),
+//! items carry the properties Graph's answers always carry, and ids are Exchange's URL-safe
+//! base64.
+//!
+//! Like Exchange, it **delivers invitations** (on by default,
+//! [`FakeGraph::set_invitation_delivery`]): a meeting organised in a mailbox of the fake —
+//! through the API, a `$batch` or [`FakeGraph::add_event`] — lands in the calendar of every
+//! attendee with a mailbox in the fake as their own copy (same `iCalUId`, `isOrganizer:
+//! false`), follows the organiser's changes, and is marked cancelled (`isCancelled`, subject
+//! `Canceled: …`) when the organiser cancels (`POST /events/{id}/cancel`) or deletes it; each
+//! change of a copy shows in delta reads and change notifications. Tests inspect it through counters ([`FakeGraph::request_count`]),
 //! the invitation log ([`FakeGraph::invitations`]) and inject faults ([`FakeGraph::inject`]).
 //!
 //! It also serves change-notification subscriptions (`/subscriptions` on a mailbox's events,

@@ -192,6 +192,8 @@ pub(crate) struct State {
     pub(crate) retry_after: String,
     pub(crate) default_page_size: usize,
     pub(crate) directory_page_size: usize,
+    /// Whether meetings are delivered to the attendees' mailboxes (Exchange's invitations).
+    pub(crate) invitation_delivery: bool,
     /// Change-notification subscriptions and their deliveries.
     pub(crate) push: Push,
 }
@@ -225,6 +227,7 @@ impl State {
             retry_after: "0.05".to_owned(),
             default_page_size: 10,
             directory_page_size: 100,
+            invitation_delivery: true,
             push: Push::default(),
         }
     }
@@ -234,7 +237,7 @@ impl State {
         self.counter
     }
 
-    /// An Outlook-style id: base64 holding `+`, `/` and `=`.
+    /// An Outlook-style id: URL-safe base64 (as Exchange's ids are) holding `-`, `_` and `=`.
     pub(crate) fn outlook_id(&mut self, kind: u8) -> String {
         let n = self.next();
         let mut bytes = vec![0xfb, 0xef, 0xbe, 0xff, 0xff, 0xff];
@@ -243,7 +246,7 @@ impl State {
         bytes.push(0x46);
         format!(
             "AAMkAG{}",
-            base64::engine::general_purpose::STANDARD.encode(bytes)
+            base64::engine::general_purpose::URL_SAFE.encode(bytes)
         )
     }
 

@@ -45,6 +45,8 @@ pub(super) fn classify(st: &State, req: &Req) -> (&'static str, Option<String>) 
         ("GET", ["users", u, "events", _]) => ("events.get", mailbox(u)),
         ("PATCH", ["users", u, "events", _]) => ("events.update", mailbox(u)),
         ("DELETE", ["users", u, "events", _]) => ("events.delete", mailbox(u)),
+        ("POST", ["users", u, "events", _, "cancel"]) => ("events.cancel", mailbox(u)),
+        ("GET", ["users"]) => ("users.list", None),
         ("GET", ["users", u, "contactFolders"]) => ("contactFolders.list", mailbox(u)),
         ("POST", ["users", u, "contactFolders"]) => ("contactFolders.create", mailbox(u)),
         ("GET", ["users", u, "contactFolders", _]) => ("contactFolders.get", mailbox(u)),

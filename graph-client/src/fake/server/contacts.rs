@@ -97,10 +97,13 @@ pub(super) fn check_contact_caps(body: &Map<String, Value>) -> Result<(), Resp> 
     Ok(())
 }
 
+/// `GET /users/{id}/contactFolders` (optionally `$filter`ed on the display name), 10 a page
+/// (`$top`, `$skip`), with an `@odata.nextLink` while more follow.
 pub(super) fn folders_list(st: &mut State, req: &Req, user: &str) -> Answer {
     let name = filter_of(req, |f| parse_eq_filter(f, "displayName"))?;
+    let (top, skip) = top_and_skip(req);
     let mb = st.mailbox(user);
-    let value: Vec<Value> = mb
+    let all: Vec<Value> = mb
         .folders
         .iter()
         .filter(|f| {
@@ -109,7 +112,17 @@ pub(super) fn folders_list(st: &mut State, req: &Req, user: &str) -> Answer {
         })
         .map(|f| json!({"id": f.id, "displayName": f.display_name, "parentFolderId": f.parent}))
         .collect();
-    Ok(Resp::json(200, json!({"value": value})))
+    let page: Vec<Value> = all.iter().skip(skip).take(top).cloned().collect();
+    let mut body = json!({"value": page});
+    if skip + top < all.len() {
+        body["@odata.nextLink"] = json!(format!(
+            "{}/users/{}/contactFolders{}",
+            st.base_url,
+            enc(user),
+            next_skip_query(req, skip + top)
+        ));
+    }
+    Ok(Resp::json(200, body))
 }
 
 pub(super) fn folder_get(st: &mut State, user: &str, id: &str) -> Answer {

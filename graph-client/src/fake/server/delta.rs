@@ -382,7 +382,12 @@ pub(super) fn serve_page(
         ));
     }
     let base = format!("{}/users/{}/{link_path}", st.base_url, enc(user));
-    let mut body = json!({"@odata.context": format!("{}/$metadata#Collection(event)", st.base_url), "value": value});
+    let collection = if matches!(scope, Scope::Calendar { .. }) {
+        "event"
+    } else {
+        "contact"
+    };
+    let mut body = json!({"@odata.context": format!("{}/$metadata#Collection({collection})", st.base_url), "value": value});
     if end < items.len() {
         body["@odata.nextLink"] = json!(format!(
             "{base}?$skiptoken={}",

@@ -14,17 +14,99 @@ pub(super) fn group_json(g: &FakeGroup) -> Value {
 }
 
 pub(super) fn user_json(u: &FakeUser) -> Value {
+    // Graph's default user properties (a name's first word as given name, the rest as
+    // surname), and `accountEnabled`.
+    let (given, surname) = match u.display_name.split_once(' ') {
+        Some((g, s)) => (Some(g), Some(s.trim())),
+        None => (
+            Some(u.display_name.as_str()).filter(|g| !g.is_empty()),
+            None,
+        ),
+    };
     json!({"@odata.type": "#microsoft.graph.user", "id": u.id, "displayName": u.display_name, "mail": u.mail,
-        "userPrincipalName": u.upn, "accountEnabled": true, "givenName": null, "surname": null, "jobTitle": null})
+        "userPrincipalName": u.upn, "accountEnabled": true, "givenName": given, "surname": surname,
+        "jobTitle": null, "businessPhones": [], "mobilePhone": null, "officeLocation": null,
+        "preferredLanguage": "en-US"})
 }
 
-pub(super) fn groups_list(st: &State, req: &Req) -> Resp {
-    let top = match page_size(req, usize::MAX) {
+/// The prefix of the fake's directory skip tokens (the position follows).
+const SKIP_TOKEN_PREFIX: &str = "RFNwdAIAAQAAA";
+
+/// One page of a directory listing of `objects` at `path` (below the base URL): `$top` items
+/// (`default` without one) from the `$skiptoken`'s position, each as `$select` asks, and an
+/// `@odata.nextLink` (the request's `$select`, `$filter`, `$top` and a new `$skiptoken`)
+/// while more follow.
+fn directory_page(
+    st: &State,
+    req: &Req,
+    objects: &[Value],
+    default: usize,
+    path: &str,
+    context: &str,
+) -> Resp {
+    let top = match page_size(req, default) {
         Ok(n) => n,
         Err(resp) => return resp,
     };
+    let skip: usize = match req.q("$skiptoken") {
+        None => 0,
+        Some(t) => match t
+            .strip_prefix(SKIP_TOKEN_PREFIX)
+            .and_then(|n| n.parse().ok())
+        {
+            Some(n) => n,
+            None => {
+                return Resp::error(
+                    400,
+                    "Request_BadRequest",
+                    "The specified page token value has expired and can no longer be included in your request.",
+                );
+            }
+        },
+    };
+    let select = req.select();
+    let page: Vec<Value> = objects
+        .iter()
+        .skip(skip)
+        .take(top)
+        .cloned()
+        .map(|o| apply_select(o, select.as_deref(), &["id"]))
+        .collect();
+    let mut body =
+        json!({"@odata.context": format!("{}/$metadata#{context}", st.base_url), "value": page});
+    if skip + top < objects.len() {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for option in ["$select", "$filter"] {
+            if let Some(v) = req.q(option) {
+                pairs.push((option.into(), v.into()));
+            }
+        }
+        if req.q("$top").is_some() {
+            pairs.push(("$top".into(), top.to_string()));
+        }
+        pairs.push((
+            "$skiptoken".into(),
+            format!("{SKIP_TOKEN_PREFIX}{}", skip + top),
+        ));
+        body["@odata.nextLink"] = json!(format!("{}/{path}{}", st.base_url, query_string(&pairs)));
+    }
+    Resp::json(200, body)
+}
+
+/// `GET /users`: the tenant's users, 100 a page (Graph's default; `$top` up to 999).
+pub(super) fn users_list(st: &State, req: &Req) -> Resp {
+    if req.q("$filter").is_some() {
+        return Resp::error(400, "Request_UnsupportedQuery", "Unsupported query.");
+    }
+    let users: Vec<Value> = st.users.iter().map(user_json).collect();
+    directory_page(st, req, &users, st.directory_page_size, "users", "users")
+}
+
+/// `GET /groups` (optionally `$filter`ed on the display name), 100 a page (Graph's default;
+/// `$top` up to 999).
+pub(super) fn groups_list(st: &State, req: &Req) -> Resp {
     let groups: Vec<Value> = match req.q("$filter") {
-        None => st.groups.iter().take(top).map(group_json).collect(),
+        None => st.groups.iter().map(group_json).collect(),
         Some(filter) => {
             // `displayName eq '…'` (exact), or `startswith(displayName,'…')`, which Graph
             // compares case-insensitively.
@@ -40,15 +122,11 @@ pub(super) fn groups_list(st: &State, req: &Req) -> Resp {
             st.groups
                 .iter()
                 .filter(|g| keep(g))
-                .take(top)
                 .map(group_json)
                 .collect()
         }
     };
-    Resp::json(
-        200,
-        json!({"@odata.context": format!("{}/$metadata#groups", st.base_url), "value": groups}),
-    )
+    directory_page(st, req, &groups, st.directory_page_size, "groups", "groups")
 }
 
 pub(super) fn is_guid(s: &str) -> bool {
@@ -150,44 +228,19 @@ pub(super) fn group_relation(
         }
         _ => return Resp::error(400, "BadRequest", "Resource not found for the segment."),
     }
-    let top = match page_size(req, st.directory_page_size) {
-        Ok(n) => n,
-        Err(resp) => return resp,
+    let suffix = if rest.is_empty() {
+        String::new()
+    } else {
+        format!("/{}", rest.join("/"))
     };
-    let skip: usize = req
-        .q("$skiptoken")
-        .and_then(|t| t.strip_prefix("RFNwdAIAAQAAA"))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let select = req.select();
-    let page: Vec<Value> = objects
-        .iter()
-        .skip(skip)
-        .take(top)
-        .cloned()
-        .map(|o| apply_select(o, select.as_deref(), &["id"]))
-        .collect();
-    let mut body = json!({"@odata.context": format!("{}/$metadata#directoryObjects", st.base_url), "value": page});
-    if skip + top < objects.len() {
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        if let Some(sel) = req.q("$select") {
-            pairs.push(("$select".into(), sel.into()));
-        }
-        pairs.push(("$top".into(), top.to_string()));
-        pairs.push(("$skiptoken".into(), format!("RFNwdAIAAQAAA{}", skip + top)));
-        let suffix = if rest.is_empty() {
-            String::new()
-        } else {
-            format!("/{}", rest.join("/"))
-        };
-        body["@odata.nextLink"] = json!(format!(
-            "{}/groups/{}/{relation}{suffix}{}",
-            st.base_url,
-            enc(group),
-            query_string(&pairs)
-        ));
-    }
-    Resp::json(200, body)
+    directory_page(
+        st,
+        req,
+        &objects,
+        st.directory_page_size,
+        &format!("groups/{}/{relation}{suffix}", enc(group)),
+        "directoryObjects",
+    )
 }
 
 pub(super) fn user_get(st: &State, req: &Req, key: &str) -> Resp {

@@ -10,14 +10,21 @@ use super::contacts::{
     folder_get, folders_list,
 };
 use super::delta::{calendar_delta, contacts_delta};
-use super::directory::{group_get, group_relation, groups_list, user_get};
-use super::events::{event_create, event_delete, event_get, event_patch, events_list};
+use super::directory::{group_get, group_relation, groups_list, user_get, users_list};
+use super::events::{
+    event_cancel, event_create, event_delete, event_get, event_patch, events_list,
+};
+use super::instances::base_id;
 use super::request::{Answer, Req, Resp};
 use crate::fake::seed::MailboxAccess;
 use crate::fake::state::State;
 
 /// The prefix of REST ids (what Graph returns without `Prefer: IdType="ImmutableId"`).
 pub(super) const REST_PREFIX: &str = "AAMkARg";
+
+/// The digits of a REST id after [`REST_PREFIX`] that count the item's moves (in the id's
+/// URL-safe base64 alphabet: no separator Exchange would not use).
+const GENERATION_DIGITS: usize = 4;
 
 /// The prefix of the fake's immutable ids.
 pub(super) const IMMUTABLE_PREFIX: &str = "AAMkAG";
@@ -59,12 +66,12 @@ pub(super) fn process(st: &mut State, req: &Req, endpoint: &str) -> Resp {
     resp
 }
 
-pub(super) fn base_id(id: &str) -> &str {
-    id.split('_').next().unwrap_or(id)
-}
-
 pub(super) fn resolve_rest_id(st: &State, user: &str, rest: &str) -> Option<String> {
-    let (generation, tail) = rest.strip_prefix(REST_PREFIX)?.split_once('.')?;
+    let rest = rest.strip_prefix(REST_PREFIX)?;
+    let (generation, tail) = (
+        rest.get(..GENERATION_DIGITS)?,
+        rest.get(GENERATION_DIGITS..)?,
+    );
     let id = format!("{IMMUTABLE_PREFIX}{tail}");
     let current = st
         .mailboxes
@@ -91,8 +98,9 @@ pub(super) fn to_rest_ids(st: &State, user: &str, value: &mut Value) {
                     {
                         let generation = mb.moves.get(base_id(id)).copied().unwrap_or(0);
                         *id = format!(
-                            "{REST_PREFIX}{generation}.{}",
-                            &id[IMMUTABLE_PREFIX.len()..]
+                            "{REST_PREFIX}{generation:0width$}{}",
+                            &id[IMMUTABLE_PREFIX.len()..],
+                            width = GENERATION_DIGITS
                         );
                     }
                     Value::Object(_) | Value::Array(_) => to_rest_ids(st, user, v),
@@ -126,6 +134,7 @@ pub(super) fn route(st: &mut State, req: &Req, endpoint: &str) -> Resp {
             [_, g, rel, rest @ ..],
         ) => group_relation(st, req, g, rel, rest),
         ("users.get", [_, u]) => user_get(st, req, u),
+        ("users.list", _) => users_list(st, req),
         (_, ["users", u, rest @ ..]) => {
             mailbox_route(st, req, endpoint, u, rest).unwrap_or_else(|r| r)
         }
@@ -144,6 +153,7 @@ fn mailbox_route(st: &mut State, req: &Req, endpoint: &str, u: &str, rest: &[&st
         ("events.get", [_, id]) => event_get(st, req, &user, id),
         ("events.update", [_, id]) => event_patch(st, req, &user, id, true),
         ("events.delete", [_, id]) => event_delete(st, req, &user, id),
+        ("events.cancel", [_, id, _]) => event_cancel(st, req, &user, id),
         ("contactFolders.list", _) => folders_list(st, req, &user),
         ("contactFolders.create", _) => folder_create(st, req, &user),
         ("contactFolders.get", [_, f]) => folder_get(st, &user, f),

@@ -5,9 +5,10 @@
 use chrono::{NaiveDate, Utc};
 use serde_json::{Map, Value, json};
 
+use super::delivery::{cancel_delivered, deliver};
 use super::event_times::{Times, parse_recurrence, resolve_times};
 use super::instances::{
-    Instance, Render, attendee_addresses, find_instance, master_instance, occurrence_id,
+    Instance, Render, attendee_addresses, base_id, find_instance, master_instance, occurrence_id,
     render_event,
 };
 use super::item::{etag, writable};
@@ -23,6 +24,8 @@ use crate::fake::time::Recurrence;
 /// The properties of an event a write cannot set, besides those of every item.
 const EVENT_READ_ONLY: &[&str] = &[
     "iCalUId",
+    "isCancelled",
+    "isDraft",
     "type",
     "seriesMasterId",
     "originalStart",
@@ -151,6 +154,7 @@ pub(super) fn event_create(st: &mut State, req: &Req, user: &str) -> Answer {
         subject.as_ref(),
         attendees,
     );
+    deliver(st, user, &id, None);
     Ok(render(st, &id))
 }
 
@@ -218,6 +222,13 @@ pub(super) fn event_patch(
     };
     let times = resolve_times(&body, Some(&current))?;
     let old_attendees = attendee_addresses(inst.fields.get("attendees"));
+    let meeting_id = base_id(id).to_owned();
+    let meeting_attendees = st
+        .mailboxes
+        .get(user)
+        .and_then(|mb| mb.events.get(&meeting_id))
+        .map(|ev| attendee_addresses(ev.fields.get("attendees")))
+        .unwrap_or_default();
     let change_key = st.change_key();
     let now = Utc::now();
     let fields = writable_fields(&body);
@@ -349,6 +360,10 @@ pub(super) fn event_patch(
             log_invitation(st, user, id, InvitationKind::Update, subject.as_ref(), kept);
         }
     }
+    // Exchange brings the attendees' copies in step with the organizer's.
+    if inst.ev.is_organizer {
+        deliver(st, user, &meeting_id, Some(&meeting_attendees));
+    }
     let prefs = req.prefer();
     match find_instance(st, user, id) {
         Some(inst) => Ok(answer_event(&inst, 200, &prefs, None, None)),
@@ -374,6 +389,14 @@ pub(super) fn remove_event(st: &mut State, user: &str, id: &str) -> Option<Insta
         });
         ex.cancelled = true;
         ex.version = seq;
+        let attendees = attendee_addresses(ev.fields.get("attendees"));
+        let master = master.clone();
+        mb.event_tombstones.push(Tombstone {
+            id: id.to_owned(),
+            seq,
+        });
+        // The attendees' copies show the occurrence cancelled.
+        deliver(st, user, &master, Some(&attendees));
     } else {
         let ev = mb.events.remove(id)?;
         for date in ev
@@ -387,11 +410,13 @@ pub(super) fn remove_event(st: &mut State, user: &str, id: &str) -> Option<Insta
                 seq,
             });
         }
+        mb.event_tombstones.push(Tombstone {
+            id: id.to_owned(),
+            seq,
+        });
+        // The attendees' copies are marked cancelled.
+        cancel_delivered(st, user, &ev);
     }
-    mb.event_tombstones.push(Tombstone {
-        id: id.to_owned(),
-        seq,
-    });
     Some(inst)
 }
 
@@ -415,6 +440,46 @@ pub(super) fn event_delete(st: &mut State, req: &Req, user: &str, id: &str) -> A
         );
     }
     Ok(Resp::empty(204))
+}
+
+/// `POST /events/{id}/cancel` (optional `Comment`): the organizer cancels the meeting, or one
+/// occurrence. The event leaves the organizer's calendar (Graph moves it to Deleted Items),
+/// the attendees get the cancellation; `202`. An attendee's copy answers `400`.
+pub(super) fn event_cancel(st: &mut State, req: &Req, user: &str, id: &str) -> Answer {
+    let Some(inst) = find_instance(st, user, id) else {
+        return Err(not_found_or_malformed(id));
+    };
+    if !req.body.is_empty() {
+        let body = req.json_body()?;
+        let comment = body.get("Comment").or_else(|| body.get("comment"));
+        if comment.is_some_and(|c| !c.is_string() && !c.is_null()) {
+            return Err(Resp::error(
+                400,
+                "RequestBodyRead",
+                "The Comment must be a string.",
+            ));
+        }
+    }
+    if !inst.ev.is_organizer {
+        return Err(Resp::error(
+            400,
+            "ErrorInvalidRequest",
+            "Your request can't be completed. You need to be an organizer to cancel a meeting.",
+        ));
+    }
+    if remove_event(st, user, id).is_none() {
+        return Err(not_found_or_malformed(id));
+    }
+    let attendees = attendee_addresses(inst.fields.get("attendees"));
+    log_invitation(
+        st,
+        user,
+        id,
+        InvitationKind::Cancel,
+        inst.fields.get("subject"),
+        attendees,
+    );
+    Ok(Resp::empty(202))
 }
 
 pub(super) fn events_list(st: &mut State, req: &Req, user: &str) -> Answer {

@@ -44,6 +44,18 @@ pub(super) fn master_instance(ev: &StoredEvent) -> Instance {
     }
 }
 
+/// The id of the item an id names: an occurrence's id (`{master}_{yyyymmdd}`, see
+/// [`occurrence_id`]) names its series master. Ids are URL-safe base64 and may hold `_`
+/// themselves, but never end in `_` and eight digits (they end in `=` padding).
+pub(super) fn base_id(id: &str) -> &str {
+    match id.rsplit_once('_') {
+        Some((master, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => {
+            master
+        }
+        _ => id,
+    }
+}
+
 pub(super) fn occurrence_id(master: &str, date: NaiveDate) -> String {
     format!("{master}_{}", date.format("%Y%m%d"))
 }
@@ -160,6 +172,32 @@ pub(super) fn html_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// A location as Exchange answers it: a written display name also becomes its `uniqueId`
+/// (`uniqueIdType: private`), with `locationType: default`; no location is an empty one
+/// (`uniqueIdType: unknown`, empty address and coordinates).
+pub(super) fn full_location(written: Option<&Value>) -> Value {
+    let mut loc = written
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let name = loc
+        .get("displayName")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    loc.insert("displayName".into(), json!(name));
+    loc.entry("locationType").or_insert(json!("default"));
+    if name.is_empty() {
+        loc.entry("uniqueIdType").or_insert(json!("unknown"));
+        loc.entry("address").or_insert(json!({}));
+        loc.entry("coordinates").or_insert(json!({}));
+    } else {
+        loc.entry("uniqueId").or_insert(json!(name));
+        loc.entry("uniqueIdType").or_insert(json!("private"));
+    }
+    Value::Object(loc)
+}
+
 pub(super) struct Render<'a> {
     pub(super) zone: Zone,
     pub(super) label: &'a str,
@@ -188,10 +226,10 @@ pub(super) fn render_event(inst: &Instance, r: &Render<'_>) -> Value {
     m.insert("originalEndTimeZone".into(), json!(ev.end_zone));
     m.insert(
         "iCalUId".into(),
-        json!(if inst.master_id.is_some() {
-            format!("{}{}", ev.ical_uid, inst.id.len())
-        } else {
-            ev.ical_uid.clone()
+        // Each occurrence has its own, the same in the organizer's and the attendees' copies.
+        json!(match inst.original_start {
+            Some(original) => format!("{}{}", ev.ical_uid, original.format("%Y%m%d")),
+            None => ev.ical_uid.clone(),
         }),
     );
     m.insert("reminderMinutesBeforeStart".into(), json!(15));
@@ -204,12 +242,18 @@ pub(super) fn render_event(inst: &Instance, r: &Render<'_>) -> Value {
     m.insert("responseRequested".into(), json!(true));
     m.insert("showAs".into(), json!("busy"));
     m.insert("isOnlineMeeting".into(), json!(false));
+    m.insert("onlineMeetingProvider".into(), json!("unknown"));
+    m.insert("onlineMeetingUrl".into(), Value::Null);
+    m.insert("onlineMeeting".into(), Value::Null);
+    m.insert("isDraft".into(), json!(false));
+    m.insert("hideAttendees".into(), json!(false));
+    m.insert("allowNewTimeProposals".into(), json!(true));
     m.insert("body".into(), json!({"contentType": "html", "content": ""}));
-    m.insert("location".into(), json!({"displayName": "", "locationType": "default", "uniqueIdType": "unknown", "address": {}, "coordinates": {}}));
     m.insert("attendees".into(), json!([]));
     for (k, v) in &inst.fields {
         m.insert(k.clone(), v.clone());
     }
+    let location = full_location(m.get("location"));
     if let Some(Value::Array(att)) = m.get_mut("attendees") {
         for a in att.iter_mut() {
             if let Value::Object(o) = a {
@@ -237,7 +281,6 @@ pub(super) fn render_event(inst: &Instance, r: &Render<'_>) -> Value {
         "bodyPreview".into(),
         json!(body_text.chars().take(255).collect::<String>()),
     );
-    let location = m.get("location").cloned().unwrap_or(Value::Null);
     let has_location = location
         .get("displayName")
         .and_then(Value::as_str)
@@ -250,6 +293,7 @@ pub(super) fn render_event(inst: &Instance, r: &Render<'_>) -> Value {
             json!([])
         },
     );
+    m.insert("location".into(), location);
     m.insert("isAllDay".into(), json!(all_day));
     m.insert("type".into(), json!(inst.kind));
     m.insert("seriesMasterId".into(), json!(inst.master_id));

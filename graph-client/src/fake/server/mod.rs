@@ -12,12 +12,13 @@
 //! | `admit.rs` | endpoint names, injected faults, rate and concurrency limits, the request log |
 //! | `dispatch.rs` | endpoint → handler, the mailbox gate, REST ids ⇄ immutable ids |
 //! | `odata.rs` | `$select`, `$filter`/`$expand` on extended properties, paging links, `Prefer` |
-//! | `directory.rs` | groups, members, transitive members, owners, users |
+//! | `directory.rs` | groups, members, transitive members, owners, users (paged lists) |
 //! | `instances.rs` | event instances (single, master, occurrence, exception) and their rendering |
 //! | `item.rs` | what events and contacts share: ETag, read-only properties, the rendered head |
 //! | `event_times.rs` | `start`/`end`/`isAllDay` and `recurrence` of an event write |
-//! | `events.rs` | event create, get, update, delete, list; the invitation log |
-//! | `calendar_view.rs` | calendar view over a window |
+//! | `events.rs` | event create, get, update, delete, cancel, list; the invitation log |
+//! | `delivery.rs` | invitation delivery: the attendees' copies of a meeting, kept in step, cancelled |
+//! | `calendar_view.rs` | calendar view over a window, paged (`$top`, `$skip`) |
 //! | `delta.rs` | calendar-view and contacts delta rounds and pages |
 //! | `contacts.rs` | contact folders and contacts |
 //! | `batch.rs` | `$batch` |
@@ -31,6 +32,7 @@ mod batch;
 mod calendar_view;
 mod changes;
 mod contacts;
+mod delivery;
 mod delta;
 mod directory;
 mod dispatch;

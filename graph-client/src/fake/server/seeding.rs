@@ -5,8 +5,11 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::contacts::{insert_contact, patch_contact, remove_contact, render_contact};
+use super::delivery::deliver;
 use super::events::{event_patch, ical_uid, remove_event, user_address};
-use super::instances::{Render, find_instance, instances, overlaps, render_event};
+use super::instances::{
+    Render, attendee_addresses, find_instance, instances, overlaps, render_event,
+};
 use super::odata::parse_ext_props;
 use super::request::Req;
 use crate::fake::seed::{EventSeed, SeriesSeed};
@@ -20,6 +23,11 @@ pub(crate) fn seed_event(st: &mut State, user: &str, seed: EventSeed) -> String 
     let self_address = user_address(st, user);
     let now = Utc::now();
     let mut fields = seed.extra;
+    // A seed may name the meeting's iCalUId (e.g. one invitation planted in two mailboxes).
+    let ical = match fields.remove("iCalUId") {
+        Some(Value::String(uid)) => uid,
+        _ => ical_uid(n),
+    };
     fields.insert("subject".into(), json!(seed.subject));
     if !seed.attendees.is_empty() {
         let att: Vec<Value> = seed
@@ -53,11 +61,13 @@ pub(crate) fn seed_event(st: &mut State, user: &str, seed: EventSeed) -> String 
             modified: now,
             ext: seed.ext,
             transaction_id: None,
-            ical_uid: ical_uid(n),
+            ical_uid: ical,
             organizer,
             is_organizer,
         },
     );
+    // A meeting the user organised reaches the attendees' calendars.
+    deliver(st, user, &id, None);
     id
 }
 
@@ -105,10 +115,13 @@ pub(crate) fn seed_series(st: &mut State, user: &str, seed: SeriesSeed) -> Strin
         user,
         EventSeed::new(&subject, start, start + duration).zone(&zone_name),
     );
+    let mut attendees = Vec::new();
     if let Some(ev) = st.mailbox(user).events.get_mut(&id) {
         ev.recurrence = Some(recurrence);
         ev.recurrence_json = Some(recurrence_json);
+        attendees = attendee_addresses(ev.fields.get("attendees"));
     }
+    deliver(st, user, &id, Some(&attendees));
     id
 }
 
