@@ -140,3 +140,46 @@ async fn token_endpoint_failures_are_retried() {
         .expect("third token request succeeds");
     assert_eq!(w.fake.request_count("token"), 3);
 }
+
+#[tokio::test]
+async fn a_token_names_the_granted_permissions_and_a_missing_one_is_refused_until_granted() {
+    let w = world().await;
+    let c = client(&w.fake);
+    let mut granted = c.application_permissions().await.expect("roles");
+    granted.sort();
+    let mut all = FakeGraph::APPLICATION_PERMISSIONS.to_vec();
+    all.sort_unstable();
+    assert_eq!(granted, all);
+
+    w.fake.set_application_permissions(&["User.Read.All"]);
+    assert_eq!(
+        c.application_permissions().await.expect("roles"),
+        ["User.Read.All"]
+    );
+    let err = c
+        .groups()
+        .search_by_display_name("", 1)
+        .await
+        .expect_err("403");
+    assert_eq!(err.status(), Some(403), "{err:?}");
+    assert!(
+        format!("{err:?}").contains("Authorization_RequestDenied"),
+        "{err:?}"
+    );
+    w.fake.set_application_permissions(&[]);
+    assert!(
+        c.application_permissions()
+            .await
+            .expect("no roles")
+            .is_empty()
+    );
+
+    // Granted: the next fresh token carries it, and replaces the cached one.
+    w.fake
+        .set_application_permissions(&FakeGraph::APPLICATION_PERMISSIONS);
+    assert_eq!(c.application_permissions().await.expect("roles").len(), 4);
+    c.groups()
+        .search_by_display_name("", 1)
+        .await
+        .expect("the fresh token may list the groups");
+}

@@ -39,6 +39,14 @@ impl FakeGraph {
     pub const CLIENT_ID: &'static str = "11111111-2222-3333-4444-555555555555";
     /// The client secret the token endpoint accepts.
     pub const CLIENT_SECRET: &'static str = "fake-secret-value";
+    /// The application permissions granted by default (every one the sync needs); see
+    /// [`FakeGraph::set_application_permissions`].
+    pub const APPLICATION_PERMISSIONS: [&'static str; 4] = [
+        "GroupMember.Read.All",
+        "User.Read.All",
+        "Calendars.ReadWrite",
+        "Contacts.ReadWrite",
+    ];
     /// The tenant id the fake's change notifications carry (`tenantId`).
     pub const TENANT_ID: &'static str = TENANT_ID;
 
@@ -293,6 +301,17 @@ impl FakeGraph {
     /// Lifetime of issued access tokens (`expires_in`, whole seconds, at least 1).
     pub fn set_token_lifetime(&self, lifetime: Duration) {
         self.state().token_lifetime = lifetime;
+    }
+
+    /// The application permissions an administrator has granted the app (by default
+    /// [`FakeGraph::APPLICATION_PERMISSIONS`]): the `roles` claim of the access tokens issued
+    /// from now on. A call whose token lacks the permission its endpoint needs gets `403`
+    /// (`GroupMember.Read.All` for `/groups`, `User.Read.All` for `/users/{id}`,
+    /// `Calendars.ReadWrite` for events, `Contacts.ReadWrite` for contacts); tokens already
+    /// issued keep their roles, as the identity platform's do.
+    pub fn set_application_permissions(&self, permissions: &[&str]) {
+        self.state().application_permissions =
+            permissions.iter().map(|p| (*p).to_owned()).collect();
     }
 
     /// Makes every issued access token expired: the next Graph call gets `401`.

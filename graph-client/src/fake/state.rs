@@ -173,6 +173,8 @@ pub(crate) struct State {
     pub(crate) client_secret: String,
     pub(crate) token_lifetime: Duration,
     pub(crate) tokens: HashMap<String, Instant>,
+    /// The application permissions granted: the `roles` of the tokens issued from now on.
+    pub(crate) application_permissions: Vec<String>,
     pub(crate) users: Vec<FakeUser>,
     pub(crate) groups: Vec<FakeGroup>,
     pub(crate) devices: Vec<(String, String)>,
@@ -205,6 +207,9 @@ impl State {
             client_secret: client_secret.to_owned(),
             token_lifetime: Duration::from_secs(3599),
             tokens: HashMap::new(),
+            application_permissions: crate::fake::FakeGraph::APPLICATION_PERMISSIONS
+                .map(ToOwned::to_owned)
+                .to_vec(),
             users: Vec::new(),
             groups: Vec::new(),
             devices: Vec::new(),
