@@ -241,6 +241,14 @@ pub struct InitArgs {
     /// once).
     #[arg(long, env = "RAYNET_SYNC_CONSENT_WAIT_SECONDS", value_name = "SECONDS")]
     pub consent_wait_seconds: Option<u64>,
+    /// How often the app's permissions are checked while waiting for consent (default 3;
+    /// interactive, Enter also checks at once).
+    #[arg(
+        long,
+        env = "RAYNET_SYNC_CONSENT_CHECK_SECONDS",
+        value_name = "SECONDS"
+    )]
+    pub consent_check_seconds: Option<u64>,
     /// Ask nothing: take every answer from the flags and the environment, the defaults for
     /// the modes, and fail (exit 78) on a missing or wrong answer.
     #[arg(long)]

@@ -392,6 +392,7 @@ async fn unattended_init_waits_for_admin_consent_and_goes_on_once_it_is_granted(
         .set_application_permissions(&all_but(&["Calendars.ReadWrite", "Contacts.ReadWrite"]));
     let mut args = answers(&sandbox);
     args.consent_wait_seconds = Some(600);
+    args.consent_check_seconds = Some(1);
     let mut out = Vec::new();
     let mut prompter = ScriptedPrompter::new(Vec::<String>::new());
     let secrets = both_secrets();

@@ -9,7 +9,8 @@ use super::ask::{Problem, Session};
 use super::microsoft::graph_problem;
 use super::prompt::Waited;
 
-/// How often the permissions are checked while waiting.
+/// How often the permissions are checked while waiting unless told
+/// (`--consent-check-seconds`).
 pub(super) const CHECK_EVERY: Duration = Duration::from_secs(3);
 /// How long an unattended `init` waits for consent unless told (`--consent-wait-seconds`).
 pub(super) const DEFAULT_WAIT: Duration = Duration::from_secs(300);
@@ -82,6 +83,24 @@ pub(super) fn missing(granted: &[String], mode: Option<&str>) -> Vec<&'static st
         .collect()
 }
 
+/// How long and how often to wait for consent.
+pub(super) struct Patience {
+    /// Unattended: how long in all.
+    pub(super) wait: Duration,
+    /// How often to check.
+    pub(super) every: Duration,
+}
+
+impl Patience {
+    /// From `--consent-wait-seconds` and `--consent-check-seconds` (at least 1 s).
+    pub(super) fn of(wait: Option<u64>, every: Option<u64>) -> Self {
+        Self {
+            wait: wait.map_or(DEFAULT_WAIT, Duration::from_secs),
+            every: every.map_or(CHECK_EVERY, |s| Duration::from_secs(s.max(1))),
+        }
+    }
+}
+
 /// Waits until a token of `client` carries the permissions `mode` needs. `Ok` when it does,
 /// or when the token's claims cannot be read (the calls that follow check then).
 pub(super) async fn wait_for_consent(
@@ -89,8 +108,9 @@ pub(super) async fn wait_for_consent(
     client: &graph_client::Client,
     consent: &str,
     mode: Option<&str>,
-    wait: Duration,
+    patience: &Patience,
 ) -> Result<(), Problem> {
+    let Patience { wait, every } = *patience;
     let started = Instant::now();
     let mut told = false;
     loop {
@@ -142,18 +162,18 @@ pub(super) async fn wait_for_consent(
             if waited >= wait {
                 return Err(give_up(waited));
             }
-            tokio::time::sleep(CHECK_EVERY.min(wait - waited)).await;
+            tokio::time::sleep(every.min(wait - waited)).await;
             continue;
         }
         if !told {
             s.say(format!(
                 "  Open the link above as an administrator and grant consent. Enter checks again \
                  (it also checks every {} s by itself); q then Enter stops waiting.",
-                CHECK_EVERY.as_secs()
+                every.as_secs()
             ));
             told = true;
         }
-        if s.wait(CHECK_EVERY)? == Waited::Stop {
+        if s.wait(every)? == Waited::Stop {
             return Err(give_up(started.elapsed()));
         }
     }

@@ -115,10 +115,8 @@ async fn try_app(
         .request_timeout(Duration::from_secs(30))
         .build()
         .map_err(|e| Problem::answer(TENANT.key, format!("cannot build the Graph client: {e}")))?;
-    let wait = args
-        .consent_wait_seconds
-        .map_or(consent::DEFAULT_WAIT, Duration::from_secs);
-    consent::wait_for_consent(s, &client, &consent, args.mode.as_deref(), wait).await?;
+    let patience = consent::Patience::of(args.consent_wait_seconds, args.consent_check_seconds);
+    consent::wait_for_consent(s, &client, &consent, args.mode.as_deref(), &patience).await?;
     match client.groups().search_by_display_name("", 1).await {
         Ok(_) => {
             s.say("  ok: a token was issued and the app may list the groups");
