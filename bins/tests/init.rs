@@ -549,3 +549,47 @@ async fn interactive_init_stops_waiting_on_q_and_can_give_up() {
     );
     assert!(!config.exists());
 }
+
+#[tokio::test]
+async fn an_unreachable_service_is_said_plainly_and_can_be_tried_again() {
+    let dir = TempDir::new("init");
+    let sandbox = Sandbox::start(Utc::now()).await.unwrap();
+    let config = dir.path().join("raynet-sync.toml");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut args = answers(&sandbox);
+    args.raynet_base_url = Some(format!("http://127.0.0.1:{port}/api/v2/"));
+    // Try again (instance, user and key kept), then give up.
+    let mut prompter = ScriptedPrompter::new(["y", "", "", "", "n"]);
+    let mut out = Vec::new();
+    let e = init::init(
+        &config,
+        &args,
+        &both_secrets(),
+        &mut prompter,
+        false,
+        &mut out,
+    )
+    .await
+    .expect_err("Raynet stays unreachable");
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(prompter.remaining(), 0, "{}", prompter.transcript());
+    assert_eq!(error_exit_code(&e), 1, "{e:#}");
+    assert_eq!(
+        out.matches("problem: cannot reach Raynet").count(),
+        2,
+        "said at each try: {out}"
+    );
+    assert!(
+        prompter
+            .transcript()
+            .matches("Change the answers and try again?")
+            .count()
+            == 2,
+        "{}",
+        prompter.transcript()
+    );
+    assert_no_secret("the output", &out);
+    assert!(!config.exists());
+}

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use super::ask::{Problem, Session};
-use super::microsoft::graph_problem;
+use super::graph_errors::graph_problem;
 use super::prompt::Waited;
 
 /// How often the permissions are checked while waiting unless told
@@ -159,10 +159,10 @@ pub(super) async fn wait_for_consent(
         };
         if s.unattended {
             let waited = started.elapsed();
-            if waited >= wait {
-                return Err(give_up(waited));
+            match wait.checked_sub(waited).filter(|left| !left.is_zero()) {
+                Some(left) => tokio::time::sleep(every.min(left)).await,
+                None => return Err(give_up(waited)),
             }
-            tokio::time::sleep(every.min(wait - waited)).await;
             continue;
         }
         if !told {

@@ -8,7 +8,8 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use graph_client::client::models::{DirectoryObject, Group};
 
 use super::ask::{Problem, Question, Session};
-use super::microsoft::{Microsoft, consent_of, graph_problem};
+use super::graph_errors::graph_problem;
+use super::microsoft::{Microsoft, consent_of};
 use crate::cli::InitArgs;
 
 const GROUP: Question = Question {

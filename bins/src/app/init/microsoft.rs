@@ -1,6 +1,6 @@
 //! Step 1: the Microsoft 365 app (tenant, client id, client secret; the admin-consent link;
-//! waiting for consent, then a token and a first call), what a Graph error means for the
-//! answers, and the check of the contacts permission after the modes.
+//! waiting for consent, then a token and a first call), and the check of the contacts
+//! permission after the modes.
 
 use std::time::Duration;
 
@@ -8,6 +8,7 @@ use graph_client::client::models::DirectoryObject;
 
 use super::ask::{Problem, Question, Session};
 use super::consent;
+use super::graph_errors::graph_problem;
 use crate::cli::InitArgs;
 use crate::config::{DEFAULT_AUTHORITY, DEFAULT_GRAPH_BASE_URL, Secret};
 
@@ -135,60 +136,6 @@ async fn try_app(
             "GroupMember.Read.All",
             &consent,
         )),
-    }
-}
-
-/// What a Graph error means for the answers.
-pub(super) fn graph_problem(
-    e: &graph_client::Error,
-    what: &str,
-    permission: &str,
-    consent: &str,
-) -> Problem {
-    use graph_client::Error as E;
-    match e {
-        E::Auth { code, message, .. } => {
-            let hint = if message.contains("AADSTS7000215") || message.contains("AADSTS7000222") {
-                (
-                    "tenant[0].microsoft.client_secret",
-                    "the client secret is wrong or expired",
-                )
-            } else if message.contains("AADSTS700016") {
-                (
-                    "tenant[0].microsoft.client_id",
-                    "the tenant has no app with this client id",
-                )
-            } else if message.contains("AADSTS90002") || message.contains("AADSTS900023") {
-                ("tenant[0].microsoft.tenant_id", "the tenant was not found")
-            } else {
-                (
-                    "tenant[0].microsoft.client_secret",
-                    "check the tenant, the client id and the client secret",
-                )
-            };
-            Problem::answer(
-                hint.0,
-                format!(
-                    "Microsoft refused the app's credentials ({code}): {}",
-                    hint.1
-                ),
-            )
-        }
-        E::Transport { .. } | E::Timeout { .. } => {
-            Problem::Unreachable(format!("cannot reach Microsoft Graph: {e}"))
-        }
-        _ if e.status() == Some(403) => Problem::answer(
-            "tenant[0].microsoft.client_id",
-            format!(
-                "the app may not {what}: add the application permission {permission} (API \
-                 permissions -> Microsoft Graph -> Application permissions) and grant admin \
-                 consent: {consent}"
-            ),
-        ),
-        _ => Problem::answer(
-            "tenant[0].microsoft.client_id",
-            format!("Graph refused to {what}: {e}"),
-        ),
     }
 }
 

@@ -10,6 +10,7 @@
 //! | `ask.rs` | one run's questions: given answers, defaults, unattended mode, retries |
 //! | `microsoft.rs` | 1. the app (consent link, token, a first call); Graph errors as answers |
 //! | `consent.rs` | 1. waiting for admin consent: the permissions a fresh token carries |
+//! | `graph_errors.rs` | what a Graph error means for the answers (key at fault, permission) |
 //! | `group.rs` | 2. the group: picked by typing part of its name (counts shown), or typed |
 //! | `raynet.rs` | 3. instance (from a pasted address), user, API key: one request |
 //! | `modes.rs` | 4. the modes, each with one sentence and its default |
@@ -20,6 +21,7 @@
 
 mod ask;
 mod consent;
+mod graph_errors;
 mod group;
 mod microsoft;
 mod modes;
