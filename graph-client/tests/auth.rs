@@ -6,7 +6,7 @@ use graph_client::fake::FakeGraph;
 use graph_client::{Client, Credentials, Error};
 use sync_secret::Secret;
 
-use crate::util::{client, world};
+use crate::util::{client, mock_graph, world};
 
 #[test]
 fn secret_is_never_in_debug() {
@@ -182,4 +182,20 @@ async fn a_token_names_the_granted_permissions_and_a_missing_one_is_refused_unti
         .search_by_display_name("", 1)
         .await
         .expect("the fresh token may list the groups");
+}
+
+#[tokio::test]
+async fn a_token_whose_claims_cannot_be_read_is_a_shape_error_after_one_fresh_token() {
+    // The mock's token ("….test") is not a JWT with readable claims.
+    let (server, c) = mock_graph().await;
+    let err = c.application_permissions().await.expect_err("unreadable");
+    assert!(matches!(err, Error::Shape { .. }), "{err:?}");
+    let token_requests = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/oauth2/v2.0/token"))
+        .count();
+    assert_eq!(token_requests, 1, "one fresh token, no more");
 }
