@@ -140,11 +140,14 @@ pub(super) async fn wait_for_consent(
             lacking.join(", ")
         ));
         let give_up = |waited: Duration| {
-            let hint = if mode.is_none() {
-                " (a sync of meetings only, or of contacts only, needs fewer: --mode meetings \
-                 or --mode contacts)"
-            } else {
-                ""
+            let hint = match (mode, lacking.as_slice()) {
+                (None, ["Contacts.ReadWrite"]) => {
+                    " (a sync of meetings only, --mode meetings, does without it)"
+                }
+                (None, ["Calendars.ReadWrite"]) => {
+                    " (a sync of contacts only, --mode contacts, does without it)"
+                }
+                _ => "",
             };
             Problem::answer(
                 KEY,
