@@ -41,12 +41,7 @@ impl FakeGraph {
     pub const CLIENT_SECRET: &'static str = "fake-secret-value";
     /// The application permissions granted by default (every one the sync needs); see
     /// [`FakeGraph::set_application_permissions`].
-    pub const APPLICATION_PERMISSIONS: [&'static str; 4] = [
-        "GroupMember.Read.All",
-        "User.Read.All",
-        "Calendars.ReadWrite",
-        "Contacts.ReadWrite",
-    ];
+    pub const APPLICATION_PERMISSIONS: [&'static str; 4] = state::APPLICATION_PERMISSIONS;
     /// The tenant id the fake's change notifications carry (`tenantId`).
     pub const TENANT_ID: &'static str = TENANT_ID;
 

@@ -165,6 +165,14 @@ impl DeltaEntry {
     }
 }
 
+/// The application permissions granted by default: every one the sync needs.
+pub(crate) const APPLICATION_PERMISSIONS: [&str; 4] = [
+    "GroupMember.Read.All",
+    "User.Read.All",
+    "Calendars.ReadWrite",
+    "Contacts.ReadWrite",
+];
+
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) base_url: String,
@@ -207,9 +215,7 @@ impl State {
             client_secret: client_secret.to_owned(),
             token_lifetime: Duration::from_secs(3599),
             tokens: HashMap::new(),
-            application_permissions: crate::fake::FakeGraph::APPLICATION_PERMISSIONS
-                .map(ToOwned::to_owned)
-                .to_vec(),
+            application_permissions: APPLICATION_PERMISSIONS.map(ToOwned::to_owned).to_vec(),
             users: Vec::new(),
             groups: Vec::new(),
             devices: Vec::new(),
