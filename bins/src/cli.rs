@@ -236,6 +236,19 @@ pub struct InitArgs {
     /// The Raynet API base URL (default `https://app.raynet.cz/api/v2/`).
     #[arg(long, env = "RAYNET_SYNC_RAYNET_BASE_URL", value_name = "URL")]
     pub raynet_base_url: Option<String>,
+    /// How long, unattended, to wait for an administrator's consent to the app's permissions
+    /// (checked every few seconds) before giving up with exit code 78 (default 300; 0 checks
+    /// once).
+    #[arg(long, env = "RAYNET_SYNC_CONSENT_WAIT_SECONDS", value_name = "SECONDS")]
+    pub consent_wait_seconds: Option<u64>,
+    /// How often the app's permissions are checked while waiting for consent (default 3;
+    /// interactive, Enter also checks at once).
+    #[arg(
+        long,
+        env = "RAYNET_SYNC_CONSENT_CHECK_SECONDS",
+        value_name = "SECONDS"
+    )]
+    pub consent_check_seconds: Option<u64>,
     /// Ask nothing: take every answer from the flags and the environment, the defaults for
     /// the modes, and fail (exit 78) on a missing or wrong answer.
     #[arg(long)]

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use chrono::Utc;
-use graph_client::fake::{FakeGraph, Fault};
+use graph_client::fake::{FakeGraph, Fault, GroupSeed};
 use raynet_client::fake::{DEFAULT_API_KEY, DEFAULT_USER};
 use raynet_sync::app::error_exit_code;
 use raynet_sync::app::init::{self, GivenSecrets, ScriptedPrompter};
@@ -209,11 +209,14 @@ async fn interactive_answers_are_fixed_on_the_spot_and_never_echo_a_secret() {
         raynet_api_key: None,
         ..both_secrets()
     };
+    sandbox.graph.add_group(GroupSeed::new("Sales"));
     let mut prompter = ScriptedPrompter::new([
-        // 2. the group: an unknown one, then the right one.
+        // 2. the group: the picker's last entry and an unknown name; then picked from the
+        // list by typing part of its name.
+        "another group",
         "Nope",
         "y",
-        "Raynet Sync",
+        "sync",
         // 3. Raynet: a wrong key; then the instance and user kept, the right key.
         WRONG_KEY,
         "y",
@@ -238,6 +241,14 @@ async fn interactive_answers_are_fixed_on_the_spot_and_never_echo_a_secret() {
     assert_no_secret("the output", &out);
     assert_no_secret("the transcript", prompter.transcript());
     assert!(out.contains("problem: no group of the tenant"), "{out}");
+    assert!(
+        prompter.transcript().contains(
+            "> Raynet Sync — 4 member(s), 2 owner(s), 1 not a member · raynetsync@contoso.test"
+        ),
+        "the entry picked shows the counts: {}",
+        prompter.transcript()
+    );
+    assert!(out.contains("warning: ") && out.contains("Boss"), "{out}");
     assert!(
         out.contains("problem: Raynet refused the login (401)"),
         "{out}"
@@ -361,4 +372,224 @@ async fn the_binary_runs_unattended_from_flags_and_variables() {
     assert!(stdout.contains("run --dry-run"), "{stdout}");
     let loaded = assert_written(&config);
     assert_eq!(loaded.tenants[0].sync.mode.to_string(), "meetings");
+}
+
+/// The permissions of the fake but `lacking`.
+fn all_but(lacking: &[&str]) -> Vec<&'static str> {
+    FakeGraph::APPLICATION_PERMISSIONS
+        .into_iter()
+        .filter(|p| !lacking.contains(p))
+        .collect()
+}
+
+#[tokio::test]
+async fn unattended_init_waits_for_admin_consent_and_goes_on_once_it_is_granted() {
+    let dir = TempDir::new("init");
+    let sandbox = Sandbox::start(Utc::now()).await.unwrap();
+    let config = dir.path().join("raynet-sync.toml");
+    sandbox
+        .graph
+        .set_application_permissions(&all_but(&["Calendars.ReadWrite", "Contacts.ReadWrite"]));
+    let mut args = answers(&sandbox);
+    args.consent_wait_seconds = Some(600);
+    args.consent_check_seconds = Some(1);
+    let mut out = Vec::new();
+    let mut prompter = ScriptedPrompter::new(Vec::<String>::new());
+    let secrets = both_secrets();
+    let run = init::init(&config, &args, &secrets, &mut prompter, true, &mut out);
+    // The administrator grants consent once init has seen the token without it.
+    let grant = async {
+        while sandbox.graph.request_count("token") == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        sandbox
+            .graph
+            .set_application_permissions(&FakeGraph::APPLICATION_PERMISSIONS);
+    };
+    let (code, ()) = tokio::join!(run, grant);
+    let code = code.expect("init succeeds once consent is granted");
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}");
+    assert!(
+        out.contains("waiting for admin consent: the app's token still lacks Calendars.ReadWrite, Contacts.ReadWrite"),
+        "{out}"
+    );
+    let waited = out.find("still lacks").unwrap();
+    let ok = out
+        .find("ok: the app's token carries the permissions")
+        .expect("consent seen");
+    assert!(waited < ok, "{out}");
+    assert_no_secret("the output", &out);
+    assert_written(&config);
+}
+
+#[tokio::test]
+async fn unattended_init_gives_up_on_consent_with_78_naming_what_is_missing() {
+    let dir = TempDir::new("init");
+    let sandbox = Sandbox::start(Utc::now()).await.unwrap();
+    let config = dir.path().join("raynet-sync.toml");
+    sandbox
+        .graph
+        .set_application_permissions(&all_but(&["Contacts.ReadWrite"]));
+    let mut args = answers(&sandbox);
+    args.consent_wait_seconds = Some(0);
+    let mut out = Vec::new();
+    let mut prompter = ScriptedPrompter::new(Vec::<String>::new());
+    let e = init::init(
+        &config,
+        &args,
+        &both_secrets(),
+        &mut prompter,
+        true,
+        &mut out,
+    )
+    .await
+    .expect_err("no consent");
+    let message = format!("{e:#}");
+    assert_eq!(error_exit_code(&e), 78, "{message}");
+    assert!(
+        message.contains("tenant[0].microsoft.client_id")
+            && message.contains("lacks the application permission(s) Contacts.ReadWrite")
+            && message.contains("adminconsent?client_id=")
+            && message.contains("--mode meetings"),
+        "{message}"
+    );
+    assert!(!config.exists());
+
+    // Meetings alone do not need the contacts permission.
+    args.mode = Some("meetings".into());
+    let mut out = Vec::new();
+    let code = init::init(
+        &config,
+        &args,
+        &both_secrets(),
+        &mut prompter,
+        true,
+        &mut out,
+    )
+    .await
+    .expect("meetings need no contacts permission");
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    assert_written(&config);
+}
+
+#[tokio::test]
+async fn interactive_init_checks_consent_again_on_enter_and_by_itself() {
+    let dir = TempDir::new("init");
+    let sandbox = std::sync::Arc::new(Sandbox::start(Utc::now()).await.unwrap());
+    let config = dir.path().join("raynet-sync.toml");
+    sandbox
+        .graph
+        .set_application_permissions(&all_but(&["GroupMember.Read.All"]));
+    let mut args = answers(&sandbox);
+    args.mode = Some("both".into());
+    args.private_events = Some("skip".into());
+    args.completed_events = Some("sync".into());
+    args.outlook_deletes = Some("cancel".into());
+    let admin = sandbox.clone();
+    let mut waits = 0;
+    // The time runs out once (no grant yet); at the second wait the administrator has
+    // granted consent and the user presses Enter; no dry run.
+    let mut prompter = ScriptedPrompter::new(["-", "", "n"]).on_wait(move || {
+        waits += 1;
+        if waits == 2 {
+            admin
+                .graph
+                .set_application_permissions(&FakeGraph::APPLICATION_PERMISSIONS);
+        }
+    });
+    let mut out = Vec::new();
+    let code = init::init(
+        &config,
+        &args,
+        &both_secrets(),
+        &mut prompter,
+        false,
+        &mut out,
+    )
+    .await
+    .expect("init succeeds");
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}");
+    assert_eq!(prompter.remaining(), 0, "{}", prompter.transcript());
+    assert_eq!(
+        out.matches("still lacks GroupMember.Read.All").count(),
+        2,
+        "named at each check: {out}"
+    );
+    assert!(out.contains("Enter checks again"), "{out}");
+    assert!(out.contains("ok: the app's token carries"), "{out}");
+    assert_written(&config);
+}
+
+#[tokio::test]
+async fn interactive_init_stops_waiting_on_q_and_can_give_up() {
+    let dir = TempDir::new("init");
+    let sandbox = Sandbox::start(Utc::now()).await.unwrap();
+    let config = dir.path().join("raynet-sync.toml");
+    sandbox.graph.set_application_permissions(&[]);
+    // q: stop waiting; then do not change the answers.
+    let mut prompter = ScriptedPrompter::new(["q", "n"]);
+    let mut out = Vec::new();
+    let e = init::init(
+        &config,
+        &answers(&sandbox),
+        &both_secrets(),
+        &mut prompter,
+        false,
+        &mut out,
+    )
+    .await
+    .expect_err("given up");
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(error_exit_code(&e), 78, "{e:#}");
+    assert!(
+        out.contains("problem: the app still lacks the application permission(s) GroupMember.Read.All, User.Read.All, Calendars.ReadWrite, Contacts.ReadWrite"),
+        "{out}"
+    );
+    assert!(!config.exists());
+}
+
+#[tokio::test]
+async fn an_unreachable_service_is_said_plainly_and_can_be_tried_again() {
+    let dir = TempDir::new("init");
+    let sandbox = Sandbox::start(Utc::now()).await.unwrap();
+    let config = dir.path().join("raynet-sync.toml");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut args = answers(&sandbox);
+    args.raynet_base_url = Some(format!("http://127.0.0.1:{port}/api/v2/"));
+    // Try again (instance, user and key kept), then give up.
+    let mut prompter = ScriptedPrompter::new(["y", "", "", "", "n"]);
+    let mut out = Vec::new();
+    let e = init::init(
+        &config,
+        &args,
+        &both_secrets(),
+        &mut prompter,
+        false,
+        &mut out,
+    )
+    .await
+    .expect_err("Raynet stays unreachable");
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(prompter.remaining(), 0, "{}", prompter.transcript());
+    assert_eq!(error_exit_code(&e), 1, "{e:#}");
+    assert_eq!(
+        out.matches("problem: cannot reach Raynet").count(),
+        2,
+        "said at each try: {out}"
+    );
+    assert!(
+        prompter
+            .transcript()
+            .matches("Change the answers and try again?")
+            .count()
+            == 2,
+        "{}",
+        prompter.transcript()
+    );
+    assert_no_secret("the output", &out);
+    assert!(!config.exists());
 }

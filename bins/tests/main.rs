@@ -16,7 +16,11 @@
 //!   organiser's edit and cancellation carried once, a colleague's invitation skipped;
 //! - `sample` — the sample data as the APIs show it;
 //! - `init` — the setup dialogue against the fakes: unattended and scripted, wrong answers
-//!   fixed on the spot, a config that loads, no secret echoed or written into it;
+//!   fixed on the spot, waiting for admin consent, a config that loads, no secret echoed or
+//!   written into it;
+//! - `init_terminal` — the real binary's `init` in a pseudo-terminal, answered by what it
+//!   shows (consent, the group typed into the picker, a wrong key fixed, the modes); `check`
+//!   accepts the result; no secret on the screen;
 //! - `serve` — the push service end to end: changes cross through notifications alone,
 //!   echoes cost no read, bursts coalesce, bad input changes nothing, push heals itself;
 //! - `page` — the status page: the admin token; in a real headless browser (chromium through
@@ -41,6 +45,8 @@ mod exit_codes;
 mod explain;
 mod failover;
 mod init;
+#[cfg(unix)]
+mod init_terminal;
 mod invitations;
 mod kill;
 mod metrics;

@@ -6,7 +6,7 @@ use graph_client::fake::FakeGraph;
 use graph_client::{Client, Credentials, Error};
 use sync_secret::Secret;
 
-use crate::util::{client, world};
+use crate::util::{client, mock_graph, world};
 
 #[test]
 fn secret_is_never_in_debug() {
@@ -139,4 +139,63 @@ async fn token_endpoint_failures_are_retried() {
         .await
         .expect("third token request succeeds");
     assert_eq!(w.fake.request_count("token"), 3);
+}
+
+#[tokio::test]
+async fn a_token_names_the_granted_permissions_and_a_missing_one_is_refused_until_granted() {
+    let w = world().await;
+    let c = client(&w.fake);
+    let mut granted = c.application_permissions().await.expect("roles");
+    granted.sort();
+    let mut all = FakeGraph::APPLICATION_PERMISSIONS.to_vec();
+    all.sort_unstable();
+    assert_eq!(granted, all);
+
+    w.fake.set_application_permissions(&["User.Read.All"]);
+    assert_eq!(
+        c.application_permissions().await.expect("roles"),
+        ["User.Read.All"]
+    );
+    let err = c
+        .groups()
+        .search_by_display_name("", 1)
+        .await
+        .expect_err("403");
+    assert_eq!(err.status(), Some(403), "{err:?}");
+    assert!(
+        format!("{err:?}").contains("Authorization_RequestDenied"),
+        "{err:?}"
+    );
+    w.fake.set_application_permissions(&[]);
+    assert!(
+        c.application_permissions()
+            .await
+            .expect("no roles")
+            .is_empty()
+    );
+
+    // Granted: the next fresh token carries it, and replaces the cached one.
+    w.fake
+        .set_application_permissions(&FakeGraph::APPLICATION_PERMISSIONS);
+    assert_eq!(c.application_permissions().await.expect("roles").len(), 4);
+    c.groups()
+        .search_by_display_name("", 1)
+        .await
+        .expect("the fresh token may list the groups");
+}
+
+#[tokio::test]
+async fn a_token_whose_claims_cannot_be_read_is_a_shape_error_after_one_fresh_token() {
+    // The mock's token ("….test") is not a JWT with readable claims.
+    let (server, c) = mock_graph().await;
+    let err = c.application_permissions().await.expect_err("unreadable");
+    assert!(matches!(err, Error::Shape { .. }), "{err:?}");
+    let token_requests = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/oauth2/v2.0/token"))
+        .count();
+    assert_eq!(token_requests, 1, "one fresh token, no more");
 }

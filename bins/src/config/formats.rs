@@ -35,15 +35,9 @@ pub(super) fn is_iana_zone_name(s: &str) -> bool {
         })
 }
 
-/// Whether `s` is a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits).
-pub(super) fn is_guid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
-}
+/// Whether `s` is a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits): a directory
+/// object id, as Graph's client decides it.
+pub(super) use graph_client::client::is_object_id as is_guid;
 
 /// Whether `s` is a DNS domain name with at least two labels.
 pub(super) fn is_domain(s: &str) -> bool {

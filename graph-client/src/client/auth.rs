@@ -103,6 +103,13 @@ impl TokenCache {
         }
     }
 
+    /// A token fetched now (not the cached one, which it replaces): one that carries what
+    /// was granted since the cached one was issued.
+    pub(crate) async fn fresh_token(&self) -> Result<Secret> {
+        let cached = self.cached.lock().await.as_ref().map(|c| c.token.clone());
+        self.token(cached.as_ref()).await
+    }
+
     /// A valid token. With `rejected`, the token Graph just refused with 401: if the cache
     /// still holds it, a fresh one is fetched (only once for concurrent callers).
     pub(crate) async fn token(&self, rejected: Option<&Secret>) -> Result<Secret> {

@@ -8,6 +8,7 @@
 //! | `transport.rs` | the one transport layer: auth header, `Prefer`, per-mailbox limit, retries, span |
 //! | `retry.rs` | [`RetryConfig`] and the parsing of `Retry-After` |
 //! | `auth.rs` | [`Credentials`] and the client-credentials token cache |
+//! | `roles.rs` | [`Client::application_permissions`]: a fresh token's `roles` claim |
 //! | `url.rs` | path-segment escaping, OData query strings and literals |
 //! | `page.rs` | [`Page`] and [`DeltaRound`] |
 //! | `error.rs` | [`Error`] and [`Result`] |
@@ -22,6 +23,7 @@ pub mod models;
 mod page;
 mod resources;
 mod retry;
+mod roles;
 mod transport;
 mod url;
 pub mod zones;

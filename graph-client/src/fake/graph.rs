@@ -49,6 +49,9 @@ impl FakeGraph {
     pub const CLIENT_ID: &'static str = "11111111-2222-3333-4444-555555555555";
     /// The client secret the token endpoint accepts.
     pub const CLIENT_SECRET: &'static str = "fake-secret-value";
+    /// The application permissions granted by default (every one the sync needs); see
+    /// [`FakeGraph::set_application_permissions`].
+    pub const APPLICATION_PERMISSIONS: [&'static str; 4] = state::APPLICATION_PERMISSIONS;
     /// The tenant id the fake's change notifications carry (`tenantId`).
     pub const TENANT_ID: &'static str = TENANT_ID;
 
@@ -342,6 +345,17 @@ impl FakeGraph {
     #[must_use]
     pub fn issued_tokens(&self) -> Vec<String> {
         self.state().tokens.keys().cloned().collect()
+    }
+
+    /// The application permissions an administrator has granted the app (by default
+    /// [`FakeGraph::APPLICATION_PERMISSIONS`]): the `roles` claim of the access tokens issued
+    /// from now on. A call whose token lacks the permission its endpoint needs gets `403`
+    /// (`GroupMember.Read.All` for `/groups`, `User.Read.All` for `/users/{id}`,
+    /// `Calendars.ReadWrite` for events, `Contacts.ReadWrite` for contacts); tokens already
+    /// issued keep their roles, as the identity platform's do.
+    pub fn set_application_permissions(&self, permissions: &[&str]) {
+        self.state().application_permissions =
+            permissions.iter().map(|p| (*p).to_owned()).collect();
     }
 
     /// Makes every issued access token expired: the next Graph call gets `401`.

@@ -165,6 +165,14 @@ impl DeltaEntry {
     }
 }
 
+/// The application permissions granted by default: every one the sync needs.
+pub(crate) const APPLICATION_PERMISSIONS: [&str; 4] = [
+    "GroupMember.Read.All",
+    "User.Read.All",
+    "Calendars.ReadWrite",
+    "Contacts.ReadWrite",
+];
+
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) base_url: String,
@@ -173,6 +181,8 @@ pub(crate) struct State {
     pub(crate) client_secret: String,
     pub(crate) token_lifetime: Duration,
     pub(crate) tokens: HashMap<String, Instant>,
+    /// The application permissions granted: the `roles` of the tokens issued from now on.
+    pub(crate) application_permissions: Vec<String>,
     pub(crate) users: Vec<FakeUser>,
     pub(crate) groups: Vec<FakeGroup>,
     pub(crate) devices: Vec<(String, String)>,
@@ -207,6 +217,7 @@ impl State {
             client_secret: client_secret.to_owned(),
             token_lifetime: Duration::from_secs(3599),
             tokens: HashMap::new(),
+            application_permissions: APPLICATION_PERMISSIONS.map(ToOwned::to_owned).to_vec(),
             users: Vec::new(),
             groups: Vec::new(),
             devices: Vec::new(),

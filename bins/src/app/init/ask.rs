@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::prompt::Prompter;
+use super::prompt::{Prompter, Waited};
 use crate::config::{ConfigError, Secret};
 
 /// One question: what it asks, the config key it fills, and its flag and variable.
@@ -207,6 +207,22 @@ impl<'a> Session<'a> {
     /// One of `items`, picked (interactive only).
     pub(super) fn pick(&mut self, prompt: &str, items: &[String]) -> anyhow::Result<usize> {
         self.prompter.choose(prompt, items, 0)
+    }
+
+    /// One of `items`, found by typing part of it (interactive only).
+    pub(super) fn search(&mut self, prompt: &str, items: &[String]) -> anyhow::Result<usize> {
+        self.prompter.search(prompt, items, 0)
+    }
+
+    /// Waits at most `timeout` for Enter or `q` (interactive only).
+    pub(super) fn wait(&mut self, timeout: std::time::Duration) -> anyhow::Result<Waited> {
+        let _ = self.out.flush();
+        self.prompter.wait(timeout)
+    }
+
+    /// Whether a step is being tried again.
+    pub(super) fn retrying(&self) -> bool {
+        self.retrying
     }
 
     /// Decides what a step's `problem` leads to: `Ok` to try the step again (interactive,

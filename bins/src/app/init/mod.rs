@@ -8,7 +8,10 @@
 //! | `mod.rs` | [`init`]: the steps in order, and `run_init`, the command |
 //! | `prompt.rs` | [`Prompter`]: [`TerminalPrompter`] (dialoguer), [`ScriptedPrompter`] |
 //! | `ask.rs` | one run's questions: given answers, defaults, unattended mode, retries |
-//! | `microsoft.rs` | 1. the app (consent link, token, permissions); 2. the group |
+//! | `microsoft.rs` | 1. the app (consent link, token, a first call); Graph errors as answers |
+//! | `consent.rs` | 1. waiting for admin consent: the permissions a fresh token carries |
+//! | `graph_errors.rs` | what a Graph error means for the answers (key at fault, permission) |
+//! | `group.rs` | 2. the group: picked by typing part of its name (counts shown), or typed |
 //! | `raynet.rs` | 3. instance (from a pasted address), user, API key: one request |
 //! | `modes.rs` | 4. the modes, each with one sentence and its default |
 //! | `write.rs` | 5. the config (no secret), the owner-only secrets file, loading it back |
@@ -17,6 +20,9 @@
 //! or prints (unattended) a dry run of the first round.
 
 mod ask;
+mod consent;
+mod graph_errors;
+mod group;
 mod microsoft;
 mod modes;
 mod prompt;
@@ -28,7 +34,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub use microsoft::admin_consent_url;
-pub use prompt::{Prompter, ScriptedPrompter, TerminalPrompter};
+pub use prompt::{Prompter, ScriptedPrompter, TerminalPrompter, Waited};
 pub use raynet::instance_from;
 pub use write::{API_KEY_VAR, CLIENT_SECRET_VAR};
 
@@ -107,7 +113,7 @@ pub async fn init(
         secrets_file.display()
     ));
     let ms = microsoft::app(&mut s, args, secrets.client_secret.as_ref()).await?;
-    let group = microsoft::group(&mut s, args, &ms).await?;
+    let group = group::group(&mut s, args, &ms).await?;
     let raynet = raynet::raynet(&mut s, args, secrets.raynet_api_key.as_ref()).await?;
     let modes = loop {
         let modes = modes::modes(&mut s, args)?;

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::ask::Session;
-use super::microsoft::{Microsoft, PickedGroup};
+use super::group::PickedGroup;
+use super::microsoft::Microsoft;
 use super::modes::Modes;
 use super::raynet::Raynet;
 use crate::config::{Config, Secret};

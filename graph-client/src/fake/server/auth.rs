@@ -100,7 +100,7 @@ pub(super) fn token_endpoint(
         );
     }
     let n = st.next();
-    let token = format!("eyJ0eXAiOiJKV1QifQ.fake.{n:016x}");
+    let token = super::roles::token_text(st, n);
     st.tokens
         .insert(token.clone(), Instant::now() + st.token_lifetime);
     let secs = st.token_lifetime.as_secs().max(1);

@@ -149,6 +149,9 @@ pub(super) fn run_sub(
     if endpoint == "batch" {
         return Resp::error(400, "BadRequest", "Nested batches are not supported.");
     }
+    if let Err(resp) = super::roles::check_role(&sub, endpoint) {
+        return resp;
+    }
     let alongside = mailbox
         .as_deref()
         .and_then(|m| wave.get(m).copied())

@@ -15,6 +15,7 @@ use super::batch::batch;
 use super::changes::collect_changes;
 use super::dispatch::process;
 use super::request::{Req, Resp, path_segments};
+use super::roles::check_role;
 use super::subscriptions;
 use crate::fake::records::RequestRecord;
 use crate::fake::state::State;
@@ -95,7 +96,7 @@ pub(super) async fn handle(
     };
     let admitted = {
         let mut st = lock(&shared);
-        if let Err(resp) = check_auth(&st, &req) {
+        if let Err(resp) = check_auth(&st, &req).and_then(|()| check_role(&req, endpoint)) {
             record(&mut st, &req, endpoint, mailbox.as_deref(), resp.status);
             return into_response(&resp, false);
         }
