@@ -18,7 +18,7 @@ pub fn classify(error: &Error) -> ErrorKind {
         Error::Throttled { retry_after, .. } => ErrorKind::Throttled {
             retry_after: *retry_after,
         },
-        Error::Auth { .. } => ErrorKind::Unauthorized,
+        Error::Auth { .. } | Error::Credential { .. } => ErrorKind::Unauthorized,
         Error::Timeout { .. } | Error::Transport { .. } => ErrorKind::Unavailable,
         Error::Api { status, .. } => match status {
             404 if error.is_mailbox_not_enabled() => ErrorKind::Unsupported,
