@@ -261,7 +261,7 @@ fn unique_id() -> String {
 
 /// The base64url (unpadded) digest of a certificate's DER encoding.
 #[must_use]
-pub fn thumbprint(algorithm: &'static ring::digest::Algorithm, cert_der: &[u8]) -> String {
+pub(crate) fn thumbprint(algorithm: &'static ring::digest::Algorithm, cert_der: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(ring::digest::digest(algorithm, cert_der).as_ref())
 }

@@ -206,9 +206,7 @@ impl TokenCache {
     /// The form of a token request, and the assertion it carries (none with a secret).
     fn token_request(&self) -> Result<(String, Option<Secret>)> {
         let mut form = url::form_urlencoded::Serializer::new(String::new());
-        form.append_pair("client_id", &self.credentials.client_id)
-            .append_pair("scope", GRAPH_DEFAULT_SCOPE)
-            .append_pair("grant_type", "client_credentials");
+        form.append_pair("client_id", &self.credentials.client_id);
         // A fresh assertion for every request (a new `jti`; the token file read anew).
         let assertion = match &self.credentials.credential {
             ClientCredential::Secret(secret) => {
@@ -224,6 +222,8 @@ impl TokenCache {
             form.append_pair("client_assertion_type", CLIENT_ASSERTION_TYPE)
                 .append_pair("client_assertion", assertion.expose());
         }
+        form.append_pair("scope", GRAPH_DEFAULT_SCOPE)
+            .append_pair("grant_type", "client_credentials");
         Ok((form.finish(), assertion))
     }
 

@@ -29,6 +29,8 @@ mod url;
 pub mod zones;
 
 pub(crate) use self::url::encode_segment;
+#[cfg(feature = "fake")]
+pub(crate) use assertion::thumbprint;
 pub use auth::{
     AssertionAlgorithm, CertificateCredential, ClientCredential, Credentials, FederatedCredential,
 };

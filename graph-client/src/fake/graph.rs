@@ -71,7 +71,7 @@ impl FakeGraph {
         Ok(Self { state, addr, task })
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
+    pub(super) fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
 

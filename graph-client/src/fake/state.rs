@@ -194,6 +194,8 @@ pub(crate) struct State {
     pub(crate) directory_page_size: usize,
     /// Change-notification subscriptions and their deliveries.
     pub(crate) push: Push,
+    /// Certificates and federated credentials of the apps, and the `jti`s used.
+    pub(crate) app_credentials: super::credentials::AppCredentials,
 }
 
 impl State {
@@ -226,6 +228,7 @@ impl State {
             default_page_size: 10,
             directory_page_size: 100,
             push: Push::default(),
+            app_credentials: super::credentials::AppCredentials::default(),
         }
     }
 
