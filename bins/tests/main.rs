@@ -23,12 +23,16 @@
 //!   figures, no secret, 401 without the token;
 //! - `explain` — the audit trail of real rounds read back: a meeting edited on both sides
 //!   (which field came from where, and why) and deleted items (where, and what the sync did);
+//! - `credentials` — a certificate and a federated token file instead of a client secret: full
+//!   sync rounds, `check` (real binary) with each kind, errors naming the key, no key or token
+//!   in any output or log;
 //! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
 //!   both sides change: convergence, no duplicate, no member synced by two workers at once.
 
 #![allow(clippy::unwrap_used)]
 
 mod config_errors;
+mod credentials;
 mod e2e;
 mod explain;
 mod failover;
