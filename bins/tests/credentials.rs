@@ -143,6 +143,10 @@ async fn a_certificate_runs_a_full_round_and_check() {
     let (code, stdout, stderr) = run_binary(config.clone(), &["check"]).await;
     assert_eq!(code, crate::util::SUCCESS, "{stdout}\n{stderr}");
     assert!(stdout.contains("credentials ok"), "{stdout}");
+    assert!(
+        stdout.contains("with a certificate (thumbprint "),
+        "{stdout}"
+    );
     let key = std::fs::read_to_string(dir.path().join("cert/app.key")).unwrap();
     assert_nothing_secret(&[&stdout, &stderr], &key, &[]);
 
@@ -191,6 +195,7 @@ async fn a_federated_token_file_runs_a_full_round_and_check() {
     let (code, stdout, stderr) = run_binary(config.clone(), &["check"]).await;
     assert_eq!(code, crate::util::SUCCESS, "{stdout}\n{stderr}");
     assert!(stdout.contains("credentials ok"), "{stdout}");
+    assert!(stdout.contains("with a federated token file "), "{stdout}");
     assert_nothing_secret(
         &[&stdout, &stderr],
         &issuer.private_key_pem,

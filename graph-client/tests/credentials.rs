@@ -464,6 +464,7 @@ fn loading_errors_are_typed_and_name_the_file() {
         matches!(&err, Error::Credential { problem: CredentialProblem::KeyDoesNotMatchCertificate, path: Some(p), .. } if p == &other_key),
         "{err:?}"
     );
+    assert_no_key_material(&format!("{err} {err:?}"));
     let garbage = dir.write("garbage.pem", b"not a certificate");
     let err = CertificateCredential::from_pem_files(&garbage, &other_key).expect_err("garbage");
     assert!(
@@ -494,9 +495,7 @@ fn loading_errors_are_typed_and_name_the_file() {
         ),
         "{err:?}"
     );
-    for e in [&err] {
-        assert_no_key_material(&format!("{e} {e:?}"));
-    }
+    assert_no_key_material(&format!("{err} {err:?}"));
 }
 
 /// Lines of the test keys' base64 bodies: none may appear in `text`.
@@ -691,4 +690,98 @@ async fn the_certificate_token_request_carries_the_documented_assertion() {
     assert_eq!(exp - nbf, 600, "a ten-minute assertion");
     assert!((nbf - now()).abs() < 60);
     assert_eq!(claims["jti"].as_str().map(str::len), Some(36), "a UUID jti");
+}
+
+/// Runs `openssl` with `args` in `dir`; `false` when there is no `openssl` on the machine.
+fn openssl(dir: &std::path::Path, args: &[&str]) -> bool {
+    match std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+    {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+#[tokio::test]
+async fn files_made_with_openssl_as_the_readme_says_get_tokens() {
+    let dir = Dir::new("openssl");
+    let made = openssl(
+        &dir.0,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-sha256",
+            "-days",
+            "365",
+            "-nodes",
+            "-subj",
+            "/CN=raynet-sync",
+            "-keyout",
+            "app.key",
+            "-out",
+            "app.crt",
+        ],
+    );
+    if !made {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED files_made_with_openssl_as_the_readme_says_get_tokens: no openssl"
+        );
+        return;
+    }
+    assert!(openssl(
+        &dir.0,
+        &[
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "app.key",
+            "-in",
+            "app.crt",
+            "-out",
+            "app.pfx",
+            "-passout",
+            "pass:pfx-pw-5",
+        ],
+    ));
+    let w = world().await;
+    let cert_pem = std::fs::read_to_string(dir.0.join("app.crt")).expect("app.crt");
+    assert!(w.fake.register_certificate(FakeGraph::CLIENT_ID, &cert_pem));
+    let from_pem =
+        CertificateCredential::from_pem_files(&dir.0.join("app.crt"), &dir.0.join("app.key"))
+            .expect("openssl's PEM files load");
+    let from_pfx =
+        CertificateCredential::from_pkcs12_file(&dir.0.join("app.pfx"), &Secret::new("pfx-pw-5"))
+            .expect("openssl's PKCS#12 file loads");
+    // The thumbprint Entra shows is openssl's SHA-1 fingerprint.
+    let out = std::process::Command::new("openssl")
+        .current_dir(&dir.0)
+        .args(["x509", "-in", "app.crt", "-noout", "-fingerprint", "-sha1"])
+        .output()
+        .expect("openssl x509");
+    let fingerprint = String::from_utf8_lossy(&out.stdout).replace(':', "");
+    assert!(
+        fingerprint.trim().ends_with(&from_pem.thumbprint_hex()),
+        "{fingerprint} vs {}",
+        from_pem.thumbprint_hex()
+    );
+    for credential in [from_pem, from_pfx] {
+        client_with(&w.fake, credential)
+            .users()
+            .get(&w.alice)
+            .await
+            .expect("a token");
+    }
 }

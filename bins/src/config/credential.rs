@@ -369,6 +369,9 @@ group = "Raynet sync"
         assert_eq!(e.key(), Some("tenant[0].microsoft.federated"));
     }
 
+    /// The credential's lines, the key the error names, the environment.
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
     #[test]
     fn every_credential_error_names_its_key_and_never_the_key_material() {
         let tmp = TempDir::new("cfg-cred-err");
@@ -376,7 +379,7 @@ group = "Raynet sync"
         let (app, other) = certs();
         std::fs::write(dir.join("app.crt"), &app.certificate_pem).unwrap();
         std::fs::write(dir.join("other.key"), &other.private_key_pem).unwrap();
-        let cases: &[(&str, &str, &[(&str, &str)])] = &[
+        let cases: &[Case] = &[
             (
                 "certificate = { path = \"missing.crt\", key = { file = \"other.key\" } }",
                 "tenant[0].microsoft.certificate.path",

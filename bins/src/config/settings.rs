@@ -163,6 +163,21 @@ impl MicrosoftConfig {
             _ => None,
         }
     }
+
+    /// The credential in words, for `check` (no secret): `client secret`, `certificate
+    /// (thumbprint …)` with the SHA-1 thumbprint Entra shows, or `federated token file …`.
+    #[must_use]
+    pub fn credential_summary(&self) -> String {
+        match &self.credential {
+            graph_client::ClientCredential::Certificate(c) => {
+                format!("certificate (thumbprint {})", c.thumbprint_hex())
+            }
+            graph_client::ClientCredential::Federated(f) => {
+                format!("federated token file {}", f.path().display())
+            }
+            other => other.kind().to_owned(),
+        }
+    }
 }
 
 impl Config {

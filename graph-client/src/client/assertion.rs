@@ -9,7 +9,7 @@
 //! Loading checks that the key belongs to the certificate. The key never leaves this type:
 //! `Debug` prints the thumbprint only.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -52,7 +52,7 @@ impl fmt::Debug for CertificateCredential {
             .field("x5t#S256", &self.x5t_s256)
             .field("algorithm", &self.algorithm)
             .field("key", &"***")
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -198,8 +198,10 @@ impl CertificateCredential {
             .decode(&self.x5t)
             .unwrap_or_default()
             .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect()
+            .fold(String::new(), |mut out, b| {
+                let _ = write!(out, "{b:02X}");
+                out
+            })
     }
 
     /// The certificate's base64url SHA-256 thumbprint (`x5t#S256`).
@@ -248,7 +250,10 @@ fn unique_id() -> String {
     let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = b.iter().fold(String::new(), |mut out, x| {
+        let _ = write!(out, "{x:02x}");
+        out
+    });
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],

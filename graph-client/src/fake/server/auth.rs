@@ -2,6 +2,7 @@
 //! and the check of a request's token.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -58,7 +59,10 @@ pub(super) fn oauth_error(status: u16, error: &str, code: u32, description: &str
 
 fn random_guid() -> String {
     let b: [u8; 16] = rand::random();
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let h = b.iter().fold(String::new(), |mut out, x| {
+        let _ = write!(out, "{x:02x}");
+        out
+    });
     format!(
         "{}-{}-4{}-a{}-{}",
         &h[..8],
@@ -154,16 +158,16 @@ pub(super) fn token_endpoint(
             }
         }
         (None, Some(assertion)) => {
-            if form.get("client_assertion_type").map(String::as_str) != Some(CLIENT_ASSERTION_TYPE)
+            if form.get("client_assertion_type").map(String::as_str) == Some(CLIENT_ASSERTION_TYPE)
             {
+                check_assertion(st, &client_id, &token_url, assertion)
+            } else {
                 Err(oauth_error(
                     400,
                     "invalid_request",
                     90014,
                     "The required field 'client_assertion_type' is missing or not 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.",
                 ))
-            } else {
-                check_assertion(st, &client_id, &token_url, assertion)
             }
         }
         (None, None) => Err(oauth_error(
