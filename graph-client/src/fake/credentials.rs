@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use super::FakeGraph;
 use crate::client::thumbprint;
 
 /// The audience Entra proposes for a federated identity credential.
@@ -143,37 +142,4 @@ pub fn generate_certificate(common_name: &str) -> Result<GeneratedCertificate, S
         certificate_pem: cert.pem(),
         private_key_pem: key_pem,
     })
-}
-
-impl FakeGraph {
-    /// Uploads a certificate (PEM) for the app `client_id` (usually [`FakeGraph::CLIENT_ID`]):
-    /// its client assertions are then accepted. `false` when the text holds no certificate.
-    pub fn register_certificate(&self, client_id: &str, cert_pem: &str) -> bool {
-        self.state()
-            .app_credentials
-            .register_certificate(client_id, cert_pem)
-    }
-
-    /// Adds a federated identity credential to the app `client_id`: tokens its issuer signed
-    /// for its subject and audience are then accepted as client assertions.
-    pub fn register_federated_credential(
-        &self,
-        client_id: &str,
-        credential: FederatedIdentityCredential,
-    ) {
-        self.state()
-            .app_credentials
-            .federated
-            .push((client_id.to_owned(), credential));
-    }
-
-    /// The token endpoint's URL: the audience a certificate's client assertion must name.
-    #[must_use]
-    pub fn token_endpoint(&self) -> String {
-        format!(
-            "{}/{}/oauth2/v2.0/token",
-            self.authority_url(),
-            Self::TENANT
-        )
-    }
 }

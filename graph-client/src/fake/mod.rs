@@ -51,7 +51,7 @@
 //! | `graph.rs` | [`FakeGraph`]: start, seed, behaviour settings, observation |
 //! | `seed.rs` | [`UserSeed`] ([`MailboxAccess`]), [`GroupSeed`], [`EventSeed`], [`SeriesSeed`] |
 //! | `fault.rs` | [`Fault`], [`FaultKind`] |
-//! | `credentials.rs` | the apps' certificates and [`FederatedIdentityCredential`]s, [`generate_certificate`] |
+//! | `credentials.rs` | the apps' certificates and [`FederatedIdentityCredential`]s (registered through [`FakeGraph`]), [`generate_certificate`] |
 //! | `records.rs` | [`RequestRecord`], [`Invitation`], [`InvitationKind`], [`Delivery`] |
 //! | `subs.rs` | change-notification subscriptions, delivery settings and log, the clock of expiry |
 //! | `push.rs` | delivery: the validation handshake and each subscription's worker (retries) |
