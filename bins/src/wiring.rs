@@ -44,10 +44,10 @@ impl TenantClients {
         let graph = graph_client::Client::builder()
             .graph_base_url(tenant.microsoft.graph_base_url.as_str())
             .authority_base_url(tenant.microsoft.authority.as_str())
-            .credentials(
+            .credential(
                 &tenant.microsoft.tenant_id,
                 &tenant.microsoft.client_id,
-                tenant.microsoft.client_secret.expose(),
+                tenant.microsoft.credential.clone(),
             )
             .build()
             .with_context(|| format!("tenant `{}`: cannot build the Graph client", tenant.name))?;

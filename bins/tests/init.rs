@@ -74,7 +74,10 @@ fn assert_written(config: &Path) -> Config {
     let loaded = Config::from_toml(&text, config, &env).expect("the written config loads");
     let t = &loaded.tenants[0];
     assert_eq!(t.raynet.api_key.expose(), DEFAULT_API_KEY);
-    assert_eq!(t.microsoft.client_secret.expose(), FakeGraph::CLIENT_SECRET);
+    assert_eq!(
+        t.microsoft.client_secret().unwrap().expose(),
+        FakeGraph::CLIENT_SECRET
+    );
     assert_eq!(t.raynet.instance, INSTANCE, "taken from the pasted address");
     loaded
 }

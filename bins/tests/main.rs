@@ -30,6 +30,9 @@
 //!   figures, no secret, 401 without the token;
 //! - `explain` — the audit trail of real rounds read back: a meeting edited on both sides
 //!   (which field came from where, and why) and deleted items (where, and what the sync did);
+//! - `credentials` — a certificate and a federated token file instead of a client secret: full
+//!   sync rounds, `check` (real binary) with each kind, errors naming the key, no key or token
+//!   in any output or log;
 //! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
 //!   both sides change: convergence, no duplicate, no member synced by two workers at once;
 //! - `secrets` — the real binary at the most verbose log level, both log formats, first, change
@@ -40,6 +43,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod config_errors;
+mod credentials;
 mod e2e;
 mod exit_codes;
 mod explain;

@@ -25,7 +25,7 @@
 //!
 //! | folder | files |
 //! |---|---|
-//! | `client/` | `http.rs` the [`Client`], `builder.rs`, `transport.rs` (retries, limits, spans), `retry.rs` ([`RetryConfig`]), `auth.rs` ([`Credentials`], tokens), `resources/` one file per resource (directory, events, contacts, `$batch`, subscriptions), `models/`, `page.rs` ([`Page`], [`DeltaRound`]), `error.rs` (the one [`Error`]) |
+//! | `client/` | `http.rs` the [`Client`], `builder.rs`, `transport.rs` (retries, limits, spans), `retry.rs` ([`RetryConfig`]), `auth.rs` ([`Credentials`], [`ClientCredential`], tokens), `assertion.rs` (certificate and federated assertions), `resources/` one file per resource (directory, events, contacts, `$batch`, subscriptions), `models/`, `page.rs` ([`Page`], [`DeltaRound`]), `error.rs` (the one [`Error`]) |
 //! | `adapter/` | `error.rs` ([`adapter::classify`]: every error → the engine's kind), `event_map.rs` and `contact_map.rs` (the mappings per item type), `calendar.rs` and `contacts.rs` (one side per collection), `packer.rs` and `prefetch.rs` (what a tenant's members share), `tenant.rs` ([`adapter::GraphTenant`]: Microsoft 365's part of a tenant round), `push.rs` (change notifications: [`adapter::SubscriptionKeeper`], [`adapter::notification_version`]) |
 //! | `fake/` | `graph.rs` (the handle), `state.rs`, `seed.rs` (seed builders), `fault.rs`, `subs.rs` and `push.rs` (change notifications: state and delivery), `server/` (the HTTP server, one file per resource) |
 //!
@@ -63,5 +63,7 @@ pub use adapter::{
     BatchPacker, DeltaPrefetch, GraphCalendar, GraphContacts, GraphTenant, PrefetchStats,
 };
 pub use client::{
-    Client, ClientBuilder, Credentials, DeltaRound, Error, Page, Result, RetryConfig,
+    AssertionAlgorithm, CertificateCredential, Client, ClientBuilder, ClientCredential,
+    CredentialProblem, Credentials, DeltaRound, Error, FederatedCredential, Page, Result,
+    RetryConfig,
 };

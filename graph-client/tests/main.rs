@@ -5,6 +5,9 @@ mod util;
 
 // Token endpoint, token cache, refresh on expiry and on 401, secret never printed.
 mod auth;
+// Certificates (PEM, PKCS#12) and federated token files: tokens, refusals with the documented
+// error body, typed load errors, no key or assertion in logs, errors or `Debug`.
+mod credentials;
 // Wire format of every client method, pinned with wiremock against the documented examples.
 mod wire;
 // Subscription endpoints on the wire, and the documented notification payloads.

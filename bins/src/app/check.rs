@@ -151,14 +151,15 @@ async fn push_lines(
 /// One line describing a tenant's settings (never a secret).
 pub(super) fn tenant_line(t: &TenantConfig) -> String {
     format!(
-        "tenant `{}`: raynet instance `{}` as {} ({}), microsoft tenant {} group {:?}, mode {}, \
-         every {} s",
+        "tenant `{}`: raynet instance `{}` as {} ({}), microsoft tenant {} group {:?} with a {}, \
+         mode {}, every {} s",
         t.name,
         t.raynet.instance,
         t.raynet.user,
         t.raynet.time_zone,
         t.microsoft.tenant_id,
         t.microsoft.group,
+        t.microsoft.credential_summary(),
         t.sync.mode,
         t.sync.interval.as_secs()
     )

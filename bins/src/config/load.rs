@@ -194,7 +194,7 @@ group = "Raynet sync"
         assert_eq!(t.sync.max_parallel_members, DEFAULT_MAX_PARALLEL_MEMBERS);
         assert_eq!(t.sync.contacts_filter, PersonFilter::All);
         assert_eq!(t.raynet.api_key.expose(), LITERAL_KEY);
-        assert_eq!(t.microsoft.client_secret.expose(), ENV_SECRET);
+        assert_eq!(t.microsoft.client_secret().unwrap().expose(), ENV_SECRET);
         assert_eq!(
             c.state.file().unwrap(),
             Path::new("/etc/raynet-sync/raynet-sync.db")

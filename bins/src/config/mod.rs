@@ -31,6 +31,7 @@
 //! | `load.rs`          | [`Config::load`], [`Config::from_toml`], [`Config::example`], …  |
 //! | `raw.rs`           | the file as written: serde structs, secret references, the parse |
 //! | `resolve.rs`       | checking and resolving the tables, secrets (env, file), URLs     |
+//! | `credential.rs`    | the Microsoft credential: `client_secret`, `certificate` or `federated` |
 //! | `policy.rs`        | `[tenant.sync]` → [`SyncConfig`] and its [`sync_core::Policy`]    |
 //! | `settings.rs`      | [`Config`], [`TenantConfig`], [`RaynetConfig`], [`MicrosoftConfig`] |
 //! | `sync_settings.rs` | [`SyncConfig`], [`SyncMode`] (and it uses the Raynet adapter's [`PersonFilter`], [`ScanSchedule`]) |
@@ -41,9 +42,11 @@
 //! `load.rs` also holds the tests of the whole loading (text in, [`Config`] or [`ConfigError`]
 //! out); a test of one file's code alone sits in that file.
 //!
-//! Dependencies run one way: `load` → `resolve` → `policy` → `raw` → `sync_settings`;
+//! Dependencies run one way: `load` → `resolve` → `policy` → `raw` → `sync_settings`
+//! (`credential` adds the credential methods to `resolve`'s resolver and reads `raw`);
 //! `settings`, `error`, `defaults` and `formats` are used by those above them.
 
+mod credential;
 mod defaults;
 mod error;
 mod formats;

@@ -80,17 +80,39 @@ pub(super) struct RawRaynet {
     pub(super) webhook_token: Option<SecretSource>,
 }
 
-/// `[tenant.microsoft]`.
+/// `[tenant.microsoft]`. Exactly one of `client_secret`, `certificate` and `federated`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawMicrosoft {
     pub(super) tenant_id: String,
     pub(super) client_id: String,
-    pub(super) client_secret: SecretSource,
+    pub(super) client_secret: Option<SecretSource>,
+    pub(super) certificate: Option<RawCertificate>,
+    pub(super) federated: Option<RawFederated>,
     pub(super) group: String,
     pub(super) graph_base_url: Option<String>,
     pub(super) authority: Option<String>,
     pub(super) client_state: Option<SecretSource>,
+}
+
+/// `certificate = { ... }`: a PEM certificate (`path`, and `key` unless the file holds it), or
+/// a PKCS#12 file (`pkcs12`, and its `password`); `algorithm` optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCertificate {
+    pub(super) path: Option<PathBuf>,
+    pub(super) key: Option<SecretSource>,
+    pub(super) pkcs12: Option<PathBuf>,
+    pub(super) password: Option<SecretSource>,
+    pub(super) algorithm: Option<String>,
+}
+
+/// `federated = { token_file = "PATH" }`, or `federated = {}` for the file named by
+/// `AZURE_FEDERATED_TOKEN_FILE`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFederated {
+    pub(super) token_file: Option<PathBuf>,
 }
 
 /// `[tenant.sync]`: every key optional, a default for each.
@@ -300,7 +322,17 @@ fn allowed_values(key: &str) -> Option<String> {
     let (table, leaf) = key.rsplit_once('.')?;
     if table.ends_with("raynet") || table.ends_with("microsoft") {
         return match leaf {
-            "api_key" | "client_secret" => None,
+            "api_key" | "client_secret" | "key" | "password" => None,
+            "certificate" => Some(
+                "a table: { path = \"app.pem\" } (with key = { file = \"app.key\" } unless the \
+                 file holds the key), or { pkcs12 = \"app.pfx\", password = { env = \"NAME\" } }"
+                    .to_owned(),
+            ),
+            "federated" => Some(
+                "a table: {} (the file named by AZURE_FEDERATED_TOKEN_FILE) or \
+                 { token_file = \"PATH\" }"
+                    .to_owned(),
+            ),
             _ => Some("a string".to_owned()),
         };
     }

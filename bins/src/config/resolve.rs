@@ -37,7 +37,7 @@ pub(super) struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    fn invalid(&self, key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    pub(super) fn invalid(&self, key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
         ConfigError::invalid(self.file, key, reason)
     }
 
@@ -306,6 +306,7 @@ impl Resolver<'_> {
                  (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
             ));
         }
+        let credential = self.credential(prefix, m.client_secret, m.certificate, m.federated)?;
         let group = m.group.trim();
         if group.is_empty() || group.chars().any(char::is_control) {
             return Err(self.invalid(
@@ -316,7 +317,7 @@ impl Resolver<'_> {
         Ok(MicrosoftConfig {
             tenant_id: tenant_id.to_owned(),
             client_id: client_id.to_owned(),
-            client_secret: self.secret(&format!("{prefix}.client_secret"), m.client_secret)?,
+            credential,
             group: group.to_owned(),
             graph_base_url: self.url(
                 &format!("{prefix}.graph_base_url"),
@@ -342,7 +343,7 @@ impl Resolver<'_> {
         })
     }
 
-    fn secret(&self, key: &str, source: SecretSource) -> Result<Secret, ConfigError> {
+    pub(super) fn secret(&self, key: &str, source: SecretSource) -> Result<Secret, ConfigError> {
         let value = match source {
             SecretSource::Literal(v) => {
                 tracing::warn!(

@@ -140,8 +140,9 @@ pub struct MicrosoftConfig {
     pub tenant_id: String,
     /// The app registration's (client) id, a GUID.
     pub client_id: String,
-    /// The app's client secret.
-    pub client_secret: Secret,
+    /// How the app proves itself: a client secret, a certificate or a federated token file
+    /// (`client_secret`, `certificate` or `federated`; `Debug` prints no secret material).
+    pub credential: graph_client::ClientCredential,
     /// The group whose members are served: its display name or object id.
     pub group: String,
     /// The Graph base URL, ending in `/`.
@@ -151,6 +152,32 @@ pub struct MicrosoftConfig {
     /// The `clientState` of the change-notification subscriptions (`client_state`, at most
     /// 128 characters); `serve` generates one and keeps it in the state file when not set.
     pub client_state: Option<Secret>,
+}
+
+impl MicrosoftConfig {
+    /// The client secret, when the app uses one.
+    #[must_use]
+    pub fn client_secret(&self) -> Option<&Secret> {
+        match &self.credential {
+            graph_client::ClientCredential::Secret(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The credential in words, for `check` (no secret): `client secret`, `certificate
+    /// (thumbprint …)` with the SHA-1 thumbprint Entra shows, or `federated token file …`.
+    #[must_use]
+    pub fn credential_summary(&self) -> String {
+        match &self.credential {
+            graph_client::ClientCredential::Certificate(c) => {
+                format!("certificate (thumbprint {})", c.thumbprint_hex())
+            }
+            graph_client::ClientCredential::Federated(f) => {
+                format!("federated token file {}", f.path().display())
+            }
+            other => other.kind().to_owned(),
+        }
+    }
 }
 
 impl Config {

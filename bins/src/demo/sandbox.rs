@@ -119,6 +119,36 @@ mode = "both"
         )
     }
 
+    /// Makes a certificate (a new RSA key), uploads it to the fake Graph for the sample app,
+    /// and writes `app.crt` and `app.key` (readable by the owner only) into `dir`; returns
+    /// the `certificate = { ... }` line of `[tenant.microsoft]` that uses them.
+    ///
+    /// # Errors
+    /// When the key cannot be made or the files cannot be written.
+    pub fn certificate_credential(&self, dir: &Path) -> anyhow::Result<String> {
+        let generated = graph_client::fake::generate_certificate("raynet-sync sandbox")
+            .map_err(|e| anyhow::anyhow!("cannot make the sandbox's certificate: {e}"))?;
+        if !self
+            .graph
+            .register_certificate(FakeGraph::CLIENT_ID, &generated.certificate_pem)
+        {
+            anyhow::bail!("the fake Graph refused the sandbox's certificate");
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let dir = std::fs::canonicalize(dir)
+            .with_context(|| format!("cannot resolve {}", dir.display()))?;
+        let cert = dir.join("app.crt");
+        let key = dir.join("app.key");
+        std::fs::write(&cert, &generated.certificate_pem)
+            .with_context(|| format!("cannot write {}", cert.display()))?;
+        write_owner_only(&key, &generated.private_key_pem)?;
+        Ok(format!(
+            "certificate = {{ path = {:?}, key = {{ file = {:?} }} }}",
+            cert.display().to_string(),
+            key.display().to_string()
+        ))
+    }
+
     /// The `[serve]` table for `raynet-sync serve` listening on loopback `port`, reached by
     /// the fakes there (append it to [`Sandbox::config_toml`]).
     #[must_use]
@@ -178,6 +208,22 @@ pub async fn serve_sandbox(
         raynet_client::fake::DEFAULT_API_KEY
     );
     println!("export {CLIENT_SECRET_VAR}={}", FakeGraph::CLIENT_SECRET);
+    let cert_dir = args
+        .write_config
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new(""))
+        .join("raynet-sync-sandbox-certificate");
+    let certificate_line = sandbox.certificate_credential(&cert_dir)?;
+    println!(
+        "# the fake Graph also accepts a certificate (a new key, made now, written to {}):",
+        cert_dir.display()
+    );
+    println!(
+        "# to sign in with it instead of the secret, replace the client_secret line of \
+         [tenant.microsoft] with"
+    );
+    println!("{certificate_line}");
     println!(
         "# save the config below as raynet-sync.toml, then: raynet-sync serve (or run / check / status)"
     );
@@ -185,6 +231,23 @@ pub async fn serve_sandbox(
     println!("# serving until Ctrl-C");
     stop.await;
     Ok(ExitCode::from(exit::SUCCESS))
+}
+
+/// Writes `text` to a new file only its owner may read (a private key).
+fn write_owner_only(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// A short table of one member's two calendars, for the demo's output.

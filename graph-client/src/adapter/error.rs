@@ -18,7 +18,7 @@ pub fn classify(error: &Error) -> ErrorKind {
         Error::Throttled { retry_after, .. } => ErrorKind::Throttled {
             retry_after: *retry_after,
         },
-        Error::Auth { .. } => ErrorKind::Unauthorized,
+        Error::Auth { .. } | Error::Credential { .. } => ErrorKind::Unauthorized,
         Error::Timeout { .. } | Error::Transport { .. } | Error::AnswerLost { .. } => {
             ErrorKind::Unavailable
         }

@@ -1,4 +1,7 @@
-//! App-only authentication: OAuth 2.0 client credentials and a token cache.
+//! App-only authentication: OAuth 2.0 client credentials and a token cache. The app proves
+//! itself with one of three credentials ([`ClientCredential`]): a client secret, a certificate
+//! (a signed client assertion, `assertion.rs`) or a federated token file (an assertion another
+//! identity provider issued, read anew for each token request).
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -7,6 +10,10 @@ use serde::Deserialize;
 use sync_secret::Secret;
 use tokio::sync::Mutex;
 
+pub use super::assertion::{
+    ASSERTION_LIFETIME, AssertionAlgorithm, CLIENT_ASSERTION_TYPE, CertificateCredential,
+    FEDERATED_TOKEN_FILE_VAR, FederatedCredential,
+};
 use super::error::{Error, Result};
 use super::retry::RetryConfig;
 use super::url::encode_segment;
@@ -14,29 +21,85 @@ use super::url::encode_segment;
 /// The scope of every app-only Graph token.
 pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
 
-/// Tenant, application (client) id and client secret.
+/// How the app proves who it is to the token endpoint. `Debug` prints no secret material.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum ClientCredential {
+    /// A client secret (`client_secret`; `Debug` prints `***`).
+    Secret(Secret),
+    /// A certificate: a client assertion signed with its key for each token request.
+    Certificate(CertificateCredential),
+    /// Workload identity federation: the assertion in a token file the platform rotates.
+    Federated(FederatedCredential),
+}
+
+impl ClientCredential {
+    /// The kind, for messages: `client secret`, `certificate` or `federated token file`.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Secret(_) => "client secret",
+            Self::Certificate(_) => "certificate",
+            Self::Federated(_) => "federated token file",
+        }
+    }
+}
+
+impl From<Secret> for ClientCredential {
+    fn from(secret: Secret) -> Self {
+        Self::Secret(secret)
+    }
+}
+
+impl From<CertificateCredential> for ClientCredential {
+    fn from(certificate: CertificateCredential) -> Self {
+        Self::Certificate(certificate)
+    }
+}
+
+impl From<FederatedCredential> for ClientCredential {
+    fn from(federated: FederatedCredential) -> Self {
+        Self::Federated(federated)
+    }
+}
+
+/// Tenant, application (client) id and the app's credential.
 #[derive(Clone, Debug)]
 pub struct Credentials {
     /// Tenant GUID or domain.
     pub tenant: String,
     /// Application (client) id.
     pub client_id: String,
-    /// Client secret (`Debug` prints `***`).
-    pub client_secret: Secret,
+    /// How the app proves itself (`Debug` prints no secret material).
+    pub credential: ClientCredential,
 }
 
 impl Credentials {
-    /// Builds credentials.
+    /// Credentials with a client secret.
     #[must_use]
     pub fn new(
         tenant: impl Into<String>,
         client_id: impl Into<String>,
         client_secret: impl Into<Secret>,
     ) -> Self {
+        Self::with_credential(
+            tenant,
+            client_id,
+            ClientCredential::Secret(client_secret.into()),
+        )
+    }
+
+    /// Credentials with any [`ClientCredential`].
+    #[must_use]
+    pub fn with_credential(
+        tenant: impl Into<String>,
+        client_id: impl Into<String>,
+        credential: impl Into<ClientCredential>,
+    ) -> Self {
         Self {
             tenant: tenant.into(),
             client_id: client_id.into(),
-            client_secret: client_secret.into(),
+            credential: credential.into(),
         }
     }
 }
@@ -147,13 +210,32 @@ impl TokenCache {
         tracing::Instrument::instrument(self.fetch_in(&span), span.clone()).await
     }
 
+    /// The form of a token request, and the assertion it carries (none with a secret).
+    fn token_request(&self) -> Result<(String, Option<Secret>)> {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("client_id", &self.credentials.client_id);
+        // A fresh assertion for every request (a new `jti`; the token file read anew).
+        let assertion = match &self.credentials.credential {
+            ClientCredential::Secret(secret) => {
+                form.append_pair("client_secret", secret.expose());
+                None
+            }
+            ClientCredential::Certificate(cert) => {
+                Some(cert.assertion(&self.token_url, &self.credentials.client_id)?)
+            }
+            ClientCredential::Federated(file) => Some(file.assertion()?),
+        };
+        if let Some(assertion) = &assertion {
+            form.append_pair("client_assertion_type", CLIENT_ASSERTION_TYPE)
+                .append_pair("client_assertion", assertion.expose());
+        }
+        form.append_pair("scope", GRAPH_DEFAULT_SCOPE)
+            .append_pair("grant_type", "client_credentials");
+        Ok((form.finish(), assertion))
+    }
+
     async fn fetch_in(&self, span: &tracing::Span) -> Result<Cached> {
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("client_id", &self.credentials.client_id)
-            .append_pair("client_secret", self.credentials.client_secret.expose())
-            .append_pair("scope", GRAPH_DEFAULT_SCOPE)
-            .append_pair("grant_type", "client_credentials")
-            .finish();
+        let (body, assertion) = self.token_request()?;
         let started = Instant::now();
         let response = self
             .http
@@ -177,13 +259,15 @@ impl TokenCache {
         })?;
         if !(200..300).contains(&status) {
             let err: OAuthError = serde_json::from_slice(&bytes).unwrap_or_default();
+            let sent = match &self.credentials.credential {
+                ClientCredential::Secret(secret) => Some(secret),
+                _ => assertion.as_ref(),
+            };
+            let sent = sent.map_or("", Secret::expose);
             return Err(Error::Auth {
                 status: Some(status),
-                code: redact(&err.error, self.credentials.client_secret.expose()),
-                message: redact(
-                    &err.error_description,
-                    self.credentials.client_secret.expose(),
-                ),
+                code: redact(&err.error, sent),
+                message: redact(&err.error_description, sent),
             });
         }
         let parsed: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| Error::Auth {

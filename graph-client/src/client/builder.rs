@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sync_secret::Secret;
 
-use super::auth::{Credentials, TokenCache};
+use super::auth::{ClientCredential, Credentials, TokenCache};
 use super::error::{Error, Result};
 use super::http::Client;
 use super::retry::RetryConfig;
@@ -83,7 +83,7 @@ impl ClientBuilder {
         self
     }
 
-    /// App-only credentials.
+    /// App-only credentials with a client secret.
     pub fn credentials(
         mut self,
         tenant: impl Into<String>,
@@ -91,6 +91,18 @@ impl ClientBuilder {
         client_secret: impl Into<Secret>,
     ) -> Self {
         self.credentials = Some(Credentials::new(tenant, client_id, client_secret));
+        self
+    }
+
+    /// App-only credentials with any [`ClientCredential`]: a secret, a certificate or a
+    /// federated token file.
+    pub fn credential(
+        mut self,
+        tenant: impl Into<String>,
+        client_id: impl Into<String>,
+        credential: impl Into<ClientCredential>,
+    ) -> Self {
+        self.credentials = Some(Credentials::with_credential(tenant, client_id, credential));
         self
     }
 

@@ -119,6 +119,73 @@ pub enum Error {
     /// The client configuration is unusable (bad URL...).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The app's credential cannot be used: a certificate, key, PKCS#12 or token file that
+    /// cannot be read or does not fit. Never holds the key, the password or an assertion.
+    #[error("{problem}{}", path.as_ref().map(|p| format!(": {}", p.display())).unwrap_or_default())]
+    Credential {
+        /// What is wrong.
+        problem: CredentialProblem,
+        /// The file at fault, when there is one.
+        path: Option<std::path::PathBuf>,
+        /// The I/O error, when the file could not be read.
+        #[source]
+        source: Option<std::io::Error>,
+    },
+}
+
+/// What is wrong with a credential ([`Error::Credential`]). The messages are fixed phrases:
+/// none ever quotes a file's content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialProblem {
+    /// A file could not be read.
+    #[error("cannot read the credential file")]
+    Unreadable,
+    /// A file is not PEM text (`-----BEGIN ...-----` blocks).
+    #[error(
+        "not PEM text (expected -----BEGIN CERTIFICATE----- / -----BEGIN PRIVATE KEY----- blocks)"
+    )]
+    BadPem,
+    /// No `CERTIFICATE` block where the certificate was expected.
+    #[error("no certificate (-----BEGIN CERTIFICATE-----) found")]
+    NoCertificate,
+    /// The certificate cannot be read as an RSA X.509 certificate.
+    #[error("the certificate is not an RSA X.509 certificate the identity platform accepts")]
+    BadCertificate,
+    /// No private key block where the key was expected.
+    #[error(
+        "no private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----) found"
+    )]
+    NoPrivateKey,
+    /// The key is encrypted (`ENCRYPTED PRIVATE KEY`).
+    #[error(
+        "the private key is encrypted; give it unencrypted (kept in a file only the service reads) \
+         or use a PKCS#12 file with its password"
+    )]
+    EncryptedKey,
+    /// The key is not an RSA key (the identity platform signs assertions with RSA only).
+    #[error("the private key is not an RSA key (client assertions are signed with RSA)")]
+    NotRsaKey,
+    /// The private key is not the certificate's.
+    #[error("the private key does not belong to the certificate")]
+    KeyDoesNotMatchCertificate,
+    /// A PKCS#12 file cannot be opened (wrong password, damaged, or not PKCS#12).
+    #[error("cannot open the PKCS#12 file (wrong password, or not a PKCS#12 / .pfx file)")]
+    BadPkcs12,
+    /// A PKCS#12 file holds no private key with its certificate.
+    #[error("the PKCS#12 file holds no private key with a certificate")]
+    Pkcs12WithoutKey,
+    /// The federated token file is empty.
+    #[error("the federated token file is empty")]
+    EmptyTokenFile,
+    /// No federated token file was named, and `AZURE_FEDERATED_TOKEN_FILE` is not set.
+    #[error(
+        "no federated token file: set its path, or the environment variable AZURE_FEDERATED_TOKEN_FILE"
+    )]
+    NoTokenFile,
+    /// Signing the assertion failed.
+    #[error("the client assertion could not be signed")]
+    Signing,
 }
 
 impl Error {

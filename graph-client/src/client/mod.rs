@@ -7,7 +7,8 @@
 //! | `resources/` | one method per endpoint: [`Groups`], [`Users`], [`Events`], [`Contacts`], [`Subscriptions`], `$batch`, and the `Client` methods that hand them out |
 //! | `transport.rs` | the one transport layer: auth header, `Prefer`, per-mailbox limit, retries, span |
 //! | `retry.rs` | [`RetryConfig`] and the parsing of `Retry-After` |
-//! | `auth.rs` | [`Credentials`] and the client-credentials token cache |
+//! | `auth.rs` | [`Credentials`], [`ClientCredential`] and the client-credentials token cache |
+//! | `assertion.rs` | client assertions: [`CertificateCredential`] (a JWT signed with the certificate's key), [`FederatedCredential`] (a token file) |
 //! | `roles.rs` | [`Client::application_permissions`]: a fresh token's `roles` claim |
 //! | `url.rs` | path-segment escaping, OData query strings and literals |
 //! | `page.rs` | [`Page`] and [`DeltaRound`] |
@@ -15,6 +16,7 @@
 //! | `models/` | request and response structs |
 //! | `zones.rs` | Windows and IANA time zone names |
 
+mod assertion;
 pub mod auth;
 mod builder;
 pub mod error;
@@ -29,11 +31,15 @@ mod url;
 pub mod zones;
 
 pub(crate) use self::url::encode_segment;
-pub use auth::Credentials;
+#[cfg(feature = "fake")]
+pub(crate) use assertion::thumbprint;
+pub use auth::{
+    AssertionAlgorithm, CertificateCredential, ClientCredential, Credentials, FederatedCredential,
+};
 pub use builder::{
     ClientBuilder, DEFAULT_AUTHORITY_BASE_URL, DEFAULT_GRAPH_BASE_URL, DEFAULT_PAGE_SIZE,
 };
-pub use error::{Error, Result};
+pub use error::{CredentialProblem, Error, Result};
 pub use http::Client;
 pub use page::{DeltaRound, Page};
 pub(crate) use resources::retry_safe;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::credentials::FederatedIdentityCredential;
 use super::fault::Fault;
 use super::records::{Delivery, Invitation, RequestRecord};
 use super::seed::{EventSeed, GroupSeed, SeriesSeed, UserSeed};
@@ -425,6 +426,39 @@ impl FakeGraph {
     /// Removes every injected fault that has not been used up.
     pub fn clear_faults(&self) {
         self.state().faults.clear();
+    }
+
+    // ---- the app's credentials ----
+
+    /// Uploads a certificate (PEM) for the app `client_id` (usually [`FakeGraph::CLIENT_ID`]):
+    /// its client assertions are then accepted. `false` when the text holds no certificate.
+    pub fn register_certificate(&self, client_id: &str, cert_pem: &str) -> bool {
+        self.state()
+            .app_credentials
+            .register_certificate(client_id, cert_pem)
+    }
+
+    /// Adds a federated identity credential to the app `client_id`: tokens its issuer signed
+    /// for its subject and audience are then accepted as client assertions.
+    pub fn register_federated_credential(
+        &self,
+        client_id: &str,
+        credential: FederatedIdentityCredential,
+    ) {
+        self.state()
+            .app_credentials
+            .federated
+            .push((client_id.to_owned(), credential));
+    }
+
+    /// The token endpoint's URL: the audience a certificate's client assertion must name.
+    #[must_use]
+    pub fn token_endpoint(&self) -> String {
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.authority_url(),
+            Self::TENANT
+        )
     }
 
     // ---- change notifications ----

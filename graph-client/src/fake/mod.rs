@@ -62,6 +62,7 @@
 //! | `graph.rs` | [`FakeGraph`]: start, seed, behaviour settings, observation |
 //! | `seed.rs` | [`UserSeed`] ([`MailboxAccess`]), [`GroupSeed`], [`EventSeed`], [`SeriesSeed`] |
 //! | `fault.rs` | [`Fault`], [`FaultKind`] |
+//! | `credentials.rs` | the apps' certificates and [`FederatedIdentityCredential`]s (registered through [`FakeGraph`]), [`generate_certificate`] |
 //! | `records.rs` | [`RequestRecord`], [`Invitation`], [`InvitationKind`], [`Delivery`] |
 //! | `subs.rs` | change-notification subscriptions, delivery settings and log, the clock of expiry |
 //! | `push.rs` | delivery: the validation handshake and each subscription's worker (retries) |
@@ -69,6 +70,7 @@
 //! | `time.rs` | zones, local times and recurrence dates |
 //! | `server/` | request handling: routing, admission, one file per resource |
 
+mod credentials;
 mod fault;
 mod graph;
 mod push;
@@ -79,6 +81,9 @@ mod state;
 mod subs;
 mod time;
 
+pub use credentials::{
+    FEDERATED_AUDIENCE, FederatedIdentityCredential, GeneratedCertificate, generate_certificate,
+};
 pub use fault::{Fault, FaultKind};
 pub use graph::FakeGraph;
 pub use records::{Delivery, Invitation, InvitationKind, RequestRecord};

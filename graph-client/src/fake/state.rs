@@ -206,6 +206,8 @@ pub(crate) struct State {
     pub(crate) invitation_delivery: bool,
     /// Change-notification subscriptions and their deliveries.
     pub(crate) push: Push,
+    /// Certificates and federated credentials of the apps, and the `jti`s used.
+    pub(crate) app_credentials: super::credentials::AppCredentials,
 }
 
 impl State {
@@ -240,6 +242,7 @@ impl State {
             directory_page_size: 100,
             invitation_delivery: true,
             push: Push::default(),
+            app_credentials: super::credentials::AppCredentials::default(),
         }
     }
 

@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | `router.rs` | the axum router and the entry point: read, admit, dispatch, answer |
 //! | `request.rs` | `Req`, `Prefs`, `Resp`, and answers shared by endpoints (404/400 on ids, 412) |
-//! | `auth.rs` | the token endpoint and the check of a request's bearer token |
+//! | `auth.rs` | the token endpoint (a client secret, or a client assertion checked as the identity platform does) and the check of a request's bearer token |
 //! | `roles.rs` | application permissions: the tokens' `roles` claim, `403` without the one needed |
 //! | `admit.rs` | endpoint names, injected faults, rate and concurrency limits, the request log |
 //! | `dispatch.rs` | endpoint → handler, the mailbox gate, REST ids ⇄ immutable ids |
