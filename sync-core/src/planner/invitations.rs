@@ -71,7 +71,8 @@ pub(super) fn apply_invitation_cap(
             .collect();
     }
     let cap = policy.max_invitations;
-    if cap == 0 || plan.invitations() <= cap {
+    // A plan a guard stopped writes nothing: nothing to hold back.
+    if cap == 0 || plan.guard.is_some() || plan.invitations() <= cap {
         return;
     }
     let mut sent = 0usize;
