@@ -8,7 +8,7 @@ use rusqlite::{Connection, ErrorCode};
 use super::error::StateFileError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The migrations: `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -122,6 +122,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_by_outlook_id ON audit (outlook_id) WHERE outlook_id IS NOT NULL;
     CREATE INDEX audit_by_at ON audit (at);
     ",
+    // 4 -> 5: each round's invitation counts (writes that mailed attendees, and those the
+    // invitation cap deferred), for `status`; rounds recorded before count 0.
+    "
+    ALTER TABLE rounds ADD COLUMN invitations INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE rounds ADD COLUMN invitations_deferred INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// The schema version of the file (0 for a new, empty file), reading only.
@@ -215,4 +221,43 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StateFil
         tracing::debug!(path = %path.display(), version, "state file schema migrated");
     }
     tx.commit().map_err(sqlite)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteStore;
+    use crate::testutil::state_file;
+
+    #[test]
+    fn a_version_4_file_gains_the_invitation_columns_and_keeps_its_rounds() {
+        let (_dir, path) = state_file("store-v4");
+        {
+            // A file as the previous version left it, with one round recorded.
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            for sql in &MIGRATIONS[..4] {
+                tx.execute_batch(sql).unwrap();
+            }
+            tx.execute_batch(
+                "UPDATE schema_version SET version = 4;
+                 INSERT INTO scopes (id, tenant, member, collection)
+                     VALUES (1, 'acme', 'jana@acme.cz', 'calendar');
+                 INSERT INTO rounds (scope_id, finished_at, summary)
+                     VALUES (1, '2026-11-25T12:00:00+00:00', '{\"planned_writes\":3}');",
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let status = store.status().unwrap();
+        let last = status[0].last_round.as_ref().unwrap();
+        assert_eq!(last.summary["planned_writes"], 3, "the old round is kept");
+        assert_eq!((last.invitations, last.invitations_deferred), (0, 0));
+        let v: i64 = store
+            .lock()
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
 }

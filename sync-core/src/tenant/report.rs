@@ -101,13 +101,6 @@ impl fmt::Display for RoundSummary {
             self.failures.len(),
             if self.dry_run { ", dry run" } else { "" },
         )?;
-        if self.invitations > 0 || self.invitations_deferred > 0 {
-            write!(
-                f,
-                ", {} invitation(s) sent, {} deferred",
-                self.invitations, self.invitations_deferred
-            )?;
-        }
         if let Some(g) = &self.guard {
             write!(f, ", STOPPED: {g}")?;
         }

@@ -4,7 +4,7 @@
 use super::error::PostgresStoreError;
 
 /// The schema version this build writes (PostgreSQL's own count, apart from the SQLite file's).
-pub(in crate::store) const SCHEMA_VERSION: i64 = 2;
+pub(in crate::store) const SCHEMA_VERSION: i64 = 3;
 
 /// The key of the transaction-level advisory lock the migrations hold ("raynetsy" in ASCII): a
 /// second worker waits for the first one's migration, then finds the schema up to date.
@@ -112,6 +112,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_by_raynet_id ON audit (raynet_id) WHERE raynet_id IS NOT NULL;
     CREATE INDEX audit_by_outlook_id ON audit (outlook_id) WHERE outlook_id IS NOT NULL;
     CREATE INDEX audit_by_at ON audit (at);
+    ",
+    // 2 -> 3: each round's invitation counts, as the SQLite file's version 5.
+    "
+    ALTER TABLE rounds ADD COLUMN invitations bigint NOT NULL DEFAULT 0;
+    ALTER TABLE rounds ADD COLUMN invitations_deferred bigint NOT NULL DEFAULT 0;
     ",
 ];
 
