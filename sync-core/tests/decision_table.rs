@@ -920,15 +920,22 @@ fn reschedules_and_cancellations_of_events_with_attendees_count_against_the_cap(
         "{report}"
     );
     assert_eq!(report.updated.outlook, 2);
-    // A new description mails nobody: it is not held back.
+    // The deferred move goes next round, with a new agenda (a meeting update too).
     cal.raynet
         .edit(&ids[0], |e| e.description = "agenda".into());
     let report = cal.round();
-    assert_eq!((report.invitations, report.invitations_deferred()), (1, 0));
+    assert_eq!((report.invitations, report.invitations_deferred()), (2, 0));
     assert_eq!(
         report.updated.outlook, 2,
         "the deferred move and the new text"
     );
+    // A privacy flag mails nobody: never held back, whatever the cap.
+    for r in &ids {
+        cal.raynet.edit(r, |e| e.sensitivity = Sensitivity::Private);
+    }
+    let report = cal.round();
+    assert_eq!((report.invitations, report.invitations_deferred()), (0, 0));
+    assert_eq!(report.updated.outlook, 3, "{report}");
     // A cancellation mails every attendee: counted too.
     for r in &ids {
         cal.raynet.edit(r, |e| e.status = EventStatus::Cancelled);

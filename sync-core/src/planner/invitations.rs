@@ -4,11 +4,12 @@
 //! runner keeps the read cursors where they were), so a mass change never sends hundreds of
 //! mails at once and nothing is lost.
 //!
-//! Which Outlook writes mail attendees (Graph's event docs; Outlook sends a meeting update
-//! when the time, the place or the attendees change):
+//! Which Outlook writes mail attendees (Graph's event docs; Exchange mails a meeting update
+//! when an organiser's meeting changes its time, place, subject or body, and invites or
+//! cancels attendees added or removed — as the fake Graph server models it):
 //! - creating an event with attendees (an invitation each);
-//! - an update of an event with attendees that changes its schedule, its place or its
-//!   attendees (a meeting update);
+//! - an update of an event with attendees that changes its schedule, place, title,
+//!   description or attendees (a meeting update);
 //! - deleting an event with attendees (a cancellation).
 //!
 //! Raynet writes never mail anyone.
@@ -19,10 +20,12 @@ use crate::plan::{Deferred, Plan, Step, Write};
 use crate::policy::Policy;
 use crate::state::StoredState;
 
-/// The fields whose change makes Outlook send a meeting update.
-const MAILING_FIELDS: [EventField; 3] = [
+/// The fields whose change makes Exchange mail the attendees.
+const MAILING_FIELDS: [EventField; 5] = [
     EventField::Schedule,
     EventField::Location,
+    EventField::Title,
+    EventField::Description,
     EventField::Attendees,
 ];
 
@@ -158,9 +161,11 @@ mod tests {
             &update(Side::Outlook, EventField::Attendees, true),
             None
         ));
+        assert!(mails_attendees(&update(Side::Outlook, EventField::Description, true), None));
+        assert!(mails_attendees(&update(Side::Outlook, EventField::Title, true), None));
         assert!(
-            !mails_attendees(&update(Side::Outlook, EventField::Description, true), None),
-            "a new description sends no meeting update"
+            !mails_attendees(&update(Side::Outlook, EventField::Categories, true), None),
+            "new categories mail nobody"
         );
         assert!(!mails_attendees(
             &update(Side::Outlook, EventField::Schedule, false),
