@@ -23,6 +23,11 @@
 //!   figures, no secret, 401 without the token;
 //! - `explain` — the audit trail of real rounds read back: a meeting edited on both sides
 //!   (which field came from where, and why) and deleted items (where, and what the sync did);
+//! - `guards` — DESIGN §7's guards with the real binary against both fakes: a side shifting
+//!   every event by an hour stops the round (exit code 2, why, nothing written) until
+//!   `run --allow-mass-change` lets it through once; a mass reschedule of 60 meetings with an
+//!   attendee mails at most 50 per round, the rest next round, as `run --json` and `status`
+//!   say;
 //! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
 //!   both sides change: convergence, no duplicate, no member synced by two workers at once.
 
@@ -32,6 +37,7 @@ mod config_errors;
 mod e2e;
 mod explain;
 mod failover;
+mod guards;
 mod init;
 mod kill;
 mod metrics;

@@ -161,8 +161,14 @@ mod tests {
             &update(Side::Outlook, EventField::Attendees, true),
             None
         ));
-        assert!(mails_attendees(&update(Side::Outlook, EventField::Description, true), None));
-        assert!(mails_attendees(&update(Side::Outlook, EventField::Title, true), None));
+        assert!(mails_attendees(
+            &update(Side::Outlook, EventField::Description, true),
+            None
+        ));
+        assert!(mails_attendees(
+            &update(Side::Outlook, EventField::Title, true),
+            None
+        ));
         assert!(
             !mails_attendees(&update(Side::Outlook, EventField::Categories, true), None),
             "new categories mail nobody"
