@@ -677,7 +677,7 @@ fn synced_meetings(policy: Policy, n: usize, with_guests: bool) -> (Calendar, Ve
         })
         .collect();
     // Rounds until nothing is left (an invitation cap may spread the creates).
-    for _ in 0..n + 1 {
+    for _ in 0..=n {
         if cal.round().writes() == 0 {
             break;
         }
@@ -710,7 +710,7 @@ fn every_event_shifted_by_an_hour_on_one_side_stops_the_round_before_any_write()
     // A time-zone bug on the Outlook side: every event reads an hour later.
     for o in cal.outlook.ids() {
         cal.outlook.edit(&o, |e| {
-            e.schedule = shifted(e.schedule, chrono::Duration::hours(1))
+            e.schedule = shifted(e.schedule, chrono::Duration::hours(1));
         });
     }
     let report = cal.round();
@@ -787,7 +787,7 @@ fn people_moving_a_few_meetings_never_trip_the_time_shift_guard() {
     // Two meetings an hour later (the floor), three others by three different offsets.
     for r in &ids[..2] {
         cal.raynet.edit(r, |e| {
-            e.schedule = shifted(e.schedule, chrono::Duration::hours(1))
+            e.schedule = shifted(e.schedule, chrono::Duration::hours(1));
         });
     }
     for (i, r) in ids[2..5].iter().enumerate() {
@@ -825,7 +825,7 @@ fn moving_a_recurring_series_is_one_edit_for_the_time_shift_guard() {
     for (o, e) in cal.outlook.entries() {
         if e.series.is_some() {
             cal.outlook.edit(&o, |e| {
-                e.schedule = shifted(e.schedule, chrono::Duration::hours(1))
+                e.schedule = shifted(e.schedule, chrono::Duration::hours(1));
             });
         }
     }
@@ -842,7 +842,7 @@ fn the_mass_deletion_verdict_stands_when_both_guards_would_trip() {
     }
     for r in &ids[5..] {
         cal.raynet.edit(r, |e| {
-            e.schedule = shifted(e.schedule, chrono::Duration::hours(2))
+            e.schedule = shifted(e.schedule, chrono::Duration::hours(2));
         });
     }
     let report = cal.round();

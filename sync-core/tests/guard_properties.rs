@@ -73,16 +73,18 @@ fn replay(
 }
 
 /// A policy under which every item is synced both ways (full convergence is expected), the
-/// mass-deletion guard open (random histories delete freely) and the other guards as given.
-fn converging(base: Policy) -> Policy {
+/// mass-deletion guard open (random histories delete freely), the time-shift guard as by
+/// default and the invitation cap `max_invitations`.
+fn converging(max_invitations: usize) -> Policy {
     Policy {
+        max_invitations,
         outlook_deletes: OutlookDeletes::Delete,
         private_events: PrivateEvents::Standard,
         delete_guard: DeleteGuard {
             allow: true,
             ..DeleteGuard::default()
         },
-        ..base
+        ..Policy::default()
     }
 }
 
@@ -111,7 +113,7 @@ proptest! {
         ops in strategy::ops(EditKinds::all(), 40),
     ) {
         let cal = Calendar::new(Policy::default());
-        let run = history_run(&cal, converging(Policy::default()));
+        let run = history_run(&cal, converging(DEFAULT_MAX_INVITATIONS));
         replay(&run, &ops, |report| {
             prop_assert!(
                 !matches!(report.guard, Some(GuardTrip::TimeShift { .. })),
@@ -134,7 +136,7 @@ proptest! {
         guests in proptest::collection::vec(0u8..6, 0..8),
     ) {
         let cal = Calendar::new(Policy::default());
-        let policy = converging(Policy { max_invitations: cap, ..Policy::default() });
+        let policy = converging(cap);
         let run = history_run(&cal, policy);
         // Meetings with guests from the start, so that creates mail attendees too.
         let mut with_guests = 0;
