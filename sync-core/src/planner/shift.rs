@@ -97,15 +97,22 @@ pub(super) fn apply_shift_guard(
             }
         }
     }
+    // Only offsets that moved more events than the floor can trip the guard; the paired
+    // events of a side are counted once, and only when one does.
+    let floor = policy.shift_guard.floor;
+    let mut paired_on: BTreeMap<Side, usize> = BTreeMap::new();
     let mut worst: Option<GuardTrip> = None;
-    for ((side, offset), units) in moved {
-        let paired: BTreeSet<EditUnit> = state
-            .pairs
-            .iter()
-            .filter(|(_, p)| p.side(side).is_some())
-            .map(|(id, p)| unit_of(*id, p))
-            .collect();
-        if !policy.shift_guard.trips(units.len(), paired.len()) {
+    for ((side, offset), units) in moved.into_iter().filter(|(_, u)| u.len() > floor) {
+        let paired = *paired_on.entry(side).or_insert_with(|| {
+            state
+                .pairs
+                .iter()
+                .filter(|(_, p)| p.side(side).is_some())
+                .map(|(id, p)| unit_of(*id, p))
+                .collect::<BTreeSet<EditUnit>>()
+                .len()
+        });
+        if !policy.shift_guard.trips(units.len(), paired) {
             continue;
         }
         let bigger = match &worst {
@@ -116,7 +123,7 @@ pub(super) fn apply_shift_guard(
             worst = Some(GuardTrip::TimeShift {
                 side,
                 moved: units.len(),
-                paired: paired.len(),
+                paired,
                 offset,
                 max_share: policy.shift_guard.max_share,
             });
