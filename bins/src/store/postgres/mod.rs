@@ -96,4 +96,6 @@ pub use error::PostgresStoreError;
 #[cfg(test)]
 pub(in crate::store) use listen::listen_application_name;
 #[cfg(test)]
+pub(in crate::store) use schema::MIGRATIONS;
+#[cfg(test)]
 pub(in crate::store) use schema::SCHEMA_VERSION;

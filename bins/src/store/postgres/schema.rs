@@ -14,7 +14,7 @@ const MIGRATION_LOCK: i64 = 0x7261_796e_6574_7379;
 ///
 /// Records are JSON as `text`, not `jsonb`: `jsonb` refuses the escape `\u0000`, which an
 /// item's text may hold (cast the column to look inside: `record::jsonb`).
-const MIGRATIONS: &[&str] = &[
+pub(in crate::store) const MIGRATIONS: &[&str] = &[
     // 0 -> 1: the first schema; the same tables as the SQLite file's version 3.
     "
     CREATE TABLE schema_version (version bigint NOT NULL);
