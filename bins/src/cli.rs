@@ -16,7 +16,7 @@ pub mod exit {
     /// services could not be reached at all). Nothing was synced.
     pub const FAILURE: u8 = 1;
     /// The command ran, but some items or members failed (they are retried next round), or
-    /// the mass-deletion guard stopped a member's round.
+    /// a guard (mass deletion, mass time shift) stopped a member's round.
     pub const PARTIAL_FAILURE: u8 = 2;
     /// The command line is wrong (sysexits `EX_USAGE`).
     pub const USAGE: u8 = 64;
@@ -36,8 +36,9 @@ pub mod exit {
     about,
     long_about = None,
     after_help = "Exit codes: 0 success; 1 could not run (services unreachable); 2 some items \
-                  or members failed (retried next round) or the mass-deletion guard stopped a \
-                  round; 64 bad command line; 78 bad configuration or unusable state file."
+                  or members failed (retried next round) or a guard (mass deletion, mass time \
+                  shift) stopped a round; 64 bad command line; 78 bad configuration or \
+                  unusable state file."
 )]
 pub struct Cli {
     /// The config file (TOML).
@@ -164,6 +165,10 @@ pub struct RunArgs {
     /// Let this run's rounds delete more than `sync.max_delete_share` of a member's items.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// Let this run's rounds move more than `sync.max_shift_share` of a member's events by the
+    /// same offset (the time-shift guard; deletions stay under `--allow-mass-delete`).
+    #[arg(long)]
+    pub allow_mass_change: bool,
 }
 
 /// `serve` options.
@@ -311,7 +316,7 @@ mod tests {
         let Command::Run(run) = cli.command else {
             panic!("expected run");
         };
-        assert!(run.dry_run && !run.watch && !run.allow_mass_delete);
+        assert!(run.dry_run && !run.watch && !run.allow_mass_delete && !run.allow_mass_change);
         assert_eq!(run.tenant.as_deref(), Some("acme"));
     }
 }

@@ -33,6 +33,11 @@
 //! - `credentials` — a certificate and a federated token file instead of a client secret: full
 //!   sync rounds, `check` (real binary) with each kind, errors naming the key, no key or token
 //!   in any output or log;
+//! - `guards` — DESIGN §7's guards with the real binary against both fakes: a side shifting
+//!   every event by an hour stops the round (exit code 2, why, nothing written) until
+//!   `run --allow-mass-change` lets it through once; a mass reschedule of 60 meetings with an
+//!   attendee mails at most 50 per round, the rest next round, as `run --json` and `status`
+//!   say;
 //! - `failover` — three `serve` workers on one PostgreSQL database, killed and restarted while
 //!   both sides change: convergence, no duplicate, no member synced by two workers at once;
 //! - `secrets` — the real binary at the most verbose log level, both log formats, first, change
@@ -48,6 +53,7 @@ mod e2e;
 mod exit_codes;
 mod explain;
 mod failover;
+mod guards;
 mod init;
 #[cfg(unix)]
 mod init_terminal;

@@ -458,6 +458,8 @@ fn an_outlook_edit_after_a_crashed_create_reaches_raynet() {
             floor: 2,
             allow: true,
         },
+        shift_guard: sync_core::ShiftGuard::default(),
+        max_invitations: sync_core::DEFAULT_MAX_INVITATIONS,
     };
     let ops = vec![
         Op::Create(Side::Raynet, 1),

@@ -101,14 +101,15 @@ pub use event::{
 };
 pub use ids::{Collection, Cursor, Email, IdempotencyKey, PairId, RemoteId, Scope, Side, Version};
 pub use item::{EMPTY_VALUE, Field, FieldSet, Projected, SyncItem, normalize_line, normalize_text};
-pub use plan::{Conflict, GuardTrip, Outcome, Plan, Skipped, Step, Write};
+pub use plan::{Conflict, Deferred, GuardTrip, Outcome, Plan, Skipped, Step, Write, offset_text};
 pub use planner::{
     CalendarInput, PARTICIPANTS_MARKER, ReplicateInput, TIME_BLOCKER_TITLE, plan_calendar,
     plan_contacts, plan_replicate, strip_participants,
 };
 pub use policy::{
-    AttendeeMode, CompletedEvents, ConflictPolicy, DeleteEditPolicy, DeleteGuard, InvitedEvents,
-    Member, OutlookDeletes, OutlookNewAs, Policy, PrivateEvents,
+    AttendeeMode, CompletedEvents, ConflictPolicy, DEFAULT_MAX_INVITATIONS, DeleteEditPolicy,
+    DeleteGuard, InvitedEvents, Member, OutlookDeletes, OutlookNewAs, Policy, PrivateEvents,
+    ShiftGuard,
 };
 pub use provider::{
     Completeness, ReadRequest, ReadSide, Remote, SideRead, UpdateRequest, Window, WriteSide,

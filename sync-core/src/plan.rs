@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use chrono::TimeDelta;
+
 use crate::ids::{IdempotencyKey, PairId, RemoteId, Side, Version};
 use crate::item::{FieldSet, SyncItem};
 use crate::rule::{ConflictRule, StepRule};
@@ -106,6 +108,9 @@ pub struct Step<T: SyncItem> {
     pub writes: Vec<Write<T>>,
     /// What to record afterwards.
     pub outcome: Outcome<T>,
+    /// The indexes (into `writes`) of the writes that make Exchange mail attendees (the
+    /// planner's invitation cap fills it in).
+    pub invitation_writes: Vec<usize>,
 }
 
 impl<T: SyncItem> Step<T> {
@@ -130,6 +135,7 @@ impl<T: SyncItem> Step<T> {
             reason: Cow::Borrowed(rule.phrase()),
             writes,
             outcome,
+            invitation_writes: Vec::new(),
         }
     }
 
@@ -176,6 +182,7 @@ impl<T: SyncItem> Step<T> {
                 outlook,
                 origin: side,
             }),
+            invitation_writes: Vec::new(),
         }
     }
 }
@@ -245,30 +252,161 @@ impl fmt::Display for Skipped {
     }
 }
 
-/// Why the mass-deletion guard stopped the round.
+/// Why a guard (DESIGN §7) stopped the round: then nothing of it is written.
 #[derive(Clone, Debug, PartialEq)]
-pub struct GuardTrip {
-    /// The side that would lose items.
-    pub side: Side,
-    /// How many deletions the round planned there.
-    pub deletes: usize,
-    /// How many paired items that side has.
-    pub paired: usize,
-    /// The share allowed.
-    pub max_share: f64,
+pub enum GuardTrip {
+    /// The mass-deletion guard: the round would delete too many of a side's paired items.
+    MassDeletion {
+        /// The side that would lose items.
+        side: Side,
+        /// How many deletions the round planned there.
+        deletes: usize,
+        /// How many paired items that side has.
+        paired: usize,
+        /// The share allowed.
+        max_share: f64,
+    },
+    /// The mass time-shift guard: the round would move too many of a side's paired events
+    /// by one and the same offset.
+    TimeShift {
+        /// The side whose events would move.
+        side: Side,
+        /// How many events (a recurring series counted once) the round would move by
+        /// `offset`.
+        moved: usize,
+        /// How many paired events that side has (a recurring series counted once).
+        paired: usize,
+        /// The offset: the new start minus the old one (the end moves by as much).
+        offset: TimeDelta,
+        /// The share allowed.
+        max_share: f64,
+    },
+}
+
+impl GuardTrip {
+    /// The side the round would have written to.
+    #[must_use]
+    pub fn side(&self) -> Side {
+        match self {
+            Self::MassDeletion { side, .. } | Self::TimeShift { side, .. } => *side,
+        }
+    }
+
+    /// The guard's stable name (`mass-deletion`, `time-shift`), for reports and metrics.
+    #[must_use]
+    pub fn guard(&self) -> &'static str {
+        match self {
+            Self::MassDeletion { .. } => "mass-deletion",
+            Self::TimeShift { .. } => "time-shift",
+        }
+    }
+
+    /// The `run` flag that lets this guard through once.
+    #[must_use]
+    pub fn allow_flag(&self) -> &'static str {
+        match self {
+            Self::MassDeletion { .. } => "--allow-mass-delete",
+            Self::TimeShift { .. } => "--allow-mass-change",
+        }
+    }
 }
 
 impl fmt::Display for GuardTrip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MassDeletion {
+                side,
+                deletes,
+                paired,
+                max_share,
+            } => write!(
+                f,
+                "mass-deletion guard: the round would delete {deletes} of {paired} paired items \
+                 on {side} (more than {:.0} %); nothing was written. Check the other side's \
+                 data, then run again with deletions allowed ({}) if they are intended",
+                max_share * 100.0,
+                self.allow_flag()
+            ),
+            Self::TimeShift {
+                side,
+                moved,
+                paired,
+                offset,
+                max_share,
+            } => write!(
+                f,
+                "time-shift guard: the round would move {moved} of {paired} paired events on \
+                 {side} by the same offset, {} ({}), more than {:.0} %; nothing was written. \
+                 Check the time zones of both sides, then run again with {} if the move is \
+                 intended",
+                offset_text(*offset),
+                offset_kind(*offset),
+                max_share * 100.0,
+                self.allow_flag()
+            ),
+        }
+    }
+}
+
+/// An offset in words: `+1 h`, `-5 h 30 min`, `+2 days`, `+45 s`.
+#[must_use]
+pub fn offset_text(offset: TimeDelta) -> String {
+    let sign = if offset < TimeDelta::zero() { '-' } else { '+' };
+    let secs = offset.num_seconds().unsigned_abs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    if days > 0 && rest == 0 {
+        return format!("{sign}{days} day{}", if days == 1 { "" } else { "s" });
+    }
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(format!("{h} h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m} min"));
+    }
+    if s > 0 || parts.is_empty() {
+        parts.push(format!("{s} s"));
+    }
+    format!("{sign}{}", parts.join(" "))
+}
+
+/// What an offset looks like: whole days, a whole number of hours, a difference between two
+/// zones' UTC offsets (a multiple of 15 minutes within a day), or none of those.
+fn offset_kind(offset: TimeDelta) -> &'static str {
+    let secs = offset.num_seconds().unsigned_abs();
+    if secs % 86_400 == 0 {
+        "whole days: the signature of an all-day or date bug"
+    } else if secs % 3600 == 0 {
+        "a whole number of hours: the signature of a time-zone or daylight-saving bug"
+    } else if secs % 900 == 0 && secs < 86_400 {
+        "the difference between two zones' UTC offsets: the signature of a time-zone bug"
+    } else {
+        "many events moved alike"
+    }
+}
+
+/// A step the invitation cap held back: it is planned again next round (nothing is lost, and
+/// it is no failure).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deferred {
+    /// The pair, when it exists already.
+    pub pair: Option<PairId>,
+    /// The item's label.
+    pub label: String,
+    /// How many of its writes would have made Exchange mail attendees.
+    pub invitations: usize,
+}
+
+impl fmt::Display for Deferred {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pair = self
+            .pair
+            .map_or_else(|| "new".to_owned(), |p| p.to_string());
         write!(
             f,
-            "mass-deletion guard: the round would delete {} of {} paired items on {} \
-             (more than {:.0} %); nothing was written. Check the other side's data, then run \
-             again with deletions allowed if they are intended",
-            self.deletes,
-            self.paired,
-            self.side,
-            self.max_share * 100.0
+            "deferred to the next round [{pair}] {:?}: the round's invitation cap is reached",
+            self.label
         )
     }
 }
@@ -282,8 +420,11 @@ pub struct Plan<T: SyncItem> {
     pub conflicts: Vec<Conflict>,
     /// Items left alone on purpose.
     pub skipped: Vec<Skipped>,
-    /// Set when the mass-deletion guard stops the round: then nothing is written.
+    /// Set when a guard (mass deletion, mass time shift) stops the round: then nothing is
+    /// written.
     pub guard: Option<GuardTrip>,
+    /// Steps the invitation cap held back for the next round (not in `steps`).
+    pub deferred: Vec<Deferred>,
 }
 
 impl<T: SyncItem> Default for Plan<T> {
@@ -293,6 +434,7 @@ impl<T: SyncItem> Default for Plan<T> {
             conflicts: Vec::new(),
             skipped: Vec::new(),
             guard: None,
+            deferred: Vec::new(),
         }
     }
 }
@@ -317,6 +459,12 @@ impl<T: SyncItem> Plan<T> {
             .count()
     }
 
+    /// How many writes of the plan make Exchange mail attendees.
+    #[must_use]
+    pub fn invitations(&self) -> usize {
+        self.steps.iter().map(|s| s.invitation_writes.len()).sum()
+    }
+
     /// Whether the plan does nothing at all (no write and no record).
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -337,9 +485,18 @@ impl<T: SyncItem> fmt::Display for Plan<T> {
             self.conflicts.len(),
             self.skipped.len()
         )?;
+        if self.invitations() > 0 || !self.deferred.is_empty() {
+            writeln!(
+                f,
+                "{} write(s) mail attendees, {} step(s) deferred by the invitation cap",
+                self.invitations(),
+                self.deferred.len()
+            )?;
+        }
         write_list(f, "", &self.steps)?;
         write_list(f, "", &self.conflicts)?;
-        write_list(f, "", &self.skipped)
+        write_list(f, "", &self.skipped)?;
+        write_list(f, "", &self.deferred)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The rules a round follows: conflict policy, deletion rules, the calendar filters of
-//! DESIGN §4, the window and the mass-deletion guard.
+//! DESIGN §4, the window, and the guards of DESIGN §7 (mass deletion, mass time shift, the
+//! invitation cap).
 
 use std::collections::BTreeSet;
 
@@ -141,6 +142,48 @@ impl DeleteGuard {
     }
 }
 
+/// The mass time-shift guard: a round that would move more than `max_share` of a side's
+/// paired events (and more than `floor` of them) by one and the same offset stops before
+/// writing and reports why — the signature of a time-zone or daylight-saving bug, never of
+/// people's edits.
+///
+/// Events are counted as people edit them: the occurrences of one recurring series count as
+/// one (moving a weekly meeting moves every occurrence by the same offset, and is one edit).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShiftGuard {
+    /// The largest share of a side's paired events one round may move by the same offset
+    /// (default 0.2).
+    pub max_share: f64,
+    /// Moving this many events or fewer by the same offset never trips the guard (default 2).
+    pub floor: usize,
+    /// The operator allowed this round's moves anyway (`run --allow-mass-change`).
+    pub allow: bool,
+}
+
+impl Default for ShiftGuard {
+    fn default() -> Self {
+        Self {
+            max_share: 0.2,
+            floor: 2,
+            allow: false,
+        }
+    }
+}
+
+impl ShiftGuard {
+    /// Whether moving `moved` of `paired` events by the same offset trips the guard.
+    #[must_use]
+    pub fn trips(&self, moved: usize, paired: usize) -> bool {
+        if self.allow || moved <= self.floor {
+            return false;
+        }
+        moved as f64 > self.max_share * paired as f64
+    }
+}
+
+/// The default cap on the writes per member and round that make Exchange mail attendees.
+pub const DEFAULT_MAX_INVITATIONS: usize = 50;
+
 /// Every rule a round follows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -167,6 +210,13 @@ pub struct Policy {
     pub window_days_ahead: u32,
     /// The mass-deletion guard.
     pub delete_guard: DeleteGuard,
+    /// The mass time-shift guard.
+    pub shift_guard: ShiftGuard,
+    /// The invitation cap: at most this many writes per member and round that make Exchange
+    /// mail attendees (creating, rescheduling or deleting an Outlook event with attendees);
+    /// the rest wait for the next round. `0` means no cap. Default
+    /// [`DEFAULT_MAX_INVITATIONS`].
+    pub max_invitations: usize,
 }
 
 impl Default for Policy {
@@ -183,6 +233,8 @@ impl Default for Policy {
             window_days_back: 30,
             window_days_ahead: 365,
             delete_guard: DeleteGuard::default(),
+            shift_guard: ShiftGuard::default(),
+            max_invitations: DEFAULT_MAX_INVITATIONS,
         }
     }
 }
@@ -193,12 +245,16 @@ impl Policy {
     /// # Errors
     /// [`ModelError::OutOfRange`] naming the field.
     pub fn validate(&self) -> Result<(), ModelError> {
-        let g = &self.delete_guard;
-        if !(g.max_share.is_finite() && (0.0..=1.0).contains(&g.max_share)) {
-            return Err(ModelError::OutOfRange {
-                field: "delete_guard.max_share",
-                reason: format!("{} is not a share between 0 and 1", g.max_share),
-            });
+        for (field, share) in [
+            ("delete_guard.max_share", self.delete_guard.max_share),
+            ("shift_guard.max_share", self.shift_guard.max_share),
+        ] {
+            if !(share.is_finite() && (0.0..=1.0).contains(&share)) {
+                return Err(ModelError::OutOfRange {
+                    field,
+                    reason: format!("{share} is not a share between 0 and 1"),
+                });
+            }
         }
         if self.window_days_back == 0 && self.window_days_ahead == 0 {
             return Err(ModelError::OutOfRange {
@@ -280,6 +336,30 @@ mod tests {
         assert!(g.trips(3, 10), "3 of 10 is over 20 %");
         assert!(!g.trips(3, 100));
         assert!(!DeleteGuard { allow: true, ..g }.trips(100, 100));
+    }
+
+    #[test]
+    fn shift_guard_share_and_floor() {
+        let g = ShiftGuard::default();
+        assert!(!g.trips(2, 2), "two moved events are under the floor");
+        assert!(g.trips(3, 3), "3 of 3 is over 20 %");
+        assert!(g.trips(3, 14), "3 of 14 is over 20 %");
+        assert!(!g.trips(3, 15), "3 of 15 is exactly 20 %: not more");
+        assert!(!ShiftGuard { allow: true, ..g }.trips(100, 100));
+        let bad = Policy {
+            shift_guard: ShiftGuard {
+                max_share: f64::NAN,
+                ..g
+            },
+            ..Policy::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("shift_guard.max_share")
+        );
+        assert_eq!(Policy::default().max_invitations, 50);
     }
 
     #[test]

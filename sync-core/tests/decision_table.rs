@@ -651,3 +651,300 @@ fn a_meeting_already_synced_from_another_members_calendar_is_not_written_again()
             .contains("already synced from another member")
     );
 }
+
+// ---- DESIGN §7: the mass time-shift guard and the invitation cap ----
+
+/// A guest with an e-mail (an Outlook attendee Exchange would mail).
+fn guest(n: usize) -> Attendee {
+    Attendee {
+        email: format!("guest{n}@customer.example").parse().unwrap(),
+        name: format!("Guest {n}"),
+        response: Response::None,
+    }
+}
+
+/// `n` Raynet meetings, a day apart, synced to Outlook; `with_guests`: each has a guest.
+fn synced_meetings(policy: Policy, n: usize, with_guests: bool) -> (Calendar, Vec<RemoteId>) {
+    let cal = Calendar::new(policy);
+    let ids: Vec<RemoteId> = (0..n)
+        .map(|i| {
+            let mut m = meeting(&format!("m{i}"), 24 * (i as i64 + 1));
+            if with_guests {
+                m.attendees.push(guest(i));
+            }
+            cal.raynet.insert(m)
+        })
+        .collect();
+    // Rounds until nothing is left (an invitation cap may spread the creates).
+    for _ in 0..=n {
+        if cal.round().writes() == 0 {
+            break;
+        }
+    }
+    assert_eq!(cal.outlook.len(), n);
+    (cal, ids)
+}
+
+/// The schedule `s` moved by `by`.
+fn shifted(s: Schedule, by: chrono::Duration) -> Schedule {
+    match s {
+        Schedule::Timed { start, end } => Schedule::Timed {
+            start: start + by,
+            end: end + by,
+        },
+        Schedule::AllDay { start, end } => Schedule::AllDay {
+            start: start + by,
+            end: end + by,
+        },
+    }
+}
+
+#[test]
+fn every_event_shifted_by_an_hour_on_one_side_stops_the_round_before_any_write() {
+    let (cal, ids) = synced_meetings(Policy::default(), 10, false);
+    let before: Vec<Schedule> = ids
+        .iter()
+        .map(|r| cal.raynet.get_item(r).unwrap().schedule)
+        .collect();
+    // A time-zone bug on the Outlook side: every event reads an hour later.
+    for o in cal.outlook.ids() {
+        cal.outlook.edit(&o, |e| {
+            e.schedule = shifted(e.schedule, chrono::Duration::hours(1));
+        });
+    }
+    let report = cal.round();
+    let guard = report.guard.clone().expect("the time-shift guard trips");
+    assert_eq!(
+        guard,
+        GuardTrip::TimeShift {
+            side: Side::Raynet,
+            moved: 10,
+            paired: 10,
+            offset: chrono::Duration::hours(1),
+            max_share: 0.2,
+        }
+    );
+    assert_eq!(report.writes(), 0, "nothing written: {report}");
+    assert!(!report.is_clean(), "a stopped round is not clean");
+    let text = guard.to_string();
+    assert!(
+        text.contains("would move 10 of 10 paired events on raynet by the same offset, +1 h")
+            && text.contains("a whole number of hours")
+            && text.contains("--allow-mass-change"),
+        "{text}"
+    );
+    let after: Vec<Schedule> = ids
+        .iter()
+        .map(|r| cal.raynet.get_item(r).unwrap().schedule)
+        .collect();
+    assert_eq!(before, after, "Raynet keeps its times");
+    assert!(cal.round().guard.is_some(), "it stops again next round");
+
+    // Allowed once: the shift goes through, and the round after writes nothing.
+    let mut allowed = cal.policy.clone();
+    allowed.shift_guard.allow = true;
+    let report =
+        futures::executor::block_on(Runner::new(Calendar::scope(), allowed).sync_calendar(
+            &cal.raynet,
+            &cal.outlook,
+            &cal.store,
+            &cal.member,
+            now(),
+        ))
+        .unwrap();
+    assert!(report.guard.is_none());
+    assert_eq!(report.updated.raynet, 10);
+    assert_eq!(cal.round().writes(), 0);
+}
+
+#[test]
+fn a_shift_by_the_difference_of_two_zones_trips_the_guard_on_the_other_side() {
+    let (cal, ids) = synced_meetings(Policy::default(), 6, false);
+    // Raynet read as if Prague were India: 4 h 30 min off.
+    let by = chrono::Duration::minutes(-270);
+    for r in &ids {
+        cal.raynet.edit(r, |e| e.schedule = shifted(e.schedule, by));
+    }
+    let report = cal.round();
+    match report.guard.clone() {
+        Some(g @ GuardTrip::TimeShift { .. }) => {
+            assert_eq!(g.side(), Side::Outlook);
+            let text = g.to_string();
+            assert!(
+                text.contains("-4 h 30 min") && text.contains("two zones' UTC offsets"),
+                "{text}"
+            );
+        }
+        other => panic!("expected the time-shift guard, got {other:?}"),
+    }
+    assert_eq!(report.writes(), 0);
+}
+
+#[test]
+fn people_moving_a_few_meetings_never_trip_the_time_shift_guard() {
+    let (cal, ids) = synced_meetings(Policy::default(), 10, false);
+    // Two meetings an hour later (the floor), three others by three different offsets.
+    for r in &ids[..2] {
+        cal.raynet.edit(r, |e| {
+            e.schedule = shifted(e.schedule, chrono::Duration::hours(1));
+        });
+    }
+    for (i, r) in ids[2..5].iter().enumerate() {
+        let by = chrono::Duration::minutes(20 * (i as i64 + 1) - 90);
+        cal.raynet.edit(r, |e| e.schedule = shifted(e.schedule, by));
+    }
+    // A meeting made longer is no shift at all.
+    cal.raynet.edit(&ids[5], |e| {
+        if let Schedule::Timed { end, .. } = &mut e.schedule {
+            *end += chrono::Duration::hours(1);
+        }
+    });
+    let report = cal.round();
+    assert!(report.guard.is_none(), "{report}");
+    assert_eq!(report.updated.outlook, 6);
+}
+
+#[test]
+fn moving_a_recurring_series_is_one_edit_for_the_time_shift_guard() {
+    let cal = Calendar::new(Policy::default());
+    for i in 0..6 {
+        let mut e = outlook_event("Stand-up", 24 * 7 * (i + 1));
+        e.series = Some(SeriesRef {
+            series_id: "S1".into(),
+            original_start: now() + chrono::Duration::hours(24 * 7 * (i + 1)),
+        });
+        cal.outlook.insert(e);
+    }
+    for i in 0..4 {
+        cal.outlook
+            .insert(outlook_event(&format!("one-off {i}"), 30 + i));
+    }
+    assert_eq!(cal.round().created(Side::Raynet), 10);
+    // The organiser moves the whole series an hour later: six occurrences, one edit.
+    for (o, e) in cal.outlook.entries() {
+        if e.series.is_some() {
+            cal.outlook.edit(&o, |e| {
+                e.schedule = shifted(e.schedule, chrono::Duration::hours(1));
+            });
+        }
+    }
+    let report = cal.round();
+    assert!(report.guard.is_none(), "{report}");
+    assert_eq!(report.updated.raynet, 6);
+}
+
+#[test]
+fn the_mass_deletion_verdict_stands_when_both_guards_would_trip() {
+    let (cal, ids) = synced_meetings(Policy::default(), 10, false);
+    for r in &ids[..5] {
+        cal.raynet.remove(r);
+    }
+    for r in &ids[5..] {
+        cal.raynet.edit(r, |e| {
+            e.schedule = shifted(e.schedule, chrono::Duration::hours(2));
+        });
+    }
+    let report = cal.round();
+    assert!(
+        matches!(
+            report.guard,
+            Some(GuardTrip::MassDeletion { deletes: 5, .. })
+        ),
+        "{:?}",
+        report.guard
+    );
+    assert_eq!(report.writes(), 0);
+}
+
+#[test]
+fn invitations_over_the_cap_wait_for_the_next_round_and_nothing_is_lost() {
+    let cal = Calendar::new(Policy {
+        max_invitations: 3,
+        ..Policy::default()
+    });
+    for i in 0..5 {
+        let mut m = meeting(&format!("m{i}"), 24 * (i + 1));
+        m.attendees.push(guest(i as usize));
+        cal.raynet.insert(m);
+    }
+    // Meetings without guests mail nobody: never held back.
+    for i in 0..4 {
+        cal.raynet.insert(meeting(&format!("solo{i}"), 200 + i));
+    }
+    let first = cal.round();
+    assert_eq!(first.invitations, 3, "{first}");
+    assert_eq!(first.invitations_deferred(), 2);
+    assert_eq!(first.deferred.len(), 2);
+    assert_eq!(first.created(Side::Outlook), 7, "3 with guests, 4 without");
+    assert!(first.is_clean(), "deferred is no failure: {first}");
+    assert!(first.failures.is_empty());
+    assert!(first.to_string().contains("deferred to the next round"));
+
+    let second = cal.round();
+    assert_eq!(
+        (second.invitations, second.invitations_deferred()),
+        (2, 0),
+        "{second}"
+    );
+    assert_eq!(second.created(Side::Outlook), 2);
+    assert_eq!(cal.outlook.len(), 9);
+    assert_eq!(cal.round().writes(), 0);
+}
+
+#[test]
+fn reschedules_and_cancellations_of_events_with_attendees_count_against_the_cap() {
+    let (cal, ids) = synced_meetings(
+        Policy {
+            max_invitations: 2,
+            // Cancelling all three is intended here.
+            delete_guard: DeleteGuard {
+                allow: true,
+                ..DeleteGuard::default()
+            },
+            ..Policy::default()
+        },
+        // Created over two rounds: the cap holds back the third create.
+        3,
+        true,
+    );
+    // Each meeting moved by its own offset (no time-zone bug): three meeting updates.
+    for (i, r) in ids.iter().enumerate() {
+        let by = chrono::Duration::minutes(15 * (i as i64 + 1));
+        cal.raynet.edit(r, |e| e.schedule = shifted(e.schedule, by));
+    }
+    let report = cal.round();
+    assert_eq!(
+        (report.invitations, report.invitations_deferred()),
+        (2, 1),
+        "{report}"
+    );
+    assert_eq!(report.updated.outlook, 2);
+    // The deferred move goes next round, with a new agenda (a meeting update too).
+    cal.raynet
+        .edit(&ids[0], |e| e.description = "agenda".into());
+    let report = cal.round();
+    assert_eq!((report.invitations, report.invitations_deferred()), (2, 0));
+    assert_eq!(
+        report.updated.outlook, 2,
+        "the deferred move and the new text"
+    );
+    // A privacy flag mails nobody: never held back, whatever the cap.
+    for r in &ids {
+        cal.raynet.edit(r, |e| e.sensitivity = Sensitivity::Private);
+    }
+    let report = cal.round();
+    assert_eq!((report.invitations, report.invitations_deferred()), (0, 0));
+    assert_eq!(report.updated.outlook, 3, "{report}");
+    // A cancellation mails every attendee: counted too.
+    for r in &ids {
+        cal.raynet.edit(r, |e| e.status = EventStatus::Cancelled);
+    }
+    let report = cal.round();
+    assert_eq!(
+        (report.deleted.outlook, report.invitations_deferred()),
+        (2, 1),
+        "{report}"
+    );
+    assert_eq!(cal.round().deleted.outlook, 1);
+    assert!(cal.outlook.is_empty());
+}

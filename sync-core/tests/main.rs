@@ -13,5 +13,7 @@ mod audit;
 mod runner;
 // Property tests over random histories (DESIGN §3 invariants).
 mod properties;
+// Property tests of DESIGN §7's time-shift guard and invitation cap.
+mod guard_properties;
 // A whole tenant's round: membership, claims, isolation, reports (sync_core::tenant).
 mod tenant;

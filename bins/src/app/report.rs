@@ -19,7 +19,8 @@ pub fn round_summary(report: &RoundReport) -> serde_json::Value {
 }
 
 /// The exit code for a run that produced `reports`: [`exit::PARTIAL_FAILURE`] when any round
-/// had a failure or was stopped by the mass-deletion guard, else [`exit::SUCCESS`].
+/// had a failure or was stopped by a guard (mass deletion, mass time shift), else
+/// [`exit::SUCCESS`] (steps the invitation cap deferred to the next round are no failure).
 #[must_use]
 pub fn exit_code(reports: &[RoundReport]) -> u8 {
     if reports.iter().all(RoundReport::is_clean) {
@@ -72,5 +73,43 @@ mod tests {
         assert_eq!(exit_code(&[]), exit::SUCCESS);
         assert_eq!(exit_code(std::slice::from_ref(&clean)), exit::SUCCESS);
         assert_eq!(exit_code(&[clean, failed]), exit::PARTIAL_FAILURE);
+    }
+
+    #[test]
+    fn a_time_shift_stop_is_a_partial_failure_and_deferred_invitations_are_not() {
+        let mut stopped = report();
+        stopped.guard = Some(sync_core::GuardTrip::TimeShift {
+            side: sync_core::Side::Raynet,
+            moved: 12,
+            paired: 12,
+            offset: chrono::TimeDelta::hours(1),
+            max_share: 0.2,
+        });
+        assert_eq!(
+            exit_code(std::slice::from_ref(&stopped)),
+            exit::PARTIAL_FAILURE
+        );
+        let v = round_summary(&stopped);
+        assert_eq!(v["guard_kind"], "time-shift");
+        assert!(
+            v["guard"].as_str().unwrap().contains("--allow-mass-change"),
+            "{v}"
+        );
+        let mut deferred = report();
+        deferred.invitations = 50;
+        deferred.deferred.push(sync_core::Deferred {
+            pair: None,
+            label: "Kickoff".into(),
+            invitations: 1,
+        });
+        assert_eq!(exit_code(std::slice::from_ref(&deferred)), exit::SUCCESS);
+        let v = round_summary(&deferred);
+        assert_eq!(
+            (
+                v["invitations"].as_u64(),
+                v["invitations_deferred"].as_u64()
+            ),
+            (Some(50), Some(1))
+        );
     }
 }

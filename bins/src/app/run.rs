@@ -1,5 +1,5 @@
 //! `run`: one round for every tenant, or `--watch` to keep going; `--dry-run`, `--json`,
-//! `--allow-mass-delete`.
+//! `--allow-mass-delete`, `--allow-mass-change`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub json: bool,
     /// Let the mass-deletion guard through for this run.
     pub allow_mass_delete: bool,
+    /// Let the mass time-shift guard through for this run (not the mass-deletion guard).
+    pub allow_mass_change: bool,
 }
 
 impl From<&RunArgs> for RunOptions {
@@ -36,15 +38,19 @@ impl From<&RunArgs> for RunOptions {
             dry_run: a.dry_run,
             json: a.json,
             allow_mass_delete: a.allow_mass_delete,
+            allow_mass_change: a.allow_mass_change,
         }
     }
 }
 
-/// The policy a tenant's rounds follow in this run (the config's, with `--allow-mass-delete`).
+/// The policy a tenant's rounds follow in this run (the config's, with `--allow-mass-delete`
+/// and `--allow-mass-change`). Each flag opens its own guard only: a run allowed to move many
+/// events is not thereby allowed to delete many.
 #[must_use]
 pub fn policy_for(tenant: &TenantConfig, opts: &RunOptions) -> Policy {
     let mut policy = tenant.sync.policy.clone();
     policy.delete_guard.allow = opts.allow_mass_delete;
+    policy.shift_guard.allow = opts.allow_mass_change;
     policy
 }
 
@@ -229,7 +235,7 @@ mod tests {
     use crate::config::Config;
 
     #[test]
-    fn allow_mass_delete_reaches_the_policy() {
+    fn allow_flags_reach_the_policy() {
         let env = |_: &str| Ok("SECRET-VALUE-123".to_owned());
         let c = Config::from_toml(Config::example(), Path::new("c.toml"), &env).unwrap();
         let t = &c.tenants[0];
@@ -239,6 +245,16 @@ mod tests {
             ..RunOptions::default()
         };
         assert!(policy_for(t, &opts).delete_guard.allow);
+        assert!(!policy_for(t, &opts).shift_guard.allow);
+        let opts = RunOptions {
+            allow_mass_change: true,
+            ..RunOptions::default()
+        };
+        let p = policy_for(t, &opts);
+        assert!(
+            p.shift_guard.allow && !p.delete_guard.allow,
+            "each flag its own guard"
+        );
         assert!(!super::super::check::tenant_line(t).contains("SECRET-VALUE-123"));
     }
 }

@@ -1,9 +1,11 @@
-//! `status`: what the state store knows — pairs, pending creates and the last round per scope.
+//! `status`: what the state store knows — pairs, pending creates and the last round per scope
+//! (for calendars with the writes that mailed attendees and those the invitation cap deferred).
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use sync_core::Collection;
 
 use super::report::describe_summary;
 use crate::cli::{StatusArgs, exit};
@@ -76,15 +78,68 @@ fn status_text(
         );
         match &s.last_round {
             Some(r) => {
-                let _ = writeln!(
+                let _ = write!(
                     out,
                     "; last round {}: {}",
                     r.finished_at.format("%Y-%m-%d %H:%M:%S UTC"),
                     describe_summary(&r.summary)
                 );
+                if s.scope.collection == Collection::Calendar {
+                    let _ = write!(
+                        out,
+                        "; invitations: {} sent, {} deferred to the next round",
+                        r.invitations, r.invitations_deferred
+                    );
+                }
+                out.push('\n');
             }
             None => out.push_str("; no round recorded\n"),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::RoundRecord;
+    use chrono::TimeZone as _;
+    use sync_core::Scope;
+
+    #[test]
+    fn a_calendar_row_says_how_many_invitations_its_last_round_sent_and_deferred() {
+        let calendar = Scope::new("acme", "jana@acme.cz", Collection::Calendar);
+        let contacts = Scope::new("acme", "jana@acme.cz", Collection::Contacts);
+        let row = |scope: &Scope, invitations, deferred| ScopeStatus {
+            scope: scope.clone(),
+            pairs: 60,
+            pending: 0,
+            cursors: 2,
+            last_round: Some(RoundRecord {
+                scope: scope.clone(),
+                finished_at: chrono::Utc
+                    .with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
+                    .unwrap(),
+                summary: serde_json::json!({}),
+                invitations,
+                invitations_deferred: deferred,
+            }),
+        };
+        let text = status_text(
+            &StateLocation::File("s.db".into()),
+            "s.db",
+            true,
+            &[row(&calendar, 50, 10), row(&contacts, 0, 0)],
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].starts_with("acme/jana@acme.cz/calendar: 60 pair(s)")
+                && lines[1].ends_with("; invitations: 50 sent, 10 deferred to the next round"),
+            "{text}"
+        );
+        assert!(
+            !lines[2].contains("invitations"),
+            "contacts mail nobody: {text}"
+        );
+    }
 }

@@ -43,3 +43,5 @@ pub(super) const MAX_INTERVAL_SECONDS: u64 = 7 * 24 * 3600;
 pub const DEFAULT_MEMBERSHIP_REFRESH_SECONDS: u64 = 3600;
 /// Largest allowed `sync.max_parallel_members`.
 pub(super) const MAX_PARALLEL_MEMBERS: usize = 64;
+/// The largest `max_invitations` accepted (writes that mail attendees per member and round).
+pub(super) const MAX_INVITATIONS_PER_ROUND: usize = 100_000;

@@ -193,6 +193,11 @@ group = "Raynet sync"
         assert_eq!(t.microsoft.authority.as_str(), DEFAULT_AUTHORITY);
         assert_eq!(t.sync.max_parallel_members, DEFAULT_MAX_PARALLEL_MEMBERS);
         assert_eq!(t.sync.contacts_filter, PersonFilter::All);
+        assert_eq!(t.sync.policy.shift_guard, sync_core::ShiftGuard::default());
+        assert_eq!(
+            t.sync.policy.max_invitations,
+            sync_core::DEFAULT_MAX_INVITATIONS
+        );
         assert_eq!(t.raynet.api_key.expose(), LITERAL_KEY);
         assert_eq!(t.microsoft.client_secret().unwrap().expose(), ENV_SECRET);
         assert_eq!(
@@ -216,6 +221,8 @@ delete_vs_edit = "delete"
 window_days_back = 7
 window_days_ahead = 60
 max_delete_share = 0.5
+max_shift_share = 0.3
+max_invitations = 20
 contacts_folder = "CRM"
 contacts_filter = "tag:vip"
 interval_seconds = 60
@@ -236,6 +243,9 @@ max_parallel_members = 2"#,
         assert_eq!((p.window_days_back, p.window_days_ahead), (7, 60));
         assert!((p.delete_guard.max_share - 0.5).abs() < f64::EPSILON);
         assert!(!p.delete_guard.allow);
+        assert!((p.shift_guard.max_share - 0.3).abs() < f64::EPSILON);
+        assert!(!p.shift_guard.allow);
+        assert_eq!(p.max_invitations, 20);
         assert_eq!(s.contacts_folder, "CRM");
         assert_eq!(s.contacts_filter, PersonFilter::Tag("vip".into()));
         assert_eq!(s.interval, Duration::from_secs(60));
@@ -261,6 +271,21 @@ max_parallel_members = 2"#,
                 "between 0 and 1",
             ),
             ("bogus = 1", "tenant[0].sync.bogus", "unknown key"),
+            (
+                "max_shift_share = 1.5",
+                "tenant[0].sync.max_shift_share",
+                "between 0 and 1",
+            ),
+            (
+                "max_invitations = -1",
+                "tenant[0].sync.max_invitations",
+                "0 (no cap)",
+            ),
+            (
+                "max_invitations = 1000000",
+                "tenant[0].sync.max_invitations",
+                "out of range",
+            ),
             (
                 "max_delete_share = 3",
                 "tenant[0].sync.max_delete_share",

@@ -5,12 +5,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sync_core::{DeleteGuard, ModelError, Policy};
+use sync_core::{DeleteGuard, ModelError, Policy, ShiftGuard};
 
 use super::defaults::{
     DEFAULT_CONTACTS_FOLDER, DEFAULT_INTERVAL_SECONDS, DEFAULT_MAX_PARALLEL_MEMBERS,
-    DEFAULT_MEMBERSHIP_REFRESH_SECONDS, MAX_INTERVAL_SECONDS, MAX_PARALLEL_MEMBERS,
-    MIN_INTERVAL_SECONDS,
+    DEFAULT_MEMBERSHIP_REFRESH_SECONDS, MAX_INTERVAL_SECONDS, MAX_INVITATIONS_PER_ROUND,
+    MAX_PARALLEL_MEMBERS, MIN_INTERVAL_SECONDS,
 };
 use super::error::ConfigError;
 use super::raw::{RawScanEvery, RawSync};
@@ -26,14 +26,37 @@ pub(super) fn sync_config(
     s: RawSync,
 ) -> Result<SyncConfig, ConfigError> {
     let defaults = Policy::default();
-    let max_share = s
-        .max_delete_share
-        .unwrap_or(defaults.delete_guard.max_share);
-    if !(max_share.is_finite() && (0.0..=1.0).contains(&max_share)) {
+    let share = |key: &str, value: Option<f64>, default: f64| {
+        let share = value.unwrap_or(default);
+        if share.is_finite() && (0.0..=1.0).contains(&share) {
+            Ok(share)
+        } else {
+            Err(ConfigError::invalid(
+                file,
+                format!("{prefix}.{key}"),
+                format!("{share} is not a share between 0 and 1 (e.g. 0.2 for 20 %)"),
+            ))
+        }
+    };
+    let max_share = share(
+        "max_delete_share",
+        s.max_delete_share,
+        defaults.delete_guard.max_share,
+    )?;
+    let max_shift_share = share(
+        "max_shift_share",
+        s.max_shift_share,
+        defaults.shift_guard.max_share,
+    )?;
+    let max_invitations = s.max_invitations.unwrap_or(defaults.max_invitations);
+    if max_invitations > MAX_INVITATIONS_PER_ROUND {
         return Err(ConfigError::invalid(
             file,
-            format!("{prefix}.max_delete_share"),
-            format!("{max_share} is not a share between 0 and 1 (e.g. 0.2 for 20 %)"),
+            format!("{prefix}.max_invitations"),
+            format!(
+                "{max_invitations} is out of range (0 for no cap, or up to \
+                 {MAX_INVITATIONS_PER_ROUND})"
+            ),
         ));
     }
     let policy = Policy {
@@ -51,6 +74,11 @@ pub(super) fn sync_config(
             max_share,
             ..defaults.delete_guard
         },
+        shift_guard: ShiftGuard {
+            max_share: max_shift_share,
+            ..defaults.shift_guard
+        },
+        max_invitations,
     };
     policy.validate().map_err(|e| {
         let (field, reason) = match &e {
@@ -59,6 +87,7 @@ pub(super) fn sync_config(
         };
         let key = match field {
             "delete_guard.max_share" => "max_delete_share",
+            "shift_guard.max_share" => "max_shift_share",
             "" => "",
             f => f,
         };

@@ -14,7 +14,9 @@ use sync_core::{
     OutlookDeletes, OutlookNewAs, PrivateEvents,
 };
 
-use super::defaults::{MAX_INTERVAL_SECONDS, MAX_PARALLEL_MEMBERS, MIN_INTERVAL_SECONDS};
+use super::defaults::{
+    MAX_INTERVAL_SECONDS, MAX_INVITATIONS_PER_ROUND, MAX_PARALLEL_MEMBERS, MIN_INTERVAL_SECONDS,
+};
 use super::error::ConfigError;
 use raynet_client::adapter::PersonFilter;
 
@@ -131,6 +133,8 @@ pub(super) struct RawSync {
     pub(super) window_days_back: Option<u32>,
     pub(super) window_days_ahead: Option<u32>,
     pub(super) max_delete_share: Option<f64>,
+    pub(super) max_shift_share: Option<f64>,
+    pub(super) max_invitations: Option<usize>,
     pub(super) contacts_folder: Option<String>,
     pub(super) contacts_filter: Option<PersonFilter>,
     pub(super) interval_seconds: Option<u64>,
@@ -350,7 +354,10 @@ fn allowed_values(key: &str) -> Option<String> {
         "conflict" => of(ConflictPolicy::parse),
         "delete_vs_edit" => of(DeleteEditPolicy::parse),
         "window_days_back" | "window_days_ahead" => Some("a whole number of days".to_owned()),
-        "max_delete_share" => Some("a number between 0 and 1".to_owned()),
+        "max_delete_share" | "max_shift_share" => Some("a number between 0 and 1".to_owned()),
+        "max_invitations" => Some(format!(
+            "a whole number, 0 (no cap) to {MAX_INVITATIONS_PER_ROUND}"
+        )),
         "contacts_folder" => Some("a folder name".to_owned()),
         "contacts_filter" => Some("\"all\", \"owned\", \"tag:<name>\"".to_owned()),
         "interval_seconds" => Some(format!(

@@ -10,8 +10,9 @@
 //! - `cursors(scope_id, side, cursor)` — each side's incremental-read cursor.
 //! - `pending(id, scope_id, key, record)` — creates recorded before they are sent
 //!   ([`PendingCreate`] as JSON), in the order they were added.
-//! - `rounds(id, scope_id, finished_at, summary)` — the summaries of the last rounds of each
-//!   scope, for `raynet-sync status`.
+//! - `rounds(id, scope_id, finished_at, summary, invitations, invitations_deferred)` — the
+//!   summaries of the last rounds of each scope, for `raynet-sync status`, with each round's
+//!   invitation counts (writes that mailed attendees, and those the invitation cap deferred).
 //!
 //! ## Guarantees
 //! - Every [`StateStore`] method runs in one transaction: a crash (or a kill) leaves either

@@ -164,4 +164,36 @@ mod tests {
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
     }
+
+    #[test]
+    fn a_version_4_file_gains_the_invitation_columns_and_keeps_its_rounds() {
+        let (_dir, path) = state_file("store-v4");
+        {
+            // A file as the previous version left it, with one round recorded.
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            for sql in &super::super::schema::MIGRATIONS[..4] {
+                tx.execute_batch(sql).unwrap();
+            }
+            tx.execute_batch(
+                "UPDATE schema_version SET version = 4;
+                 INSERT INTO scopes (id, tenant, member, collection)
+                     VALUES (1, 'acme', 'jana@acme.cz', 'calendar');
+                 INSERT INTO rounds (scope_id, finished_at, summary)
+                     VALUES (1, '2026-11-25T12:00:00+00:00', '{\"planned_writes\":3}');",
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let status = store.status().unwrap();
+        let last = status[0].last_round.as_ref().unwrap();
+        assert_eq!(last.summary["planned_writes"], 3, "the old round is kept");
+        assert_eq!((last.invitations, last.invitations_deferred), (0, 0));
+        let v: i64 = store
+            .lock()
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
 }

@@ -8,10 +8,10 @@ use rusqlite::{Connection, ErrorCode};
 use super::error::StateFileError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The migrations: `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 0 -> 1: the first schema.
     "
     CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -121,6 +121,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_by_raynet_id ON audit (raynet_id) WHERE raynet_id IS NOT NULL;
     CREATE INDEX audit_by_outlook_id ON audit (outlook_id) WHERE outlook_id IS NOT NULL;
     CREATE INDEX audit_by_at ON audit (at);
+    ",
+    // 4 -> 5: each round's invitation counts (writes that mailed attendees, and those the
+    // invitation cap deferred), for `status`; rounds recorded before count 0.
+    "
+    ALTER TABLE rounds ADD COLUMN invitations INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE rounds ADD COLUMN invitations_deferred INTEGER NOT NULL DEFAULT 0;
     ",
 ];
 

@@ -22,6 +22,24 @@ pub struct RoundRecord {
     pub finished_at: DateTime<Utc>,
     /// The summary the caller recorded (counts, failures, ...).
     pub summary: serde_json::Value,
+    /// Writes of that round that made Exchange mail attendees (its own column).
+    pub invitations: u64,
+    /// Writes that would have mailed attendees, deferred by the invitation cap to the next
+    /// round (its own column).
+    pub invitations_deferred: u64,
+}
+
+/// The invitation counts of a round summary (`invitations`, `invitations_deferred`; 0 when a
+/// summary does not say), as the stores keep them in their own columns.
+pub(super) fn invitation_counts(summary: &serde_json::Value) -> (i64, i64) {
+    let get = |key: &str| {
+        summary
+            .get(key)
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|n| i64::try_from(n).ok())
+            .unwrap_or(0)
+    };
+    (get("invitations"), get("invitations_deferred"))
 }
 
 /// What the store knows of one scope.
@@ -40,8 +58,9 @@ pub struct ScopeStatus {
 }
 
 impl SqliteStore {
-    /// Records the summary of a round of `scope` that ended at `finished_at`. Only the last
-    /// few rounds of each scope are kept.
+    /// Records the summary of a round of `scope` that ended at `finished_at`; its invitation
+    /// counts (`invitations`, `invitations_deferred`) also go to their own columns. Only the
+    /// last few rounds of each scope are kept.
     ///
     /// # Errors
     /// A [`StoreError`] when the write fails.
@@ -53,9 +72,17 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         self.write("record a round", scope, |tx| {
             let sid = scope_id(tx, scope)?;
+            let (invitations, deferred) = invitation_counts(summary);
             tx.execute(
-                "INSERT INTO rounds (scope_id, finished_at, summary) VALUES (?1, ?2, ?3)",
-                params![sid, finished_at.to_rfc3339(), summary.to_string()],
+                "INSERT INTO rounds (scope_id, finished_at, summary, invitations, \
+                 invitations_deferred) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    sid,
+                    finished_at.to_rfc3339(),
+                    summary.to_string(),
+                    invitations,
+                    deferred
+                ],
             )?;
             tx.execute(
                 "DELETE FROM rounds WHERE scope_id = ?1 AND id NOT IN \
@@ -92,7 +119,7 @@ impl SqliteStore {
                         (SELECT count(*) FROM pairs WHERE scope_id = s.id),
                         (SELECT count(*) FROM pending WHERE scope_id = s.id),
                         (SELECT count(*) FROM cursors WHERE scope_id = s.id),
-                        r.finished_at, r.summary
+                        r.finished_at, r.summary, r.invitations, r.invitations_deferred
                      FROM scopes s
                      LEFT JOIN rounds r ON r.id =
                         (SELECT max(id) FROM rounds WHERE scope_id = s.id)
@@ -110,13 +137,25 @@ impl SqliteStore {
                         r.get::<_, i64>(6)?,
                         r.get::<_, Option<String>>(7)?,
                         r.get::<_, Option<String>>(8)?,
+                        r.get::<_, Option<i64>>(9)?,
+                        r.get::<_, Option<i64>>(10)?,
                     ))
                 })
                 .map_err(sql_err("read the status"))?;
             let mut out = Vec::new();
             for row in rows {
-                let (tenant, member, collection, pairs, pending, cursors, finished, summary) =
-                    row.map_err(sql_err("read the status"))?;
+                let (
+                    tenant,
+                    member,
+                    collection,
+                    pairs,
+                    pending,
+                    cursors,
+                    finished,
+                    summary,
+                    invitations,
+                    deferred,
+                ) = row.map_err(sql_err("read the status"))?;
                 let scope = Scope::new(tenant, member, parse_collection(&collection)?);
                 let last_round = match (finished, summary) {
                     (Some(finished), Some(summary)) => Some(RoundRecord {
@@ -129,6 +168,8 @@ impl SqliteStore {
                         summary: serde_json::from_str(&summary).map_err(|e| {
                             StoreError::with_source(format!("damaged round in {scope}"), e)
                         })?,
+                        invitations: count(invitations.unwrap_or(0)),
+                        invitations_deferred: count(deferred.unwrap_or(0)),
                     }),
                     _ => None,
                 };

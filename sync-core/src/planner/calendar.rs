@@ -4,7 +4,9 @@
 //! about are linked by their sync mark where they carry one ([`super::keys`]); the rest are new
 //! and get created on the other side, unless a calendar rule keeps them out
 //! ([`super::calendar_rules`]) or an earlier create is unconfirmed; last, the mass-deletion
-//! guard ([`super::guard`]) gives its verdict.
+//! guard ([`super::guard`]) and the time-shift guard ([`super::shift`]) give their verdict,
+//! and the invitation cap ([`super::invitations`]) holds back what would mail too many
+//! attendees at once.
 
 use chrono::{DateTime, Utc};
 
@@ -20,9 +22,11 @@ use crate::state::StoredState;
 use super::calendar_rules::CalendarRules;
 use super::guard::apply_guard;
 use super::index::FastSet;
+use super::invitations::apply_invitation_cap;
 use super::keys::{attempt_key, link_by_key, pending_targets};
 use super::merge::plan_calendar_pair;
 use super::read::{ReadIndex, deferred, skipped};
+use super::shift::apply_shift_guard;
 
 /// Everything the calendar planner looks at.
 #[derive(Debug)]
@@ -152,6 +156,8 @@ pub fn plan_calendar(input: &CalendarInput<'_>) -> Plan<Event> {
     }
 
     apply_guard(&mut plan, input.state, input.policy);
+    apply_shift_guard(&mut plan, input.state, input.policy);
+    apply_invitation_cap(&mut plan, input.state, input.policy);
     plan
 }
 

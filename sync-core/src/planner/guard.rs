@@ -1,6 +1,7 @@
 //! The mass-deletion guard (DESIGN §7): a round that would delete more than a set share of a
 //! member's paired items on one side stops and reports instead. The verdict is part of the
-//! plan ([`Plan::guard`]); the runner executes nothing of a plan that tripped it.
+//! plan ([`Plan::guard`]); the runner executes nothing of a plan that tripped it. The
+//! calendar's time-shift guard (`shift.rs`) gives its verdict the same way.
 
 use crate::ids::Side;
 use crate::item::SyncItem;
@@ -23,7 +24,7 @@ pub(super) fn apply_guard<T: SyncItem>(
             .filter(|p| p.side(side).is_some())
             .count();
         if policy.delete_guard.trips(deletes, paired) {
-            plan.guard = Some(GuardTrip {
+            plan.guard = Some(GuardTrip::MassDeletion {
                 side,
                 deletes,
                 paired,

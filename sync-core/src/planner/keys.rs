@@ -185,6 +185,7 @@ pub(super) fn link_by_key<'a>(
                 }),
                 origin,
             }),
+            invitation_writes: Vec::new(),
         });
     }
     (linked_r, linked_o)
@@ -265,6 +266,7 @@ pub(super) fn relink_replica<T: SyncItem>(
                 }),
                 origin: Side::Raynet,
             }),
+            invitation_writes: Vec::new(),
         });
     }
 }

@@ -13,12 +13,14 @@
 //! | §5 contacts: the one-way round ([`plan_replicate`], [`plan_contacts`], [`ReplicateInput`]) | `replicate.rs` |
 //! | §7 no duplicates: idempotency keys, re-create keys, items found again by their key, pending creates | `keys.rs` |
 //! | §7 the mass-deletion guard                                                 | `guard.rs`          |
+//! | §7 the mass time-shift guard (many events moved by one offset)             | `shift.rs`          |
+//! | §7 the invitation-storm guard (a cap on writes that mail attendees)        | `invitations.rs`    |
 //! | §7 a failed or partial read is never a deletion: how each recorded item stands in a read (`SideNow`, `ReadIndex`) | `read.rs` |
 //! | hashing and the id index of a read (`FxHasher`, `IdIndex`)                 | `index.rs`          |
 //!
 //! Files depend on each other in one direction only: `index` ← `read` ← `calendar_rules` ←
-//! `keys` ← `merge` ← `calendar`; `replicate` uses `read`, `keys` and `guard`; `guard` uses no
-//! sibling.
+//! `keys` ← `merge` ← `calendar`; `replicate` uses `read`, `keys` and `guard`; `calendar` also
+//! uses `guard`, `shift` and `invitations`, which use no sibling.
 //!
 //! [`Plan`]: crate::plan::Plan
 
@@ -26,10 +28,12 @@ mod calendar;
 mod calendar_rules;
 mod guard;
 mod index;
+mod invitations;
 mod keys;
 mod merge;
 mod read;
 mod replicate;
+mod shift;
 #[cfg(test)]
 mod testutil;
 

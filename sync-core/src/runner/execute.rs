@@ -178,6 +178,7 @@ impl Executor<'_> {
             match result {
                 Ok(w) => {
                     report.updated.bump(which);
+                    report.invitations += step.invitation_writes.len();
                     audit.done(0, Some(&w.id));
                     let mut record = into_record(step.outcome);
                     set_side(&mut record, which, w.id, w.version, w.item, item);
@@ -252,10 +253,12 @@ impl Executor<'_> {
         let mut stop = false;
         for ((step, (item, key)), mut audit) in batch.into_iter().zip(items.iter()).zip(drafts) {
             let result = results.next().unwrap_or_else(missing_result);
+            let invitations = step.invitation_writes.len();
             let mut record = into_record(step.outcome);
             match result {
                 Ok(w) => {
                     report.created.bump(which);
+                    report.invitations += invitations;
                     audit.done(0, Some(&w.id));
                     set_side(&mut record, which, w.id, w.version, w.item, item);
                     let keep = record.filter(|r| r.raynet.is_some() || r.outlook.is_some());
@@ -303,6 +306,7 @@ impl Executor<'_> {
                 audit.finish::<T>(step.pair, None, report);
                 return Ok(false);
             };
+            // Ok(whether the write landed).
             let result = match write {
                 Write::Create { item, key, .. } => {
                     self.add_pending(store, which, step.pair, record.as_ref(), item, key)
@@ -313,7 +317,7 @@ impl Executor<'_> {
                             report.created.bump(which);
                             audit.done(at, Some(&w.id));
                             set_side(&mut record, which, w.id, w.version, w.item, item);
-                            Ok(())
+                            Ok(true)
                         }
                         Err(e) => {
                             if e.kind() != ErrorKind::Interrupted {
@@ -335,7 +339,7 @@ impl Executor<'_> {
                         report.updated.bump(which);
                         audit.done(at, Some(&w.id));
                         set_side(&mut record, which, w.id, w.version, w.item, item);
-                        Ok(())
+                        Ok(true)
                     }
                     Err(e) => Err(e),
                 },
@@ -344,17 +348,20 @@ impl Executor<'_> {
                         Ok(()) => {
                             report.deleted.bump(which);
                             audit.done(at, None);
-                            Ok(())
+                            Ok(true)
                         }
                         Err(e) if e.kind() == ErrorKind::NotFound => {
-                            // Gone already: what the step wanted.
+                            // Gone already: what the step wanted (and nobody was mailed).
                             audit.done(at, None);
-                            Ok(())
+                            Ok(false)
                         }
                         Err(e) => Err(e),
                     }
                 }
             };
+            if matches!(result, Ok(true)) && step.invitation_writes.contains(&at) {
+                report.invitations += 1;
+            }
             if let Err(e) = result {
                 let stop = e.kind() == ErrorKind::Unauthorized;
                 report.fail(

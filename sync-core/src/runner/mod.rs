@@ -232,9 +232,9 @@ impl Runner {
         Ok((report, state, [r_read, o_read]))
     }
 
-    /// Reports the plan, then executes it (unless this is a dry run or the guard tripped),
+    /// Reports the plan, then executes it (unless this is a dry run or a guard tripped),
     /// keeping an audit entry per step sent (`pairs`: the pairs the round found), and records
-    /// the cursors of a round that read everything and failed nowhere.
+    /// the cursors of a round that read everything, failed nowhere and deferred nothing.
     async fn finish<T: SyncItem>(
         &self,
         plan: Plan<T>,
@@ -248,6 +248,7 @@ impl Runner {
         report.conflicts.clone_from(&plan.conflicts);
         report.skipped.extend(plan.skipped.iter().cloned());
         report.guard.clone_from(&plan.guard);
+        report.deferred.clone_from(&plan.deferred);
         if self.dry_run {
             report.plan = Some(plan.to_string());
             return Ok(report);
@@ -271,7 +272,8 @@ impl Runner {
         let reads_ok = reads
             .iter()
             .all(|r| r.completeness != Completeness::Partial);
-        if report.failures.is_empty() && reads_ok {
+        // Steps the invitation cap deferred are read again next round from these cursors.
+        if report.failures.is_empty() && report.deferred.is_empty() && reads_ok {
             for (side, read) in [Side::Raynet, Side::Outlook].into_iter().zip(reads) {
                 if let Some(c) = &read.cursor {
                     store.put_cursor(&self.scope, side, Some(c)).await?;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditEntry;
 use crate::error::{ErrorKind, ProviderError, error_chain};
 use crate::ids::{Scope, Side};
-use crate::plan::{Conflict, GuardTrip, Skipped, write_list};
+use crate::plan::{Conflict, Deferred, GuardTrip, Skipped, write_list};
 
 /// Counts per side.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,8 +93,13 @@ pub struct RoundReport {
     pub skipped: Vec<Skipped>,
     /// What failed (retried next round).
     pub failures: Vec<Failure>,
-    /// Set when the mass-deletion guard stopped the round.
+    /// Set when a guard (mass deletion, mass time shift) stopped the round.
     pub guard: Option<GuardTrip>,
+    /// Writes done that made Exchange mail attendees (invitations, meeting updates,
+    /// cancellations).
+    pub invitations: usize,
+    /// Steps the invitation cap held back for the next round (not failures: nothing is lost).
+    pub deferred: Vec<Deferred>,
     /// The plan as text (dry runs only).
     pub plan: Option<String>,
     /// One entry per step whose writes were sent (succeeded or not) and per deletion answered
@@ -121,6 +126,8 @@ impl RoundReport {
             skipped: Vec::new(),
             failures: Vec::new(),
             guard: None,
+            invitations: 0,
+            deferred: Vec::new(),
             plan: None,
             audit: Vec::new(),
         }
@@ -141,7 +148,15 @@ impl RoundReport {
             .sum()
     }
 
-    /// Whether everything planned was done (no failure, no guard stop).
+    /// Writes the invitation cap held back for the next round that would have mailed
+    /// attendees.
+    #[must_use]
+    pub fn invitations_deferred(&self) -> usize {
+        self.deferred.iter().map(|d| d.invitations).sum()
+    }
+
+    /// Whether everything planned was done (no failure, no guard stop; steps the invitation
+    /// cap deferred are no failure).
     #[must_use]
     pub fn is_clean(&self) -> bool {
         self.failures.is_empty() && self.guard.is_none()
@@ -187,8 +202,18 @@ impl fmt::Display for RoundReport {
         if let Some(g) = &self.guard {
             writeln!(f, "  STOPPED: {g}")?;
         }
+        if self.invitations > 0 || !self.deferred.is_empty() {
+            writeln!(
+                f,
+                "  invitations: {} write(s) mailed attendees, {} deferred to the next round \
+                 (invitation cap)",
+                self.invitations,
+                self.invitations_deferred()
+            )?;
+        }
         write_list(f, "", &self.conflicts)?;
         write_list(f, "", &self.skipped)?;
+        write_list(f, "", &self.deferred)?;
         write_list(f, "failed: ", &self.failures)?;
         if let Some(p) = &self.plan {
             write!(f, "{p}")?;

@@ -48,8 +48,18 @@ pub struct RoundSummary {
     pub skipped: usize,
     /// What failed, in words.
     pub failures: Vec<String>,
-    /// Why the mass-deletion guard stopped the round, when it did.
+    /// Why a guard (mass deletion, mass time shift) stopped the round, when one did.
     pub guard: Option<String>,
+    /// Which guard stopped the round (`mass-deletion`, `time-shift`), when one did.
+    #[serde(default)]
+    pub guard_kind: Option<String>,
+    /// Writes done that made Exchange mail attendees.
+    #[serde(default)]
+    pub invitations: usize,
+    /// Writes that would have mailed attendees, held back by the invitation cap for the next
+    /// round.
+    #[serde(default)]
+    pub invitations_deferred: usize,
 }
 
 impl RoundSummary {
@@ -71,6 +81,9 @@ impl RoundSummary {
             skipped: report.skipped.len(),
             failures: report.failures.iter().map(ToString::to_string).collect(),
             guard: report.guard.as_ref().map(ToString::to_string),
+            guard_kind: report.guard.as_ref().map(|g| g.guard().to_owned()),
+            invitations: report.invitations,
+            invitations_deferred: report.invitations_deferred(),
         }
     }
 }

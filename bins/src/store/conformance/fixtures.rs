@@ -86,6 +86,9 @@ pub(super) fn summary(planned_writes: usize) -> RoundSummary {
         skipped: 0,
         failures: Vec::new(),
         guard: None,
+        guard_kind: None,
+        invitations: 0,
+        invitations_deferred: 0,
     }
 }
 

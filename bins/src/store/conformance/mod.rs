@@ -169,6 +169,7 @@ suite! {
         a_note_added_by_one_worker_wakes_another,
         a_dropped_listening_connection_wakes_every_tenant,
         a_newer_schema_is_refused_and_left_untouched,
+        a_version_2_schema_gains_the_invitation_columns,
         workers_starting_at_once_migrate_once,
         the_password_never_shows_once_connected,
     ],

@@ -126,6 +126,42 @@ pub(super) async fn a_newer_schema_is_refused_and_left_untouched(h: &PgHarness) 
     assert_eq!(pairs, 1);
 }
 
+pub(super) async fn a_version_2_schema_gains_the_invitation_columns(h: &PgHarness) {
+    // A schema as the previous version left it, with one round recorded.
+    let admin = h.admin().await;
+    let schema = &h.schema;
+    admin
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; SET search_path TO {schema};"
+        ))
+        .await
+        .unwrap();
+    for sql in &super::super::postgres::MIGRATIONS[..2] {
+        admin.batch_execute(sql).await.unwrap();
+    }
+    admin
+        .batch_execute(
+            "UPDATE schema_version SET version = 2;
+             INSERT INTO scopes (tenant, member, collection)
+                 VALUES ('acme', 'jana@acme.cz', 'calendar');
+             INSERT INTO rounds (scope_id, finished_at, summary)
+                 SELECT id, now(), '{\"planned_writes\":3}' FROM scopes;",
+        )
+        .await
+        .unwrap();
+    let store = h.open().await;
+    let status = store.status().await.unwrap();
+    let last = status[0].last_round.as_ref().unwrap();
+    assert_eq!(last.summary["planned_writes"], 3, "the old round is kept");
+    assert_eq!((last.invitations, last.invitations_deferred), (0, 0));
+    let version: i64 = admin
+        .query_one(&format!("SELECT version FROM {schema}.schema_version"), &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(version, super::super::postgres::SCHEMA_VERSION);
+}
+
 pub(super) async fn workers_starting_at_once_migrate_once(h: &PgHarness) {
     let (a, b, c) = tokio::join!(
         PostgresStore::connect(&h.url),

@@ -34,7 +34,11 @@ pub(super) async fn status_counts_and_last_rounds<H: ServiceHarness>(h: &H) {
     put_cursor(&*store, &scope(), Side::Outlook, "o1").await;
     let contacts = Scope::new("acme", "jana@acme.cz", Collection::Contacts);
     for n in 0..60 {
-        store.record_round(&scope(), &summary(n)).await.unwrap();
+        let mut round = summary(n);
+        // The invitation counts of each round: the last one's are the status row's.
+        round.invitations = n;
+        round.invitations_deferred = 2 * n;
+        store.record_round(&scope(), &round).await.unwrap();
     }
     store.record_round(&contacts, &summary(1000)).await.unwrap();
     let st = store.status().await.unwrap();
@@ -44,12 +48,18 @@ pub(super) async fn status_counts_and_last_rounds<H: ServiceHarness>(h: &H) {
     let last = st[0].last_round.as_ref().unwrap();
     assert_eq!(last.scope, scope());
     assert_eq!(last.summary["planned_writes"], 59, "the last one recorded");
+    assert_eq!(
+        (last.invitations, last.invitations_deferred),
+        (59, 118),
+        "the last round's invitation counts"
+    );
     assert_eq!(st[1].scope, contacts);
     assert_eq!((st[1].pairs, st[1].pending, st[1].cursors), (0, 0, 0));
     assert_eq!(
         st[1].last_round.as_ref().unwrap().summary["planned_writes"],
         1000
     );
+    assert_eq!(st[1].last_round.as_ref().unwrap().invitations, 0);
     assert_eq!(h.rounds_kept(&store, &scope()).await, ROUNDS_KEPT, "pruned");
     assert_eq!(h.rounds_kept(&store, &contacts).await, 1);
 }

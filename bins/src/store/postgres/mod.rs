@@ -12,7 +12,8 @@
 //!   [`TenantStore::recorded_version`] and [`TenantStore::scopes_holding`]. Pair ids come from
 //!   the table's sequence, so a forgotten pair's id is never handed out again.
 //! - `cursors(scope_id, side, cursor)`, `pending(id, scope_id, key, record)`,
-//!   `rounds(id, scope_id, finished_at, summary)` (the last 50 per scope) — as in SQLite.
+//!   `rounds(id, scope_id, finished_at, summary, invitations, invitations_deferred)` (the
+//!   last 50 per scope) — as in SQLite.
 //! - `push_inbox(id, tenant, member, collection, side, deleted_id, received_at)`,
 //!   `push_subscriptions(tenant, member, collection, record)`,
 //!   `push_secrets(tenant, name, value)` — `serve`'s rows.
@@ -94,5 +95,7 @@ pub(in crate::store) use connect::redact;
 pub use error::PostgresStoreError;
 #[cfg(test)]
 pub(in crate::store) use listen::listen_application_name;
+#[cfg(test)]
+pub(in crate::store) use schema::MIGRATIONS;
 #[cfg(test)]
 pub(in crate::store) use schema::SCHEMA_VERSION;

@@ -4,7 +4,7 @@
 use super::error::PostgresStoreError;
 
 /// The schema version this build writes (PostgreSQL's own count, apart from the SQLite file's).
-pub(in crate::store) const SCHEMA_VERSION: i64 = 2;
+pub(in crate::store) const SCHEMA_VERSION: i64 = 3;
 
 /// The key of the transaction-level advisory lock the migrations hold ("raynetsy" in ASCII): a
 /// second worker waits for the first one's migration, then finds the schema up to date.
@@ -14,7 +14,7 @@ const MIGRATION_LOCK: i64 = 0x7261_796e_6574_7379;
 ///
 /// Records are JSON as `text`, not `jsonb`: `jsonb` refuses the escape `\u0000`, which an
 /// item's text may hold (cast the column to look inside: `record::jsonb`).
-const MIGRATIONS: &[&str] = &[
+pub(in crate::store) const MIGRATIONS: &[&str] = &[
     // 0 -> 1: the first schema; the same tables as the SQLite file's version 3.
     "
     CREATE TABLE schema_version (version bigint NOT NULL);
@@ -112,6 +112,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_by_raynet_id ON audit (raynet_id) WHERE raynet_id IS NOT NULL;
     CREATE INDEX audit_by_outlook_id ON audit (outlook_id) WHERE outlook_id IS NOT NULL;
     CREATE INDEX audit_by_at ON audit (at);
+    ",
+    // 2 -> 3: each round's invitation counts, as the SQLite file's version 5.
+    "
+    ALTER TABLE rounds ADD COLUMN invitations bigint NOT NULL DEFAULT 0;
+    ALTER TABLE rounds ADD COLUMN invitations_deferred bigint NOT NULL DEFAULT 0;
     ",
 ];
 

@@ -5,13 +5,14 @@ use chrono::{DateTime, Utc};
 use sync_core::{Scope, StoreError};
 
 use super::super::rows::parse_collection;
-use super::super::status::{ROUNDS_KEPT, RoundRecord, ScopeStatus};
+use super::super::status::{ROUNDS_KEPT, RoundRecord, ScopeStatus, invitation_counts};
 use super::connect::{PostgresStore, with_context};
 use super::state_store::scope_id;
 
 impl PostgresStore {
-    /// Records `summary` as the last round of `scope`, finished now (the database's clock);
-    /// only the last [`ROUNDS_KEPT`] of each scope are kept.
+    /// Records `summary` as the last round of `scope`, finished now (the database's clock),
+    /// its invitation counts also in their own columns; only the last [`ROUNDS_KEPT`] of each
+    /// scope are kept.
     pub(super) async fn record_round_now(
         &self,
         scope: &Scope,
@@ -21,9 +22,11 @@ impl PostgresStore {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             let sid = scope_id(&tx, scope).await?;
+            let (invitations, deferred) = invitation_counts(summary);
             tx.execute(
-                "INSERT INTO rounds (scope_id, finished_at, summary) VALUES ($1, now(), $2)",
-                &[&sid, &summary.to_string()],
+                "INSERT INTO rounds (scope_id, finished_at, summary, invitations,
+                    invitations_deferred) VALUES ($1, now(), $2, $3, $4)",
+                &[&sid, &summary.to_string(), &invitations, &deferred],
             )
             .await?;
             tx.execute(
@@ -83,7 +86,7 @@ impl PostgresStore {
                         (SELECT count(*) FROM pairs WHERE scope_id = s.id),
                         (SELECT count(*) FROM pending WHERE scope_id = s.id),
                         (SELECT count(*) FROM cursors WHERE scope_id = s.id),
-                        r.finished_at, r.summary
+                        r.finished_at, r.summary, r.invitations, r.invitations_deferred
                      FROM scopes s
                      LEFT JOIN rounds r ON r.id =
                         (SELECT max(id) FROM rounds WHERE scope_id = s.id)
@@ -108,6 +111,8 @@ impl PostgresStore {
                         summary: serde_json::from_str(summary).map_err(|e| {
                             StoreError::with_source(format!("damaged round in {scope}"), e)
                         })?,
+                        invitations: count(row.try_get::<_, Option<i64>>(8)?.unwrap_or(0)),
+                        invitations_deferred: count(row.try_get::<_, Option<i64>>(9)?.unwrap_or(0)),
                     }),
                     _ => None,
                 };
