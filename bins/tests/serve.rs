@@ -757,3 +757,63 @@ async fn what_arrived_while_serve_was_down_is_synced_when_it_comes_back() {
         "the subscriptions kept in the state file were reused, not created anew"
     );
 }
+
+/// The invitation cap under `serve`: a burst of Raynet meetings with an attendee reaches
+/// Outlook in steps of the cap (`max_invitations = 2`), each step a round of its own after
+/// `invitation_pause_seconds`, without waiting for the safety-net poll; every meeting is
+/// mailed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_the_invitation_cap_deferred_carry_on_after_the_pause() {
+    let s = Served::start_with("max_invitations = 2\n", "invitation_pause_seconds = 2\n").await;
+    let d = s.sandbox.data.clone();
+    let inst = s.sandbox.raynet.instance(INSTANCE);
+    let guest = inst.add_persons(1).unwrap()[0];
+    let polls = s.stat(|p| &p.poll_rounds);
+    let subjects: Vec<String> = (0..5).map(|i| format!("Capped {i}")).collect();
+    for (i, subject) in subjects.iter().enumerate() {
+        inst.add_meeting(
+            ActivitySeed::new(subject, d.jana_person)
+                .participant(guest)
+                .scheduled_local(&in_three_days(8 + i as u32), &in_three_days(9 + i as u32)),
+        )
+        .unwrap();
+    }
+    let mailed = || {
+        s.sandbox
+            .graph
+            .invitations()
+            .iter()
+            .filter(|m| {
+                m.subject
+                    .as_ref()
+                    .is_some_and(|t| subjects.iter().any(|s| s == t))
+            })
+            .count()
+    };
+    // Watch the mails go out: never more than the cap at once.
+    let mut seen = vec![0];
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while *seen.last().unwrap() < 5 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = mailed();
+        if now != *seen.last().unwrap() {
+            seen.push(now);
+        }
+    }
+    assert_eq!(seen.last(), Some(&5), "every meeting was mailed: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[1] - w[0] <= 2),
+        "at most the cap per round: {seen:?}"
+    );
+    assert!(seen.len() >= 4, "three rounds at least: {seen:?}");
+    for subject in &subjects {
+        assert!(s.jana_event(subject).is_some(), "{subject}");
+    }
+    s.settle().await;
+    assert_eq!(mailed(), 5, "no meeting mailed twice");
+    assert_eq!(
+        s.stat(|p| &p.poll_rounds),
+        polls,
+        "no safety-net poll was needed"
+    );
+}

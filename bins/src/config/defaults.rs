@@ -26,6 +26,9 @@ pub const DEFAULT_POLL_INTERVAL_SECONDS: u64 = 3600;
 pub const DEFAULT_COALESCE_MS: u64 = 1000;
 /// The default interval of `serve`'s subscription and webhook checks, in seconds.
 pub const DEFAULT_MAINTENANCE_SECONDS: u64 = 900;
+/// The default pause, in seconds, before `serve` carries on with the writes the invitation cap
+/// deferred (a mass change reaches attendees in steps of the cap, this far apart).
+pub const DEFAULT_INVITATION_PAUSE_SECONDS: u64 = 60;
 /// The default address of the admin endpoint under `serve` (loopback only).
 pub const DEFAULT_ADMIN_BIND: &str = "127.0.0.1:8788";
 /// The default number of days the audit trail keeps a write.

@@ -45,6 +45,7 @@ pub(super) struct RawServe {
     pub(super) poll_interval_seconds: Option<u64>,
     pub(super) coalesce_ms: Option<u64>,
     pub(super) maintenance_seconds: Option<u64>,
+    pub(super) invitation_pause_seconds: Option<u64>,
     pub(super) lease_seconds: Option<u64>,
     pub(super) worker_id: Option<String>,
 }

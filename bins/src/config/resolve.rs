@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use super::defaults::{
     DEFAULT_API_KEY_NAME, DEFAULT_AUDIT_DAYS, DEFAULT_AUTHORITY, DEFAULT_COALESCE_MS,
-    DEFAULT_GRAPH_BASE_URL, DEFAULT_LEASE_SECONDS, DEFAULT_MAINTENANCE_SECONDS,
-    DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_RAYNET_BASE_URL, DEFAULT_SERVE_BIND, DEFAULT_STATE_PATH,
-    DEFAULT_TIME_ZONE, MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS,
+    DEFAULT_GRAPH_BASE_URL, DEFAULT_INVITATION_PAUSE_SECONDS, DEFAULT_LEASE_SECONDS,
+    DEFAULT_MAINTENANCE_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_RAYNET_BASE_URL,
+    DEFAULT_SERVE_BIND, DEFAULT_STATE_PATH, DEFAULT_TIME_ZONE, MAX_INTERVAL_SECONDS,
+    MIN_INTERVAL_SECONDS,
 };
 use super::error::ConfigError;
 use super::formats::{is_domain, is_guid, is_iana_zone_name};
@@ -138,6 +139,13 @@ impl Resolver<'_> {
                 "serve.maintenance_seconds",
                 s.maintenance_seconds,
                 DEFAULT_MAINTENANCE_SECONDS,
+                1,
+                24 * 3600,
+            )?),
+            invitation_pause: Duration::from_secs(seconds(
+                "serve.invitation_pause_seconds",
+                s.invitation_pause_seconds,
+                DEFAULT_INVITATION_PAUSE_SECONDS,
                 1,
                 24 * 3600,
             )?),

@@ -91,6 +91,9 @@ pub struct ServeConfig {
     /// How often the subscriptions and the webhook are checked and renewed
     /// (`maintenance_seconds`).
     pub maintenance: std::time::Duration,
+    /// How long after a round whose writes the invitation cap deferred the round that carries
+    /// on with them runs (`invitation_pause_seconds`).
+    pub invitation_pause: std::time::Duration,
     /// How long a worker's hold on a member's rounds lasts unless renewed (`lease_seconds`):
     /// when a worker dies, its members resume on another within about this long.
     pub lease: std::time::Duration,

@@ -204,8 +204,8 @@ impl Default for Metrics {
         );
         r.register(
             "member_rounds",
-            "Member rounds of one collection by outcome: clean, failed, or stopped (the \
-             mass-deletion guard)",
+            "Member rounds of one collection by outcome: clean, failed, or stopped (a guard: \
+             mass deletion or mass time shift)",
             m.member_rounds.clone(),
         );
         r.register(

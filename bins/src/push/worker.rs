@@ -12,6 +12,7 @@ use sync_core::tenant::{Due, Hints, RoundOptions, Targets, TenantReport, is_own_
 use sync_core::{Collection, Email, Side};
 
 use super::tenant::{Job, PushStats, Receipts, TenantPush};
+
 use crate::store::Noted;
 
 impl TenantPush {
@@ -451,6 +452,30 @@ impl TenantPush {
         }
     }
 
+    /// Schedules, `invitation_pause_seconds` from now, a round for each member collection
+    /// whose round deferred writes (the invitation cap): it reads both sides from the cursors
+    /// the deferring round left unmoved, so it plans the deferred writes again. (Without it
+    /// they would wait for the safety-net poll.)
+    fn carry_on_deferred(&self, report: &TenantReport) {
+        let pause = chrono::Duration::from_std(self.serve.invitation_pause)
+            .unwrap_or(chrono::Duration::MAX);
+        let later = Utc::now() + pause;
+        let mut scheduled = 0;
+        {
+            let mut triggers = self.triggers();
+            for r in report.reports.iter().filter(|r| !r.deferred.is_empty()) {
+                if let Ok(member) = r.scope.member.parse::<Email>() {
+                    triggers.catch_up(member, r.scope.collection, later);
+                    scheduled += 1;
+                }
+            }
+        }
+        if scheduled > 0 {
+            tracing::info!(tenant = %self.name(), members = scheduled, ?self.serve.invitation_pause, "writes deferred by the invitation cap carry on after a pause");
+            self.wake.notify_one();
+        }
+    }
+
     async fn round(
         &self,
         targets: Targets,
@@ -536,6 +561,7 @@ impl TenantPush {
                 for f in &report.member_failures {
                     tracing::warn!(tenant = %self.name(), "{f}");
                 }
+                self.carry_on_deferred(&report);
                 for r in &report.reports {
                     if r.writes() > 0 || !r.is_clean() {
                         tracing::info!(tenant = %self.name(), "{}", crate::app::round_summary(r));
