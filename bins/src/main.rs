@@ -20,7 +20,8 @@ async fn main() -> ExitCode {
             });
         }
     };
-    app::init_tracing(cli.log_format, cli.verbose);
+    let dialogue = matches!(cli.command, raynet_sync::cli::Command::Init(_));
+    app::init_tracing(cli.log_format, cli.verbose, dialogue);
     match app::run(cli).await {
         Ok(code) => code,
         Err(e) => {

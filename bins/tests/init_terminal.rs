@@ -156,6 +156,11 @@ async fn a_person_sets_up_the_sync_on_a_terminal() {
         t.expect("Raynet API key");
         t.keys(&format!("{WRONG_KEY}{ENTER}"));
         t.expect("problem: Raynet refused the login (401)");
+        assert!(
+            !t.shown.contains("ERROR") && !t.shown.contains("WARN"),
+            "init speaks in its own words, no log lines:\n{}",
+            t.shown
+        );
         t.expect("Change the answers and try again?");
         t.keys("y");
         t.expect("Raynet instance");

@@ -9,11 +9,16 @@ use crate::config::Config;
 /// trace) unless `RUST_LOG` says otherwise; and counts the API clients' requests for the
 /// metrics ([`crate::observe::requests`], whatever the log level). Does nothing when logging
 /// was already started.
-pub fn init_tracing(format: LogFormat, verbose: u8) {
+///
+/// A `dialogue` (`init`) says everything it has to say in its own words, so without `-v` or
+/// `RUST_LOG` it logs nothing: a client's own log line (say, Raynet refusing a wrong key)
+/// would only clutter the question that lets the user fix the answer.
+pub fn init_tracing(format: LogFormat, verbose: u8, dialogue: bool) {
     use tracing_subscriber::Layer as _;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     let default = match verbose {
+        0 if dialogue => "off",
         0 => "info",
         1 => "debug",
         _ => "trace",
