@@ -106,6 +106,31 @@ pub struct WebhookList {
     pub webhooks: Vec<Webhook>,
 }
 
+impl WebhookList {
+    /// Parses the body of `GET /webhook/`, with or without a `data` envelope;
+    /// a failure names the field (e.g. `webhooks[1].eventsFilter[0]`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] (endpoint `GET /webhook/`) when the body is not a
+    /// webhook list.
+    pub fn from_slice(body: &[u8]) -> Result<WebhookList> {
+        const ENDPOINT: &str = "GET /webhook/";
+        let mut v: serde_json::Value = crate::client::transport::decode(ENDPOINT, body)?;
+        if v.get("webhooks").is_none()
+            && v.get("technicalContacts").is_none()
+            && v.get("data").is_some_and(serde_json::Value::is_object)
+        {
+            v = v["data"].take();
+        }
+        serde_path_to_error::deserialize(v).map_err(|e| Error::Decode {
+            endpoint: ENDPOINT.to_owned(),
+            path: e.path().to_string(),
+            source: e.into_inner(),
+        })
+    }
+}
+
 /// One registered webhook.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
