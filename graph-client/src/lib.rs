@@ -63,5 +63,5 @@ pub use adapter::{
     BatchPacker, DeltaPrefetch, GraphCalendar, GraphContacts, GraphTenant, PrefetchStats,
 };
 pub use client::{
-    Client, ClientBuilder, Credentials, DeltaRound, Error, Page, Result, RetryConfig,
+    Client, ClientBuilder, Credentials, DeltaRound, Error, ItemFailure, Page, Result, RetryConfig,
 };

@@ -33,7 +33,7 @@ pub use builder::{
 };
 pub use error::{Error, Result};
 pub use http::Client;
-pub use page::{DeltaRound, Page};
+pub use page::{DeltaRound, ItemFailure, Page};
 pub(crate) use resources::retry_safe;
 pub use resources::{
     Contacts, DeleteOutcome, Events, Groups, MAX_BATCH_REQUESTS, Subscriptions, Users,
