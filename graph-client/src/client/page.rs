@@ -73,8 +73,8 @@ impl<T: DeserializeOwned> Page<T> {
     /// never "no items". An item that does not decode is in [`Page::failed`].
     ///
     /// # Errors
-    /// [`Error::Decode`] (naming the failing field path) when the body is not JSON or a link
-    /// is not a string, [`Error::Shape`] for an unexpected shape.
+    /// [`Error::Decode`] naming the failing field path when the body is not JSON, has no
+    /// `value` array or an error object inside it, or a link is not a string.
     pub fn parse(body: &[u8], endpoint: &str) -> Result<Self> {
         let value: serde_json::Value = super::transport::decode(body, endpoint)?;
         Self::from_value(value, endpoint)
@@ -86,62 +86,81 @@ impl<T: DeserializeOwned> Page<T> {
     /// the wrong type) is in [`Page::failed`].
     ///
     /// # Errors
-    /// [`Error::Shape`] for an unexpected shape, [`Error::Decode`] (naming the failing field
-    /// path) for a link that is not a string; `endpoint` names where it came from.
+    /// [`Error::Decode`] naming the failing field path (`value`, `value[2].error`,
+    /// `@odata.nextLink`); `endpoint` names where it came from.
     pub fn from_value(value: serde_json::Value, endpoint: &str) -> Result<Self> {
-        let items = value
-            .get("value")
-            .and_then(serde_json::Value::as_array)
-            .ok_or_else(|| Error::Shape {
-                endpoint: endpoint.to_owned(),
-                detail: "no `value` array".into(),
-            })?;
+        let refuse = |path: String, why: &str| Error::Decode {
+            endpoint: endpoint.to_owned(),
+            path,
+            source: serde::de::Error::custom(why),
+        };
+        let items = match value.get("value") {
+            Some(serde_json::Value::Array(items)) => items,
+            Some(other) => {
+                let why = format!("invalid type: {}, expected an array", kind_of(other));
+                return Err(refuse("value".into(), &why));
+            }
+            None => return Err(refuse(".".into(), "missing field `value`")),
+        };
         if let Some(pos) = items.iter().position(|v| v.get("error").is_some()) {
-            return Err(Error::Shape {
-                endpoint: endpoint.to_owned(),
-                detail: format!("item {pos} is an error, not an entity"),
-            });
+            return Err(refuse(
+                format!("value[{pos}].error"),
+                "an error object inside `value`, not an entity",
+            ));
         }
         let raw: RawPage = serde_path_to_error::deserialize(value).map_err(|e| Error::Decode {
             endpoint: endpoint.to_owned(),
             path: e.path().to_string(),
             source: e.into_inner(),
         })?;
-        let mut page = Self {
-            items: Vec::with_capacity(raw.value.len()),
-            failed: Vec::new(),
+        let (items, failed) = decode_items(raw.value, endpoint, "value");
+        Ok(Self {
+            items,
+            failed,
             next_link: raw.next_link,
             delta_link: raw.delta_link,
-        };
-        for (index, item) in raw.value.into_iter().enumerate() {
-            let id = item
-                .get("id")
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned);
-            let decoded = if item.is_object() {
-                serde_path_to_error::deserialize::<_, T>(item)
-                    .map_err(|e| (e.path().to_string(), e.into_inner()))
-            } else {
-                Err((
-                    ".".to_owned(),
-                    serde::de::Error::custom(format!("not an entity: {}", kind_of(&item))),
-                ))
-            };
-            match decoded {
-                Ok(v) => page.items.push(v),
-                Err((path, source)) => page.failed.push(ItemFailure {
-                    index,
-                    id,
-                    error: Error::Decode {
-                        endpoint: endpoint.to_owned(),
-                        path: item_path(index, &path),
-                        source,
-                    },
-                }),
-            }
-        }
-        Ok(page)
+        })
     }
+}
+
+/// Decodes the items of the JSON array `array` of an answer of `endpoint` one by one: those
+/// that decode, and those that do not, each with an [`Error::Decode`] naming
+/// `array[index]` and the field.
+pub(crate) fn decode_items<T: DeserializeOwned>(
+    values: Vec<serde_json::Value>,
+    endpoint: &str,
+    array: &str,
+) -> (Vec<T>, Vec<ItemFailure>) {
+    let mut items = Vec::with_capacity(values.len());
+    let mut failed = Vec::new();
+    for (index, item) in values.into_iter().enumerate() {
+        let id = item
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        let decoded = if item.is_object() {
+            serde_path_to_error::deserialize::<_, T>(item)
+                .map_err(|e| (e.path().to_string(), e.into_inner()))
+        } else {
+            Err((
+                ".".to_owned(),
+                serde::de::Error::custom(format!("not an entity: {}", kind_of(&item))),
+            ))
+        };
+        match decoded {
+            Ok(v) => items.push(v),
+            Err((path, source)) => failed.push(ItemFailure {
+                index,
+                id,
+                error: Error::Decode {
+                    endpoint: endpoint.to_owned(),
+                    path: item_path(array, index, &path),
+                    source,
+                },
+            }),
+        }
+    }
+    (items, failed)
 }
 
 /// The JSON type of `v`, for messages (never its content).
@@ -156,12 +175,12 @@ fn kind_of(v: &serde_json::Value) -> &'static str {
     }
 }
 
-/// `value[index]` joined with the path inside the item (`.` is the item itself).
-fn item_path(index: usize, inner: &str) -> String {
+/// `array[index]` joined with the path inside the item (`.` is the item itself).
+fn item_path(array: &str, index: usize, inner: &str) -> String {
     match inner {
-        "." | "" => format!("value[{index}]"),
-        p if p.starts_with('[') => format!("value[{index}]{p}"),
-        p => format!("value[{index}].{p}"),
+        "." | "" => format!("{array}[{index}]"),
+        p if p.starts_with('[') => format!("{array}[{index}]{p}"),
+        p => format!("{array}[{index}].{p}"),
     }
 }
 
@@ -280,11 +299,11 @@ mod tests {
         assert_eq!(page.delta_link.as_deref(), Some("d"));
         assert!(matches!(
             Page::<Event>::from_value(serde_json::json!({"error": {"code": "x"}}), "e"),
-            Err(Error::Shape { .. })
+            Err(Error::Decode { ref path, .. }) if path == "."
         ));
         assert!(matches!(
             Page::<Event>::from_value(serde_json::json!("no page"), "e"),
-            Err(Error::Shape { .. })
+            Err(Error::Decode { .. })
         ));
         let page = Page::<Event>::from_value(serde_json::json!({"value": [{"isAllDay": 1}]}), "e")
             .expect("page");
@@ -299,11 +318,15 @@ mod tests {
     fn garbled_pages_fail_closed() {
         assert!(matches!(
             Page::<Event>::parse(br#"{"items":[]}"#, "e"),
-            Err(Error::Shape { .. })
+            Err(Error::Decode { .. })
         ));
         assert!(matches!(
-            Page::<Event>::parse(br#"{"value":[{"error":{}}]}"#, "e"),
-            Err(Error::Shape { .. })
+            Page::<Event>::parse(br#"{"value":{"id":"a"}}"#, "e"),
+            Err(Error::Decode { ref path, .. }) if path == "value"
+        ));
+        assert!(matches!(
+            Page::<Event>::parse(br#"{"value":[{"id":"a"},{"error":{}}]}"#, "e"),
+            Err(Error::Decode { ref path, .. }) if path == "value[1].error"
         ));
         let page = Page::<Event>::parse(br#"{"value":[1,{"id":"b"}]}"#, "e").expect("page");
         assert_eq!(page.items.len(), 1, "the entity is kept");
