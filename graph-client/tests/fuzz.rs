@@ -898,3 +898,83 @@ async fn r19_a_huge_token_lifetime_does_not_panic() {
     .expect("parses");
     assert_eq!(lifetime, std::time::Duration::from_secs(24 * 3600));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The sides report an item that does not decode as that item's failure and sync the others.
+
+mod sides {
+    use graph_client::adapter::GraphCalendar;
+    use serde_json::{Value, json};
+    use sync_core::{Completeness, Event, ReadRequest, ReadSide, SideRead, Window};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+
+    use crate::util::at;
+
+    /// An event of the mailbox `u` on 2030-01-`day`, with `id`.
+    fn event(id: Value, day: u32) -> Value {
+        json!({"id": id, "changeKey": format!("ck{day}"), "subject": "S", "type": "singleInstance",
+               "start": {"dateTime": format!("2030-01-{day:02}T09:00:00.0000000"), "timeZone": "UTC"},
+               "end": {"dateTime": format!("2030-01-{day:02}T10:00:00.0000000"), "timeZone": "UTC"}})
+    }
+
+    /// A full read of the calendar of `u` whose one delta page holds `items`.
+    async fn read(items: Vec<Value>) -> SideRead<Event> {
+        let (server, graph) = crate::util::mock_graph().await;
+        Mock::given(method("GET"))
+            .and(path("/v1.0/users/u/calendarView/delta"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "@odata.deltaLink": format!("{}/v1.0/users/u/calendarView/delta?$deltatoken=t", server.uri()),
+                "value": items
+            })))
+            .mount(&server)
+            .await;
+        let request = ReadRequest {
+            window: Some(Window {
+                start: at(2030, 1, 1, 0, 0),
+                end: at(2030, 2, 1, 0, 0),
+            }),
+            cursor: None,
+        };
+        GraphCalendar::new(graph, "u")
+            .read(&request)
+            .await
+            .expect("the read goes on past the bad item")
+    }
+
+    #[tokio::test]
+    async fn an_event_that_does_not_decode_is_that_events_failure_alone() {
+        let mut bad = event(json!("b"), 11);
+        bad["isAllDay"] = json!("maybe");
+        let read = read(vec![event(json!("a"), 10), bad, event(json!("c"), 12)]).await;
+        let ids: Vec<&str> = read.items.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a", "c"], "the other events are synced");
+        assert_eq!(read.completeness, Completeness::Complete);
+        assert_eq!(read.unreadable.len(), 1);
+        let (id, why) = &read.unreadable[0];
+        assert_eq!(id.as_str(), "b", "the failure is the event's own");
+        assert!(
+            why.contains("value[1].isAllDay"),
+            "it names the item and the field: {why}"
+        );
+        assert!(
+            read.cursor.is_some(),
+            "the round completes with its delta link"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_event_without_a_readable_id_makes_the_read_partial() {
+        let read = read(vec![event(json!("a"), 10), event(json!(7), 11)]).await;
+        let ids: Vec<&str> = read.items.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a"], "the other event is synced");
+        assert_eq!(
+            read.completeness,
+            Completeness::Partial,
+            "an item that cannot be told apart from a deleted one: nothing is inferred deleted"
+        );
+        let (id, why) = &read.unreadable[0];
+        assert_eq!(id.as_str(), "GET /users/{id}/calendarView/delta value[1]");
+        assert!(why.contains("value[1].id"), "{why}");
+    }
+}

@@ -793,3 +793,120 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The sides report a row that does not decode as that item's failure and sync the others.
+
+mod sides {
+    use raynet_client::adapter::{RaynetCalendar, RaynetContacts};
+    use serde_json::json;
+    use sync_core::{Completeness, ReadRequest, ReadSide};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+
+    use crate::util::{client_for, server};
+
+    const FULL: ReadRequest = ReadRequest {
+        window: None,
+        cursor: None,
+    };
+
+    #[tokio::test]
+    async fn a_person_row_that_does_not_decode_is_that_contacts_failure_alone() {
+        let server = server().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v2/person/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "success": true, "totalCount": 3,
+                "data": [
+                    {"id": 1, "lastName": "Nováková"},
+                    {"id": "2", "lastName": "Svoboda", "birthday": "not a date"},
+                    {"id": 3, "lastName": "Dvořák"}
+                ]
+            })))
+            .mount(&server)
+            .await;
+        let read = RaynetContacts::new(client_for(&server))
+            .read(&FULL)
+            .await
+            .expect("the read goes on past the bad row");
+        let ids: Vec<&str> = read.items.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["1", "3"], "the other rows are synced");
+        assert_eq!(read.completeness, Completeness::Complete);
+        assert_eq!(read.unreadable.len(), 1);
+        let (id, why) = &read.unreadable[0];
+        assert_eq!(id.as_str(), "2", "the failure is the row's own");
+        assert!(
+            why.contains("data[1].birthday"),
+            "it names the row and the field: {why}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_row_without_a_readable_id_makes_the_read_partial() {
+        let server = server().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v2/person/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "success": true, "totalCount": 2,
+                "data": [{"id": 1, "lastName": "Nováková"}, {"id": {"x": 1}, "lastName": "?"}]
+            })))
+            .mount(&server)
+            .await;
+        let read = RaynetContacts::new(client_for(&server))
+            .read(&FULL)
+            .await
+            .expect("read");
+        assert_eq!(read.items.len(), 1);
+        assert_eq!(
+            read.completeness,
+            Completeness::Partial,
+            "a row that cannot be told apart from a deleted one: nothing is inferred deleted"
+        );
+        let (id, why) = &read.unreadable[0];
+        assert_eq!(id.as_str(), "GET /person/ data[1]");
+        assert!(why.contains("data[1].id"), "{why}");
+    }
+
+    #[tokio::test]
+    async fn a_meeting_row_that_does_not_decode_is_that_meetings_failure_alone() {
+        let server = server().await;
+        let row = |id: u64, from: &str| {
+            json!({"id": id, "title": "Porada", "owner": {"id": 2},
+                   "scheduledFrom": from, "scheduledTill": "2026-03-02T11:00:00+01:00"})
+        };
+        Mock::given(method("GET"))
+            .and(path("/api/v2/meeting/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "success": true, "totalCount": 3,
+                "data": [
+                    row(10, "2026-03-02T10:00:00+01:00"),
+                    row(11, "2026-02-30T10:00:00+01:00"),
+                    row(12, "2026-03-02T09:00:00+01:00")
+                ]
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v2/event/"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"success": true, "totalCount": 0, "data": []})),
+            )
+            .mount(&server)
+            .await;
+        let read = RaynetCalendar::new(client_for(&server), 2)
+            .read(&FULL)
+            .await
+            .expect("the read goes on past the bad row");
+        let ids: Vec<&str> = read.items.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["m-10", "m-12"]);
+        assert_eq!(read.completeness, Completeness::Complete);
+        let (id, why) = &read.unreadable[0];
+        assert_eq!(id.as_str(), "m-11");
+        assert!(
+            why.contains("data[1].scheduledFrom"),
+            "it names the row and the field: {why}"
+        );
+    }
+}
