@@ -15,6 +15,7 @@
 //!
 //! `PROPTEST_CASES` sets the cases of each property (CI: 1000).
 
+use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use proptest::prelude::*;
@@ -311,7 +312,9 @@ fn render(path: &[Seg]) -> String {
                 }
                 s.push_str(k);
             }
-            Seg::At(i) => s.push_str(&format!("[{i}]")),
+            Seg::At(i) => {
+                let _ = write!(s, "[{i}]");
+            }
         }
     }
     s

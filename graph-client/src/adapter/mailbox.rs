@@ -176,21 +176,20 @@ impl Mailbox {
         for f in failed {
             let why = f.to_string();
             let id = f.id.as_deref().and_then(|id| RemoteId::new(id).ok());
-            let id = match id {
-                Some(id) => id,
-                None => {
-                    read.completeness = Completeness::Partial;
-                    let at = match &f.error {
-                        Error::Decode { endpoint, .. } => endpoint.as_str(),
-                        _ => "graph page",
-                    };
-                    let item = f.path().split('.').next().unwrap_or_default();
-                    tracing::warn!(mailbox = %self.user, error = %why, "an item without a readable id did not decode; nothing is inferred deleted this round");
-                    match RemoteId::new(format!("{at} {item}")) {
-                        Ok(id) => id,
-                        Err(_) => continue,
-                    }
-                }
+            let id = if let Some(id) = id {
+                id
+            } else {
+                read.completeness = Completeness::Partial;
+                let at = match &f.error {
+                    Error::Decode { endpoint, .. } => endpoint.as_str(),
+                    _ => "graph page",
+                };
+                let item = f.path().split('.').next().unwrap_or_default();
+                tracing::warn!(mailbox = %self.user, error = %why, "an item without a readable id did not decode; nothing is inferred deleted this round");
+                let Ok(id) = RemoteId::new(format!("{at} {item}")) else {
+                    continue;
+                };
+                id
             };
             read.unreadable.push((id, why));
         }

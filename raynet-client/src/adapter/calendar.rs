@@ -166,7 +166,7 @@ impl RaynetCalendar {
         let mut read = self
             .map_rows(&meetings.items, &events.items, Completeness::Complete)
             .await?;
-        self.set_aside(&mut read, &meetings, &events)?;
+        Self::set_aside(&mut read, &meetings, &events)?;
         let seen = newest(
             meetings
                 .items
@@ -256,7 +256,7 @@ impl RaynetCalendar {
         let mut read = self
             .map_rows(&meetings.items, &events.items, Completeness::Delta)
             .await?;
-        self.set_aside(&mut read, &meetings, &events)?;
+        Self::set_aside(&mut read, &meetings, &events)?;
         let scan = self.incremental.scan_due(mark.since_scan);
         if scan {
             let ids = window_query(self.owner_query(), window).sort("id", SortDirection::Asc);
@@ -305,7 +305,6 @@ impl RaynetCalendar {
 
     /// Reports the listed rows that did not decode as unreadable items.
     fn set_aside(
-        &self,
         read: &mut SideRead<Event>,
         meetings: &Listing<CalendarActivity>,
         events: &Listing<CalendarActivity>,

@@ -368,8 +368,9 @@ impl InstanceFeed {
             &self.inner.person_rows,
             self.load_persons(*plan, feed_filter),
             |rows| {
-                !rows.undecoded
-                    && !(matches!(route, PersonRoute::OwnedBy(_)) && rows.some_without_owner)
+                let owner_missing =
+                    matches!(route, PersonRoute::OwnedBy(_)) && rows.some_without_owner;
+                !(rows.undecoded || owner_missing)
             },
         )
         .await

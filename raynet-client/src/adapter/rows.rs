@@ -145,14 +145,13 @@ pub(super) fn set_aside<T>(
     id_of: impl Fn(u64) -> Result<RemoteId, ProviderError>,
 ) -> Result<(), ProviderError> {
     for f in failed {
-        let id = match f.id {
-            Some(id) => id_of(id)?,
-            None => {
-                read.completeness = Completeness::Partial;
-                let at = f.error.endpoint().unwrap_or("raynet listing");
-                let row = f.path().split('.').next().unwrap_or_default();
-                RemoteId::new(format!("{at} {row}")).map_err(|e| invalid("raynet row".into(), e))?
-            }
+        let id = if let Some(id) = f.id {
+            id_of(id)?
+        } else {
+            read.completeness = Completeness::Partial;
+            let at = f.error.endpoint().unwrap_or("raynet listing");
+            let row = f.path().split('.').next().unwrap_or_default();
+            RemoteId::new(format!("{at} {row}")).map_err(|e| invalid("raynet row".into(), e))?
         };
         read.unreadable.push((id, f.to_string()));
     }
