@@ -9,7 +9,7 @@
 //! | `retry.rs` | [`RetryConfig`] and the parsing of `Retry-After` |
 //! | `auth.rs` | [`Credentials`] and the client-credentials token cache |
 //! | `url.rs` | path-segment escaping, OData query strings and literals |
-//! | `page.rs` | [`Page`] and [`DeltaRound`] |
+//! | `page.rs` | [`Page`] and [`DeltaRound`], read item by item ([`ItemFailure`]: an item that does not decode) |
 //! | `error.rs` | [`Error`] and [`Result`] |
 //! | `models/` | request and response structs |
 //! | `zones.rs` | Windows and IANA time zone names |

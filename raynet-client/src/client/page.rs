@@ -11,7 +11,6 @@ use serde::de::DeserializeOwned;
 
 use super::error::{Error, Result};
 use super::models::ListEnvelope;
-use super::transport::decode;
 
 /// One page of a list: the rows plus what is needed to fetch the next one.
 #[derive(Debug)]
@@ -76,7 +75,13 @@ impl<T: DeserializeOwned> Page<T> {
     /// [`Error::Decode`] (naming `endpoint` and the field path) when the body
     /// is not a list envelope.
     pub fn parse(endpoint: &str, body: &[u8], offset: u64, limit: u32) -> Result<Self> {
-        let env: ListEnvelope<serde_json::Value> = decode(endpoint, body)?;
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        let env: ListEnvelope<serde_json::Value> =
+            serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
+                endpoint: endpoint.to_owned(),
+                path: e.path().to_string(),
+                source: e.into_inner(),
+            })?;
         let mut items = Vec::with_capacity(env.data.len());
         let mut failed = Vec::new();
         for (index, row) in env.data.into_iter().enumerate() {

@@ -116,18 +116,21 @@ impl WebhookList {
     /// webhook list.
     pub fn from_slice(body: &[u8]) -> Result<WebhookList> {
         const ENDPOINT: &str = "GET /webhook/";
-        let mut v: serde_json::Value = crate::client::transport::decode(ENDPOINT, body)?;
+        let decode_error = |e: serde_path_to_error::Error<serde_json::Error>| Error::Decode {
+            endpoint: ENDPOINT.to_owned(),
+            path: e.path().to_string(),
+            source: e.into_inner(),
+        };
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        let mut v: serde_json::Value =
+            serde_path_to_error::deserialize(de).map_err(decode_error)?;
         if v.get("webhooks").is_none()
             && v.get("technicalContacts").is_none()
             && v.get("data").is_some_and(serde_json::Value::is_object)
         {
             v = v["data"].take();
         }
-        serde_path_to_error::deserialize(v).map_err(|e| Error::Decode {
-            endpoint: ENDPOINT.to_owned(),
-            path: e.path().to_string(),
-            source: e.into_inner(),
-        })
+        serde_path_to_error::deserialize(v).map_err(decode_error)
     }
 }
 
