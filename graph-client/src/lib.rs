@@ -64,6 +64,6 @@ pub use adapter::{
 };
 pub use client::{
     AssertionAlgorithm, CertificateCredential, Client, ClientBuilder, ClientCredential,
-    CredentialProblem, Credentials, DeltaRound, Error, FederatedCredential, Page, Result,
-    RetryConfig,
+    CredentialProblem, Credentials, DeltaRound, Error, FederatedCredential, ItemFailure, Page,
+    Result, RetryConfig,
 };

@@ -39,3 +39,5 @@ mod invitations;
 mod fidelity;
 // SubscriptionKeeper against the fake, and the echo of the sides' own writes in notifications.
 mod subscription_keeper;
+// Every parser of remote data fuzzed from documented and fake payloads (PROPTEST_CASES each).
+mod fuzz;

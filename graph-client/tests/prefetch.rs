@@ -9,9 +9,7 @@ use graph_client::Client;
 use graph_client::adapter::{DeltaPrefetch, GraphCalendar, GraphContacts, PrefetchStats};
 use graph_client::fake::{EventSeed, FakeGraph, UserSeed};
 use serde_json::{Value, json};
-use sync_core::{
-    Completeness, Contact, Cursor, ErrorKind, Event, ReadRequest, ReadSide, SideRead, Window,
-};
+use sync_core::{Completeness, Contact, Cursor, Event, ReadRequest, ReadSide, SideRead, Window};
 use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -300,7 +298,7 @@ async fn prefetched_pages_replace_the_direct_reads_and_failed_ones_fall_back() {
 }
 
 #[tokio::test]
-async fn a_malformed_prefetched_page_fails_the_read_and_is_not_read_as_no_changes() {
+async fn a_malformed_item_of_a_prefetched_page_is_that_items_failure_not_no_changes() {
     let (server, client) = crate::util::mock_graph().await;
     let link = calendar_link(&server, A, "tA");
     Mock::given(method("POST"))
@@ -327,11 +325,20 @@ async fn a_malformed_prefetched_page_fails_the_read_and_is_not_read_as_no_change
     let stats = prefetch.load(&client, vec![link.clone()]).await;
     assert_eq!(stats.kept, 1);
     let a = GraphCalendar::new(client, A).with_prefetch(prefetch);
-    let err = a
+    // The item fails alone (#19): listed as unreadable, so it is left alone (never read as
+    // "no changes" nor as a deletion); the page is read as strictly as a direct answer.
+    let read = a
         .read(&calendar_request(Some(calendar_cursor(&link))))
         .await
-        .expect_err("a malformed page fails the read");
-    assert_eq!(err.kind(), ErrorKind::Invalid);
+        .expect("the read goes on past the malformed item");
+    assert!(read.items.is_empty());
+    assert_eq!(read.unreadable.len(), 1);
+    assert_eq!(read.unreadable[0].0.as_str(), "AAMkA1=");
+    assert!(
+        read.unreadable[0].1.contains("value[0].isAllDay"),
+        "{}",
+        read.unreadable[0].1
+    );
     server.verify().await;
 }
 

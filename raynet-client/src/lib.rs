@@ -71,7 +71,7 @@ pub use client::error::Error;
 pub use client::html::{html_to_text, text_to_html};
 pub use client::models;
 pub use client::models::{CalendarActivity, Company, EntityName, Person, UserAccount};
-pub use client::page::Page;
+pub use client::page::{ItemFailure, Listing, Page};
 pub use client::query::{FilterValue, ListQuery, Op, SortDirection};
 pub use client::transport::{RateLimit, RetryConfig};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};

@@ -32,3 +32,5 @@ mod webhook_wire;
 mod webhook_push;
 // adapter::push: keeping our webhook registered, classifying deliveries, routing by owner.
 mod webhook_adapter;
+// Every parser of remote data fuzzed from documented and fake payloads (PROPTEST_CASES each).
+mod fuzz;

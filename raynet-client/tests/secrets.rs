@@ -58,7 +58,13 @@ async fn errors_never_carry_the_key() {
     errors.push(client.meetings().get(42).await.unwrap_err());
     // Decode error.
     fake.inject(Fault::new(FaultKind::Malformed));
-    errors.push(client.persons().list(&ListQuery::new()).await.unwrap_err());
+    errors.push(
+        client
+            .persons()
+            .list_all(&ListQuery::new())
+            .await
+            .unwrap_err(),
+    );
     // Network error: nothing listens on port 9 of loopback (discard port).
     let offline = Client::builder()
         .base_url("http://127.0.0.1:9/api/v2/")

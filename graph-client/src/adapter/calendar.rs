@@ -170,6 +170,7 @@ impl GraphCalendar {
     ) -> Result<SideRead<Event>, ProviderError> {
         let mut read = SideRead::complete(Vec::new());
         read.completeness = completeness;
+        self.mailbox.set_aside(&mut read, round.failed);
         let mut masters: HashMap<String, Option<models::Event>> = HashMap::new();
         for (id, ev) in self
             .mailbox

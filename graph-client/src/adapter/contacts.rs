@@ -214,6 +214,7 @@ impl ReadSide<Contact> for GraphContacts {
         };
         let mut read = SideRead::complete(Vec::new());
         read.completeness = completeness;
+        self.mailbox.set_aside(&mut read, round.failed);
         for (id, c) in self
             .mailbox
             .last_copies(round.items, |c| c.id.as_ref(), "a contact")

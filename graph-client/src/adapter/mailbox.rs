@@ -6,14 +6,16 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use sync_core::{ErrorKind, IdempotencyKey, ProviderError, RemoteId};
+use sync_core::{Completeness, ErrorKind, IdempotencyKey, ProviderError, RemoteId, SideRead};
 
 use super::error::{graph_error, maybe_landed};
 use super::keys::{LINK_PROPERTY_ID, link_property};
 use super::packer::BatchPacker;
 use super::prefetch::DeltaPrefetch;
 use crate::client::models::SingleValueExtendedProperty;
-use crate::client::{Client, Contacts, DeleteOutcome, DeltaRound, Error, Events, Page};
+use crate::client::{
+    Client, Contacts, DeleteOutcome, DeltaRound, Error, Events, ItemFailure, Page,
+};
 
 /// One member's mailbox as a side reaches it: the client, the user, the extended property
 /// holding the idempotency key, and the optional [`DeltaPrefetch`] and [`BatchPacker`].
@@ -169,6 +171,35 @@ impl Mailbox {
                 Ok(None)
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// Sets aside the items of a delta round that did not decode: each is one of the read's
+    /// [`unreadable`](SideRead::unreadable) items, under its id, with the error naming the
+    /// item and the field, so the engine reports it and leaves its pair alone. An item without
+    /// a readable id cannot be told apart from a deleted one: it is reported under its
+    /// position (`GET /users/{id}/calendarView/delta value[3]`) and the read becomes
+    /// [`Completeness::Partial`], so nothing is inferred deleted from it.
+    pub(crate) fn set_aside<T>(&self, read: &mut SideRead<T>, failed: Vec<ItemFailure>) {
+        for f in failed {
+            let why = f.to_string();
+            let id = f.id.as_deref().and_then(|id| RemoteId::new(id).ok());
+            let id = if let Some(id) = id {
+                id
+            } else {
+                read.completeness = Completeness::Partial;
+                let at = match &f.error {
+                    Error::Decode { endpoint, .. } => endpoint.as_str(),
+                    _ => "graph page",
+                };
+                let item = f.path().split('.').next().unwrap_or_default();
+                tracing::warn!(mailbox = %self.user, error = %why, "an item without a readable id did not decode; nothing is inferred deleted this round");
+                let Ok(id) = RemoteId::new(format!("{at} {item}")) else {
+                    continue;
+                };
+                id
+            };
+            read.unreadable.push((id, why));
         }
     }
 

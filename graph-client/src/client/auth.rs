@@ -270,18 +270,7 @@ impl TokenCache {
                 message: redact(&err.error_description, sent),
             });
         }
-        let parsed: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| Error::Auth {
-            status: Some(status),
-            code: "invalid_token_response".into(),
-            message: format!("token response could not be read: {e}"),
-        })?;
-        // `expires_in` is a number, but some servers send it as a string.
-        let lifetime = match parsed.expires_in {
-            Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(0),
-            Some(serde_json::Value::String(s)) => s.parse().unwrap_or(0),
-            _ => 0,
-        };
-        let lifetime = Duration::from_secs(lifetime);
+        let (token, lifetime) = parse_token_answer(&bytes, status)?;
         let margin = if lifetime > self.margin * 2 {
             self.margin
         } else {
@@ -289,10 +278,44 @@ impl TokenCache {
         };
         tracing::debug!(lifetime_secs = lifetime.as_secs(), "fetched app-only token");
         Ok(Cached {
-            token: Secret::new(parsed.access_token),
+            token,
             refresh_at: started + lifetime.saturating_sub(margin),
         })
     }
+}
+
+/// The longest token lifetime believed (a day; Entra ID issues about an hour). A longer or
+/// absurd `expires_in` (up to `u64::MAX` seconds, which overflowed the refresh instant) is
+/// cut to it.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Reads a successful (`status`) answer of the token endpoint: the access token and its
+/// lifetime (`expires_in`, a number or a numeric string, at most [`MAX_TOKEN_LIFETIME`];
+/// missing or unreadable: 0, so the token is fetched again at its next use).
+///
+/// # Errors
+/// [`Error::Auth`] `invalid_token_response` naming the failing field when the body is not a
+/// token answer (the message never holds the token).
+#[doc(hidden)]
+pub fn parse_token_answer(body: &[u8], status: u16) -> Result<(Secret, Duration)> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let parsed: TokenResponse = serde_path_to_error::deserialize(de).map_err(|e| Error::Auth {
+        status: Some(status),
+        code: "invalid_token_response".into(),
+        message: format!(
+            "token response could not be read at `{}`: {}",
+            e.path(),
+            e.inner()
+        ),
+    })?;
+    // `expires_in` is a number, but some servers send it as a string.
+    let lifetime = match parsed.expires_in {
+        Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(0),
+        Some(serde_json::Value::String(s)) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    };
+    let lifetime = Duration::from_secs(lifetime).min(MAX_TOKEN_LIFETIME);
+    Ok((Secret::new(parsed.access_token), lifetime))
 }
 
 fn is_transient(e: &Error) -> bool {

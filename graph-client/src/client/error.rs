@@ -258,8 +258,13 @@ impl Error {
         }
     }
 
-    /// Builds the error for a non-success answer.
-    pub(crate) fn from_status(status: u16, body: &[u8], endpoint: &str) -> Self {
+    /// The error for a non-success answer (`status`, its `body`) of `endpoint`, read from
+    /// Graph's `{"error": {"code", "message"}}` (anything else: no code, and the body's first
+    /// 200 characters, lossy UTF-8, as the message): [`Error::DeltaExpired`],
+    /// [`Error::Conflict`], [`Error::Auth`] or [`Error::Api`]. The transport handles
+    /// throttling (429/503/504) itself before this.
+    #[must_use]
+    pub fn from_status(status: u16, body: &[u8], endpoint: &str) -> Self {
         let (code, message) = parse_error_body(body);
         let endpoint = endpoint.to_owned();
         let expired = code.eq_ignore_ascii_case("syncStateNotFound")

@@ -81,8 +81,15 @@ impl Client {
         self.transport().send(req).await?.decode()
     }
 
-    /// Sends `req` and reads its answer as a page (failing closed, see [`Page`]).
+    /// Sends `req` and reads its answer as a page (failing closed, see [`Page`]); an item
+    /// that does not decode fails the page ([`Page::complete`]).
     pub(crate) async fn page<T: DeserializeOwned>(&self, req: &Request) -> Result<Page<T>> {
+        self.page_by_item(req).await?.complete()
+    }
+
+    /// Sends `req` and reads its answer as a page whose items fail alone
+    /// ([`Page::failed`]): the pages of delta rounds.
+    pub(crate) async fn page_by_item<T: DeserializeOwned>(&self, req: &Request) -> Result<Page<T>> {
         Page::parse(&self.transport().send(req).await?.body, &req.endpoint)
     }
 }

@@ -11,7 +11,7 @@
 //! | `assertion.rs` | client assertions: [`CertificateCredential`] (a JWT signed with the certificate's key), [`FederatedCredential`] (a token file) |
 //! | `roles.rs` | [`Client::application_permissions`]: a fresh token's `roles` claim |
 //! | `url.rs` | path-segment escaping, OData query strings and literals |
-//! | `page.rs` | [`Page`] and [`DeltaRound`] |
+//! | `page.rs` | [`Page`] and [`DeltaRound`], read item by item ([`ItemFailure`]: an item that does not decode) |
 //! | `error.rs` | [`Error`] and [`Result`] |
 //! | `models/` | request and response structs |
 //! | `zones.rs` | Windows and IANA time zone names |
@@ -41,7 +41,7 @@ pub use builder::{
 };
 pub use error::{CredentialProblem, Error, Result};
 pub use http::Client;
-pub use page::{DeltaRound, Page};
+pub use page::{DeltaRound, ItemFailure, Page};
 pub(crate) use resources::retry_safe;
 pub use resources::{
     Contacts, DeleteOutcome, Events, Groups, MAX_BATCH_REQUESTS, Subscriptions, Users, is_object_id,

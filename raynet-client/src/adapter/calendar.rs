@@ -20,13 +20,14 @@ use super::facts::InstanceFacts;
 use super::feed::InstanceFeed;
 use super::lookup::EmailsByPerson;
 use super::rows::{
-    activities, activity_id, fetch_activity, key_of, modified, newest, owner_of,
-    version_or_default, window_query,
+    activities, activity_id, fetch_activity, key_of, listed_ids, modified, newest, owner_of,
+    set_aside, version_or_default, window_query,
 };
 use super::time::DEFAULT_TIME_ZONE;
 use crate::client::Client;
 use crate::client::error::Error;
 use crate::client::models::CalendarActivity;
+use crate::client::page::Listing;
 use crate::client::query::{ListQuery, Op, SortDirection};
 use crate::client::resources::Activities;
 
@@ -161,13 +162,20 @@ impl RaynetCalendar {
 
     async fn full_read(&self, window: Option<&Window>) -> Result<SideRead<Event>, ProviderError> {
         let query = window_query(self.owner_query(), window);
-        let (meetings, server_time) = self.client.meetings().list_all_timed(&query).await?;
-        let events = self.client.events().list_all(&query).await?;
+        let (meetings, events) = self.list_rows(&query).await?;
         let mut read = self
-            .map_rows(&meetings, &events, Completeness::Complete)
+            .map_rows(&meetings.items, &events.items, Completeness::Complete)
             .await?;
-        let seen = newest(meetings.iter().chain(&events).map(|a| &a.row_info), self.tz);
-        read.cursor = next_cursor(None, server_time, seen, 0, window_key(window));
+        Self::set_aside(&mut read, &meetings, &events)?;
+        let seen = newest(
+            meetings
+                .items
+                .iter()
+                .chain(&events.items)
+                .map(|a| &a.row_info),
+            self.tz,
+        );
+        read.cursor = next_cursor(None, meetings.server_time, seen, 0, window_key(window));
         Ok(read)
     }
 
@@ -244,26 +252,69 @@ impl RaynetCalendar {
         }
         let since = mark.at - self.incremental.overlap;
         let query = self.owner_query().modified_since(&since);
-        let (meetings, server_time) = self.client.meetings().list_all_timed(&query).await?;
-        let events = self.client.events().list_all(&query).await?;
+        let (meetings, events) = self.list_rows(&query).await?;
         let mut read = self
-            .map_rows(&meetings, &events, Completeness::Delta)
+            .map_rows(&meetings.items, &events.items, Completeness::Delta)
             .await?;
+        Self::set_aside(&mut read, &meetings, &events)?;
         let scan = self.incremental.scan_due(mark.since_scan);
         if scan {
             let ids = window_query(self.owner_query(), window).sort("id", SortDirection::Asc);
-            let mut listed = Vec::new();
+            let mut listed = Some(Vec::new());
             for kind in [ActivityKind::Meeting, ActivityKind::Event] {
-                for row in self.handler(kind).row_summaries(&ids).await? {
-                    listed.push(Self::remote_id(kind, row.id)?);
+                let rows = self.handler(kind).row_summaries(&ids).await?;
+                match (
+                    listed_ids(&rows, |id| Self::remote_id(kind, id))?,
+                    &mut listed,
+                ) {
+                    (Some(ids), Some(all)) => all.extend(ids),
+                    _ => listed = None,
                 }
             }
-            read.listed_ids = Some(listed);
+            read.listed_ids = listed;
         }
-        let seen = newest(meetings.iter().chain(&events).map(|a| &a.row_info), self.tz);
+        let seen = newest(
+            meetings
+                .items
+                .iter()
+                .chain(&events.items)
+                .map(|a| &a.row_info),
+            self.tz,
+        );
         let since_scan = mark.since_scan_after(scan);
-        read.cursor = next_cursor(Some(mark), server_time, seen, since_scan, mark.window);
+        read.cursor = next_cursor(
+            Some(mark),
+            meetings.server_time,
+            seen,
+            since_scan,
+            mark.window,
+        );
         Ok(read)
+    }
+
+    /// The member's meetings and events matching `query`, every page (rows
+    /// that do not decode set aside).
+    async fn list_rows(
+        &self,
+        query: &ListQuery,
+    ) -> Result<(Listing<CalendarActivity>, Listing<CalendarActivity>), Error> {
+        let meetings = self.client.meetings().list_rows(query).await?;
+        let events = self.client.events().list_rows(query).await?;
+        Ok((meetings, events))
+    }
+
+    /// Reports the listed rows that did not decode as unreadable items.
+    fn set_aside(
+        read: &mut SideRead<Event>,
+        meetings: &Listing<CalendarActivity>,
+        events: &Listing<CalendarActivity>,
+    ) -> Result<(), ProviderError> {
+        set_aside(read, &meetings.failed, |id| {
+            Self::remote_id(ActivityKind::Meeting, id)
+        })?;
+        set_aside(read, &events.failed, |id| {
+            Self::remote_id(ActivityKind::Event, id)
+        })
     }
 
     pub(super) fn handler(&self, kind: ActivityKind) -> Activities<'_> {

@@ -13,11 +13,11 @@ use super::cursor::{Incremental, Watermark, incremental_setters, next_cursor, pa
 use super::error::invalid;
 use super::feed::{InstanceFeed, PersonRoute};
 use super::lookup::{CompanyNames, PersonEmails, company_names};
-use super::rows::{key_of, modified, newest, person_id, version_or_default};
+use super::rows::{key_of, listed_ids, modified, newest, person_id, set_aside, version_or_default};
 use super::time::DEFAULT_TIME_ZONE;
 use crate::client::Client;
 use crate::client::error::Error;
-use crate::client::models::{Person, RowSummary};
+use crate::client::models::Person;
 use crate::client::query::{ListQuery, Op, SortDirection};
 
 /// RAYNET persons as a read-only contact source (contacts flow one way).
@@ -146,10 +146,13 @@ impl RaynetContacts {
     }
 
     async fn full_read(&self) -> Result<SideRead<Contact>, ProviderError> {
-        let (persons, server_time) = self.client.persons().list_all_timed(&self.filter).await?;
-        let mut read = self.map_rows(&persons, Completeness::Complete).await?;
-        let seen = newest(persons.iter().map(|p| &p.row_info), self.tz);
-        read.cursor = next_cursor(None, server_time, seen, 0, None);
+        let persons = self.client.persons().list_rows(&self.filter).await?;
+        let mut read = self
+            .map_rows(&persons.items, Completeness::Complete)
+            .await?;
+        set_aside(&mut read, &persons.failed, Self::remote_id)?;
+        let seen = newest(persons.items.iter().map(|p| &p.row_info), self.tz);
+        read.cursor = next_cursor(None, persons.server_time, seen, 0, None);
         Ok(read)
     }
 
@@ -205,21 +208,18 @@ impl RaynetContacts {
         }
         let since = mark.at - self.incremental.overlap;
         let query = self.filter.clone().modified_since(&since);
-        let (persons, server_time) = self.client.persons().list_all_timed(&query).await?;
-        let mut read = self.map_rows(&persons, Completeness::Delta).await?;
+        let persons = self.client.persons().list_rows(&query).await?;
+        let mut read = self.map_rows(&persons.items, Completeness::Delta).await?;
+        set_aside(&mut read, &persons.failed, Self::remote_id)?;
         let scan = self.incremental.scan_due(mark.since_scan);
         if scan {
             let ids = self.filter.clone().sort("id", SortDirection::Asc);
-            let rows: Vec<RowSummary> = self.client.persons().row_summaries(&ids).await?;
-            read.listed_ids = Some(
-                rows.iter()
-                    .map(|r| Self::remote_id(r.id))
-                    .collect::<Result<_, _>>()?,
-            );
+            let rows = self.client.persons().row_summaries(&ids).await?;
+            read.listed_ids = listed_ids(&rows, Self::remote_id)?;
         }
-        let seen = newest(persons.iter().map(|p| &p.row_info), self.tz);
+        let seen = newest(persons.items.iter().map(|p| &p.row_info), self.tz);
         let since_scan = mark.since_scan_after(scan);
-        read.cursor = next_cursor(Some(mark), server_time, seen, since_scan, None);
+        read.cursor = next_cursor(Some(mark), persons.server_time, seen, since_scan, None);
         Ok(read)
     }
 }

@@ -46,7 +46,9 @@ use tokio::sync::{Mutex, OnceCell};
 
 use super::cursor::window_key;
 use super::lookup::{CompanyNames, EmailsByPerson, PersonEmails, company_names, emails_for};
-use super::rows::{activities, activity_id, newest, owner_of, person_id, version_of, window_query};
+use super::rows::{
+    activities, activity_id, listed_ids, newest, owner_of, person_id, version_of, window_query,
+};
 use super::time::DEFAULT_TIME_ZONE;
 use crate::client::Client;
 use crate::client::models::{CalendarActivity, Person};
@@ -205,6 +207,9 @@ pub(super) struct PersonRows {
     pub(super) listed: Option<Vec<RemoteId>>,
     /// Some row did not say its owner (matters only to [`PersonRoute::OwnedBy`]).
     pub(super) some_without_owner: bool,
+    /// Some row did not decode: every member reads its own persons (and sets
+    /// the row aside as its own unreadable item).
+    pub(super) undecoded: bool,
 }
 
 impl InstanceFeed {
@@ -362,7 +367,11 @@ impl InstanceFeed {
         load_once(
             &self.inner.person_rows,
             self.load_persons(*plan, feed_filter),
-            |rows| !(matches!(route, PersonRoute::OwnedBy(_)) && rows.some_without_owner),
+            |rows| {
+                let owner_missing =
+                    matches!(route, PersonRoute::OwnedBy(_)) && rows.some_without_owner;
+                !(rows.undecoded || owner_missing)
+            },
         )
         .await
     }
@@ -437,8 +446,13 @@ impl InstanceFeed {
             .await;
         }
         let query = ListQuery::new().modified_since(&self.start(plan));
-        let (meetings, server_time) = client.meetings().list_all_timed(&query).await?;
-        let events = client.events().list_all(&query).await?;
+        let meetings = client.meetings().list_rows(&query).await?;
+        let events = client.events().list_rows(&query).await?;
+        // A row that did not decode cannot be routed to its owner: every member then
+        // reads its own calendar, and sets the row aside as its own unreadable item.
+        let undecoded = !(meetings.failed.is_empty() && events.failed.is_empty());
+        let server_time = meetings.server_time;
+        let (meetings, events) = (meetings.items, events.items);
         let all: Vec<&CalendarActivity> = meetings.iter().chain(&events).collect();
         let mapped: Vec<&CalendarActivity> = match &self.inner.owners {
             Some(owners) => all
@@ -455,7 +469,7 @@ impl InstanceFeed {
             },
             server_time,
             newest: newest(all.iter().map(|a| &a.row_info), self.inner.tz),
-            unroutable: all.iter().any(|a| owner_of(a).is_none()),
+            unroutable: undecoded || all.iter().any(|a| owner_of(a).is_none()),
             ..CalendarRows::default()
         };
         drop(all);
@@ -466,17 +480,18 @@ impl InstanceFeed {
         }
         if plan.scan {
             let ids = window_query(ListQuery::new(), window).sort("id", SortDirection::Asc);
-            let mut listed = Vec::new();
+            let mut listed = Some(Vec::new());
             for kind in [ActivityKind::Meeting, ActivityKind::Event] {
                 let found = activities(client, kind).row_summaries(&ids).await?;
-                self.count_scan(found.len());
-                for row in found {
-                    listed.push(activity_id(kind, row.id)?);
+                self.count_scan(found.items.len() + found.failed.len());
+                match (listed_ids(&found, |id| activity_id(kind, id))?, &mut listed) {
+                    (Some(ids), Some(all)) => all.extend(ids),
+                    _ => listed = None,
                 }
             }
-            rows.listed = Some(Listed {
+            rows.listed = listed.map(|ids| Listed {
                 window: window_key(window),
-                ids: listed,
+                ids,
             });
         }
         for (kind, list) in [
@@ -503,7 +518,9 @@ impl InstanceFeed {
     ) -> Result<PersonRows, ProviderError> {
         let client = &self.inner.client;
         let query = filter.clone().modified_since(&self.start(plan));
-        let (persons, server_time) = client.persons().list_all_timed(&query).await?;
+        let persons = client.persons().list_rows(&query).await?;
+        let undecoded = !persons.failed.is_empty();
+        let (persons, server_time) = (persons.items, persons.server_time);
         if let Some(cache) = &self.inner.person_emails {
             cache.note(&persons);
         }
@@ -512,19 +529,15 @@ impl InstanceFeed {
             server_time,
             newest: newest(persons.iter().map(|p| &p.row_info), self.inner.tz),
             some_without_owner: persons.iter().any(|p| p.owner.is_none()),
+            undecoded,
             ..PersonRows::default()
         };
         rows.persons = persons;
         if plan.scan {
             let ids = filter.clone().sort("id", SortDirection::Asc);
             let found = client.persons().row_summaries(&ids).await?;
-            self.count_scan(found.len());
-            rows.listed = Some(
-                found
-                    .iter()
-                    .map(|r| person_id(r.id))
-                    .collect::<Result<_, _>>()?,
-            );
+            self.count_scan(found.items.len() + found.failed.len());
+            rows.listed = listed_ids(&found, person_id)?;
         }
         Ok(rows)
     }

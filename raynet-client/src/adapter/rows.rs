@@ -5,12 +5,15 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sync_core::{ActivityKind, IdempotencyKey, ProviderError, RemoteId, Version, Window};
+use sync_core::{
+    ActivityKind, Completeness, IdempotencyKey, ProviderError, RemoteId, SideRead, Version, Window,
+};
 
 use super::error::invalid;
 use crate::client::Client;
 use crate::client::error::Error;
-use crate::client::models::{CalendarActivity, Person, RowInfo};
+use crate::client::models::{CalendarActivity, Person, RowInfo, RowSummary};
+use crate::client::page::{ItemFailure, Listing};
 use crate::client::query::{ListQuery, Op};
 use crate::client::resources::Activities;
 
@@ -127,4 +130,53 @@ pub(super) fn window_query(base: ListQuery, window: Option<&Window>) -> ListQuer
         q = q.filter("scheduledTill", Op::Ge, w.start);
     }
     q
+}
+
+/// Sets aside the rows of a listing that did not decode: each is one of the
+/// read's [`unreadable`](SideRead::unreadable) items, under its id (`id_of`)
+/// with the error naming the row and the field, so the engine reports it and
+/// leaves its pair alone. A row whose id cannot be read cannot be told apart
+/// from a deleted record: it is reported under its position
+/// (`GET /meeting/ data[3]`) and the read becomes
+/// [`Completeness::Partial`], so that nothing is inferred deleted from it.
+pub(super) fn set_aside<T>(
+    read: &mut SideRead<T>,
+    failed: &[ItemFailure],
+    id_of: impl Fn(u64) -> Result<RemoteId, ProviderError>,
+) -> Result<(), ProviderError> {
+    for f in failed {
+        let id = if let Some(id) = f.id {
+            id_of(id)?
+        } else {
+            read.completeness = Completeness::Partial;
+            let at = f.error.endpoint().unwrap_or("raynet listing");
+            let row = f.path().split('.').next().unwrap_or_default();
+            RemoteId::new(format!("{at} {row}")).map_err(|e| invalid("raynet row".into(), e))?
+        };
+        read.unreadable.push((id, f.to_string()));
+    }
+    Ok(())
+}
+
+/// The ids of an id listing (`view=rowInfo`): its rows', and those of the
+/// rows whose audit block did not decode (they exist all the same). `None`
+/// when a row's id cannot be read: such a listing cannot prove an absence.
+pub(super) fn listed_ids(
+    listing: &Listing<RowSummary>,
+    id_of: impl Fn(u64) -> Result<RemoteId, ProviderError>,
+) -> Result<Option<Vec<RemoteId>>, ProviderError> {
+    if listing.failed.iter().any(|f| f.id.is_none()) {
+        tracing::warn!(
+            "a raynet id listing has a row without a readable id; no deletion is inferred from it"
+        );
+        return Ok(None);
+    }
+    listing
+        .items
+        .iter()
+        .map(|r| r.id)
+        .chain(listing.failed.iter().filter_map(|f| f.id))
+        .map(id_of)
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }

@@ -16,7 +16,7 @@
 //! | `resources/` | one handler per resource, with its `impl Client` accessor: `client.meetings()`, `events()`, `persons()`, `companies()`, `user_accounts()`, `ext_ids(..)`, `webhooks()` |
 //! | `auth.rs` | [`Credentials`] (the API key is a [`sync_secret::Secret`]) |
 //! | `models/` | request and response structs |
-//! | `page.rs` | [`Page`](page::Page): one page of a list |
+//! | `page.rs` | [`Page`](page::Page): one page of a list, read row by row ([`ItemFailure`](page::ItemFailure): a row that does not decode); [`Listing`](page::Listing): the rows of every page |
 //! | `query.rs` | [`ListQuery`](query::ListQuery): filters, sorting, paging |
 //! | `html.rs` | the HTML `description` to text and back |
 //! | `error.rs` | [`Error`](error::Error), the one error enum |

@@ -20,8 +20,8 @@ use url::Url;
 
 use super::auth::Credentials;
 use super::error::{Error, Result};
-use super::models::{ErrorEnvelope, ListEnvelope};
-use super::page::Page;
+use super::models::ErrorEnvelope;
+use super::page::{Listing, Page};
 use super::query::{ListQuery, MAX_LIMIT};
 
 // Defined in `retry.rs`; `client::transport::RetryConfig` is its public path.
@@ -394,7 +394,7 @@ impl Transport {
         self.execute(method, path, &[], Some(bytes)).await
     }
 
-    /// One page of a list.
+    /// One page of a list (rows that do not decode are in [`Page::failed`]).
     pub(crate) async fn list_page<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -404,54 +404,45 @@ impl Transport {
         let limit = query.get_limit().unwrap_or(MAX_LIMIT);
         let q = query.clone().offset(offset).limit(limit);
         let resp = self.execute(Method::GET, path, &q.to_pairs(), None).await?;
-        let env: ListEnvelope<T> = decode(&format!("GET /{path}"), &resp.body)?;
-        Ok(Page {
-            items: env.data,
-            total_count: env.total_count,
-            offset,
-            limit,
-            server_time: resp.date,
-        })
+        let mut page = Page::parse(&format!("GET /{path}"), &resp.body, offset, limit)?;
+        page.server_time = resp.date;
+        Ok(page)
     }
 
-    /// Every page of a list, from the query's offset on.
-    pub(crate) async fn list_all<T: DeserializeOwned>(
+    /// Every page of a list, from the query's offset on; a row that does not
+    /// decode fails alone (in [`Listing::failed`]).
+    pub(crate) async fn list_rows<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &ListQuery,
-    ) -> Result<Vec<T>> {
-        self.list_all_timed(path, query).await.map(|(rows, _)| rows)
-    }
-
-    /// Every page of a list, with the server's clock when it answered the
-    /// first page.
-    pub(crate) async fn list_all_timed<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &ListQuery,
-    ) -> Result<(Vec<T>, Option<DateTime<Utc>>)> {
-        let mut out = Vec::new();
+    ) -> Result<Listing<T>> {
+        let mut out = Listing::default();
         let mut q = query.clone();
-        let mut first_time = None;
         let mut first = true;
         loop {
             let page = self.list_page::<T>(path, &q).await?;
             if first {
-                first_time = page.server_time;
+                out.server_time = page.server_time;
                 first = false;
             }
             let next = page.next_offset();
-            out.extend(page.items);
+            out.items.extend(page.items);
+            out.failed.extend(page.failed);
             match next {
                 Some(offset) => q = q.offset(offset),
-                None => return Ok((out, first_time)),
+                None => return Ok(out),
             }
         }
     }
 }
 
-/// Decodes a JSON body, naming the failing field path and the endpoint.
-pub(crate) fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T> {
+/// Decodes a JSON body (an answer of `endpoint`) as `T`, naming the failing
+/// field path: the one decoder of every answer this client reads.
+///
+/// # Errors
+///
+/// [`Error::Decode`] with the endpoint and the path of the failing field.
+pub fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
         endpoint: endpoint.to_owned(),
@@ -465,7 +456,11 @@ fn parse_error_envelope(body: &[u8]) -> Option<ErrorEnvelope> {
     (env.kind.is_some() || env.message.is_some()).then_some(env)
 }
 
-fn api_error(endpoint: &str, status: u16, body: &[u8]) -> Error {
+/// The error for an unsuccessful answer (`status`, other than 401/403/429,
+/// which the transport handles itself) of `endpoint`: the API's error
+/// envelope (`type`, `message`, `translatedMessage`) when the body is one,
+/// else the body as text (lossy UTF-8, at most 2048 characters).
+pub fn api_error(endpoint: &str, status: u16, body: &[u8]) -> Error {
     if let Some(env) = parse_error_envelope(body) {
         Error::Api {
             endpoint: endpoint.to_owned(),

@@ -99,3 +99,16 @@ pub(crate) struct BatchEnvelope<'a> {
 pub(crate) struct BatchAnswer {
     pub(crate) responses: Vec<BatchResponse>,
 }
+
+impl BatchResponse {
+    /// Parses the body of a `$batch` answer (`{"responses": [..]}`), naming the failing field
+    /// (e.g. `responses[2].status`); each response's `body` stays raw JSON for its reader.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] (endpoint `POST /$batch`) when the body is not a batch answer.
+    ///
+    /// [`Error::Decode`]: crate::Error::Decode
+    pub fn parse_answer(body: &[u8]) -> crate::Result<Vec<BatchResponse>> {
+        crate::client::transport::decode::<BatchAnswer>(body, "POST /$batch").map(|a| a.responses)
+    }
+}

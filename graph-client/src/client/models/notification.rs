@@ -12,6 +12,7 @@ use sync_secret::Secret;
 
 use super::open_enum::open_enum;
 use crate::client::error::{Error, Result};
+use crate::client::page::{ItemFailure, decode_items};
 
 open_enum!(
     /// What happened to the resource of a change notification.
@@ -117,7 +118,9 @@ pub struct ChangeNotificationCollection {
 }
 
 impl ChangeNotificationCollection {
-    /// Parses a notification POST's body; [`Error::Decode`] names the failing field.
+    /// Parses a notification POST's body; [`Error::Decode`] names the failing field. One
+    /// notification that does not decode fails the whole body: see
+    /// [`ChangeNotificationCollection::parse_by_item`] to keep the others.
     ///
     /// # Errors
     /// When the body is not such a payload.
@@ -128,5 +131,36 @@ impl ChangeNotificationCollection {
             path: e.path().to_string(),
             source: e.into_inner(),
         })
+    }
+
+    /// Parses a notification POST's body notification by notification: one that does not
+    /// decode fails alone, as an [`ItemFailure`] whose [`Error::Decode`] names it and the
+    /// field (`value[1].subscriptionExpirationDateTime`); the others are returned.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] naming the failing field when the body is not a notification
+    /// collection at all (not JSON, no `value` array, `validationTokens` unreadable).
+    pub fn parse_by_item(body: &[u8]) -> Result<(Self, Vec<ItemFailure>)> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Raw {
+            value: Vec<serde_json::Value>,
+            #[serde(default)]
+            validation_tokens: Option<Vec<String>>,
+        }
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        let raw: Raw = serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
+            endpoint: NOTIFICATION_ENDPOINT.to_owned(),
+            path: e.path().to_string(),
+            source: e.into_inner(),
+        })?;
+        let (value, failed) = decode_items(raw.value, NOTIFICATION_ENDPOINT, "value");
+        Ok((
+            Self {
+                value,
+                validation_tokens: raw.validation_tokens,
+            },
+            failed,
+        ))
     }
 }

@@ -159,7 +159,9 @@ impl Client {
         let req = Request::new(Method::POST, url, "POST /$batch")
             .json(&BatchEnvelope { requests })?
             .retry_safe(safe);
-        let answer: BatchAnswer = self.send(&req).await?;
+        let answer = BatchAnswer {
+            responses: BatchResponse::parse_answer(&self.transport().send(&req).await?.body)?,
+        };
         let wanted: HashSet<&str> = requests.iter().map(|r| r.id.as_str()).collect();
         if let Some(stray) = answer
             .responses

@@ -133,7 +133,9 @@ impl<'a> MailboxScope<'a> {
         endpoint: &str,
     ) -> Result<Page<T>> {
         let url = self.client.url(&self.relative(path));
-        self.client.page(&self.delta_request(url, endpoint)).await
+        self.client
+            .page_by_item(&self.delta_request(url, endpoint))
+            .await
     }
 
     /// Follows a next link or a stored delta link, verbatim and with the same headers.
@@ -143,7 +145,9 @@ impl<'a> MailboxScope<'a> {
         endpoint: &str,
     ) -> Result<Page<T>> {
         let url = self.client.check_link(link)?;
-        self.client.page(&self.delta_request(url, endpoint)).await
+        self.client
+            .page_by_item(&self.delta_request(url, endpoint))
+            .await
     }
 
     /// A whole round from its first page: follows the next links (each read as

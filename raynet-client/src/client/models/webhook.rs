@@ -106,6 +106,34 @@ pub struct WebhookList {
     pub webhooks: Vec<Webhook>,
 }
 
+impl WebhookList {
+    /// Parses the body of `GET /webhook/`, with or without a `data` envelope;
+    /// a failure names the field (e.g. `webhooks[1].eventsFilter[0]`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] (endpoint `GET /webhook/`) when the body is not a
+    /// webhook list.
+    pub fn from_slice(body: &[u8]) -> Result<WebhookList> {
+        const ENDPOINT: &str = "GET /webhook/";
+        let decode_error = |e: serde_path_to_error::Error<serde_json::Error>| Error::Decode {
+            endpoint: ENDPOINT.to_owned(),
+            path: e.path().to_string(),
+            source: e.into_inner(),
+        };
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        let mut v: serde_json::Value =
+            serde_path_to_error::deserialize(de).map_err(decode_error)?;
+        if v.get("webhooks").is_none()
+            && v.get("technicalContacts").is_none()
+            && v.get("data").is_some_and(serde_json::Value::is_object)
+        {
+            v = v["data"].take();
+        }
+        serde_path_to_error::deserialize(v).map_err(decode_error)
+    }
+}
+
 /// One registered webhook.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]

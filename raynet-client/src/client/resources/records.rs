@@ -10,7 +10,7 @@ use super::path::segment;
 use crate::client::error::Result;
 use crate::client::http::Client;
 use crate::client::models::{CalendarActivity, Company, Person, RowSummary, UserAccount};
-use crate::client::page::Page;
+use crate::client::page::{Listing, Page};
 use crate::client::query::{self, ListQuery};
 
 /// The records of one resource (`/{entity}/`, e.g. `/person/`), read as `T`:
@@ -92,26 +92,28 @@ impl<T: serde::de::DeserializeOwned> Records<'_, T> {
     }
 
     /// `GET /{entity}/`: every page (1000 rows per request unless the query
-    /// sets a limit).
+    /// sets a limit). Strict: a row that does not decode fails the call with
+    /// its [`Error::Decode`](crate::Error::Decode) (`data[3].title`); use
+    /// [`Records::list_rows`] to keep the other rows.
     pub async fn list_all(&self, query: &ListQuery) -> Result<Vec<T>> {
-        self.client.inner.list_all(&self.root(), query).await
+        self.list_rows(query).await?.into_complete()
     }
 
-    /// Like [`Records::list_all`], with the server's clock (HTTP `Date`) when
-    /// it answered the first page: a watermark for incremental reads.
-    pub async fn list_all_timed(
-        &self,
-        query: &ListQuery,
-    ) -> Result<(Vec<T>, Option<chrono::DateTime<chrono::Utc>>)> {
-        self.client.inner.list_all_timed(&self.root(), query).await
+    /// `GET /{entity}/`: every page, a row that does not decode set aside in
+    /// [`Listing::failed`] (with its id when readable) while the others are
+    /// returned, with the server's clock (HTTP `Date`) when it answered the
+    /// first page: a watermark for incremental reads.
+    pub async fn list_rows(&self, query: &ListQuery) -> Result<Listing<T>> {
+        self.client.inner.list_rows(&self.root(), query).await
     }
 
     /// `GET /{entity}/?view=rowInfo&limit=1000`: ids and audit blocks of
     /// every matching record, one request per 1000 rows (the cheap scan that
-    /// detects deletions).
-    pub async fn row_summaries(&self, query: &ListQuery) -> Result<Vec<RowSummary>> {
+    /// detects deletions). A row whose audit block does not decode is in
+    /// [`Listing::failed`], with its id when readable.
+    pub async fn row_summaries(&self, query: &ListQuery) -> Result<Listing<RowSummary>> {
         let q = query.clone().view_row_info().limit(query::MAX_LIMIT);
-        self.client.inner.list_all(&self.root(), &q).await
+        self.client.inner.list_rows(&self.root(), &q).await
     }
 
     /// Incremental read: every record with `rowInfo.lastModifiedAt >= since`,

@@ -3,7 +3,7 @@
 use reqwest::Method;
 
 use super::path::segment;
-use crate::client::error::{Error, Result};
+use crate::client::error::Result;
 use crate::client::http::Client;
 use crate::client::models::{CreatedWebhook, NewWebhook, TechnicalContacts, WebhookList};
 use crate::client::transport::decode;
@@ -25,18 +25,12 @@ impl Webhooks<'_> {
     /// `GET /webhook/`: technical contacts and registered webhooks (read with
     /// or without a `data` envelope).
     pub async fn list(&self) -> Result<WebhookList> {
-        let mut v: serde_json::Value = self.client.inner.get_json("webhook/", &[]).await?;
-        if v.get("webhooks").is_none()
-            && v.get("technicalContacts").is_none()
-            && v.get("data").is_some_and(serde_json::Value::is_object)
-        {
-            v = v["data"].take();
-        }
-        serde_path_to_error::deserialize(v).map_err(|e| Error::Decode {
-            endpoint: "GET /webhook/".to_owned(),
-            path: e.path().to_string(),
-            source: e.into_inner(),
-        })
+        let resp = self
+            .client
+            .inner
+            .execute(Method::GET, "webhook/", &[], None)
+            .await?;
+        WebhookList::from_slice(&resp.body)
     }
 
     /// `PUT /webhook/`: registers a webhook and returns its uuid.
