@@ -899,3 +899,109 @@ async fn unattended_init_with_a_federated_token_file_names_a_wrong_subject_then_
         other => panic!("{other:?}"),
     }
 }
+
+const PFX_PASSWORD: &str = "pfx-PASSWORD-77";
+
+/// A PKCS#12 file of a new certificate registered in `graph`, locked with [`PFX_PASSWORD`];
+/// its private key's PEM.
+fn pfx_file(dir: &TempDir, graph: &FakeGraph) -> (std::path::PathBuf, String) {
+    use base64::Engine as _;
+    let generated = generate_certificate("pfx").unwrap();
+    assert!(graph.register_certificate(FakeGraph::CLIENT_ID, &generated.certificate_pem));
+    let der = |pem_text: &str| {
+        let body: String = pem_text
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap()
+    };
+    let key = p12_keystore::PrivateKey::from_der(&der(&generated.private_key_pem)).unwrap();
+    let cert = p12_keystore::Certificate::from_der(&der(&generated.certificate_pem)).unwrap();
+    let chain = p12_keystore::PrivateKeyChain::new(vec![1_u8], key, [cert]);
+    let mut store = p12_keystore::KeyStore::new();
+    store.add_entry(
+        "raynet-sync",
+        p12_keystore::KeyStoreEntry::PrivateKeyChain(chain),
+    );
+    let pfx = store.writer(PFX_PASSWORD).write().unwrap();
+    let path = dir.path().join("app.pfx");
+    std::fs::write(&path, pfx).unwrap();
+    (path, generated.private_key_pem)
+}
+
+#[tokio::test]
+async fn unattended_init_with_a_pkcs12_file_keeps_its_password_in_the_secrets_file() {
+    let dir = TempDir::new("init-pfx");
+    let sandbox = Sandbox::start(Utc::now()).await.unwrap();
+    let config = dir.path().join("raynet-sync.toml");
+    let (pfx, key_pem) = pfx_file(&dir, &sandbox.graph);
+    let mut args = answers(&sandbox);
+    args.pkcs12 = Some(pfx.clone());
+    let run = |password: &str| {
+        let secrets = GivenSecrets {
+            pkcs12_password: Some(Secret::new(password)),
+            ..raynet_key_only()
+        };
+        let (config, args) = (config.clone(), &args);
+        async move {
+            let mut out = Vec::new();
+            let mut prompter = ScriptedPrompter::new(Vec::<String>::new());
+            let result = init::init(&config, args, &secrets, &mut prompter, true, &mut out).await;
+            (result, String::from_utf8(out).unwrap())
+        }
+    };
+
+    let (result, out) = run("not-the-password").await;
+    let e = result.expect_err("a wrong password stops init");
+    let message = format!("{e:#}");
+    assert_eq!(error_exit_code(&e), 78, "{message}");
+    assert!(
+        message.contains("tenant[0].microsoft.certificate.password")
+            && message.contains("wrong password"),
+        "{message}"
+    );
+    assert_no_key_material("the output", &out, &key_pem, &["not-the-password"]);
+    assert!(!config.exists());
+
+    let (result, out) = run(PFX_PASSWORD).await;
+    let code = result.expect("init succeeds");
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}");
+    assert!(out.contains("configuration ok"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{} and {}",
+            init::API_KEY_VAR,
+            init::PKCS12_PASSWORD_VAR
+        )),
+        "{out}"
+    );
+    assert_no_key_material("the output", &out, &key_pem, &[PFX_PASSWORD]);
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains(&format!(
+            "certificate = {{ pkcs12 = {:?}, password = {{ env = {:?} }} }}",
+            pfx.display().to_string(),
+            init::PKCS12_PASSWORD_VAR
+        )),
+        "{text}"
+    );
+    assert_no_key_material("the config file", &text, &key_pem, &[PFX_PASSWORD]);
+    let env_text =
+        std::fs::read_to_string(config.with_file_name("raynet-sync.secrets.env")).unwrap();
+    assert!(
+        env_text.contains(&format!("{}={PFX_PASSWORD}\n", init::PKCS12_PASSWORD_VAR)),
+        "the password is in the owner-only secrets file"
+    );
+    let env = |name: &str| match name {
+        n if n == init::API_KEY_VAR => Ok(DEFAULT_API_KEY.to_owned()),
+        n if n == init::PKCS12_PASSWORD_VAR => Ok(PFX_PASSWORD.to_owned()),
+        _ => Err(std::env::VarError::NotPresent),
+    };
+    let loaded = Config::from_toml(&text, &config, &env).expect("the written config loads");
+    assert!(matches!(
+        loaded.tenants[0].microsoft.credential,
+        ClientCredential::Certificate(_)
+    ));
+}
