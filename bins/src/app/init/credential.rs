@@ -363,3 +363,51 @@ pub(super) fn blame(problem: Problem, chosen: &Chosen) -> Problem {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(number: &str) -> Problem {
+        Problem::answer(
+            CLIENT_SECRET.key,
+            format!(
+                "Microsoft refused the app's credentials (invalid_request, AADSTS{number}): \
+                 check the tenant, the client id and the app's credential"
+            ),
+        )
+    }
+
+    fn said(p: Problem) -> (&'static str, String) {
+        match p {
+            Problem::Answer { key, message } => (key, message),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_refused_federated_token_names_what_does_not_match() {
+        let federated = Chosen::Federated {
+            token_file: "/var/run/token".into(),
+        };
+        for (number, words) in [
+            ("700211", "issuer"),
+            ("700213", "subject"),
+            ("700212", "audience"),
+            ("700024", "expired"),
+        ] {
+            let (key, message) = said(blame(refused(number), &federated));
+            assert_eq!(key, TOKEN_FILE.key, "{number}");
+            assert!(message.contains(words), "{number}: {message}");
+        }
+        // A secret keeps the words graph_problem chose; another key than the credential's
+        // (an unknown client id) is left alone.
+        let secret = Chosen::Secret(Secret::new("s"));
+        let (key, message) = said(blame(refused("7000215"), &secret));
+        assert_eq!(key, CLIENT_SECRET.key);
+        assert!(message.contains("AADSTS7000215"), "{message}");
+        let other = Problem::answer("tenant[0].microsoft.client_id", "no app");
+        let (key, _) = said(blame(other, &federated));
+        assert_eq!(key, "tenant[0].microsoft.client_id");
+    }
+}
