@@ -191,8 +191,9 @@ pub struct CheckArgs {
 /// standard input is not a terminal) nothing is asked: a missing answer is an error naming its
 /// flag and variable, and the modes take their defaults.
 ///
-/// The two secrets are never flags (a flag's value shows in the process list): the Microsoft
-/// app's client secret is read from `RAYNET_SYNC_CLIENT_SECRET`, the Raynet API key from
+/// The secrets are never flags (a flag's value shows in the process list): the Microsoft
+/// app's client secret is read from `RAYNET_SYNC_CLIENT_SECRET`, a PKCS#12 certificate's
+/// password from `RAYNET_SYNC_PKCS12_PASSWORD`, the Raynet API key from
 /// `RAYNET_SYNC_RAYNET_API_KEY`, or asked for without echo.
 #[derive(Debug, Default, Args)]
 pub struct InitArgs {
@@ -203,6 +204,26 @@ pub struct InitArgs {
     /// The app registration's application (client) id.
     #[arg(long, env = "RAYNET_SYNC_CLIENT_ID", value_name = "GUID")]
     pub client_id: Option<String>,
+    /// How the app signs in: `secret` (a client secret, the default), `certificate` or
+    /// `federated` (a token file). Implied by `--certificate`, `--pkcs12` or
+    /// `--federated-token-file`.
+    #[arg(long, env = "RAYNET_SYNC_CREDENTIAL", value_name = "KIND")]
+    pub credential: Option<String>,
+    /// The app's certificate, a PEM file (it may hold the private key too).
+    #[arg(long, env = "RAYNET_SYNC_CERTIFICATE", value_name = "PATH")]
+    pub certificate: Option<PathBuf>,
+    /// The certificate's private key, a PEM file (unencrypted), unless the certificate file
+    /// holds it. The config refers to the file; the key is never copied.
+    #[arg(long, env = "RAYNET_SYNC_CERTIFICATE_KEY", value_name = "PATH")]
+    pub certificate_key: Option<PathBuf>,
+    /// The app's certificate and key as a PKCS#12 (`.pfx`) file; its password is read from
+    /// `RAYNET_SYNC_PKCS12_PASSWORD`.
+    #[arg(long, env = "RAYNET_SYNC_PKCS12", value_name = "PATH")]
+    pub pkcs12: Option<PathBuf>,
+    /// The federated token file a workload platform writes and rotates (default
+    /// `$AZURE_FEDERATED_TOKEN_FILE`).
+    #[arg(long, env = "RAYNET_SYNC_FEDERATED_TOKEN_FILE", value_name = "PATH")]
+    pub federated_token_file: Option<PathBuf>,
     /// The Microsoft 365 group whose members are served: its display name (or the start of
     /// it, when only one group matches) or its object id.
     #[arg(long, env = "RAYNET_SYNC_GROUP", value_name = "NAME")]

@@ -131,6 +131,8 @@ async fn a_person_sets_up_the_sync_on_a_terminal() {
         t.keys(&format!("{}{ENTER}", FakeGraph::TENANT));
         t.expect("application (client) id");
         t.keys(&format!("{}{ENTER}", FakeGraph::CLIENT_ID));
+        t.expect("How the app signs in");
+        t.keys(ENTER);
         t.expect("App's client secret");
         t.keys(&format!("{}{ENTER}", FakeGraph::CLIENT_SECRET));
         t.expect("/adminconsent?client_id=");

@@ -29,8 +29,12 @@ pub(super) fn graph_problem(
             } else {
                 (
                     "tenant[0].microsoft.client_secret",
-                    "check the tenant, the client id and the client secret",
+                    "check the tenant, the client id and the app's credential",
                 )
+            };
+            let code = match aadsts(message) {
+                Some(number) => format!("{code}, {number}"),
+                None => code.clone(),
             };
             Problem::answer(
                 hint.0,
@@ -40,6 +44,10 @@ pub(super) fn graph_problem(
                 ),
             )
         }
+        E::Credential { .. } => Problem::answer(
+            "tenant[0].microsoft.client_secret",
+            format!("the app's credential cannot be used: {e}"),
+        ),
         E::Transport { .. } | E::Timeout { .. } => {
             Problem::Unreachable(format!("cannot reach Microsoft Graph: {e}"))
         }
@@ -55,5 +63,31 @@ pub(super) fn graph_problem(
             "tenant[0].microsoft.client_id",
             format!("Graph refused to {what}: {e}"),
         ),
+    }
+}
+
+/// The identity platform's error number in `message` (`AADSTS700027`), if any.
+fn aadsts(message: &str) -> Option<&str> {
+    let at = message.find("AADSTS")?;
+    let rest = &message[at..];
+    let end = rest[6..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(rest.len(), |e| e + 6);
+    (end > 6).then(|| &rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_number_is_found_in_the_description() {
+        assert_eq!(
+            aadsts("AADSTS700027: The certificate ... not registered"),
+            Some("AADSTS700027")
+        );
+        assert_eq!(aadsts("AADSTS7000215"), Some("AADSTS7000215"));
+        assert_eq!(aadsts("AADSTS: none"), None);
+        assert_eq!(aadsts("nothing"), None);
     }
 }

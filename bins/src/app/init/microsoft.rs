@@ -1,4 +1,4 @@
-//! Step 1: the Microsoft 365 app (tenant, client id, client secret; the admin-consent link;
+//! Step 1: the Microsoft 365 app (tenant, client id, the credential; the admin-consent link;
 //! waiting for consent, then a token and a first call), and the check of the contacts
 //! permission after the modes.
 
@@ -8,9 +8,10 @@ use graph_client::client::models::DirectoryObject;
 
 use super::ask::{Problem, Question, Session};
 use super::consent;
+use super::credential::{self, Chosen, Given};
 use super::graph_errors::graph_problem;
 use crate::cli::InitArgs;
-use crate::config::{DEFAULT_AUTHORITY, DEFAULT_GRAPH_BASE_URL, Secret};
+use crate::config::{DEFAULT_AUTHORITY, DEFAULT_GRAPH_BASE_URL};
 
 const TENANT: Question = Question {
     label: "Microsoft 365 tenant (directory id or domain)",
@@ -24,18 +25,11 @@ const CLIENT_ID: Question = Question {
     flag: Some("--client-id"),
     env: "RAYNET_SYNC_CLIENT_ID",
 };
-/// The client secret's question (read from its variable, never a flag).
-pub(super) const CLIENT_SECRET: Question = Question {
-    label: "App's client secret",
-    key: "tenant[0].microsoft.client_secret",
-    flag: None,
-    env: "RAYNET_SYNC_CLIENT_SECRET",
-};
 /// The Microsoft side, answered and checked.
 pub(super) struct Microsoft {
     pub(super) tenant_id: String,
     pub(super) client_id: String,
-    pub(super) client_secret: Secret,
+    pub(super) credential: Chosen,
     pub(super) graph_base_url: Option<String>,
     pub(super) authority: Option<String>,
     pub(super) client: graph_client::Client,
@@ -54,22 +48,20 @@ pub fn admin_consent_url(authority: &str, tenant: &str, client_id: &str) -> Stri
     )
 }
 
-/// Step 1: the app's tenant, client id and secret, until Graph gives a token and lists groups.
+/// Step 1: the app's tenant, client id and credential, until Graph gives a token and lists
+/// groups.
 pub(super) async fn app(
     s: &mut Session<'_>,
     args: &InitArgs,
-    secret: Option<&Secret>,
+    given: Given,
 ) -> anyhow::Result<Microsoft> {
     s.say(
         "\n1. Microsoft 365: the app registration (see the README, \"Setting up Microsoft 365\")",
     );
-    let (mut tenant, mut client_id, mut client_secret) = (
-        args.tenant_id.clone(),
-        args.client_id.clone(),
-        secret.cloned(),
-    );
+    let (mut tenant, mut client_id, mut given) =
+        (args.tenant_id.clone(), args.client_id.clone(), given);
     loop {
-        let result = try_app(s, args, &mut tenant, &mut client_id, &mut client_secret).await;
+        let result = try_app(s, args, &mut tenant, &mut client_id, &mut given).await;
         match result {
             Ok(m) => {
                 s.step_done();
@@ -85,14 +77,13 @@ async fn try_app(
     args: &InitArgs,
     tenant: &mut Option<String>,
     client_id: &mut Option<String>,
-    client_secret: &mut Option<Secret>,
+    given: &mut Given,
 ) -> Result<Microsoft, Problem> {
     let t = s.text(&TENANT, tenant.as_deref(), None)?;
     *tenant = Some(t.clone());
     let c = s.text(&CLIENT_ID, client_id.as_deref(), None)?;
     *client_id = Some(c.clone());
-    let secret = s.secret(&CLIENT_SECRET, client_secret.as_ref())?;
-    *client_secret = Some(secret.clone());
+    let (chosen, signs_in) = credential::credential(s, given)?;
     let authority = args.authority.as_deref().unwrap_or(DEFAULT_AUTHORITY);
     let consent = admin_consent_url(authority, &t, &c);
     s.say(format!(
@@ -106,7 +97,7 @@ async fn try_app(
                 .unwrap_or(DEFAULT_GRAPH_BASE_URL),
         )
         .authority_base_url(authority)
-        .credentials(&t, &c, secret.expose())
+        .credential(&t, &c, signs_in)
         .retry(graph_client::RetryConfig::new(
             2,
             Duration::from_millis(200),
@@ -117,14 +108,16 @@ async fn try_app(
         .build()
         .map_err(|e| Problem::answer(TENANT.key, format!("cannot build the Graph client: {e}")))?;
     let patience = consent::Patience::of(args.consent_wait_seconds, args.consent_check_seconds);
-    consent::wait_for_consent(s, &client, &consent, args.mode.as_deref(), &patience).await?;
+    consent::wait_for_consent(s, &client, &consent, args.mode.as_deref(), &patience)
+        .await
+        .map_err(|p| credential::blame(p, &chosen))?;
     match client.groups().search_by_display_name("", 1).await {
         Ok(_) => {
             s.say("  ok: a token was issued and the app may list the groups");
             Ok(Microsoft {
                 tenant_id: t,
                 client_id: c,
-                client_secret: secret,
+                credential: chosen,
                 graph_base_url: args.graph_base_url.clone(),
                 authority: args.authority.clone(),
                 client,

@@ -9,6 +9,7 @@
 //! | `prompt.rs` | [`Prompter`]: [`TerminalPrompter`] (dialoguer), [`ScriptedPrompter`] |
 //! | `ask.rs` | one run's questions: given answers, defaults, unattended mode, retries |
 //! | `microsoft.rs` | 1. the app (consent link, token, a first call); Graph errors as answers |
+//! | `credential.rs` | 1. how the app signs in: secret, certificate (thumbprint) or token file |
 //! | `consent.rs` | 1. waiting for admin consent: the permissions a fresh token carries |
 //! | `graph_errors.rs` | what a Graph error means for the answers (key at fault, permission) |
 //! | `group.rs` | 2. the group: picked by typing part of its name (counts shown), or typed |
@@ -21,6 +22,7 @@
 
 mod ask;
 mod consent;
+mod credential;
 mod graph_errors;
 mod group;
 mod microsoft;
@@ -36,18 +38,20 @@ use std::process::ExitCode;
 pub use microsoft::admin_consent_url;
 pub use prompt::{Prompter, ScriptedPrompter, TerminalPrompter, Waited};
 pub use raynet::instance_from;
-pub use write::{API_KEY_VAR, CLIENT_SECRET_VAR};
+pub use write::{API_KEY_VAR, CLIENT_SECRET_VAR, PKCS12_PASSWORD_VAR};
 
 use crate::cli::{InitArgs, exit};
 use crate::config::{Config, Secret};
 
-/// The two secrets `init` may be given through the environment (never as flags).
+/// The secrets `init` may be given through the environment (never as flags).
 #[derive(Clone, Debug, Default)]
 pub struct GivenSecrets {
     /// The Microsoft app's client secret (`RAYNET_SYNC_CLIENT_SECRET`).
     pub client_secret: Option<Secret>,
     /// The Raynet API key (`RAYNET_SYNC_RAYNET_API_KEY`).
     pub raynet_api_key: Option<Secret>,
+    /// The password of the app's PKCS#12 certificate file (`RAYNET_SYNC_PKCS12_PASSWORD`).
+    pub pkcs12_password: Option<Secret>,
 }
 
 impl GivenSecrets {
@@ -56,8 +60,9 @@ impl GivenSecrets {
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().map(Secret::new);
         Self {
-            client_secret: var(microsoft::CLIENT_SECRET.env),
+            client_secret: var(credential::CLIENT_SECRET.env),
             raynet_api_key: var(raynet::API_KEY.env),
+            pkcs12_password: var(credential::PKCS12_PASSWORD.env),
         }
     }
 }
@@ -112,7 +117,12 @@ pub async fn init(
         config.display(),
         secrets_file.display()
     ));
-    let ms = microsoft::app(&mut s, args, secrets.client_secret.as_ref()).await?;
+    let given = credential::Given::of(
+        args,
+        secrets.client_secret.as_ref(),
+        secrets.pkcs12_password.as_ref(),
+    );
+    let ms = microsoft::app(&mut s, args, given).await?;
     let group = group::group(&mut s, args, &ms).await?;
     let raynet = raynet::raynet(&mut s, args, secrets.raynet_api_key.as_ref()).await?;
     let modes = loop {

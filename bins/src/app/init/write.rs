@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::ask::Session;
+use super::credential::Chosen;
 use super::group::PickedGroup;
 use super::microsoft::Microsoft;
 use super::modes::Modes;
@@ -18,6 +19,8 @@ use crate::config::{Config, Secret};
 pub const API_KEY_VAR: &str = "RAYNET_API_KEY";
 /// The variable the written config reads the Microsoft client secret from.
 pub const CLIENT_SECRET_VAR: &str = "MS_CLIENT_SECRET";
+/// The variable the written config reads a PKCS#12 certificate's password from.
+pub const PKCS12_PASSWORD_VAR: &str = "MS_PKCS12_PASSWORD";
 
 /// Everything `init` learned, ready to be written.
 pub(super) struct Answers<'a> {
@@ -45,6 +48,51 @@ fn q(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
 
+/// The credential's line of `[tenant.microsoft]` (a certificate's thumbprint in a comment
+/// above it): the secret or password as `{ env = "..." }`, a key file as `{ file = "..." }`.
+fn credential_toml(c: &Chosen) -> String {
+    let path = |p: &Path| q(&p.to_string_lossy());
+    let thumbprint = c.thumbprint().map_or_else(String::new, |t| {
+        format!("# the certificate's SHA-1 thumbprint: {t}\n")
+    });
+    let line = match c {
+        Chosen::Secret(_) => format!("client_secret = {{ env = {} }}", q(CLIENT_SECRET_VAR)),
+        Chosen::Pem {
+            certificate,
+            key: None,
+            ..
+        } => format!("certificate = {{ path = {} }}", path(certificate)),
+        Chosen::Pem {
+            certificate,
+            key: Some(key),
+            ..
+        } => format!(
+            "certificate = {{ path = {}, key = {{ file = {} }} }}",
+            path(certificate),
+            path(key)
+        ),
+        Chosen::Pkcs12 { file, .. } => format!(
+            "certificate = {{ pkcs12 = {}, password = {{ env = {} }} }}",
+            path(file),
+            q(PKCS12_PASSWORD_VAR)
+        ),
+        Chosen::Federated { token_file } => {
+            format!("federated = {{ token_file = {} }}", path(token_file))
+        }
+    };
+    format!("{thumbprint}{line}")
+}
+
+/// The variable the credential's secret goes to, if it has one.
+fn credential_var(c: &Chosen) -> Option<(&'static str, &Secret)> {
+    let var = match c {
+        Chosen::Secret(_) => CLIENT_SECRET_VAR,
+        Chosen::Pkcs12 { .. } => PKCS12_PASSWORD_VAR,
+        Chosen::Pem { .. } | Chosen::Federated { .. } => return None,
+    };
+    c.secret().map(|s| (var, s))
+}
+
 /// The config file's text: every answer, the secrets as `{ env = "..." }`.
 pub(super) fn config_toml(a: &Answers<'_>, state_path: &str) -> String {
     let optional = |key: &str, value: Option<&String>| {
@@ -69,7 +117,7 @@ api_key = {{ env = {key_var} }}
 [tenant.microsoft]
 tenant_id = {tenant}
 client_id = {client}
-client_secret = {{ env = {secret_var} }}
+{credential}
 # the group {group_name}
 group = {group}
 {graph_base}{authority}
@@ -87,7 +135,7 @@ outlook_deletes = {deletes}
         raynet_base = optional("base_url", a.raynet.base_url.as_ref()),
         tenant = q(&a.ms.tenant_id),
         client = q(&a.ms.client_id),
-        secret_var = q(CLIENT_SECRET_VAR),
+        credential = credential_toml(&a.ms.credential),
         group_name = q(a.group.group.display_name.as_deref().unwrap_or_default()),
         group = q(&a.group.group.id),
         graph_base = optional("graph_base_url", a.ms.graph_base_url.as_ref()),
@@ -105,10 +153,8 @@ pub(super) fn secrets_env(a: &Answers<'_>) -> anyhow::Result<Secret> {
     let mut text = String::from(
         "# raynet-sync secrets, written by `raynet-sync init`. Keep this file owner-only.\n",
     );
-    for (var, secret) in [
-        (API_KEY_VAR, &a.raynet.api_key),
-        (CLIENT_SECRET_VAR, &a.ms.client_secret),
-    ] {
+    let credential = credential_var(&a.ms.credential);
+    for (var, secret) in std::iter::once((API_KEY_VAR, &a.raynet.api_key)).chain(credential) {
         let v = secret.expose();
         if v.chars()
             .any(|c| c.is_control() || c.is_whitespace() || c == '\'' || c == '"')
@@ -170,20 +216,24 @@ pub(super) fn write(
         |s| s.to_string_lossy().into_owned(),
     );
     let text = config_toml(a, &format!("{stem}.db"));
-    let env = |name: &str| match name {
-        API_KEY_VAR => Ok(a.raynet.api_key.expose().to_owned()),
-        CLIENT_SECRET_VAR => Ok(a.ms.client_secret.expose().to_owned()),
-        other => std::env::var(other),
+    let credential = credential_var(&a.ms.credential);
+    let env = |name: &str| match (name, credential) {
+        (API_KEY_VAR, _) => Ok(a.raynet.api_key.expose().to_owned()),
+        (other, Some((var, secret))) if other == var => Ok(secret.expose().to_owned()),
+        (other, _) => std::env::var(other),
     };
     // Loaded before anything is written: a file `run` would refuse is never left behind.
     let loaded = Config::from_toml(&text, &config, &env)?;
     write_file(&config, &text, false, force)?;
     write_file(secrets, secrets_env(a)?.expose(), true, force)?;
     s.say(format!("  wrote {} (no secret in it)", config.display()));
+    let vars = credential.map_or_else(
+        || API_KEY_VAR.to_owned(),
+        |(var, _)| format!("{API_KEY_VAR} and {var}"),
+    );
     s.say(format!(
-        "  wrote {} (owner-only): {API_KEY_VAR} and {CLIENT_SECRET_VAR}; give it to the service \
-         as its environment (systemd EnvironmentFile=, podman --env-file, or \
-         `set -a; . {}; set +a` in a shell)",
+        "  wrote {} (owner-only): {vars}; give it to the service as its environment (systemd \
+         EnvironmentFile=, podman --env-file, or `set -a; . {}; set +a` in a shell)",
         secrets.display(),
         secrets.display()
     ));

@@ -16,6 +16,8 @@ use raynet_sync::demo::{INSTANCE, Sandbox};
 
 use crate::util::TempDir;
 
+mod credentials;
+
 const WRONG_KEY: &str = "crm-WRONG-5f1e0c";
 
 /// Every answer, for the sandbox; the instance as a pasted browser address.
@@ -37,6 +39,7 @@ fn both_secrets() -> GivenSecrets {
     GivenSecrets {
         client_secret: Some(Secret::new(FakeGraph::CLIENT_SECRET)),
         raynet_api_key: Some(Secret::new(DEFAULT_API_KEY)),
+        pkcs12_password: None,
     }
 }
 
@@ -283,8 +286,9 @@ async fn a_missing_permission_is_named_with_the_consent_link_and_can_be_fixed() 
     args.completed_events = Some("sync".into());
     args.outlook_deletes = Some("cancel".into());
     sandbox.graph.inject(Fault::status(403).on("groups.list"));
-    // After the 403: try again, keep tenant, client id and secret; no dry run.
-    let mut prompter = ScriptedPrompter::new(["y", "", "", "", "n"]);
+    // After the 403: try again, keep tenant, client id, the kind of credential and the
+    // secret; no dry run.
+    let mut prompter = ScriptedPrompter::new(["y", "", "", "", "", "n"]);
     let mut out = Vec::new();
     let code = init::init(
         &config,
