@@ -195,7 +195,9 @@ pub(super) fn token_endpoint(
 /// header names the certificate by `x5t#S256` or `x5t`) against the certificates registered
 /// for the app, with `aud` = the token endpoint and `iss` = `sub` = the client id; any other
 /// assertion against the app's federated identity credentials (issuer, subject, audience,
-/// the issuer's key). Then the time range (no clock skew allowed) and the single use of `jti`.
+/// the issuer's key). Then the time range (no clock skew allowed) and, for a certificate's
+/// assertion, the single use of `jti` (a federated token is presented again and again for its
+/// lifetime).
 fn check_assertion(
     st: &mut State,
     client_id: &str,
@@ -357,13 +359,18 @@ fn check_assertion(
             ),
         ));
     }
-    let jti = claims["jti"].as_str();
-    if by_certificate && jti.is_none() {
-        return Err(missing("jti"));
+    // A client assertion signed with the app's certificate is single-use. A federated token
+    // is not: the platform writes one to the file for its whole lifetime and every token
+    // request of the workload presents it again (as Entra accepts it).
+    if !by_certificate {
+        return Ok(());
     }
+    let Some(jti) = claims["jti"].as_str() else {
+        return Err(missing("jti"));
+    };
     let used = &mut st.app_credentials.used_jtis;
     used.retain(|_, until| *until > now);
-    if let Some(jti) = jti {
+    {
         let seen = (client_id.to_owned(), jti.to_owned());
         if used.contains_key(&seen) {
             return Err(oauth_error(
