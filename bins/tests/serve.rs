@@ -817,3 +817,43 @@ async fn writes_the_invitation_cap_deferred_carry_on_after_the_pause() {
         "no safety-net poll was needed"
     );
 }
+
+/// A notification POST holding one notification that cannot be read and one that can: the
+/// bad one is set aside, the good one is kept and its change crosses (202, not a 400 that
+/// would lose both).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_notification_fails_alone_and_the_rest_of_the_post_is_kept() {
+    let s = Served::start("").await;
+    let d = s.sandbox.data.clone();
+    let graph = &s.sandbox.graph;
+    // The fake's own notification of the edit comes too late to matter.
+    graph.set_delivery_delay(Duration::from_secs(120));
+    graph.edit_event(
+        &d.jana,
+        &d.customer_call,
+        &json!({"location": {"displayName": "Told by the good one"}}),
+    );
+    let event = graph.event(&d.jana, &d.customer_call).unwrap();
+    let sub = graph.subscription_ids()[0].clone();
+    let state = s.store.push_secret("demo", "client_state").unwrap();
+    let good = json!({
+        "subscriptionId": sub,
+        "clientState": state.expose(),
+        "changeType": "updated",
+        "resource": format!("Users/{}/Events/{}", d.jana, d.customer_call),
+        "resourceData": {"id": d.customer_call, "@odata.etag": event["@odata.etag"], "@odata.type": "#Microsoft.Graph.Event"},
+    });
+    let bad = json!({"subscriptionId": 42, "changeType": ["updated"], "resource": null});
+    let body = serde_json::to_vec(&json!({"value": [bad, good]})).unwrap();
+    assert_eq!(s.post("/graph/demo/notifications", &[], body).await, 202);
+    assert!(
+        wait_until(Duration::from_secs(10), || s
+            .raynet_activity("Customer call – Brno")
+            .is_some_and(|r| r["meetingPlace"] == "Told by the good one"))
+        .await,
+        "the good notification's change crossed"
+    );
+    // Nothing readable at all is still a 400.
+    let body = serde_json::to_vec(&json!({"value": [{"subscriptionId": 42}]})).unwrap();
+    assert_eq!(s.post("/graph/demo/notifications", &[], body).await, 400);
+}

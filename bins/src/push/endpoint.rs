@@ -74,8 +74,21 @@ async fn graph(
     if let Some(token) = query.get("validationToken") {
         return plain(StatusCode::OK, token.clone());
     }
-    let collection = match ChangeNotificationCollection::parse(&body) {
-        Ok(c) => c,
+    // Notification by notification: one that cannot be read is set aside (the safety-net
+    // poll covers whatever it may have said), the others are kept.
+    let collection = match ChangeNotificationCollection::parse_by_item(&body) {
+        Ok((c, failed)) => {
+            for f in &failed {
+                tracing::warn!(tenant = %tenant.name(), field = %f.path(), error = %f.error, "a Graph notification could not be read; the others are kept");
+            }
+            if c.value.is_empty() && !failed.is_empty() {
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    format!("no notification could be read: {}\n", failed[0].error),
+                );
+            }
+            c
+        }
         Err(e) => {
             tracing::warn!(tenant = %tenant.name(), error = %e, "a Graph notification body could not be read");
             return plain(StatusCode::BAD_REQUEST, format!("{e}\n"));
