@@ -589,26 +589,9 @@ async fn check_names_the_group_id_and_a_configured_id_needs_no_look_up() {
     let check = |text: String| {
         let config = dir.write("raynet-sync.toml", &text);
         async move {
-            let out = tokio::task::spawn_blocking(move || {
-                std::process::Command::new(env!("CARGO_BIN_EXE_raynet-sync"))
-                    .arg("--config")
-                    .arg(&config)
-                    .arg("check")
-                    .env(
-                        raynet_sync::demo::API_KEY_VAR,
-                        raynet_client::fake::DEFAULT_API_KEY,
-                    )
-                    .env(
-                        raynet_sync::demo::CLIENT_SECRET_VAR,
-                        graph_client::fake::FakeGraph::CLIENT_SECRET,
-                    )
-                    .output()
-                    .unwrap()
-            })
-            .await
-            .unwrap();
-            assert!(out.status.success(), "{out:?}");
-            String::from_utf8(out.stdout).unwrap()
+            let run = crate::util::run_against_sandbox(&config, &["check"], "warn").await;
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            run.stdout
         }
     };
     let said = check(by_name.clone()).await;

@@ -3,59 +3,21 @@
 //! came from where and why, and what happened to a deleted item.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::{Duration, Utc};
-use raynet_sync::demo::{API_KEY_VAR, CLIENT_SECRET_VAR, INSTANCE, Sandbox};
+use raynet_sync::demo::{INSTANCE, Sandbox};
 use serde_json::{Value, json};
 
-use crate::util::TempDir;
+use crate::util::{Run, TempDir, run_against_sandbox};
 
 /// Jana's address, the member her calendar's entries are kept under.
 const JANA: &str = "jana.novakova@acme.test";
 /// Petr's address.
 const PETR: &str = "petr.dvorak@acme.test";
 
-/// What a run of the binary printed, and how it exited.
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `raynet-sync --config <config> <args>` with the fakes' secrets, off the runtime's
-/// threads (the fakes answer on them).
-async fn raynet_sync(config: &Path, args: &[&str]) -> Ran {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_raynet-sync"));
-    cmd.arg("--config")
-        .arg(config)
-        .args(args)
-        .env(API_KEY_VAR, raynet_client::fake::DEFAULT_API_KEY)
-        .env(
-            CLIENT_SECRET_VAR,
-            graph_client::fake::FakeGraph::CLIENT_SECRET,
-        )
-        .env("RUST_LOG", "warn")
-        .env_remove("RAYNET_SYNC_CONFIG");
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap()
-        .expect("run the raynet-sync binary");
-    let ran = Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    for secret in [
-        raynet_client::fake::DEFAULT_API_KEY,
-        graph_client::fake::FakeGraph::CLIENT_SECRET,
-    ] {
-        assert!(
-            !ran.stdout.contains(secret) && !ran.stderr.contains(secret),
-            "a secret was printed"
-        );
-    }
-    ran
+/// Runs the binary against the sandbox's fakes (`util::run_against_sandbox`), logging warnings.
+async fn raynet_sync(config: &Path, args: &[&str]) -> Run {
+    run_against_sandbox(config, args, "warn").await
 }
 
 /// Both fakes with the sample data, and a config pointing the binary at them.
@@ -86,7 +48,7 @@ impl World {
     }
 
     /// `explain <args>`.
-    async fn explain(&self, args: &[&str]) -> Ran {
+    async fn explain(&self, args: &[&str]) -> Run {
         let mut all = vec!["explain"];
         all.extend_from_slice(args);
         let ran = raynet_sync(&self.config, &all).await;

@@ -10,59 +10,23 @@
 //!   round; `run --json` and `status` say how many were sent and deferred.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use raynet_client::fake::ActivitySeed;
-use raynet_sync::demo::{API_KEY_VAR, CLIENT_SECRET_VAR, INSTANCE, Sandbox};
+use raynet_sync::demo::{INSTANCE, Sandbox};
 use serde_json::{Value, json};
 
-use crate::util::TempDir;
+use crate::util::{Run, TempDir, run_against_sandbox};
 
 const PRAGUE: Tz = chrono_tz::Europe::Prague;
 
 /// Jana's address, the member her calendar's scope is kept under.
 const JANA: &str = "jana.novakova@acme.test";
 
-/// What a run of the binary printed, and how it exited.
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `raynet-sync --config <config> <args>` with the fakes' secrets, off the runtime's
-/// threads (the fakes answer on them).
-async fn raynet_sync(config: &Path, args: &[&str]) -> Ran {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_raynet-sync"));
-    cmd.arg("--config")
-        .arg(config)
-        .args(args)
-        .env(API_KEY_VAR, raynet_client::fake::DEFAULT_API_KEY)
-        .env(
-            CLIENT_SECRET_VAR,
-            graph_client::fake::FakeGraph::CLIENT_SECRET,
-        )
-        .env("RUST_LOG", "warn")
-        .env_remove("RAYNET_SYNC_CONFIG");
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap()
-        .expect("run the raynet-sync binary");
-    let ran = Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    eprintln!(
-        "$ raynet-sync {} → {}\n{}{}",
-        args.join(" "),
-        ran.code,
-        ran.stdout,
-        ran.stderr
-    );
-    ran
+/// Runs the binary against the sandbox's fakes (`util::run_against_sandbox`), logging warnings.
+async fn raynet_sync(config: &Path, args: &[&str]) -> Run {
+    run_against_sandbox(config, args, "warn").await
 }
 
 /// Both fakes with the sample data, and a config pointing the binary at them.
@@ -86,7 +50,7 @@ impl World {
     }
 
     /// `run <args>` 15 minutes after the last on Raynet's clock.
-    async fn run(&self, args: &[&str]) -> Ran {
+    async fn run(&self, args: &[&str]) -> Run {
         self.sandbox.raynet.advance_clock(Duration::minutes(15));
         let mut all = vec!["run"];
         all.extend_from_slice(args);

@@ -4,42 +4,22 @@
 //! Raynet API key, the client secret, the Basic header's value, or an access token (and so no
 //! `Authorization` header's value).
 
-use std::process::Output;
-
 use base64::Engine as _;
 use chrono::Utc;
 use graph_client::fake::FakeGraph;
-use raynet_sync::demo::{API_KEY_VAR, CLIENT_SECRET_VAR, INSTANCE, Sandbox};
+use raynet_sync::demo::{INSTANCE, Sandbox};
 use serde_json::json;
 
-use crate::util::TempDir;
+use crate::util::{TempDir, run_against_sandbox};
 
-/// Runs the binary with the sandbox's secrets in its environment, everything logged: its exit
-/// code, standard output, and both outputs as one text.
+/// Runs the binary against the sandbox's fakes, everything logged (`-vv`, `RUST_LOG=trace`, in
+/// `format`): its exit code, standard output, and both outputs as one text.
 async fn run(config: &std::path::Path, format: &str, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_raynet-sync"));
-    cmd.arg("--config")
-        .arg(config)
-        .args(["--log-format", format, "-vv"])
-        .args(args)
-        .env("RUST_LOG", "trace")
-        .env(API_KEY_VAR, raynet_client::fake::DEFAULT_API_KEY)
-        .env(CLIENT_SECRET_VAR, FakeGraph::CLIENT_SECRET)
-        .env_remove("RAYNET_SYNC_CONFIG");
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap()
-        .expect("run raynet-sync");
-    let stdout = String::from_utf8_lossy(&stdout).into_owned();
-    let text = format!(
-        "$ raynet-sync {args:?}\n{stdout}{}",
-        String::from_utf8_lossy(&stderr)
-    );
-    (status.code().unwrap_or(-1), stdout, text)
+    let mut all = vec!["--log-format", format, "-vv"];
+    all.extend_from_slice(args);
+    let run = run_against_sandbox(config, &all, "trace").await;
+    let text = format!("$ raynet-sync {args:?}\n{}{}", run.stdout, run.stderr);
+    (run.code, run.stdout, text)
 }
 
 /// Everything a run through first, change and idle rounds printed in one log format.

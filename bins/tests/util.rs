@@ -222,3 +222,50 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Runs `raynet-sync --config <config> <args>` against the sandbox's fakes (their secrets in
+/// the environment, `RUST_LOG` = `log`), off the runtime's threads (the fakes answer on them).
+/// Prints the transcript to standard error, and asserts that neither output holds a fake's
+/// secret.
+pub async fn run_against_sandbox(config: &Path, args: &[&str], log: &str) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_raynet-sync"));
+    cmd.arg("--config")
+        .arg(config)
+        .args(args)
+        .env(
+            raynet_sync::demo::API_KEY_VAR,
+            raynet_client::fake::DEFAULT_API_KEY,
+        )
+        .env(
+            raynet_sync::demo::CLIENT_SECRET_VAR,
+            graph_client::fake::FakeGraph::CLIENT_SECRET,
+        )
+        .env("RUST_LOG", log)
+        .env_remove("RAYNET_SYNC_CONFIG");
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .expect("run the raynet-sync binary");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    eprintln!(
+        "$ raynet-sync {} → {}\n{}{}",
+        args.join(" "),
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+    for secret in [
+        raynet_client::fake::DEFAULT_API_KEY,
+        graph_client::fake::FakeGraph::CLIENT_SECRET,
+    ] {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "a secret was printed"
+        );
+    }
+    run
+}
