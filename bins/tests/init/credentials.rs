@@ -15,7 +15,7 @@ use raynet_sync::app::init::{self, GivenSecrets, ScriptedPrompter};
 use raynet_sync::config::{Config, Secret};
 use raynet_sync::demo::Sandbox;
 
-use super::{answers, assert_no_secret};
+use super::{answers, assert_no_secret, run_init};
 use crate::util::TempDir;
 
 /// The certificate files of `name` in `dir`: the certificate and the key apart, and both in
@@ -187,18 +187,8 @@ async fn an_unregistered_certificate_is_said_plainly_and_can_be_replaced() {
     // Interactive: the same message, then another certificate (one file with its key).
     let both = registered.both.display().to_string();
     let mut prompter = ScriptedPrompter::new(["y", "", "", "", both.as_str(), "n"]);
-    let mut out = Vec::new();
-    let code = init::init(
-        &config,
-        &args,
-        &raynet_key_only(),
-        &mut prompter,
-        false,
-        &mut out,
-    )
-    .await
-    .expect("init succeeds with the registered certificate");
-    let out = String::from_utf8(out).unwrap();
+    let (outcome, out) = run_init(&config, &args, &raynet_key_only(), &mut prompter, false).await;
+    let code = outcome.expect("init succeeds with the registered certificate");
     assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}");
     assert_eq!(prompter.remaining(), 0, "{}", prompter.transcript());
     assert!(
@@ -282,18 +272,8 @@ async fn unattended_init_with_a_federated_token_file_names_a_wrong_subject_then_
 
     let token = federated_token(&issuer.private_key_pem, SUBJECT);
     std::fs::write(&token_file, &token).unwrap();
-    let mut out = Vec::new();
-    let code = init::init(
-        &config,
-        &args,
-        &raynet_key_only(),
-        &mut prompter,
-        true,
-        &mut out,
-    )
-    .await
-    .expect("init succeeds");
-    let out = String::from_utf8(out).unwrap();
+    let (outcome, out) = run_init(&config, &args, &raynet_key_only(), &mut prompter, true).await;
+    let code = outcome.expect("init succeeds");
     assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}");
     assert!(out.contains("How the app signs in: federated"), "{out}");
     assert!(

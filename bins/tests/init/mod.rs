@@ -43,6 +43,20 @@ fn both_secrets() -> GivenSecrets {
     }
 }
 
+/// Runs `init` (`unattended` or with `prompter`'s answers) on `config`: its outcome, and what
+/// it printed.
+async fn run_init(
+    config: &Path,
+    args: &InitArgs,
+    secrets: &GivenSecrets,
+    prompter: &mut ScriptedPrompter,
+    unattended: bool,
+) -> (anyhow::Result<std::process::ExitCode>, String) {
+    let mut out = Vec::new();
+    let outcome = init::init(config, args, secrets, prompter, unattended, &mut out).await;
+    (outcome, String::from_utf8(out).unwrap())
+}
+
 fn assert_no_secret(what: &str, text: &str) {
     for secret in [DEFAULT_API_KEY, FakeGraph::CLIENT_SECRET, WRONG_KEY] {
         assert!(!text.contains(secret), "{what} holds a secret:\n{text}");
@@ -237,11 +251,8 @@ async fn interactive_answers_are_fixed_on_the_spot_and_never_echo_a_secret() {
         // the dry run
         "y",
     ]);
-    let mut out = Vec::new();
-    let code = init::init(&config, &args, &secrets, &mut prompter, false, &mut out)
-        .await
-        .expect("init succeeds");
-    let out = String::from_utf8(out).unwrap();
+    let (outcome, out) = run_init(&config, &args, &secrets, &mut prompter, false).await;
+    let code = outcome.expect("init succeeds");
     assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}");
     assert_eq!(prompter.remaining(), 0, "{}", prompter.transcript());
     assert_no_secret("the output", &out);
@@ -289,18 +300,8 @@ async fn a_missing_permission_is_named_with_the_consent_link_and_can_be_fixed() 
     // After the 403: try again, keep tenant, client id, the kind of credential and the
     // secret; no dry run.
     let mut prompter = ScriptedPrompter::new(["y", "", "", "", "", "n"]);
-    let mut out = Vec::new();
-    let code = init::init(
-        &config,
-        &args,
-        &both_secrets(),
-        &mut prompter,
-        false,
-        &mut out,
-    )
-    .await
-    .expect("init succeeds");
-    let out = String::from_utf8(out).unwrap();
+    let (outcome, out) = run_init(&config, &args, &both_secrets(), &mut prompter, false).await;
+    let code = outcome.expect("init succeeds");
     assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}");
     assert!(
         out.contains(
@@ -505,18 +506,8 @@ async fn interactive_init_checks_consent_again_on_enter_and_by_itself() {
                 .set_application_permissions(&FakeGraph::APPLICATION_PERMISSIONS);
         }
     });
-    let mut out = Vec::new();
-    let code = init::init(
-        &config,
-        &args,
-        &both_secrets(),
-        &mut prompter,
-        false,
-        &mut out,
-    )
-    .await
-    .expect("init succeeds");
-    let out = String::from_utf8(out).unwrap();
+    let (outcome, out) = run_init(&config, &args, &both_secrets(), &mut prompter, false).await;
+    let code = outcome.expect("init succeeds");
     assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}");
     assert_eq!(prompter.remaining(), 0, "{}", prompter.transcript());
     assert_eq!(
@@ -537,18 +528,15 @@ async fn interactive_init_stops_waiting_on_q_and_can_give_up() {
     sandbox.graph.set_application_permissions(&[]);
     // q: stop waiting; then do not change the answers.
     let mut prompter = ScriptedPrompter::new(["q", "n"]);
-    let mut out = Vec::new();
-    let e = init::init(
+    let (outcome, out) = run_init(
         &config,
         &answers(&sandbox),
         &both_secrets(),
         &mut prompter,
         false,
-        &mut out,
     )
-    .await
-    .expect_err("given up");
-    let out = String::from_utf8(out).unwrap();
+    .await;
+    let e = outcome.expect_err("given up");
     assert_eq!(error_exit_code(&e), 78, "{e:#}");
     assert!(
         out.contains("problem: the app still lacks the application permission(s) GroupMember.Read.All, User.Read.All, Calendars.ReadWrite, Contacts.ReadWrite"),
@@ -569,18 +557,8 @@ async fn an_unreachable_service_is_said_plainly_and_can_be_tried_again() {
     args.raynet_base_url = Some(format!("http://127.0.0.1:{port}/api/v2/"));
     // Try again (instance, user and key kept), then give up.
     let mut prompter = ScriptedPrompter::new(["y", "", "", "", "n"]);
-    let mut out = Vec::new();
-    let e = init::init(
-        &config,
-        &args,
-        &both_secrets(),
-        &mut prompter,
-        false,
-        &mut out,
-    )
-    .await
-    .expect_err("Raynet stays unreachable");
-    let out = String::from_utf8(out).unwrap();
+    let (outcome, out) = run_init(&config, &args, &both_secrets(), &mut prompter, false).await;
+    let e = outcome.expect_err("Raynet stays unreachable");
     assert_eq!(prompter.remaining(), 0, "{}", prompter.transcript());
     assert_eq!(error_exit_code(&e), 1, "{e:#}");
     assert_eq!(
