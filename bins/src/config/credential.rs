@@ -112,7 +112,7 @@ impl Resolver<'_> {
                             .map_err(|e| self.credential_error(&key_key, &path, &e))?
                     }
                     None => CertificateCredential::from_pem(&cert_pem, &cert_pem).map_err(|e| {
-                        let at = match problem_of(&e) {
+                        let at = match e.credential_problem() {
                             Some(CredentialProblem::NoPrivateKey) => format!("{key}.key"),
                             _ => format!("{key}.path"),
                         };
@@ -134,7 +134,7 @@ impl Resolver<'_> {
                     None => sync_secret::Secret::default(),
                 };
                 CertificateCredential::from_pkcs12(&data, &password).map_err(|e| {
-                    let at = match problem_of(&e) {
+                    let at = match e.credential_problem() {
                         Some(CredentialProblem::BadPkcs12) => format!("{key}.password"),
                         _ => format!("{key}.pkcs12"),
                     };
@@ -202,18 +202,11 @@ impl Resolver<'_> {
         path: &std::path::Path,
         error: &graph_client::Error,
     ) -> ConfigError {
-        let problem = problem_of(error).map_or_else(
+        let problem = error.credential_problem().map_or_else(
             || "the credential cannot be used".to_owned(),
             |p| p.to_string(),
         );
         self.invalid(at, format!("{problem} ({})", path.display()))
-    }
-}
-
-fn problem_of(error: &graph_client::Error) -> Option<CredentialProblem> {
-    match error {
-        graph_client::Error::Credential { problem, .. } => Some(*problem),
-        _ => None,
     }
 }
 

@@ -189,6 +189,15 @@ pub enum CredentialProblem {
 }
 
 impl Error {
+    /// What is wrong with the app's credential, for an [`Error::Credential`].
+    #[must_use]
+    pub fn credential_problem(&self) -> Option<CredentialProblem> {
+        match self {
+            Self::Credential { problem, .. } => Some(*problem),
+            _ => None,
+        }
+    }
+
     /// The HTTP status, if Graph answered.
     #[must_use]
     pub fn status(&self) -> Option<u16> {

@@ -25,7 +25,7 @@ pub mod models;
 mod page;
 mod resources;
 mod retry;
-mod roles;
+pub(crate) mod roles;
 mod transport;
 mod url;
 pub mod zones;

@@ -213,7 +213,7 @@ fn certificate(
         let password = s.secret(&PKCS12_PASSWORD, given.password.as_ref())?;
         given.password = Some(password.clone());
         let loaded = CertificateCredential::from_pkcs12_file(&path, &password).map_err(|e| {
-            let key = match problem_of(&e) {
+            let key = match e.credential_problem() {
                 Some(CredentialProblem::BadPkcs12) => PKCS12_PASSWORD.key,
                 _ => PKCS12.key,
             };
@@ -238,7 +238,7 @@ fn certificate(
                 };
                 (chosen, loaded)
             }
-            Err(e) if problem_of(&e) == Some(CredentialProblem::NoPrivateKey) => {
+            Err(e) if e.credential_problem() == Some(CredentialProblem::NoPrivateKey) => {
                 let key_answer = s.text(&CERTIFICATE_KEY, given.key.as_deref(), None)?;
                 given.key = Some(key_answer.clone());
                 let key = absolute(&key_answer, CERTIFICATE_KEY.key)?;
@@ -302,13 +302,6 @@ fn federated(
     );
     let credential = ClientCredential::Federated(FederatedCredential::new(path.clone()));
     Ok((Chosen::Federated { token_file: path }, credential))
-}
-
-fn problem_of(e: &graph_client::Error) -> Option<CredentialProblem> {
-    match e {
-        graph_client::Error::Credential { problem, .. } => Some(*problem),
-        _ => None,
-    }
 }
 
 /// A refusal of the app's credential ([`Problem::Answer`] of `client_secret`, as

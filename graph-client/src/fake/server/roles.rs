@@ -45,17 +45,11 @@ pub(super) fn check_role(req: &Req, endpoint: &str) -> Result<(), Resp> {
     let Some(permission) = needed(endpoint) else {
         return Ok(());
     };
-    let roles: Vec<String> = req
+    // The claim read as the client reads it (`Client::application_permissions`).
+    let roles = req
         .header("authorization")
         .and_then(|h| h.strip_prefix("Bearer "))
-        .and_then(|t| t.split('.').nth(1))
-        .and_then(|c| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-        })
-        .and_then(|c| serde_json::from_slice::<serde_json::Value>(&c).ok())
-        .and_then(|c| serde_json::from_value(c["roles"].clone()).ok())
+        .and_then(|t| crate::client::roles::roles_of(&sync_secret::Secret::new(t)).ok())
         .unwrap_or_default();
     if roles.iter().any(|r| r == permission) {
         return Ok(());
